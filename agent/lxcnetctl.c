@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"Usage: lxcnetctl [--pve-dir DIR] COMMAND [ARGS] [--json]\n"
+		"\n"
+		"Container networking for Proxmox VE and LXC hosts.\n"
+		"\n"
+		"Offline commands (read the configuration files, no agent needed):\n"
+		"  config show VMID [--json]  The container's NICs (netN lines), normalized\n"
+		"  config check VMID          Validate them: exit 0 if valid, else 1 with the errors\n"
+		"  sdn show [--json]          SDN zones and VNets, and where lxcnet plugs each VNet\n"
+		"  lxc-config VMID            The lxc.net.N.* lines LXC needs for this container\n"
+		"\n"
+		"Options:\n"
+		"  --pve-dir DIR   Proxmox configuration directory (default: $LXCNET_PVE_DIR,\n"
+		"                  else %s)\n"
+		"  --json          Machine-readable output\n"
+		"  -h, --help      Show this help\n"
+		"  --version       Show the version\n"
+		"\n"
+		"Exit status: 0 success; 1 invalid configuration or failed operation;\n"
+		"2 bad command line.\n",
+		LXCNET_PVE_DIR_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_PVE_DIR = 0x100, OPT_VERSION, OPT_JSON };
+	static const struct option options[] = {
+		{ "pve-dir", required_argument, NULL, OPT_PVE_DIR },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{},
+	};
+	CtlOptions o = {
+		.pve_dir = getenv("LXCNET_PVE_DIR") ?: LXCNET_PVE_DIR_DEFAULT,
+		.netup_path = LXCNET_HOOKS_DIR "/lxcnet-netup",
+	};
+	const char *verb, *sub;
+	int c, nargs;
+
+	/* "+" would stop at the verb; we want --json accepted after it too. */
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_PVE_DIR:
+			if (!*optarg) {
+				fprintf(stderr, "lxcnetctl: --pve-dir needs a directory\n");
+				return CTL_EXIT_USAGE;
+			}
+			o.pve_dir = optarg;
+			break;
+		case OPT_JSON:
+			o.json = 1;
+			break;
+		case 'h':
+			help(stdout);
+			return CTL_EXIT_OK;
+		case OPT_VERSION:
+			printf("lxcnetctl %s\n", PACKAGE_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'lxcnetctl --help'.\n");
+			return CTL_EXIT_USAGE;
+		}
+	}
+
+	nargs = argc - optind;
+	verb = nargs > 0 ? argv[optind] : NULL;
+	sub = nargs > 1 ? argv[optind + 1] : NULL;
+
+	if (verb && strcmp(verb, "config") == 0 && nargs == 3 && strcmp(sub, "show") == 0)
+		return ctl_config_show(&o, argv[optind + 2]);
+	if (verb && strcmp(verb, "config") == 0 && nargs == 3 && strcmp(sub, "check") == 0)
+		return ctl_config_check(&o, argv[optind + 2]);
+	if (verb && strcmp(verb, "sdn") == 0 && nargs == 2 && strcmp(sub, "show") == 0)
+		return ctl_sdn_show(&o);
+	if (verb && strcmp(verb, "lxc-config") == 0 && nargs == 2)
+		return ctl_lxc_config(&o, sub);
+
+	if (!verb)
+		fprintf(stderr, "lxcnetctl: missing command\n");
+	else
+		fprintf(stderr, "lxcnetctl: unknown command or wrong arguments: '%s%s%s'\n", verb, sub ? " " : "",
+			sub ?: "");
+	fprintf(stderr, "Try 'lxcnetctl --help'.\n");
+	return CTL_EXIT_USAGE;
+}

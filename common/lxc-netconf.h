@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The lxc.net.N.* lines LXC needs for a container's netN, as pve-container's
+ * update_lxc_config() writes them, with lxcnet's netup hook as script.up.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "pve-netconf.h"
+
+/* "veth<vmid>i<idx>" — Proxmox's GUI counts traffic by this name. */
+int lxc_netconf_host_ifname(const char *vmid, unsigned idx, char ret[IFNAMSIZ]);
+
+/*
+ * Print the lines for netIDX. bridge_mtu is the MTU of the bridge the NIC
+ * plugs into, 0 if unknown (then no mtu line unless the NIC sets one).
+ */
+int lxc_netconf_print(FILE *f, const char *vmid, unsigned idx, const PveNet *n, uint32_t bridge_mtu,
+		      const char *netup_path, Diag *d);
+
+/* /sys/class/net/<ifname>/mtu; -ENOENT when there is no such interface. */
+int lxc_netconf_read_mtu(const char *ifname, uint32_t *ret);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Proxmox booleans: 1/0 on/off yes/no true/false, any case. -EINVAL otherwise. */
+int parse_bool(const char *s, bool *ret);
+
+/*
+ * Plain decimal unsigned integer (no sign, no spaces, no hex): -EINVAL if
+ * s is not one, -ERANGE if it lies outside min..max.
+ */
+int parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* Non-negative decimal number "12", "12.5", ".5" (no sign, no exponent). */
+int parse_decimal(const char *s, double *ret);
+
+/* Shortest "%g"-style text that reads back to exactly d. */
+void format_double(char *buf, size_t bufsz, double d);
+
+/* Characters Proxmox allows in netN name and bridge: [-_.A-Za-z0-9]+ */
+bool pve_word_valid(const char *s);
+
+/* Trim ASCII white space at both ends, in place. Returns s. */
+char *strstrip(char *s);
+
+/* Read a whole regular file into a NUL-terminated buffer, at most max bytes (-EFBIG beyond). */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* "a,b; c" style lists: split on any char in seps, skip empty items. */
+int strv_split(const char *s, const char *seps, char ***ret);
+void strv_free(char **l);
+size_t strv_length(char *const *l);
+bool strv_contains(char *const *l, const char *s);
+int strv_push(char ***l, char *s);
+
+static inline void strv_freep(char ***l)
+{
+	strv_free(*l);
+}
+#define _cleanup_strv_free_ __attribute__((cleanup(strv_freep)))
