@@ -362,7 +362,7 @@ void pve_net_print_value(const PveNet *n, PveNetKey k, FILE *f)
 		fprintf(f, "%u", n->mtu);
 		break;
 	case PVE_NET_RATE: {
-		char r[64];
+		char r[FORMAT_DOUBLE_MAX];
 
 		format_double(r, sizeof(r), n->rate);
 		fputs(r, f);

@@ -413,7 +413,7 @@ int sdn_config_from_sections(const SectionFile *zones, const SectionFile *vnets,
 /* One JSON property value as section entries: scalars as text, arrays as repeated keys, objects (node sets) as lists. */
 static int json_value_to_entries(Section *s, const char *key, json_object *v, Diag *d, const char *name)
 {
-	char buf[64];
+	char buf[FORMAT_DOUBLE_MAX];
 
 	switch (json_object_get_type(v)) {
 	case json_type_null:

@@ -74,11 +74,20 @@ int parse_decimal(const char *s, double *ret)
 
 void format_double(char *buf, size_t bufsz, double d)
 {
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, bufsz, "%.*g", prec, d);
+	/*
+	 * Plain decimal notation, never an exponent: Proxmox's number syntax
+	 * (and parse_decimal()) has none, so what we print must read back.
+	 * The fewest fraction digits that give back exactly d.
+	 */
+	for (int prec = 0; prec <= 400; prec++) {
+		int n = snprintf(buf, bufsz, "%.*f", prec, d);
+
+		if (n < 0 || (size_t)n >= bufsz)
+			break;
 		if (strtod(buf, NULL) == d)
 			return;
 	}
+	snprintf(buf, bufsz, "%.17g", d);
 }
 
 bool pve_word_valid(const char *s)

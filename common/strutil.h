@@ -17,7 +17,8 @@ int parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 /* Non-negative decimal number "12", "12.5", ".5" (no sign, no exponent). */
 int parse_decimal(const char *s, double *ret);
 
-/* Shortest "%g"-style text that reads back to exactly d. */
+/* Shortest plain decimal text (no exponent) that reads back to exactly d; bufsz >= FORMAT_DOUBLE_MAX. */
+#define FORMAT_DOUBLE_MAX 1024
 void format_double(char *buf, size_t bufsz, double d);
 
 /* Characters Proxmox allows in netN name and bridge: [-_.A-Za-z0-9]+ */

@@ -50,6 +50,9 @@ int main(void)
 	roundtrip("name=e.t-h_0,ip=manual,ip6=manual", "name=e.t-h_0,ip=manual,ip6=manual");
 	roundtrip("name=eth0,rate=0", "name=eth0,rate=0");
 	roundtrip("name=eth0,rate=.25,trunks=7;7;7", "name=eth0,rate=0.25,trunks=7");
+	/* Found by fuzz-netconf: a tiny rate must not print with an exponent. */
+	roundtrip("name=eth0,rate=.000000000711254667", "name=eth0,rate=0.000000000711254667");
+	roundtrip("name=eth0,rate=100000000000000000000", "name=eth0,rate=100000000000000000000");
 	roundtrip("name=eth0,ip=192.0.2.1/32,ip6=2001:db8::1/128,mtu=64", "name=eth0,ip=192.0.2.1/32,ip6=2001:db8::1/128,mtu=64");
 	/* Proxmox skips empty items of a comma list. */
 	roundtrip("name=eth0,,bridge=vmbr0,", "name=eth0,bridge=vmbr0");
