@@ -303,6 +303,9 @@ static int write_all_fsync(const char *path, mode_t mode, const char *data, size
 	_cleanup_close_ int fd = -1;
 	size_t done = 0;
 
+	/* The name carries our pid and we hold the config lock: one left over is from a crashed writer. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return negative_errno();
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return negative_errno();

@@ -60,6 +60,7 @@ int ct_config_load(const char *path, CtConfig **ret, Diag *d);
 int ct_config_set_net(CtConfig *c, unsigned idx, const PveNet *net, Diag *d);
 
 /*
+ * The caller holds the config lock (ct_config_lock()).
  * Write c->data to c->path atomically: temp file + fsync + rename + fsync of
  * the directory; the previous content is kept as "<path>.bak". Proxmox's own
  * writer does not keep a backup; ours is one generation deep.
