@@ -139,12 +139,12 @@ static int parse_buffer(CtConfig *c, Diag *d)
 			goto next;
 		klen = key_length(s, len);
 		if (klen > 0) {
-			CtKeyLine *k = realloc(c->keys, (c->n_keys + 1) * sizeof(*k));
+			CtKeyLine *k = array_grow(&c->keys, c->n_keys, sizeof(*k));
 
 			if (!k)
 				return -ENOMEM;
-			c->keys = k;
-			c->keys[c->n_keys++] = (CtKeyLine){ .off = pos, .klen = klen, .end = end };
+			*k = (CtKeyLine){ .off = pos, .klen = klen, .end = end };
+			c->n_keys++;
 			if (looks_like_net(s, len)) {
 				int r = parse_net_line(c, lineno, s, len, klen, d);
 
@@ -197,11 +197,9 @@ int ct_config_load(const char *path, CtConfig **ret, Diag *d)
 	size_t size;
 	int r;
 
-	r = read_full_file(path, CT_CONFIG_SIZE_MAX, &data, &size);
-	if (r == -EFBIG)
-		return diag_error(d, r, "%s: file is larger than %u bytes", path, CT_CONFIG_SIZE_MAX);
+	r = read_config_file(path, CT_CONFIG_SIZE_MAX, &data, &size, d);
 	if (r < 0)
-		return diag_error(d, r, "%s: %s", path, strerror(-r));
+		return r;
 	return ct_config_parse(path, data, size, ret, d);
 }
 

@@ -173,16 +173,14 @@ static bool sdn_id_valid(const char *s)
 
 static int add_zone(SdnConfig *c, const Ctx *x)
 {
-	SdnZone *n = realloc(c->zones, (c->n_zones + 1) * sizeof(*n)), *z;
+	SdnZone *z = array_grow(&c->zones, c->n_zones, sizeof(*z));
 	const SectionEntry *e;
 	const char *v;
 	uint64_t u;
 	int r;
 
-	if (!n)
+	if (!z)
 		return -ENOMEM;
-	c->zones = n;
-	z = &c->zones[c->n_zones];
 	*z = (SdnZone){ .type = SDN_ZONE_OTHER, .vlan_protocol = 0x8100 };
 	if (!sdn_id_valid(x->s->id))
 		return ctx_error(x, NULL, -EINVAL, "'%s' is not a valid zone id (2..8 letters and digits, starting with a letter)",
@@ -244,17 +242,14 @@ static int add_zone(SdnConfig *c, const Ctx *x)
 
 static int add_vnet(SdnConfig *c, const Ctx *x)
 {
-	SdnVnet *n = realloc(c->vnets, (c->n_vnets + 1) * sizeof(*n)), *v;
+	SdnVnet *v = array_grow(&c->vnets, c->n_vnets, sizeof(*v));
 	const char *zone;
 	const SectionEntry *ze;
 	uint64_t u;
 	int r;
 
-	if (!n)
+	if (!v)
 		return -ENOMEM;
-	c->vnets = n;
-	v = &c->vnets[c->n_vnets];
-	*v = (SdnVnet){};
 	if (strcmp(x->s->type, "vnet") != 0)
 		return ctx_error(x, NULL, -EINVAL, "section type '%s' is not 'vnet'", x->s->type);
 	if (!sdn_id_valid(x->s->id))
@@ -280,15 +275,13 @@ static int add_vnet(SdnConfig *c, const Ctx *x)
 
 static int add_subnet(SdnConfig *c, const Ctx *x)
 {
-	SdnSubnet *n = realloc(c->subnets, (c->n_subnets + 1) * sizeof(*n)), *s;
+	SdnSubnet *s = array_grow(&c->subnets, c->n_subnets, sizeof(*s));
 	const SectionEntry *e;
 	const char *vnet;
 	int r;
 
-	if (!n)
+	if (!s)
 		return -ENOMEM;
-	c->subnets = n;
-	s = &c->subnets[c->n_subnets];
 	*s = (SdnSubnet){ .id = strdup(x->s->id) };
 	if (!s->id)
 		return -ENOMEM;
@@ -575,11 +568,11 @@ int sdn_config_load(const char *pve_dir, SdnConfig **ret, Diag *d)
 
 	if (asprintf(&running, "%s/sdn/.running-config", pve_dir) < 0)
 		return -ENOMEM;
-	r = read_full_file(running, SECTION_FILE_SIZE_MAX, &data, &size);
+	r = read_config_file(running, SECTION_FILE_SIZE_MAX, &data, &size, d);
 	if (r >= 0)
 		return sdn_config_parse_running(running, data, size, ret, d);
 	if (r != -ENOENT)
-		return diag_error(d, r, "%s: %s", running, strerror(-r));
+		return r;
 
 	for (int i = 0; i < 3; i++) {
 		_cleanup_free_ char *path = NULL;

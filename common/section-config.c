@@ -46,13 +46,10 @@ int section_file_new(const char *name, SectionFile **ret)
 
 int section_file_add(SectionFile *f, const char *type, const char *id, unsigned line, Section **ret)
 {
-	Section *n = realloc(f->sections, (f->n_sections + 1) * sizeof(*n));
-	Section *s;
+	Section *s = array_grow(&f->sections, f->n_sections, sizeof(*s));
 
-	if (!n)
+	if (!s)
 		return -ENOMEM;
-	f->sections = n;
-	s = &f->sections[f->n_sections];
 	*s = (Section){ .type = strdup(type), .id = strdup(id), .line = line };
 	if (!s->type || !s->id) {
 		section_clear(s);
@@ -65,13 +62,10 @@ int section_file_add(SectionFile *f, const char *type, const char *id, unsigned 
 
 int section_add_entry(Section *s, const char *key, const char *value, unsigned line)
 {
-	SectionEntry *n = realloc(s->entries, (s->n_entries + 1) * sizeof(*n));
-	SectionEntry *e;
+	SectionEntry *e = array_grow(&s->entries, s->n_entries, sizeof(*e));
 
-	if (!n)
+	if (!e)
 		return -ENOMEM;
-	s->entries = n;
-	e = &s->entries[s->n_entries];
 	*e = (SectionEntry){ .key = strdup(key), .value = value ? strdup(value) : NULL, .line = line };
 	if (!e->key || (value && !e->value)) {
 		free(e->key);
@@ -221,10 +215,8 @@ int section_file_load(const char *path, const char *const *multi_keys, SectionFi
 	size_t size;
 	int r;
 
-	r = read_full_file(path, SECTION_FILE_SIZE_MAX, &data, &size);
-	if (r == -EFBIG)
-		return diag_error(d, r, "%s: file is larger than %u bytes", path, SECTION_FILE_SIZE_MAX);
+	r = read_config_file(path, SECTION_FILE_SIZE_MAX, &data, &size, d);
 	if (r < 0)
-		return diag_error(d, r, "%s: %s", path, strerror(-r));
+		return r;
 	return section_file_parse(base ? base + 1 : path, data, size, multi_keys, ret, d);
 }

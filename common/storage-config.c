@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,20 @@ void storage_config_free(StorageConfig *c)
 	free(c->storages);
 	free(c);
 }
+
+/* The keys lxcnet reads, and where they go. */
+static const struct {
+	const char *key;
+	size_t offset;
+} storage_keys[] = {
+	{ "server", offsetof(Storage, server) },     { "export", offsetof(Storage, export) },
+	{ "path", offsetof(Storage, path) },	     { "options", offsetof(Storage, options) },
+	{ "share", offsetof(Storage, share) },	     { "username", offsetof(Storage, username) },
+	{ "domain", offsetof(Storage, domain) },     { "smbversion", offsetof(Storage, smbversion) },
+	{ "subdir", offsetof(Storage, subdir) },     { "portal", offsetof(Storage, portal) },
+	{ "target", offsetof(Storage, target) },     { "content", offsetof(Storage, content) },
+	{ "nodes", offsetof(Storage, nodes) },
+};
 
 static const char *value(const Section *s, const char *key)
 {
@@ -72,19 +87,8 @@ int storage_config_from_sections(SectionFile *f, StorageConfig **ret, Diag *d)
 				return diag_error(d, -EINVAL, "%s%s: missing (required for %s storage)", where, *k,
 						  type_names[st->type]);
 			}
-		st->server = value(s, "server");
-		st->export = value(s, "export");
-		st->path = value(s, "path");
-		st->options = value(s, "options");
-		st->share = value(s, "share");
-		st->username = value(s, "username");
-		st->domain = value(s, "domain");
-		st->smbversion = value(s, "smbversion");
-		st->subdir = value(s, "subdir");
-		st->portal = value(s, "portal");
-		st->target = value(s, "target");
-		st->content = value(s, "content");
-		st->nodes = value(s, "nodes");
+		for (size_t k = 0; k < ELEMENTSOF(storage_keys); k++)
+			*(const char **)((char *)st + storage_keys[k].offset) = value(s, storage_keys[k].key);
 		dis = value(s, "disable");
 		if (dis && parse_bool(dis, &st->disable) < 0) {
 			section_where(f, s, section_get(s, "disable"), where, sizeof(where));

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "diag.h"
 #include "macro.h"
 #include "strutil.h"
 
@@ -165,6 +166,29 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int read_config_file(const char *path, size_t max, char **ret, size_t *ret_len, Diag *d)
+{
+	int r = read_full_file(path, max, ret, ret_len);
+
+	if (r == -EFBIG)
+		return diag_error(d, r, "%s: file is larger than %zu bytes", path, max);
+	if (r < 0)
+		return diag_error(d, r, "%s: %s", path, strerror(-r));
+	return 0;
+}
+
+void *array_grow(void *array_p, size_t n, size_t size)
+{
+	void **array = array_p;
+	char *na = realloc(*array, (n + 1) * size);
+
+	if (!na)
+		return NULL;
+	*array = na;
+	memset(na + n * size, 0, size);
+	return na + n * size;
 }
 
 void strv_free(char **l)

@@ -30,6 +30,17 @@ char *strstrip(char *s);
 /* Read a whole regular file into a NUL-terminated buffer, at most max bytes (-EFBIG beyond). */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
+/* read_full_file() with the message a config reader reports: "PATH: reason". */
+struct Diag;
+int read_config_file(const char *path, size_t max, char **ret, size_t *ret_len, struct Diag *d);
+
+/*
+ * Make room for one more element at the end of the array *array_p holding n
+ * elements of size bytes. Returns the new element, zeroed (the caller counts
+ * it), or NULL when out of memory (the array is unchanged).
+ */
+void *array_grow(void *array_p, size_t n, size_t size);
+
 /* "a,b; c" style lists: split on any char in seps, skip empty items. */
 int strv_split(const char *s, const char *seps, char ***ret);
 void strv_free(char **l);
