@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Logging for hooks and tools: every message goes to the journal with
+ * structured fields (LXCNET_VMID=, LXCNET_NET=, LXCNET_IFNAME=, ...), and
+ * errors also to stderr as one short line, so `lxc-start -F`, LXC's own
+ * log and hosts without journald still show why a start failed.
+ * Hooks print nothing on success.
+ */
+
+#include <syslog.h>
+
+#include "macro.h"
+
+typedef struct LogContext {
+	const char *identifier; /* SYSLOG_IDENTIFIER */
+	const char *vmid;
+	const char *net;    /* "net0" */
+	const char *ifname; /* host interface */
+	const char *vnet;
+} LogContext;
+
+/* Messages start with a capital and have no trailing period. */
+void log_ctx(const LogContext *ctx, int priority, const char *fmt, ...) _printf_(3, 4);
+
+/* Messages at a priority above this (less severe) are dropped; LXCNET_LOG_LEVEL=debug|info|notice|warning|err. */
+int log_max_level(void);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lxc-hook.h"
+#include "strutil.h"
+
+const char *lxc_hook_pve_dir(void)
+{
+	const char *e = getenv("LXCNET_PVE_DIR");
+
+	return e && *e ? e : LXCNET_PVE_DIR_DEFAULT;
+}
+
+const char *lxc_hook_conf_dir(void)
+{
+	const char *e = getenv("LXCNET_CONF_DIR");
+
+	return e && *e ? e : LXCNET_CONF_DIR_DEFAULT;
+}
+
+bool lxc_hook_is_vmid(const char *name)
+{
+	uint64_t v;
+
+	return name[0] != '0' && parse_uint_range(name, 1, 999999999, &v) == 0;
+}
+
+int lxc_hook_parse(int argc, char **argv, const char *section, HookArgs *ret, Diag *d)
+{
+	const char *env_type = getenv("LXC_HOOK_TYPE"), *name = getenv("LXC_NAME");
+	bool net = strcmp(section, "net") == 0;
+	HookArgs a = {};
+
+	if (env_type) {
+		/* hook version 1 */
+		a.type = env_type;
+		a.name = name;
+		if (net) {
+			const char *peer = getenv("LXC_NET_PEER");
+
+			if (argc < 3 || argc > 4 || strcmp(argv[1], "veth") != 0)
+				return diag_error(d, -EINVAL, "unexpected arguments for a version 1 net hook (want: veth [link] host-veth)");
+			a.ifname = peer && *peer ? peer : argv[argc - 1];
+		}
+	} else {
+		/* hook version 0: name section type [...] */
+		if (argc < 4)
+			return diag_error(d, -EINVAL, "unexpected arguments (want: name %s type ...)", section);
+		if (strcmp(argv[2], section) != 0)
+			return diag_error(d, -EINVAL, "unexpected hook section '%s' (want '%s')", argv[2], section);
+		a.name = argv[1];
+		a.type = argv[3];
+		if (name && strcmp(name, a.name) != 0)
+			return diag_error(d, -EINVAL, "container '%s' in the arguments but LXC_NAME is '%s'", a.name, name);
+		if (net) {
+			/* LXC drops an empty link argument: 5 args without lxc.net.N.link, 6 with it. */
+			if ((argc != 6 && argc != 7) || strcmp(argv[4], "veth") != 0)
+				return diag_error(d, -EINVAL, "unexpected arguments (want: name net up veth [link] host-veth)");
+			a.ifname = argv[argc - 1];
+		}
+	}
+	if (!a.name || !*a.name)
+		return diag_error(d, -EINVAL, "no container name (LXC_NAME unset)");
+	if (net && (!a.ifname || !*a.ifname))
+		return diag_error(d, -EINVAL, "no host interface name");
+	*ret = a;
+	return 0;
+}
+
+int lxc_hook_config_path(const char *name, const char *pve_dir, const char *conf_dir, char **ret)
+{
+	if (strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+		return -EINVAL;
+	if (lxc_hook_is_vmid(name))
+		return asprintf(ret, "%s/lxc/%s.conf", pve_dir, name) < 0 ? -ENOMEM : 0;
+	return asprintf(ret, "%s/lxc/%s.conf", conf_dir, name) < 0 ? -ENOMEM : 0;
+}
+
+int lxc_hook_net_index(const char *name, const char *ifname)
+{
+	size_t nlen = strlen(name);
+	uint64_t idx;
+
+	if (strncmp(ifname, "veth", 4) != 0 || strncmp(ifname + 4, name, nlen) != 0 || ifname[4 + nlen] != 'i')
+		return -EINVAL;
+	ifname += 5 + nlen;
+	if (ifname[0] == '0' && ifname[1])
+		return -EINVAL;
+	if (parse_uint_range(ifname, 0, PVE_NET_MAX - 1, &idx) < 0)
+		return -EINVAL;
+	return (int)idx;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The one plug path: lxcnet-netup (and later hotplug, the OCI hook and the
+ * CNI plugin) resolve a parsed netN to a bridge (directly or through an SDN
+ * VNet) and plug a host veth into it with these functions, and nothing else.
+ */
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "netlink-link.h"
+#include "pve-netconf.h"
+#include "sdn-config.h"
+
+typedef struct PlugEnv {
+	struct nl_sock *nl;  /* borrowed */
+	const char *pve_dir; /* for the SDN config */
+	const char *node;    /* this node's name, for a zone's `nodes` */
+	SdnConfig *sdn;	     /* loaded on first use of a VNet, owned */
+	bool sdn_loaded;
+} PlugEnv;
+
+void plug_env_done(PlugEnv *e);
+
+typedef struct PlugTarget {
+	char bridge[IFNAMSIZ];
+	int bridge_ifindex;
+	uint32_t bridge_mtu;
+	char vnet[SDN_ID_MAX + 1]; /* "" when the NIC names a bridge directly */
+	uint16_t vlan_tag;	   /* pushed for the VNet (vlan/qinq zone), 0 = none */
+	uint16_t service_tag;	   /* qinq outer tag, 0 = none */
+} PlugTarget;
+
+/*
+ * Where netN plugs on this host, and whether it can be: the bridge or VNet
+ * exists (VNet allowed on this node), `mtu` is not above the bridge MTU,
+ * `tag`/`trunks` are allowed on the VNet, and whatever the NIC needs from
+ * the datapath is available. d starts with the key: "mtu: 9000 is bigger ...".
+ */
+int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
+
+/*
+ * Plug host interface ifname as netN: MTU of the bridge, enslaved and up;
+ * or, for link_down=1, down and not enslaved. A failure restores the
+ * interface's previous master, MTU and state.
+ */
+int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d);
+
+/* The short host name, as Proxmox names nodes. */
+void plug_node_name(char *buf, size_t bufsz);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lxc.hook.pre-start: validate every netN of the container before LXC
+ * creates anything, and refuse the start on the first problem with one
+ * journal message naming the container, netN, key and reason.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "lxc-hook.h"
+#include "plug.h"
+#include "pve-ctconf.h"
+
+int main(int argc, char **argv)
+{
+	_cleanup_(ct_config_freep) CtConfig *c = NULL;
+	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
+	_cleanup_free_ char *path = NULL;
+	LogContext ctx = { .identifier = "lxcnet-prestart" };
+	PlugEnv env = { .pve_dir = lxc_hook_pve_dir() };
+	unsigned order[PVE_NET_MAX];
+	char node[256], netkey[16];
+	HookArgs a;
+	Diag d = {};
+	int r;
+
+	r = lxc_hook_parse(argc, argv, "lxc", &a, &d);
+	if (r < 0) {
+		log_ctx(&ctx, LOG_ERR, "Refusing to start: %s", d.msg);
+		return 1;
+	}
+	ctx.vmid = a.name;
+	if (lxc_hook_config_path(a.name, env.pve_dir, lxc_hook_conf_dir(), &path) < 0) {
+		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': invalid container name", a.name);
+		return 1;
+	}
+	r = ct_config_load(path, &c, &d);
+	if (r < 0) {
+		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s", a.name, d.msg);
+		return 1;
+	}
+	r = netlink_open(&nl);
+	if (r < 0) {
+		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': cannot open rtnetlink: %s", a.name, strerror(-r));
+		return 1;
+	}
+	plug_node_name(node, sizeof(node));
+	env.nl = nl;
+	env.node = node;
+
+	pve_net_key_order(order);
+	for (unsigned i = 0; i < PVE_NET_MAX; i++) {
+		const PveNet *n = &c->nets[order[i]].net;
+		PlugTarget t;
+
+		if (!c->nets[order[i]].present)
+			continue;
+		snprintf(netkey, sizeof(netkey), "net%u", order[i]);
+		ctx.net = netkey;
+		ctx.vnet = NULL;
+		for (unsigned j = 0; j < i; j++)
+			if (c->nets[order[j]].present && strcmp(c->nets[order[j]].net.name, n->name) == 0) {
+				log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s: name: '%s' is already used by net%u",
+					a.name, netkey, n->name, order[j]);
+				plug_env_done(&env);
+				return 1;
+			}
+		r = plug_resolve(&env, n, &t, &d);
+		if (r < 0) {
+			log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s: %s", a.name, netkey, d.msg);
+			plug_env_done(&env);
+			return 1;
+		}
+	}
+	plug_env_done(&env);
+	return 0;
+}

@@ -1,0 +1,102 @@
+# Shared helpers for the integration tests (sourced). Each test:
+#   . "$(dirname "$0")/lib.sh"; it_init <vmid-base>
+# creates its own temp dir, lxc path, pve-dir, bridges and containers, and
+# it_cleanup (run on every exit path) removes all of them.
+# Output is TAP: ok/not ok lines, "1..N" at the end (it_done).
+set -u
+
+n=0
+fail=0
+IT_BRIDGES=""
+IT_CTS=""
+IT_LINKS=""
+BUILD=${LXCNET_BUILDDIR:-$(pwd)}
+
+ok() { # ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi
+}
+diag() { echo "# $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+it_done() { echo "1..$n"; exit 0; }
+
+it_init() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (real containers, bridges)"
+	command -v lxc-start >/dev/null || skip_all "lxc is not installed (contrib/deps.sh)"
+	[ -x /usr/share/lxc/templates/lxc-busybox ] || skip_all "no busybox template"
+	command -v busybox >/dev/null || skip_all "busybox is not installed (contrib/deps.sh)"
+	IT_BASE=$1
+	T=$(mktemp -d /tmp/lxcnet-it-XXXXXX) || skip_all "no temp dir"
+	mkdir -p "$T/lxc" "$T/pve/lxc" "$T/pve/sdn" "$T/conf/lxc"
+	export LXCNET_PVE_DIR="$T/pve" LXCNET_CONF_DIR="$T/conf"
+	trap it_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+it_cleanup() {
+	for c in $IT_CTS; do
+		lxc-stop -P "$T/lxc" -n "$c" -k >/dev/null 2>&1
+		lxc-destroy -P "$T/lxc" -n "$c" -f >/dev/null 2>&1
+	done
+	for l in $IT_LINKS $IT_BRIDGES; do
+		ip link del "$l" >/dev/null 2>&1
+	done
+	rm -rf "$T"
+}
+
+# bridge NAME [MTU]: a bridge that exists only for this test
+bridge() {
+	ip link add "$1" type bridge || return 1
+	IT_BRIDGES="$IT_BRIDGES $1"
+	ip link set "$1" mtu "${2:-1500}" up
+}
+
+# pve_conf VMID LINE...: write <pve-dir>/lxc/VMID.conf
+pve_conf() {
+	vmid=$1; shift
+	{ echo "arch: amd64"; echo "hostname: ct$vmid"; for l in "$@"; do echo "$l"; done; echo "ostype: unmanaged"; } \
+		>"$T/pve/lxc/$vmid.conf"
+}
+
+# ct_create NAME: a busybox container wired with the lxcnet hooks, its
+# lxc.net.N lines from `lxcnetctl lxc-config` (so from the pve/lxcnet config).
+ct_create() {
+	name=$1
+	lxc-create -P "$T/lxc" -t busybox -n "$name" >"$T/create-$name.log" 2>&1 || { cat "$T/create-$name.log"; return 1; }
+	IT_CTS="$IT_CTS $name"
+	cfg="$T/lxc/$name/config"
+	sed -i '/^lxc\.net\./d; /^lxc\.apparmor\./d' "$cfg"
+	# busybox's rcS runs udhcpc, which would flush the addresses LXC sets.
+	sed -i '/udhcpc/d' "$T/lxc/$name/rootfs/etc/init.d/rcS"
+	{
+		echo "lxc.apparmor.profile = unconfined"
+		echo "lxc.hook.pre-start = $BUILD/lxcnet-prestart"
+		echo "lxc.hook.post-stop = $BUILD/lxcnet-poststop"
+		"$BUILD/lxcnetctl" lxc-config "$name" 2>/dev/null | sed "s|script.up = .*/lxcnet-netup|script.up = $BUILD/lxcnet-netup|"
+	} >>"$cfg"
+}
+
+ct_start() { lxc-start -P "$T/lxc" -n "$1" -l DEBUG -o "$T/start-$1.log" 2>>"$T/start-$1.log"; }
+ct_stop() { lxc-stop -P "$T/lxc" -n "$1" -k; }
+ct_state() { lxc-info -P "$T/lxc" -n "$1" -s -H 2>/dev/null; }
+ct_exec() { c=$1; shift; lxc-attach -P "$T/lxc" -n "$c" -- "$@"; }
+
+# link_field IFNAME: "master=<br|-> mtu=<n> up=<0|1>" of a host interface
+link_field() {
+	if [ ! -d "/sys/class/net/$1" ]; then echo "absent"; return; fi
+	m=$(basename "$(readlink "/sys/class/net/$1/master" 2>/dev/null)" 2>/dev/null)
+	up=$(( $(cat "/sys/class/net/$1/flags") & 1 ))
+	echo "master=${m:--} mtu=$(cat "/sys/class/net/$1/mtu") up=$up"
+}
+
+# wait_absent IFNAME...: up to 5 s for the interfaces to be gone (LXC's monitor
+# finishes its clean-up after lxc-start has returned); 0 if all are gone.
+wait_absent() {
+	for _ in $(seq 50); do
+		all=0
+		for i in "$@"; do [ -d "/sys/class/net/$i" ] && all=1; done
+		[ $all -eq 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

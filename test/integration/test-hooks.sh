@@ -1,0 +1,140 @@
+#!/bin/sh
+# Container start/stop with the lxcnet hooks, on real busybox containers.
+. "$(dirname "$0")/lib.sh"
+it_init 91
+
+B1=lxnt91a     # MTU 1450: the host veth must take the bridge's MTU
+B2=lxnt91b
+bridge $B1 1450 || skip_all "cannot create bridges"
+bridge $B2 1500
+
+# --- Two containers on one bridge: name, MAC, MTU; host side on the bridge; they ping.
+pve_conf 9101 "net0: name=lan0,bridge=$B1,hwaddr=BC:24:11:91:01:00,ip=10.91.0.1/24,host-managed=1,mtu=1400"
+pve_conf 9102 "net0: name=lan0,bridge=$B1,hwaddr=BC:24:11:91:02:00,ip=10.91.0.2/24,host-managed=1,mtu=1400" \
+	"net1: name=side1,bridge=$B2,hwaddr=BC:24:11:91:02:01"
+ct_create 9101 && ct_create 9102
+ct_start 9101; ok $? "container 9101 starts"
+ct_start 9102; ok $? "container 9102 starts"
+[ "$(ct_state 9101)" = RUNNING ] && [ "$(ct_state 9102)" = RUNNING ]; ok $? "both RUNNING"
+[ "$(link_field veth9101i0)" = "master=$B1 mtu=1450 up=1" ]; ok $? "veth9101i0 on $B1 with the bridge MTU, up ($(link_field veth9101i0))"
+[ "$(link_field veth9102i0)" = "master=$B1 mtu=1450 up=1" ]; ok $? "veth9102i0 on $B1 ($(link_field veth9102i0))"
+[ "$(link_field veth9102i1)" = "master=$B2 mtu=1500 up=1" ]; ok $? "veth9102i1 on $B2 ($(link_field veth9102i1))"
+out=$(ct_exec 9101 cat /sys/class/net/lan0/address /sys/class/net/lan0/mtu 2>&1 | tr '\n' ' ')
+[ "$out" = "bc:24:11:91:01:00 1400 " ]; ok $? "inside 9101: lan0 with the configured MAC and MTU ($out)"
+out=$(ct_exec 9102 cat /sys/class/net/side1/address 2>&1)
+[ "$out" = "bc:24:11:91:02:01" ]; ok $? "inside 9102: second NIC side1 ($out)"
+ct_exec 9101 ping -c 2 -W 2 10.91.0.2 >/dev/null 2>&1; ok $? "9101 pings 9102 over $B1"
+ct_exec 9102 ping -c 2 -W 2 10.91.0.1 >/dev/null 2>&1; ok $? "9102 pings 9101"
+
+# --- Stop: nothing of the container is left on the host.
+ct_stop 9102; ok $? "9102 stops"
+wait_absent veth9102i0 veth9102i1; ok $? "no host veth of 9102 left"
+
+# --- link_down=1: host veth down and not on the bridge; the container runs.
+pve_conf 9103 "net0: name=eth0,bridge=$B1,link_down=1"
+ct_create 9103
+ct_start 9103; ok $? "container with link_down=1 starts"
+[ "$(ct_state 9103)" = RUNNING ]; ok $? "it is RUNNING"
+[ "$(link_field veth9103i0)" = "master=- mtu=1450 up=0" ]; ok $? "veth9103i0 down and unattached ($(link_field veth9103i0))"
+ct_stop 9103
+
+# --- SDN VNets from a .running-config in the pve-dir.
+cat >"$T/pve/sdn/.running-config" <<JSON
+{"version": 1,
+ "zones": {"ids": {"zv": {"type": "vlan", "bridge": "$B2"},
+                   "zs": {"type": "simple"},
+                   "zo": {"type": "vlan", "bridge": "$B2", "nodes": {"not-this-node": 1}}}},
+ "vnets": {"ids": {"vnbr": {"type": "vnet", "zone": "zv", "tag": 30},
+                   "vntag": {"type": "vnet", "zone": "zv", "tag": 40},
+                   "vns": {"type": "vnet", "zone": "zs"},
+                   "vnother": {"type": "vnet", "zone": "zo", "tag": 50}}}}
+JSON
+bridge vnbr 1500   # Proxmox's SDN created the VNet's bridge: lxcnet plugs into it as is
+pve_conf 9104 "net0: name=eth0,bridge=vnbr"
+ct_create 9104
+ct_start 9104; ok $? "NIC on a VNet whose bridge exists starts"
+[ "$(link_field veth9104i0)" = "master=vnbr mtu=1500 up=1" ]; ok $? "plugged into the VNet bridge ($(link_field veth9104i0))"
+ct_stop 9104
+
+# --- Each invalid config makes lxc-start fail, and the log names the key.
+refused() { # refused VMID NETLINE EXPECTED-TEXT DESCRIPTION
+	pve_conf "$1" "$2"
+	ct_create "$1"
+	ct_start "$1"; rc=$?
+	[ $rc -ne 0 ] && [ "$(ct_state "$1")" != RUNNING ]; ok $? "$4: lxc-start fails"
+	grep -qF -- "$3" "$T/start-$1.log"; ok $? "$4: log says '$3'"
+	wait_absent "veth${1}i0"; ok $? "$4: no host veth left"
+}
+refused 9110 "net0: name=eth0,bridge=nosuchbr0" \
+	"Refusing to start container '9110': net0: bridge: 'nosuchbr0' is neither a bridge nor an SDN VNet" "unknown bridge"
+refused 9111 "net0: name=eth0,bridge=$B1,mtu=9000" \
+	"net0: mtu: 9000 is bigger than the MTU 1450 of bridge '$B1'" "MTU above the bridge MTU"
+refused 9112 "net0: name=eth0,bridge=$B1,tag=5000" "9112.conf:3: net0: tag: 5000 is out of range 1..4094" "bad tag"
+refused 9113 "net0: name=eth0,bridge=vnother" \
+	"net0: bridge: VNet 'vnother': zone 'zo' is not available on node" "VNet not allowed on this node"
+refused 9114 "net0: name=eth0,bridge=vns" "net0: bridge: VNet 'vns': simple zone 'zs' needs the VNet bridge 'vns'" \
+	"simple VNet without its bridge"
+refused 9115 "net0: name=eth0,bridge=vntag" \
+	"net0: bridge: VNet 'vntag' is VLAN 40 on bridge '$B2', and tagging needs the lxcnet eBPF datapath" \
+	"vlan-zone VNet while the datapath is missing"
+refused 9116 "net0: name=eth0,bridge=$B1,tag=100" "net0: tag: VLAN 100 needs the lxcnet eBPF datapath" \
+	"tag while the datapath is missing"
+refused 9117 "net0: name=eth0,bridge=vnbr,tag=7" "net0: tag: not allowed on VNet 'vnbr' (not VLAN-aware)" \
+	"tag on a VNet that is not VLAN-aware"
+
+pve_conf 9118 "net0: name=eth0,bridge=$B1" "net1: name=eth0,bridge=$B1"
+ct_create 9118
+ct_start 9118; [ $? -ne 0 ] && grep -qF "net1: name: 'eth0' is already used by net0" "$T/start-9118.log"
+ok $? "duplicate name with two NICs: refused, log names net1"
+
+ct_create 9119
+rm -f "$T/pve/lxc/9119.conf"
+ct_start 9119; rc=$?
+[ $rc -ne 0 ] && grep -qF "$T/pve/lxc/9119.conf: No such file or directory" "$T/start-9119.log"
+ok $? "missing config file: start fails, log names the file"
+
+# --- A start that fails half way: net0 plugged, then LXC cannot create net1.
+pve_conf 9120 "net0: name=eth0,bridge=$B1" "net1: name=eth1,bridge=$B1"
+ct_create 9120
+ip link add veth9120i1 type bridge && IT_LINKS="$IT_LINKS veth9120i1"   # LXC's net1 pair name is taken
+ct_start 9120; rc=$?
+[ $rc -ne 0 ]; ok $? "start fails half way (net1's host name taken)"
+wait_absent veth9120i0 veth9120i1
+ok $? "after the failed start no host interface of 9120 remains (post-stop cleans up)"
+
+# --- post-stop removes what a crashed start left behind, and only that container's.
+ip link add veth9121i3 type veth peer name lxnt91p && IT_LINKS="$IT_LINKS veth9121i3 lxnt91p"
+ip link add veth91210i0 type veth peer name lxnt91q && IT_LINKS="$IT_LINKS veth91210i0 lxnt91q"
+pve_conf 9121 "net0: name=eth0,bridge=$B1"
+ct_create 9121
+ct_start 9121 && ct_stop 9121; ok $? "9121 starts and stops"
+wait_absent veth9121i3; ok $? "post-stop removed the leftover veth9121i3"
+[ -d /sys/class/net/veth91210i0 ]; ok $? "post-stop left veth91210i0 (container 91210's) alone"
+LXC_NAME=9121 "$BUILD/lxcnet-poststop" 9121 lxc post-stop; ok $? "post-stop again: nothing to do, exit 0"
+LXC_NAME=9121 LXC_HOOK_TYPE=post-stop LXC_HOOK_SECTION=lxc "$BUILD/lxcnet-poststop"; ok $? "post-stop with hook version 1"
+
+# --- 20 containers started concurrently are all plugged correctly.
+i=0
+while [ $i -lt 20 ]; do
+	id=$((9130 + i))
+	pve_conf $id "net0: name=eth0,bridge=$B1,hwaddr=BC:24:11:91:30:$(printf %02X $i),ip=10.91.1.$((i + 1))/24,host-managed=1"
+	ct_create $id || break
+	i=$((i + 1))
+done
+pids=""
+for id in $(seq 9130 9149); do ct_start $id & pids="$pids $!"; done
+started=0
+for p in $pids; do wait "$p" && started=$((started + 1)); done
+[ $started -eq 20 ]; ok $? "20 concurrent starts succeed ($started)"
+good=0
+for id in $(seq 9130 9149); do
+	[ "$(ct_state $id)" = RUNNING ] && [ "$(link_field veth${id}i0)" = "master=$B1 mtu=1450 up=1" ] && good=$((good + 1))
+done
+[ $good -eq 20 ]; ok $? "all 20 RUNNING and plugged into $B1 ($good)"
+ct_exec 9130 ping -c 1 -W 2 10.91.1.20 >/dev/null 2>&1; ok $? "first reaches the last over the bridge"
+for id in $(seq 9130 9149); do ct_stop $id & done; wait
+wait_absent $(seq -f 'veth%gi0' 9130 9149)
+left=$(ls /sys/class/net | grep -c '^veth91[34][0-9]i' || true)
+[ "$left" -eq 0 ]; ok $? "after stopping all 20, no host veth left ($left)"
+
+it_done
