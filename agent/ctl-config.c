@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 
 #include "ctl.h"
+#include "lxc-hook.h"
 #include "lxc-netconf.h"
 #include "pve-ctconf.h"
 #include "sdn-config.h"
@@ -16,27 +17,16 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
 
-static int check_vmid(const char *vmid)
-{
-	uint64_t v;
-
-	if (parse_uint_range(vmid, 100, 999999999, &v) < 0 || vmid[0] == '0') {
-		fprintf(stderr, "lxcnetctl: '%s' is not a VMID (100..999999999)\n", vmid);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int load_ct(const CtlOptions *o, const char *vmid, CtConfig **ret)
+static int load_ct(const CtlOptions *o, const char *name, CtConfig **ret)
 {
 	_cleanup_free_ char *path = NULL;
 	Diag d = {};
 	int r;
 
-	if (check_vmid(vmid) < 0)
+	if (!*name || lxc_hook_config_path(name, o->pve_dir, o->conf_dir, &path) < 0) {
+		fprintf(stderr, "lxcnetctl: '%s' is not a VMID or container name\n", name);
 		return -EINVAL;
-	if (ct_config_path(o->pve_dir, vmid, &path) < 0)
-		return -ENOMEM;
+	}
 	r = ct_config_load(path, ret, &d);
 	if (r < 0)
 		fprintf(stderr, "%s\n", d.msg);

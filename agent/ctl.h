@@ -8,6 +8,7 @@
 
 typedef struct CtlOptions {
 	const char *pve_dir;
+	const char *conf_dir;
 	const char *netup_path;
 	int json;
 } CtlOptions;

@@ -5,22 +5,28 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "lxc-hook.h"
 
 static void help(FILE *f)
 {
 	fprintf(f,
-		"Usage: lxcnetctl [--pve-dir DIR] COMMAND [ARGS] [--json]\n"
+		"Usage: lxcnetctl [--pve-dir DIR] [--conf-dir DIR] COMMAND [ARGS] [--json]\n"
 		"\n"
 		"Container networking for Proxmox VE and LXC hosts.\n"
 		"\n"
 		"Offline commands (read the configuration files, no agent needed):\n"
-		"  config show VMID [--json]  The container's NICs (netN lines), normalized\n"
-		"  config check VMID          Validate them: exit 0 if valid, else 1 with the errors\n"
-		"  sdn show [--json]          SDN zones and VNets, and where lxcnet plugs each VNet\n"
-		"  lxc-config VMID            The lxc.net.N.* lines LXC needs for this container\n"
+		"  config show CT [--json]  The container's NICs (netN lines), normalized\n"
+		"  config check CT          Validate them: exit 0 if valid, else 1 with the error\n"
+		"  sdn show [--json]        SDN zones and VNets, and where lxcnet plugs each VNet\n"
+		"  lxc-config CT            The lxc.net.N.* lines LXC needs for this container\n"
+		"\n"
+		"CT is a Proxmox VMID (netN lines in PVE-DIR/lxc/VMID.conf) or the name of a\n"
+		"plain LXC container (netN lines in CONF-DIR/lxc/NAME.conf).\n"
 		"\n"
 		"Options:\n"
 		"  --pve-dir DIR   Proxmox configuration directory (default: $LXCNET_PVE_DIR,\n"
+		"                  else %s)\n"
+		"  --conf-dir DIR  lxcnet configuration directory (default: $LXCNET_CONF_DIR,\n"
 		"                  else %s)\n"
 		"  --json          Machine-readable output\n"
 		"  -h, --help      Show this help\n"
@@ -28,21 +34,23 @@ static void help(FILE *f)
 		"\n"
 		"Exit status: 0 success; 1 invalid configuration or failed operation;\n"
 		"2 bad command line.\n",
-		LXCNET_PVE_DIR_DEFAULT);
+		LXCNET_PVE_DIR_DEFAULT, LXCNET_CONF_DIR_DEFAULT);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PVE_DIR = 0x100, OPT_VERSION, OPT_JSON };
+	enum { OPT_PVE_DIR = 0x100, OPT_CONF_DIR, OPT_VERSION, OPT_JSON };
 	static const struct option options[] = {
 		{ "pve-dir", required_argument, NULL, OPT_PVE_DIR },
+		{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
 	};
 	CtlOptions o = {
-		.pve_dir = getenv("LXCNET_PVE_DIR") ?: LXCNET_PVE_DIR_DEFAULT,
+		.pve_dir = lxc_hook_pve_dir(),
+		.conf_dir = lxc_hook_conf_dir(),
 		.netup_path = LXCNET_HOOKS_DIR "/lxcnet-netup",
 	};
 	const char *verb, *sub;
@@ -57,6 +65,13 @@ int main(int argc, char **argv)
 				return CTL_EXIT_USAGE;
 			}
 			o.pve_dir = optarg;
+			break;
+		case OPT_CONF_DIR:
+			if (!*optarg) {
+				fprintf(stderr, "lxcnetctl: --conf-dir needs a directory\n");
+				return CTL_EXIT_USAGE;
+			}
+			o.conf_dir = optarg;
 			break;
 		case OPT_JSON:
 			o.json = 1;

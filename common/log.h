@@ -2,7 +2,8 @@
 #pragma once
 
 /*
- * Logging for hooks and tools: every message goes to the journal with
+ * Logging for hooks and tools: every message goes to the journal (native
+ * protocol, no libsystemd) with
  * structured fields (LXCNET_VMID=, LXCNET_NET=, LXCNET_IFNAME=, ...), and
  * errors also to stderr as one short line, so `lxc-start -F`, LXC's own
  * log and hosts without journald still show why a start failed.

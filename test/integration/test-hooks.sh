@@ -38,6 +38,15 @@ ct_start 9103; ok $? "container with link_down=1 starts"
 [ "$(link_field veth9103i0)" = "master=- mtu=1450 up=0" ]; ok $? "veth9103i0 down and unattached ($(link_field veth9103i0))"
 ct_stop 9103
 
+# --- A plain LXC container (not a VMID): its netN lines live in the lxcnet conf-dir.
+printf 'net0: name=eth0,bridge=%s,hwaddr=BC:24:11:91:0A:00\n' "$B2" >"$T/conf/lxc/web91.conf"
+ct_create web91
+grep -q '^lxc.net.0.veth.pair = vethweb91i0$' "$T/lxc/web91/config"; ok $? "plain container: lxc-config names the veth vethweb91i0"
+ct_start web91; ok $? "plain container web91 starts"
+[ "$(link_field vethweb91i0)" = "master=$B2 mtu=1500 up=1" ]; ok $? "vethweb91i0 plugged into $B2 ($(link_field vethweb91i0))"
+ct_stop web91
+wait_absent vethweb91i0; ok $? "plain container: nothing left after stop"
+
 # --- SDN VNets from a .running-config in the pve-dir.
 cat >"$T/pve/sdn/.running-config" <<JSON
 {"version": 1,

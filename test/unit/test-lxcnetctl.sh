@@ -70,8 +70,15 @@ run --pve-dir "$tmp/pve" config check 101
 [ "$(cat "$tmp/err")" = "101.conf:1: net1: tag: 5000 is out of range 1..4094" ]; ok $? "config check names file, line, key and reason"
 run --pve-dir "$tmp/pve" config check 404
 [ $rc -eq 1 ] && contains "$tmp/err" "$tmp/pve/lxc/404.conf: No such file or directory"; ok $? "config check of a missing config names the file"
-run --pve-dir "$tmp/pve" config check abc
-[ $rc -eq 1 ] && contains "$tmp/err" "'abc' is not a VMID (100..999999999)"; ok $? "bad VMID rejected"
+run --pve-dir "$tmp/pve" --conf-dir "$tmp/conf" config check abc
+[ $rc -eq 1 ] && contains "$tmp/err" "$tmp/conf/lxc/abc.conf: No such file or directory"; ok $? "a name is a plain LXC container, read from the conf-dir"
+run --pve-dir "$tmp/pve" config check ../x
+[ $rc -eq 1 ] && contains "$tmp/err" "'../x' is not a VMID or container name"; ok $? "a name with a slash is rejected"
+mkdir -p "$tmp/conf/lxc"; printf 'net0: name=eth0,bridge=br0\n' >"$tmp/conf/lxc/web.conf"
+run --conf-dir "$tmp/conf" lxc-config web
+contains "$tmp/out" "lxc.net.0.veth.pair = vethwebi0"; ok $? "lxc-config for a plain LXC container names its veth veth<name>i<N>"
+run --conf-dir "$tmp/conf" lxc-config averylongname
+[ $rc -eq 1 ]; ok $? "lxc-config for a missing plain container fails"
 
 LXCNET_PVE_DIR="$tmp/other" "$LXCNETCTL" config show 100 >"$tmp/out" 2>&1
 contains "$tmp/out" "other0"; ok $? "LXCNET_PVE_DIR selects the pve-dir"
@@ -133,7 +140,7 @@ run
 run --bogus
 [ $rc -eq 2 ]; ok $? "unknown option: exit 2"
 run --help
-[ $rc -eq 0 ] && contains "$tmp/out" "config show VMID" && contains "$tmp/out" "lxc-config VMID" && contains "$tmp/out" "Exit status"
+[ $rc -eq 0 ] && contains "$tmp/out" "config show CT" && contains "$tmp/out" "lxc-config CT" && contains "$tmp/out" "--conf-dir" && contains "$tmp/out" "Exit status"
 ok $? "--help lists the verbs and exit codes"
 run --version
 [ $rc -eq 0 ] && grep -q '^lxcnetctl [0-9]' "$tmp/out"; ok $? "--version"

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Start-to-RUNNING time of a busybox container with 1 and 4 NICs:
+#   native  LXC plugs the NICs itself (lxc.net.N.link = bridge, no hooks)
+#   floor   native plus lxc.net.N.script.up = /bin/true: what any up-script
+#           costs, since LXC runs each one through "sh -c exec ..."
+#   lxcnet  the lxcnet hooks (pre-start, netup per NIC, post-stop)
+# measured round-robin in the same run. Prints medians, ms per NIC and the
+# ratios. A benchmark, not a test: it never fails on noise.
+#   LXCNET_BENCH_RUNS=N (default 25)
+. "$(dirname "$0")/../integration/lib.sh"
+it_init 92
+RUNS=${LXCNET_BENCH_RUNS:-25}
+BR=lxnt92b
+bridge $BR 1500 || skip_all "cannot create a bridge"
+
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
+
+# make_ct NAME NICS MODE(native|floor|lxcnet)
+make_ct() {
+	name=$1 nics=$2 mode=$3
+	: >"$T/pve/lxc/$name.conf"
+	i=0
+	while [ $i -lt "$nics" ]; do
+		echo "net$i: name=eth$i,bridge=$BR" >>"$T/pve/lxc/$name.conf"
+		i=$((i + 1))
+	done
+	ct_create "$name" || return 1
+	if [ "$mode" != lxcnet ]; then
+		cfg="$T/lxc/$name/config"
+		sed -i '/^lxc\.net\./d; /^lxc\.hook\./d' "$cfg"
+		i=0
+		while [ $i -lt "$nics" ]; do
+			printf 'lxc.net.%d.type = veth\nlxc.net.%d.veth.pair = veth%si%d\nlxc.net.%d.link = %s\nlxc.net.%d.flags = up\nlxc.net.%d.name = eth%d\n' \
+				$i $i "$name" $i $i $BR $i $i $i >>"$cfg"
+			[ "$mode" = floor ] && printf 'lxc.net.%d.script.up = /bin/true\n' $i >>"$cfg"
+			i=$((i + 1))
+		done
+	fi
+}
+
+# time_start NAME: one start in µs, then stop and wait for the veths to go
+time_start() {
+	t0=$(now_us)
+	lxc-start -P "$T/lxc" -n "$1" || { echo "start of $1 failed" >&2; return 1; }
+	t1=$(now_us)
+	lxc-stop -P "$T/lxc" -n "$1" -k
+	wait_absent $(ls /sys/class/net | grep "^veth${1}i") >/dev/null 2>&1
+	echo $((t1 - t0))
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+make_ct 9201 1 native && make_ct 9202 1 lxcnet && make_ct 9203 1 floor &&
+	make_ct 9204 4 native && make_ct 9205 4 lxcnet && make_ct 9206 4 floor || skip_all "container setup failed"
+
+for r in $(seq "$RUNS"); do
+	for ct in 9201 9202 9203 9204 9205 9206; do
+		time_start $ct >>"$T/t-$ct" || exit 1
+	done
+done
+
+m1n=$(median <"$T/t-9201"); m1l=$(median <"$T/t-9202"); m1f=$(median <"$T/t-9203")
+m4n=$(median <"$T/t-9204"); m4l=$(median <"$T/t-9205"); m4f=$(median <"$T/t-9206")
+echo "# lxc-start to RUNNING, busybox, medians over $RUNS starts each (µs)"
+printf '# %-8s %10s %10s %10s\n' "" native floor lxcnet
+printf '# %-8s %10d %10d %10d\n' "1 NIC" "$m1n" "$m1f" "$m1l"
+printf '# %-8s %10d %10d %10d\n' "4 NICs" "$m4n" "$m4f" "$m4l"
+awk -v n1="$m1n" -v l1="$m1l" -v f1="$m1f" -v n4="$m4n" -v l4="$m4l" -v f4="$m4f" 'BEGIN {
+	printf "# per NIC over native (4-NIC minus 1-NIC, / 3): lxcnet %.2f ms, floor %.2f ms\n", ((l4 - n4) - (l1 - n1)) / 3000, ((f4 - n4) - (f1 - n1)) / 3000
+	printf "# per NIC over the floor (lxcnet-netup itself): %.2f ms\n", ((l4 - f4) - (l1 - f1)) / 3000
+	printf "# per start, fixed (pre-start + post-stop hooks): %.2f ms\n", ((l1 - f1) - ((l4 - f4) - (l1 - f1)) / 3) / 1000
+	printf "# ratio lxcnet/native: 1 NIC %.3f, 4 NICs %.3f\n", l1 / n1, l4 / n4
+}'
+ok 0 "benchmark ran"
+it_done
