@@ -3,6 +3,9 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include <arpa/inet.h>
+
+#include "log.h"
 #include "plug.h"
 
 void plug_env_done(PlugEnv *e)
@@ -10,6 +13,24 @@ void plug_env_done(PlugEnv *e)
 	sdn_config_free(e->sdn);
 	e->sdn = NULL;
 	e->sdn_loaded = false;
+	datapath_free(e->dp);
+	e->dp = NULL;
+	e->dp_error = 0;
+}
+
+/* The datapath, opened once per PlugEnv; NULL (and e->dp_reason) when it cannot be. */
+static Datapath *plug_datapath(PlugEnv *e)
+{
+	Diag d = {};
+
+	if (e->dp || e->dp_error)
+		return e->dp;
+	e->dp_error = datapath_open(true, &e->dp, &d);
+	if (e->dp_error < 0)
+		snprintf(e->dp_reason, sizeof(e->dp_reason), "%s", d.msg);
+	else
+		e->dp_error = 0;
+	return e->dp;
 }
 
 void plug_node_name(char *buf, size_t bufsz)
@@ -31,25 +52,43 @@ static bool bridge_exists_netlink(const char *ifname, void *userdata)
 }
 
 /*
- * What the NIC needs from the eBPF datapath. Until the datapath is part of
- * lxcnet, such a NIC must not start at all: plugging it without its VLAN
- * isolation, rate limit or filtering would be silently wrong.
+ * The port policy: the NIC's own tag and trunks, inside the VNet's tags when
+ * lxcnet plugs a VNet into its zone's bridge. Until rate limiting and
+ * filtering are in the datapath, a NIC asking for them must not start at
+ * all: plugging it without them would be silently wrong.
  */
-static int check_datapath(const PveNet *n, const PlugTarget *t, Diag *d)
+static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZone *z, Diag *d)
 {
-	static const char why[] = "needs the lxcnet eBPF datapath, which this lxcnet version does not have yet";
+	static const char later[] = "is not in the lxcnet datapath yet";
+	struct lxcnet_port *p = &t->policy;
 
-	if (pve_net_has(n, PVE_NET_TAG))
-		return diag_error(d, -EOPNOTSUPP, "tag: VLAN %u %s", n->tag, why);
-	if (pve_net_has(n, PVE_NET_TRUNKS))
-		return diag_error(d, -EOPNOTSUPP, "trunks: VLAN trunking %s", why);
 	if (pve_net_has(n, PVE_NET_RATE) && n->rate > 0)
-		return diag_error(d, -EOPNOTSUPP, "rate: rate limiting %s", why);
+		return diag_error(d, -EOPNOTSUPP, "rate: rate limiting %s", later);
 	if (n->firewall)
-		return diag_error(d, -EOPNOTSUPP, "firewall: MAC/IP filtering %s", why);
-	if (t->vlan_tag || t->service_tag)
-		return diag_error(d, -EOPNOTSUPP, "bridge: VNet '%s' is VLAN %u on bridge '%s', and tagging %s", t->vnet,
-				  t->vlan_tag, t->bridge, why);
+		return diag_error(d, -EOPNOTSUPP, "firewall: MAC/IP filtering %s", later);
+
+	memset(p, 0, sizeof(*p));
+	if (pve_net_has(n, PVE_NET_TRUNKS))
+		memcpy(p->trunks, n->trunks, sizeof(p->trunks));
+	p->tag = pve_net_has(n, PVE_NET_TAG) ? n->tag : 0;
+	if (z && z->type == SDN_ZONE_QINQ) {
+		if (p->tag)
+			return diag_error(d, -EOPNOTSUPP, "tag: a third VLAN tag inside qinq VNet '%s' is not supported", t->vnet);
+		p->service_tag = t->service_tag;
+		p->service_proto = htons(z->vlan_protocol);
+		p->tag = t->vlan_tag;
+	} else if (t->vlan_tag && p->tag) {
+		/* A VLAN-aware VNet in a vlan zone: the VNet's VLAN carries the NIC's. */
+		p->service_tag = t->vlan_tag;
+		p->service_proto = htons(0x8100);
+	} else if (t->vlan_tag)
+		p->tag = t->vlan_tag;
+
+	t->needs_datapath = p->tag || p->service_tag || pve_net_has(n, PVE_NET_TRUNKS);
+	if (t->needs_datapath && !plug_datapath(e))
+		return diag_error(d, -EOPNOTSUPP, "%s: needs the lxcnet eBPF datapath, which cannot be used: %s",
+				  pve_net_has(n, PVE_NET_TAG) ? "tag" : pve_net_has(n, PVE_NET_TRUNKS) ? "trunks" : "bridge",
+				  e->dp_reason);
 	return 0;
 }
 
@@ -80,6 +119,7 @@ static int check_vnet_tags(const SdnVnet *v, const PveNet *n, Diag *d)
 
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 {
+	const SdnZone *zone = NULL;
 	const SdnVnet *v = NULL;
 	PlugTarget t = {};
 	LinkInfo li;
@@ -128,6 +168,7 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 		strcpy(t.vnet, v->id);
 		t.vlan_tag = p.tag;
 		t.service_tag = p.service_tag;
+		zone = p.vnet_bridge ? NULL : sdn_config_find_zone(e->sdn, v->zone);
 		r = link_get(e->nl, t.bridge, &li);
 		if (r < 0)
 			return diag_error(d, r, "bridge: bridge '%s' of VNet '%s': %s", t.bridge, v->id, strerror(-r));
@@ -138,7 +179,7 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 	t.bridge_mtu = li.mtu;
 	if (pve_net_has(n, PVE_NET_MTU) && n->mtu > t.bridge_mtu)
 		return diag_error(d, -EINVAL, "mtu: %u is bigger than the MTU %u of bridge '%s'", n->mtu, t.bridge_mtu, t.bridge);
-	r = check_datapath(n, &t, d);
+	r = build_policy(e, n, &t, zone, d);
 	if (r < 0)
 		return r;
 	*ret = t;
@@ -154,6 +195,17 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 	if (r < 0)
 		return diag_error(d, r, "host interface '%s': %s", ifname, strerror(-r));
 
+	/* The policy is in force before the port joins the bridge. */
+	if (plug_datapath(e)) {
+		r = datapath_port_set(e->dp, before.ifindex, &t->policy, d);
+		if (r < 0)
+			return r;
+	} else if (t->needs_datapath)
+		return diag_error(d, -EOPNOTSUPP, "the lxcnet eBPF datapath cannot be used: %s", e->dp_reason);
+	else
+		log_ctx(NULL, LOG_WARNING, "Plugging '%s' without the datapath (tagged frames from the container are not dropped): %s",
+			ifname, e->dp_reason);
+
 	if (n->link_down)
 		r = link_set(e->nl, before.ifindex, 0, t->bridge_mtu, false);
 	else
@@ -161,6 +213,8 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 	if (r < 0) {
 		/* The kernel applies the attributes one by one: put back what may have changed. */
 		(void)link_set(e->nl, before.ifindex, before.master, before.mtu, before.up);
+		if (e->dp)
+			(void)datapath_port_clear(e->dp, before.ifindex);
 		return diag_error(d, r, "cannot plug '%s' into bridge '%s': %s", ifname, t->bridge, strerror(-r));
 	}
 	return 0;

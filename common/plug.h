@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "datapath.h"
 #include "diag.h"
 #include "netlink-link.h"
 #include "pve-netconf.h"
@@ -22,6 +23,9 @@ typedef struct PlugEnv {
 	const char *node;    /* this node's name, for a zone's `nodes` */
 	SdnConfig *sdn;	     /* loaded on first use of a VNet, owned */
 	bool sdn_loaded;
+	Datapath *dp;	     /* opened (loaded and pinned if needed) on first use, owned */
+	int dp_error;	     /* why it could not be opened, once tried */
+	char dp_reason[DIAG_MAX];
 } PlugEnv;
 
 void plug_env_done(PlugEnv *e);
@@ -33,6 +37,8 @@ typedef struct PlugTarget {
 	char vnet[SDN_ID_MAX + 1]; /* "" when the NIC names a bridge directly */
 	uint16_t vlan_tag;	   /* pushed for the VNet (vlan/qinq zone), 0 = none */
 	uint16_t service_tag;	   /* qinq outer tag, 0 = none */
+	struct lxcnet_port policy; /* what the datapath enforces on the port */
+	bool needs_datapath;	   /* the policy does more than drop tagged frames */
 } PlugTarget;
 
 /*
@@ -44,9 +50,11 @@ typedef struct PlugTarget {
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
 
 /*
- * Plug host interface ifname as netN: MTU of the bridge, enslaved and up;
- * or, for link_down=1, down and not enslaved. A failure restores the
- * interface's previous master, MTU and state.
+ * Plug host interface ifname as netN: datapath policy set and attached
+ * first, then MTU of the bridge, enslaved and up; or, for link_down=1, down
+ * and not enslaved. A failure restores the interface's previous master, MTU
+ * and state and removes the datapath entry. Without a usable datapath a
+ * port that needs none is plugged all the same (a warning says so).
  */
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d);
 

@@ -3,8 +3,9 @@
  * lxc.hook.post-stop: remove everything lxcnet set up for the container.
  * Runs after every stop and after a failed start (when LXC runs no down
  * scripts), so it must be idempotent and must not depend on the config.
- * Today lxcnet's only per-container state on the host is the host veths
- * veth<name>i<N>, which normally die with the container's netns.
+ * Its state on the host: the host veths veth<name>i<N> (which normally die
+ * with the container's netns) and their datapath entries, keyed by
+ * ifindex, which outlive them and are swept here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "log.h"
 #include "lxc-hook.h"
+#include "datapath.h"
 #include "netlink-link.h"
 
 typedef struct Ctx {
@@ -63,6 +65,21 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot list interfaces of container '%s': %s", a.name, strerror(-r));
 		return 1;
+	}
+
+	/* Policies and counters of interfaces that are gone (this container's and any other's). */
+	{
+		_cleanup_(datapath_freep) Datapath *dp = NULL;
+		unsigned removed = 0;
+
+		if (datapath_open(false, &dp, &d) >= 0) {
+			r = datapath_sweep(dp, &removed);
+			if (r < 0) {
+				log_ctx(&ctx, LOG_ERR, "Cannot sweep the datapath: %s", strerror(-r));
+				c.failures++;
+			} else if (removed)
+				log_ctx(&ctx, LOG_DEBUG, "Removed %u stale datapath entries", removed);
+		}
 	}
 	return c.failures ? 1 : 0;
 }

@@ -29,6 +29,8 @@ it_init() {
 	T=$(mktemp -d /tmp/lxcnet-it-XXXXXX) || skip_all "no temp dir"
 	mkdir -p "$T/lxc" "$T/pve/lxc" "$T/pve/sdn" "$T/conf/lxc"
 	export LXCNET_PVE_DIR="$T/pve" LXCNET_CONF_DIR="$T/conf"
+	# A private pin root: tests never touch the host's /sys/fs/bpf/lxcnet.
+	export LXCNET_BPF_ROOT="/sys/fs/bpf/lxcnet-test-$$"
 	trap it_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
@@ -42,6 +44,7 @@ it_cleanup() {
 		ip link del "$l" >/dev/null 2>&1
 	done
 	rm -rf "$T"
+	rm -rf "$LXCNET_BPF_ROOT"
 }
 
 # bridge NAME [MTU]: a bridge that exists only for this test

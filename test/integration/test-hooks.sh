@@ -64,6 +64,12 @@ ct_create 9104
 ct_start 9104; ok $? "NIC on a VNet whose bridge exists starts"
 [ "$(link_field veth9104i0)" = "master=vnbr mtu=1500 up=1" ]; ok $? "plugged into the VNet bridge ($(link_field veth9104i0))"
 ct_stop 9104
+pve_conf 9105 "net0: name=eth0,bridge=vntag"
+ct_create 9105
+ct_start 9105; ok $? "NIC on a vlan-zone VNet without its own bridge starts"
+[ "$(link_field veth9105i0)" = "master=$B2 mtu=1500 up=1" ]; ok $? "plugged into the zone's bridge $B2 ($(link_field veth9105i0))"
+tc filter show dev veth9105i0 ingress | grep -q tc_ingress; ok $? "with the datapath attached (VLAN 40 pushed there)"
+ct_stop 9105
 
 # --- Each invalid config makes lxc-start fail, and the log names the key.
 refused() { # refused VMID NETLINE EXPECTED-TEXT DESCRIPTION
@@ -83,11 +89,10 @@ refused 9113 "net0: name=eth0,bridge=vnother" \
 	"net0: bridge: VNet 'vnother': zone 'zo' is not available on node" "VNet not allowed on this node"
 refused 9114 "net0: name=eth0,bridge=vns" "net0: bridge: VNet 'vns': simple zone 'zs' needs the VNet bridge 'vns'" \
 	"simple VNet without its bridge"
-refused 9115 "net0: name=eth0,bridge=vntag" \
-	"net0: bridge: VNet 'vntag' is VLAN 40 on bridge '$B2', and tagging needs the lxcnet eBPF datapath" \
-	"vlan-zone VNet while the datapath is missing"
-refused 9116 "net0: name=eth0,bridge=$B1,tag=100" "net0: tag: VLAN 100 needs the lxcnet eBPF datapath" \
-	"tag while the datapath is missing"
+refused 9116 "net0: name=eth0,bridge=$B1,rate=10" "net0: rate: rate limiting is not in the lxcnet datapath yet" \
+	"rate limit (not in the datapath yet)"
+refused 9115 "net0: name=eth0,bridge=$B1,firewall=1" "net0: firewall: MAC/IP filtering is not in the lxcnet datapath yet" \
+	"firewall (not in the datapath yet)"
 refused 9117 "net0: name=eth0,bridge=vnbr,tag=7" "net0: tag: not allowed on VNet 'vnbr' (not VLAN-aware)" \
 	"tag on a VNet that is not VLAN-aware"
 

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Shared between bpf/port.bpf.c and user space: the per-port policy and
+ * counters, keyed by the host veth's ifindex. Changing any of this is an
+ * ABI change: bump LXCNET_BPF_ABI so a new version pins beside the old one.
+ */
+
+#include <linux/types.h>
+
+#define LXCNET_BPF_ABI "v1"
+#define LXCNET_PORTS_MAX 65536
+#define LXCNET_TRUNK_WORDS 64 /* 64 x 64 bits: VLAN ids 0..4095 */
+
+struct lxcnet_port {
+	__u16 tag;	     /* access VLAN: pushed on untagged frames from the container, popped towards it; 0 = none */
+	__u16 service_tag;   /* qinq: outer tag pushed/popped outside everything else; 0 = none */
+	__u16 service_proto; /* qinq: network order ETH_P_8021Q or ETH_P_8021AD */
+	__u16 flags;	     /* reserved, 0 */
+	__u64 trunks[LXCNET_TRUNK_WORDS]; /* VLANs passed tagged both ways */
+};
+
+enum lxcnet_dir {
+	LXCNET_FROM_CT, /* tc ingress of the host veth */
+	LXCNET_TO_CT,	/* tc egress of the host veth */
+	_LXCNET_DIR_MAX,
+};
+
+enum lxcnet_drop {
+	LXCNET_DROP_MALFORMED,	   /* runt or truncated header */
+	LXCNET_DROP_VLAN_IN,	   /* tagged frame from the container, VLAN not in trunks */
+	LXCNET_DROP_VLAN_OUT,	   /* tagged frame to the container, VLAN neither its tag nor a trunk */
+	LXCNET_DROP_UNTAGGED_OUT,  /* untagged frame to an access port of a VLAN */
+	LXCNET_DROP_SERVICE,	   /* qinq: outer tag missing or another service's */
+	LXCNET_DROP_TAG_OP,	   /* the kernel refused a VLAN push or pop */
+	LXCNET_DROP_NO_POLICY,	   /* attached to an interface without policy */
+	_LXCNET_DROP_MAX,
+};
+
+struct lxcnet_port_stats {
+	__u64 packets[_LXCNET_DIR_MAX];
+	__u64 bytes[_LXCNET_DIR_MAX];
+	__u64 drops[_LXCNET_DROP_MAX];
+};

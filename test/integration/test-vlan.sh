@@ -1,0 +1,72 @@
+#!/bin/sh
+# VLAN isolation by the eBPF datapath, with real containers on one plain
+# (not VLAN-aware) bridge: access ports, a trunk port, a vlan-zone VNet.
+. "$(dirname "$0")/lib.sh"
+it_init 95
+command -v tcpdump >/dev/null || skip_all "tcpdump is not installed (contrib/deps.sh)"
+BR=lxnt95
+bridge $BR 1500 || skip_all "cannot create a bridge"
+
+pid_of() { lxc-info -P "$T/lxc" -n "$1" -p -H; }
+ping_ok() { ct_exec "$1" ping -c 2 -W 1 "$2" >/dev/null 2>&1; }
+# capture CT|bridge COUNT SECONDS FILTER...: tcpdump -e in a container's netns or on the bridge
+capture() {
+	where=$1 count=$2 secs=$3; shift 3
+	if [ "$where" = bridge ]; then
+		timeout "$secs" tcpdump -e -n -l -i $BR -c "$count" "$@" 2>/dev/null
+	else
+		timeout "$secs" nsenter -n -t "$(pid_of "$where")" tcpdump -e -n -l -i eth0 -c "$count" "$@" 2>/dev/null
+	fi
+}
+
+cat >"$T/pve/sdn/.running-config" <<JSON
+{"zones": {"ids": {"zv": {"type": "vlan", "bridge": "$BR"}}},
+ "vnets": {"ids": {"v300": {"type": "vnet", "zone": "zv", "tag": 300}}}}
+JSON
+pve_conf 9501 "net0: name=eth0,bridge=$BR,tag=100,ip=10.95.0.1/24,host-managed=1"
+pve_conf 9502 "net0: name=eth0,bridge=$BR,tag=100,ip=10.95.0.2/24,host-managed=1"
+pve_conf 9503 "net0: name=eth0,bridge=$BR,tag=200,ip=10.95.0.3/24,host-managed=1"
+pve_conf 9504 "net0: name=eth0,bridge=$BR,ip=10.95.0.4/24,host-managed=1"
+pve_conf 9505 "net0: name=eth0,bridge=$BR,trunks=100,host-managed=1"
+pve_conf 9506 "net0: name=eth0,bridge=v300,ip=10.95.0.6/24,host-managed=1"
+pve_conf 9507 "net0: name=eth0,bridge=v300,ip=10.95.0.7/24,host-managed=1"
+started=0
+for c in 9501 9502 9503 9504 9505 9506 9507; do
+	ct_create $c && ct_start $c && started=$((started + 1))
+done
+[ $started -eq 7 ]; ok $? "7 containers with tag, untagged, trunk and VNet NICs start ($started)"
+tc filter show dev veth9501i0 ingress | grep -q 'tc_ingress'; ok $? "datapath attached on veth9501i0 ingress"
+tc filter show dev veth9501i0 egress | grep -q 'tc_egress'; ok $? "datapath attached on veth9501i0 egress"
+[ "$(link_field veth9506i0)" = "master=$BR mtu=1500 up=1" ]; ok $? "VNet v300 (vlan zone) plugged into the zone bridge $BR"
+
+ping_ok 9501 10.95.0.2; ok $? "tag=100 reaches tag=100"
+! ping_ok 9501 10.95.0.3; ok $? "tag=100 cannot reach tag=200"
+! ping_ok 9501 10.95.0.4; ok $? "tag=100 cannot reach an untagged NIC"
+! ping_ok 9504 10.95.0.3; ok $? "an untagged NIC cannot reach tag=200"
+ping_ok 9506 10.95.0.7; ok $? "the two VNet v300 NICs reach each other"
+! ping_ok 9506 10.95.0.1; ok $? "VNet v300 cannot reach tag=100"
+
+# On the bridge, traffic of tag=100 NICs carries 802.1Q tag 100, the VNet's tag 300.
+capture bridge 2 5 icmp >"$T/br100" & cap=$!
+sleep 1; ct_exec 9501 ping -c 2 -W 1 10.95.0.2 >/dev/null 2>&1; wait $cap
+grep -q 'ethertype 802.1Q (0x8100).*vlan 100, .*ICMP echo request' "$T/br100"; ok $? "tag=100 frames carry VLAN 100 on the bridge"
+capture bridge 2 5 icmp >"$T/br300" & cap=$!
+sleep 1; ct_exec 9506 ping -c 2 -W 1 10.95.0.7 >/dev/null 2>&1; wait $cap
+grep -q 'vlan 300, .*ICMP echo request' "$T/br300"; ok $? "VNet v300 frames carry VLAN 300 on the bridge"
+
+# Inside the containers: the access port sees its traffic untagged, the trunk port sees VLAN 100 tagged.
+capture 9502 1 5 icmp >"$T/in9502" & cap=$!
+capture 9505 8 5 >"$T/in9505" & cap2=$!
+sleep 1
+ct_exec 9501 ping -c 2 -W 1 10.95.0.2 >/dev/null 2>&1
+ct_exec 9501 ping -c 1 -W 1 10.95.0.99 >/dev/null 2>&1 # ARP broadcast on VLAN 100
+wait $cap $cap2
+grep -q 'ICMP echo request' "$T/in9502" && ! grep -q 'vlan' "$T/in9502"; ok $? "tag=100 NIC receives VLAN 100 untagged"
+grep -q "ethertype 802.1Q (0x8100).*vlan 100, .*ARP" "$T/in9505"; ok $? "trunks=100 NIC receives VLAN 100 frames tagged"
+
+# Stopping removes the datapath entries of the stopped ports.
+for c in 9501 9502 9503 9504 9505 9506 9507; do ct_stop $c; done
+wait_absent veth9501i0 veth9507i0
+entries=$(bpftool -j map dump pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" 2>/dev/null | grep -o '"key"' | wc -l)
+[ "$entries" -eq 0 ]; ok $? "after stop no datapath policy is left ($entries)"
+it_done
