@@ -13,11 +13,21 @@
 #define LXCNET_PORTS_MAX 65536
 #define LXCNET_TRUNK_WORDS 64 /* 64 x 64 bits: VLAN ids 0..4095 */
 
+/* flags */
+#define LXCNET_PORT_FILTER_MAC 0x1 /* frames from the container must come from mac */
+#define LXCNET_PORT_FILTER_IP4 0x2 /* IPv4 and ARP from the container must use ip4 (or be DHCP) */
+#define LXCNET_PORT_FILTER_IP6 0x4 /* IPv6 from the container must use ip6, its link-local, or :: */
+
 struct lxcnet_port {
 	__u16 tag;	     /* access VLAN: pushed on untagged frames from the container, popped towards it; 0 = none */
 	__u16 service_tag;   /* qinq: outer tag pushed/popped outside everything else; 0 = none */
 	__u16 service_proto; /* qinq: network order ETH_P_8021Q or ETH_P_8021AD */
-	__u16 flags;	     /* reserved, 0 */
+	__u16 flags;	     /* LXCNET_PORT_FILTER_* */
+	__u8 mac[6];	     /* the NIC's hwaddr */
+	__u8 pad[2];
+	__u32 ip4;	     /* network order */
+	__u8 ip6[16];
+	__u8 ip6_ll[16];     /* fe80::/64 with the EUI-64 of mac */
 	__u64 trunks[LXCNET_TRUNK_WORDS]; /* VLANs passed tagged both ways */
 };
 
@@ -35,6 +45,9 @@ enum lxcnet_drop {
 	LXCNET_DROP_SERVICE,	   /* qinq: outer tag missing or another service's */
 	LXCNET_DROP_TAG_OP,	   /* the kernel refused a VLAN push or pop */
 	LXCNET_DROP_NO_POLICY,	   /* attached to an interface without policy */
+	LXCNET_DROP_SPOOF_MAC,	   /* source MAC is not the NIC's */
+	LXCNET_DROP_SPOOF_IP4,	   /* IPv4 source (or ARP sender) is not the NIC's */
+	LXCNET_DROP_SPOOF_IP6,	   /* IPv6 source is not the NIC's */
 	_LXCNET_DROP_MAX,
 };
 

@@ -101,6 +101,101 @@ static __always_inline int outer_tag(struct __sk_buff *skb, __u16 *proto, __u16 
 	return 1;
 }
 
+#define ETH_P_IP_ 0x0800
+#define ETH_P_ARP_ 0x0806
+#define ETH_P_IPV6_ 0x86DD
+
+static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+}
+
+/* 4-byte words: the addresses in struct lxcnet_port are only 4-byte aligned. */
+static __always_inline int ip6_eq(const void *a, const void *b)
+{
+	const __u32 *x = a, *y = b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/*
+ * Anti-spoofing for frames from the container (firewall=1): the source MAC
+ * is the NIC's; IPv4 and ARP use its address, except DHCP from 0.0.0.0;
+ * IPv6 uses its address, its EUI-64 link-local address, or :: (duplicate
+ * address detection). Returns -1 to pass, else the drop reason.
+ */
+static __always_inline int spoofed(struct __sk_buff *skb, const struct lxcnet_port *p)
+{
+	__u8 src[6];
+	__be16 type;
+	__u32 l3 = ETH_HLEN;
+
+	if (bpf_skb_load_bytes(skb, 6, src, sizeof(src)) < 0)
+		return LXCNET_DROP_MALFORMED;
+	if ((p->flags & LXCNET_PORT_FILTER_MAC) && !mac_eq(src, p->mac))
+		return LXCNET_DROP_SPOOF_MAC;
+	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
+		return LXCNET_DROP_MALFORMED;
+	if (type == bpf_htons(ETH_P_8021Q)) {
+		if (bpf_skb_load_bytes(skb, 16, &type, sizeof(type)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		l3 += 4;
+	}
+
+	if (type == bpf_htons(ETH_P_IP_) && (p->flags & LXCNET_PORT_FILTER_IP4)) {
+		struct {
+			__u8 vihl, tos;
+			__be16 len, id, frag;
+			__u8 ttl, proto;
+			__be16 csum;
+			__be32 saddr, daddr;
+		} ip;
+
+		if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if (ip.saddr == p->ip4)
+			return -1;
+		/* DHCP before the address is known: 0.0.0.0:68 -> :67 over UDP. */
+		if (ip.saddr == 0 && ip.proto == 17) {
+			__be16 ports[2];
+
+			if (bpf_skb_load_bytes(skb, l3 + (ip.vihl & 0x0f) * 4, ports, sizeof(ports)) < 0)
+				return LXCNET_DROP_MALFORMED;
+			if (ports[0] == bpf_htons(68) && ports[1] == bpf_htons(67))
+				return -1;
+		}
+		return LXCNET_DROP_SPOOF_IP4;
+	}
+	if (type == bpf_htons(ETH_P_ARP_) && (p->flags & (LXCNET_PORT_FILTER_IP4 | LXCNET_PORT_FILTER_MAC))) {
+		struct {
+			__be16 htype, ptype;
+			__u8 hlen, plen;
+			__be16 op;
+			__u8 sha[6];
+			__be32 spa;
+		} __attribute__((packed)) arp;
+
+		if (bpf_skb_load_bytes(skb, l3, &arp, sizeof(arp)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if ((p->flags & LXCNET_PORT_FILTER_MAC) && !mac_eq(arp.sha, p->mac))
+			return LXCNET_DROP_SPOOF_MAC;
+		/* 0.0.0.0 is an ARP probe (RFC 5227). */
+		if ((p->flags & LXCNET_PORT_FILTER_IP4) && arp.spa != p->ip4 && arp.spa != 0)
+			return LXCNET_DROP_SPOOF_IP4;
+		return -1;
+	}
+	if (type == bpf_htons(ETH_P_IPV6_) && (p->flags & LXCNET_PORT_FILTER_IP6)) {
+		__u32 saddr[4];
+
+		if (bpf_skb_load_bytes(skb, l3 + 8, saddr, sizeof(saddr)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if (ip6_eq(saddr, p->ip6) || ip6_eq(saddr, p->ip6_ll) || (saddr[0] | saddr[1] | saddr[2] | saddr[3]) == 0)
+			return -1;
+		return LXCNET_DROP_SPOOF_IP6;
+	}
+	return -1;
+}
+
 SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
@@ -115,6 +210,12 @@ int tc_ingress(struct __sk_buff *skb)
 	t = outer_tag(skb, &proto, &vid);
 	if (t < 0)
 		return drop(skb, LXCNET_DROP_MALFORMED);
+	if (p->flags) {
+		int why = spoofed(skb, p);
+
+		if (why >= 0)
+			return drop(skb, (enum lxcnet_drop)why);
+	}
 	if (t > 0) {
 		/* A container may send tagged frames only on its trunk VLANs, as 802.1Q. */
 		if (proto != bpf_htons(ETH_P_8021Q) || !trunk_has(p, vid))

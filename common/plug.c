@@ -53,21 +53,57 @@ static bool bridge_exists_netlink(const char *ifname, void *userdata)
 
 /*
  * The port policy: the NIC's own tag and trunks, inside the VNet's tags when
- * lxcnet plugs a VNet into its zone's bridge. Until rate limiting and
- * filtering are in the datapath, a NIC asking for them must not start at
- * all: plugging it without them would be silently wrong.
+ * lxcnet plugs a VNet into its zone's bridge, and its anti-spoofing rules.
+ * Until rate limiting is in the datapath, a NIC asking for it must not
+ * start at all: plugging it without would be silently wrong.
  */
+/*
+ * firewall=1: the source MAC must be hwaddr; a static ip/ip6 must be the
+ * source address (IPv6 also from the EUI-64 link-local address and ::).
+ * With dhcp, manual or auto the address is not known here, so that family
+ * is not filtered by address.
+ */
+static int firewall_policy(const PveNet *n, struct lxcnet_port *p, Diag *d)
+{
+	if (!pve_net_has(n, PVE_NET_HWADDR))
+		return diag_error(d, -EINVAL, "firewall: needs hwaddr (the MAC address frames must come from)");
+	memcpy(p->mac, n->hwaddr, 6);
+	p->flags |= LXCNET_PORT_FILTER_MAC;
+	if (pve_net_has(n, PVE_NET_IP) && n->ip.mode == PVE_IP_STATIC) {
+		p->ip4 = n->ip.addr.v4.s_addr;
+		p->flags |= LXCNET_PORT_FILTER_IP4;
+	}
+	if (pve_net_has(n, PVE_NET_IP6) && n->ip6.mode == PVE_IP_STATIC) {
+		memcpy(p->ip6, &n->ip6.addr.v6, 16);
+		p->ip6_ll[0] = 0xfe;
+		p->ip6_ll[1] = 0x80;
+		p->ip6_ll[8] = n->hwaddr[0] ^ 0x02;
+		p->ip6_ll[9] = n->hwaddr[1];
+		p->ip6_ll[10] = n->hwaddr[2];
+		p->ip6_ll[11] = 0xff;
+		p->ip6_ll[12] = 0xfe;
+		p->ip6_ll[13] = n->hwaddr[3];
+		p->ip6_ll[14] = n->hwaddr[4];
+		p->ip6_ll[15] = n->hwaddr[5];
+		p->flags |= LXCNET_PORT_FILTER_IP6;
+	}
+	return 0;
+}
+
 static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZone *z, Diag *d)
 {
-	static const char later[] = "is not in the lxcnet datapath yet";
 	struct lxcnet_port *p = &t->policy;
 
 	if (pve_net_has(n, PVE_NET_RATE) && n->rate > 0)
-		return diag_error(d, -EOPNOTSUPP, "rate: rate limiting %s", later);
-	if (n->firewall)
-		return diag_error(d, -EOPNOTSUPP, "firewall: MAC/IP filtering %s", later);
+		return diag_error(d, -EOPNOTSUPP, "rate: rate limiting is not in the lxcnet datapath yet");
 
 	memset(p, 0, sizeof(*p));
+	if (n->firewall) {
+		int r = firewall_policy(n, p, d);
+
+		if (r < 0)
+			return r;
+	}
 	if (pve_net_has(n, PVE_NET_TRUNKS))
 		memcpy(p->trunks, n->trunks, sizeof(p->trunks));
 	p->tag = pve_net_has(n, PVE_NET_TAG) ? n->tag : 0;
@@ -84,10 +120,11 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZon
 	} else if (t->vlan_tag)
 		p->tag = t->vlan_tag;
 
-	t->needs_datapath = p->tag || p->service_tag || pve_net_has(n, PVE_NET_TRUNKS);
+	t->needs_datapath = p->tag || p->service_tag || p->flags || pve_net_has(n, PVE_NET_TRUNKS);
 	if (t->needs_datapath && !plug_datapath(e))
 		return diag_error(d, -EOPNOTSUPP, "%s: needs the lxcnet eBPF datapath, which cannot be used: %s",
-				  pve_net_has(n, PVE_NET_TAG) ? "tag" : pve_net_has(n, PVE_NET_TRUNKS) ? "trunks" : "bridge",
+				  pve_net_has(n, PVE_NET_TAG) ? "tag" : pve_net_has(n, PVE_NET_TRUNKS) ? "trunks" :
+				  n->firewall ? "firewall" : "bridge",
 				  e->dp_reason);
 	return 0;
 }

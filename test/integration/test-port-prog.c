@@ -106,6 +106,109 @@ static void expect(const char *what, struct bpf_program *prog, const unsigned (*
 	}
 }
 
+/* An Ethernet frame from src_mac with ethertype type (after an optional 802.1Q tag) and l3 bytes. */
+static size_t frame_l3(unsigned char *buf, unsigned char src_last, unsigned vlan, unsigned type, const void *l3, size_t l3len)
+{
+	static const unsigned char dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	size_t o = 12;
+
+	memcpy(buf, dst, 6);
+	memcpy(buf + 6, (unsigned char[]){ 0xbc, 0x24, 0x11, 0, 0, src_last }, 6);
+	if (vlan) {
+		buf[o++] = 0x81, buf[o++] = 0x00, buf[o++] = (unsigned char)(vlan >> 8), buf[o++] = (unsigned char)vlan;
+	}
+	buf[o++] = (unsigned char)(type >> 8);
+	buf[o++] = (unsigned char)type;
+	memcpy(buf + o, l3, l3len);
+	o += l3len;
+	while (o < 60)
+		buf[o++] = 0;
+	return o;
+}
+
+static size_t ipv4(unsigned char *buf, unsigned char src_last, unsigned vlan, const char *saddr, unsigned proto, unsigned sport,
+		   unsigned dport)
+{
+	unsigned char ip[28] = { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, (unsigned char)proto };
+
+	inet_pton(AF_INET, saddr, ip + 12);
+	inet_pton(AF_INET, "255.255.255.255", ip + 16);
+	ip[20] = (unsigned char)(sport >> 8), ip[21] = (unsigned char)sport, ip[22] = (unsigned char)(dport >> 8), ip[23] = (unsigned char)dport;
+	return frame_l3(buf, src_last, vlan, 0x0800, ip, sizeof(ip));
+}
+
+static size_t arp(unsigned char *buf, unsigned char eth_src_last, unsigned char sha_last, const char *spa)
+{
+	unsigned char a[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 0xbc, 0x24, 0x11, 0, 0, sha_last };
+
+	inet_pton(AF_INET, spa, a + 14);
+	inet_pton(AF_INET, "10.0.0.1", a + 24);
+	return frame_l3(buf, eth_src_last, 0, 0x0806, a, sizeof(a));
+}
+
+static size_t ipv6(unsigned char *buf, const char *saddr)
+{
+	unsigned char ip[40] = { 0x60, 0, 0, 0, 0, 0, 58, 255 };
+
+	inet_pton(AF_INET6, saddr, ip + 8);
+	inet_pton(AF_INET6, "ff02::1", ip + 24);
+	return frame_l3(buf, 2, 0, 0x86dd, ip, sizeof(ip));
+}
+
+static void expect_raw(const char *what, const unsigned char *f, size_t len, int verdict, int drop_reason)
+{
+	unsigned char out[256];
+	struct lxcnet_port_stats before = stats(), after;
+	__u32 out_len;
+	int r = run(skel->progs.tc_ingress, f, len, out, &out_len);
+
+	after = stats();
+	is_int(r, verdict, "%s: %s", what, verdict == TC_ACT_OK ? "passes" : "dropped");
+	if (drop_reason >= 0)
+		is_int(after.drops[drop_reason] - before.drops[drop_reason], 1, "%s: counted as drop reason %d", what, drop_reason);
+	else
+		is_int(after.packets[LXCNET_FROM_CT] - before.packets[LXCNET_FROM_CT], 1, "%s: counted as passed", what);
+}
+
+static void firewall_cases(void)
+{
+	static const unsigned char mac[6] = { 0xbc, 0x24, 0x11, 0, 0, 2 };
+	struct lxcnet_port p = { .flags = LXCNET_PORT_FILTER_MAC | LXCNET_PORT_FILTER_IP4 | LXCNET_PORT_FILTER_IP6 };
+	unsigned char f[128];
+
+	memcpy(p.mac, mac, 6);
+	inet_pton(AF_INET, "10.0.0.2", &p.ip4);
+	inet_pton(AF_INET6, "fd00::2", p.ip6);
+	inet_pton(AF_INET6, "fe80::be24:11ff:fe00:2", p.ip6_ll);
+	p.trunks[5 / 64] |= 1ULL << 5;
+	bpf_map__update_elem(skel->maps.lxcnet_ports, &ifindex, sizeof(ifindex), &p, sizeof(p), BPF_ANY);
+
+	expect_raw("firewall: IPv4 from its own address", f, ipv4(f, 2, 0, "10.0.0.2", 1, 0, 0), TC_ACT_OK, -1);
+	expect_raw("firewall: IPv4 from another address", f, ipv4(f, 2, 0, "10.0.0.9", 1, 0, 0), TC_ACT_SHOT, LXCNET_DROP_SPOOF_IP4);
+	expect_raw("firewall: IPv4 from another MAC", f, ipv4(f, 3, 0, "10.0.0.2", 1, 0, 0), TC_ACT_SHOT, LXCNET_DROP_SPOOF_MAC);
+	expect_raw("firewall: DHCP discover from 0.0.0.0:68 to :67", f, ipv4(f, 2, 0, "0.0.0.0", 17, 68, 67), TC_ACT_OK, -1);
+	expect_raw("firewall: other UDP from 0.0.0.0", f, ipv4(f, 2, 0, "0.0.0.0", 17, 1234, 67), TC_ACT_SHOT,
+		   LXCNET_DROP_SPOOF_IP4);
+	expect_raw("firewall: spoofed IPv4 inside a trunk VLAN", f, ipv4(f, 2, 5, "10.0.0.9", 1, 0, 0), TC_ACT_SHOT,
+		   LXCNET_DROP_SPOOF_IP4);
+	expect_raw("firewall: own IPv4 inside a trunk VLAN", f, ipv4(f, 2, 5, "10.0.0.2", 1, 0, 0), TC_ACT_OK, -1);
+	expect_raw("firewall: ARP for its own address", f, arp(f, 2, 2, "10.0.0.2"), TC_ACT_OK, -1);
+	expect_raw("firewall: ARP claiming another address", f, arp(f, 2, 2, "10.0.0.9"), TC_ACT_SHOT, LXCNET_DROP_SPOOF_IP4);
+	expect_raw("firewall: ARP with another sender MAC", f, arp(f, 2, 7, "10.0.0.2"), TC_ACT_SHOT, LXCNET_DROP_SPOOF_MAC);
+	expect_raw("firewall: ARP probe from 0.0.0.0", f, arp(f, 2, 2, "0.0.0.0"), TC_ACT_OK, -1);
+	expect_raw("firewall: IPv6 from its own address", f, ipv6(f, "fd00::2"), TC_ACT_OK, -1);
+	expect_raw("firewall: IPv6 from its EUI-64 link-local address", f, ipv6(f, "fe80::be24:11ff:fe00:2"), TC_ACT_OK, -1);
+	expect_raw("firewall: IPv6 duplicate address detection from ::", f, ipv6(f, "::"), TC_ACT_OK, -1);
+	expect_raw("firewall: IPv6 from another address", f, ipv6(f, "fd00::9"), TC_ACT_SHOT, LXCNET_DROP_SPOOF_IP6);
+	expect_raw("firewall: IPv6 from another link-local address", f, ipv6(f, "fe80::1"), TC_ACT_SHOT, LXCNET_DROP_SPOOF_IP6);
+
+	/* ip=dhcp: only the MAC is known. */
+	p.flags = LXCNET_PORT_FILTER_MAC;
+	bpf_map__update_elem(skel->maps.lxcnet_ports, &ifindex, sizeof(ifindex), &p, sizeof(p), BPF_ANY);
+	expect_raw("firewall, MAC only: IPv4 from any address", f, ipv4(f, 2, 0, "10.0.0.9", 1, 0, 0), TC_ACT_OK, -1);
+	expect_raw("firewall, MAC only: from another MAC", f, ipv4(f, 4, 0, "10.0.0.2", 1, 0, 0), TC_ACT_SHOT, LXCNET_DROP_SPOOF_MAC);
+}
+
 int main(void)
 {
 	static const unsigned untagged[1][2] = { { 0, 0 } };
@@ -187,6 +290,8 @@ int main(void)
 		after = stats();
 		is_int(after.drops[LXCNET_DROP_MALFORMED] - before.drops[LXCNET_DROP_MALFORMED], 1, "counted as malformed");
 	}
+
+	firewall_cases();
 
 	port_bpf__destroy(skel);
 	return tap_done();

@@ -1,6 +1,7 @@
 #!/bin/sh
-# VLAN isolation by the eBPF datapath, with real containers on one plain
-# (not VLAN-aware) bridge: access ports, a trunk port, a vlan-zone VNet.
+# The eBPF datapath with real containers on one plain (not VLAN-aware)
+# bridge: VLAN isolation of access ports, a trunk port, a vlan-zone VNet,
+# and anti-spoofing (firewall=1).
 . "$(dirname "$0")/lib.sh"
 it_init 95
 command -v tcpdump >/dev/null || skip_all "tcpdump is not installed (contrib/deps.sh)"
@@ -30,11 +31,14 @@ pve_conf 9504 "net0: name=eth0,bridge=$BR,ip=10.95.0.4/24,host-managed=1"
 pve_conf 9505 "net0: name=eth0,bridge=$BR,trunks=100,host-managed=1"
 pve_conf 9506 "net0: name=eth0,bridge=v300,ip=10.95.0.6/24,host-managed=1"
 pve_conf 9507 "net0: name=eth0,bridge=v300,ip=10.95.0.7/24,host-managed=1"
+pve_conf 9508 "net0: name=eth0,bridge=$BR,firewall=1,hwaddr=BC:24:11:95:08:00,ip=10.95.5.8/24,host-managed=1"
+pve_conf 9509 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:95:09:00,ip=10.95.5.9/24,host-managed=1"
+ALL="9501 9502 9503 9504 9505 9506 9507 9508 9509"
 started=0
-for c in 9501 9502 9503 9504 9505 9506 9507; do
+for c in $ALL; do
 	ct_create $c && ct_start $c && started=$((started + 1))
 done
-[ $started -eq 7 ]; ok $? "7 containers with tag, untagged, trunk and VNet NICs start ($started)"
+[ $started -eq 9 ]; ok $? "9 containers with tag, untagged, trunk, VNet and firewall NICs start ($started)"
 tc filter show dev veth9501i0 ingress | grep -q 'tc_ingress'; ok $? "datapath attached on veth9501i0 ingress"
 tc filter show dev veth9501i0 egress | grep -q 'tc_egress'; ok $? "datapath attached on veth9501i0 egress"
 [ "$(link_field veth9506i0)" = "master=$BR mtu=1500 up=1" ]; ok $? "VNet v300 (vlan zone) plugged into the zone bridge $BR"
@@ -64,9 +68,24 @@ wait $cap $cap2
 grep -q 'ICMP echo request' "$T/in9502" && ! grep -q 'vlan' "$T/in9502"; ok $? "tag=100 NIC receives VLAN 100 untagged"
 grep -q "ethertype 802.1Q (0x8100).*vlan 100, .*ARP" "$T/in9505"; ok $? "trunks=100 NIC receives VLAN 100 frames tagged"
 
+# firewall=1: the container's own address and MAC work; spoofed frames never reach the bridge.
+ping_ok 9508 10.95.5.9; ok $? "firewall=1 NIC reaches its neighbour from its own address"
+ct_exec 9508 ip addr flush dev eth0 && ct_exec 9508 ip addr add 10.95.5.66/24 dev eth0
+capture bridge 1 4 host 10.95.5.66 >"$T/spoof4" & cap=$!
+sleep 1; ! ping_ok 9508 10.95.5.9; ok $? "after changing its IPv4 address it reaches nothing"
+wait $cap
+! grep -q '10.95.5.66' "$T/spoof4"; ok $? "no frame from the spoofed address on the bridge"
+ct_exec 9508 ip addr flush dev eth0 && ct_exec 9508 ip addr add 10.95.5.8/24 dev eth0
+ping_ok 9508 10.95.5.9; ok $? "back on its own address it works again"
+ct_exec 9508 ip link set eth0 address bc:24:11:95:08:99
+capture bridge 1 4 ether src bc:24:11:95:08:99 >"$T/spoofmac" & cap=$!
+sleep 1; ! ping_ok 9508 10.95.5.9; ok $? "with another MAC address it reaches nothing"
+wait $cap
+! grep -qi 'bc:24:11:95:08:99' "$T/spoofmac"; ok $? "no frame from the spoofed MAC on the bridge"
+
 # Stopping removes the datapath entries of the stopped ports.
-for c in 9501 9502 9503 9504 9505 9506 9507; do ct_stop $c; done
-wait_absent veth9501i0 veth9507i0
+for c in $ALL; do ct_stop $c; done
+wait_absent veth9501i0 veth9507i0 veth9509i0
 entries=$(bpftool -j map dump pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" 2>/dev/null | grep -o '"key"' | wc -l)
 [ "$entries" -eq 0 ]; ok $? "after stop no datapath policy is left ($entries)"
 it_done
