@@ -90,7 +90,12 @@ static __always_inline int outer_tag(struct __sk_buff *skb, __u16 *proto, __u16 
 		*vid = skb->vlan_tci & 0x0fff;
 		return 1;
 	}
-	if (skb->len < ETH_HLEN || bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
+	if (skb->len < ETH_HLEN)
+		return -1;
+	/* eth_type_trans() already read the ethertype: no helper call for the common untagged frame. */
+	if (skb->protocol != bpf_htons(ETH_P_8021Q) && skb->protocol != bpf_htons(ETH_P_8021AD))
+		return 0;
+	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
 		return -1;
 	if (type != bpf_htons(ETH_P_8021Q) && type != bpf_htons(ETH_P_8021AD))
 		return 0;

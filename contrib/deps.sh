@@ -10,7 +10,7 @@ clang llvm libclang-rt-14-dev bpftool
 lxc-dev lxc busybox-static
 libnl-3-dev libnl-route-3-dev
 libbpf-dev libsystemd-dev libjson-c-dev
-dbus iproute2 iputils-ping iperf3 tcpdump util-linux
+dbus iproute2 iputils-ping iperf3 tcpdump util-linux ethtool nftables python3
 "
 
 if [ "$(id -u)" -ne 0 ]; then

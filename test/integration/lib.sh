@@ -10,6 +10,8 @@ fail=0
 IT_BRIDGES=""
 IT_CTS=""
 IT_LINKS=""
+IT_NETNS=""
+IT_PIDS=""
 BUILD=${LXCNET_BUILDDIR:-$(pwd)}
 
 ok() { # ok STATUS DESCRIPTION
@@ -36,6 +38,12 @@ it_init() {
 }
 
 it_cleanup() {
+	for p in $IT_PIDS; do
+		kill "$p" >/dev/null 2>&1
+	done
+	for ns in $IT_NETNS; do
+		ip netns del "$ns" >/dev/null 2>&1
+	done
 	for c in $IT_CTS; do
 		lxc-stop -P "$T/lxc" -n "$c" -k >/dev/null 2>&1
 		lxc-destroy -P "$T/lxc" -n "$c" -f >/dev/null 2>&1
@@ -103,3 +111,14 @@ wait_absent() {
 	done
 	return 1
 }
+
+# netns NAME: a network namespace that exists only for this test
+netns() {
+	ip netns add "$1" || return 1
+	IT_NETNS="$IT_NETNS $1"
+	ip -n "$1" link set lo up
+}
+
+# in_ns NAME CMD...: run in the namespace without `ip netns exec`, which
+# remounts /sys and hides /sys/fs/bpf
+in_ns() { ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }

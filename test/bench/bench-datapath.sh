@@ -1,0 +1,160 @@
+#!/bin/sh
+# The eBPF port datapath against a bare bridge, in one run and one netns
+# setup (two namespaces on one bridge, host veths plugged by lxcnet-netup
+# with tag=100, i.e. a VLAN push and pop on every packet):
+#  - iperf3 TCP throughput, bare bridge vs lxcnet (GSO as the kernel sets it)
+#  - ns per packet of each program, from kernel.bpf_stats_enabled, and the
+#    same for a no-op program attached the same way (the measuring floor)
+#  - cost of the number of policies: 1, 100 and 10,000 entries in lxcnet's
+#    map against an nftables bridge rule set of the same size (GSO off, so
+#    every full-size packet is seen)
+# A benchmark, not a test: it prints figures and ratios, never fails on noise.
+#   LXCNET_BENCH_SECONDS=N per iperf3 run (default 3), LXCNET_BENCH_ROUNDS (default 3)
+. "$(dirname "$0")/../integration/lib.sh"
+it_init 96
+for t in iperf3 nft ethtool bpftool python3; do
+	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
+done
+NOOP=${LXCNET_BENCH_NOOP:-$BUILD/test/bench/noop.bpf.o}
+[ -f "$NOOP" ] || skip_all "no $NOOP (make bench builds it)"
+SECS=${LXCNET_BENCH_SECONDS:-3}
+ROUNDS=${LXCNET_BENCH_ROUNDS:-3}
+BR=lxnt96
+PORT=5296
+MAP="$LXCNET_BPF_ROOT/v1/lxcnet_ports"
+bridge $BR 1500 || skip_all "cannot create a bridge"
+for i in 1 2; do
+	netns lxnt96n$i || skip_all "cannot create a netns"
+	ip link add veth960${i}i0 type veth peer name eth0 netns lxnt96n$i
+	in_ns lxnt96n$i ip addr add 10.96.0.$i/24 dev eth0
+	in_ns lxnt96n$i ip link set eth0 up
+	pve_conf 960$i "net0: name=eth0,bridge=$BR,tag=100"
+done
+in_ns lxnt96n2 iperf3 -s -p $PORT >/dev/null 2>&1 &
+IT_PIDS="$IT_PIDS $!"
+sleep 0.5
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+
+bare() {
+	for i in 1 2; do
+		tc qdisc del dev veth960${i}i0 clsact 2>/dev/null
+		ip link set veth960${i}i0 master $BR up
+	done
+}
+lxcnet() {
+	for i in 1 2; do
+		"$BUILD/lxcnet-netup" 960$i net up veth veth960${i}i0 || return 1
+	done
+}
+gso() { # gso on|off on every interface of the path
+	for i in 1 2; do
+		ethtool -K veth960${i}i0 gso "$1" tso "$1" gro "$1" >/dev/null 2>&1
+		in_ns lxnt96n$i ethtool -K eth0 gso "$1" tso "$1" gro "$1" >/dev/null 2>&1
+	done
+}
+# iperf: "<Mbit/s> <retransmits>" of one TCP run from ns1 to ns2
+iperf() {
+	in_ns lxnt96n1 iperf3 -c 10.96.0.2 -p $PORT -t "$SECS" -J 2>/dev/null |
+		python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; print("%.0f %d" % (e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"].get("retransmits", 0)))' \
+			2>/dev/null || echo "0 0"
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+prog_stat() { # prog_stat tc_ingress|tc_egress -> "run_time_ns run_cnt"
+	bpftool -j prog show pinned "$LXCNET_BPF_ROOT/v1/$1" |
+		python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+}
+noop_stat() { # run_time_ns and run_cnt summed over the attached no-op programs
+	bpftool -j prog show | python3 -c 'import json,sys
+t = c = 0
+for p in json.load(sys.stdin):
+    if p.get("name") == "noop":
+        t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
+print(t, c)'
+}
+noop_attach() {
+	for i in 1 2; do
+		tc qdisc del dev veth960${i}i0 clsact 2>/dev/null
+		tc qdisc add dev veth960${i}i0 clsact
+		tc filter add dev veth960${i}i0 ingress bpf da obj "$NOOP" sec tc
+		tc filter add dev veth960${i}i0 egress bpf da obj "$NOOP" sec tc
+	done
+}
+# fill_map N: N extra policies (for ifindexes that do not exist) in lxcnet's map
+fill_map() {
+	python3 - "$1" "$MAP" >"$T/batch" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+value = " ".join(["00"] * 568)
+for k in range(n):
+    key = (1000000 + k).to_bytes(4, "little")
+    print("map update pinned %s key hex %s value hex %s" % (path, " ".join("%02x" % b for b in key), value))
+PY
+	bpftool batch file "$T/batch" >/dev/null 2>&1
+}
+clear_map() {
+	python3 - "$MAP" >"$T/batch" <<'PY'
+import sys
+for k in range(1000000, 1010000):
+    print("map delete pinned %s key hex %s" % (sys.argv[1], " ".join("%02x" % b for b in k.to_bytes(4, "little"))))
+PY
+	bpftool batch file "$T/batch" >/dev/null 2>&1
+}
+# nft_rules N: a bridge forward chain of N rules, none matching the test traffic
+nft_rules() {
+	python3 - "$1" >"$T/nft" <<'PY'
+import sys
+n = int(sys.argv[1])
+print("table bridge lxnt96 {\n chain forward {\n  type filter hook forward priority 0; policy accept;")
+for k in range(n):
+    print("  ether saddr 02:00:%02x:%02x:%02x:%02x drop" % ((k >> 24) & 255, (k >> 16) & 255, (k >> 8) & 255, k & 255))
+print(" }\n}")
+PY
+	nft -f "$T/nft"
+}
+nft_clear() { nft delete table bridge lxnt96 2>/dev/null; }
+trap 'nft_clear; sysctl -qw kernel.bpf_stats_enabled="$stats_was"; it_cleanup' EXIT
+
+# --- 1. Throughput and ns per packet, GSO as set by the kernel.
+bare; lxcnet || skip_all "lxcnet-netup failed"   # loads the programs once
+in_ns lxnt96n1 ping -c 1 -W 2 10.96.0.2 >/dev/null || skip_all "no connectivity through the bridge"
+sysctl -qw kernel.bpf_stats_enabled=1
+: >"$T/bare"; : >"$T/lx"; : >"$T/nsin"; : >"$T/nseg"
+for r in $(seq "$ROUNDS"); do
+	bare; iperf >>"$T/bare"
+	lxcnet
+	set -- $(prog_stat tc_ingress) $(prog_stat tc_egress)
+	iperf >>"$T/lx"
+	set -- "$@" $(prog_stat tc_ingress) $(prog_stat tc_egress)
+	awk -v t0="$1" -v c0="$2" -v t1="$5" -v c1="$6" 'BEGIN { if (c1 > c0) printf "%.1f\n", (t1 - t0) / (c1 - c0) }' >>"$T/nsin"
+	awk -v t0="$3" -v c0="$4" -v t1="$7" -v c1="$8" 'BEGIN { if (c1 > c0) printf "%.1f\n", (t1 - t0) / (c1 - c0) }' >>"$T/nseg"
+done
+# The floor: a no-op program on the same hooks, same traffic.
+: >"$T/nsnoop"
+for r in $(seq "$ROUNDS"); do
+	noop_attach
+	set -- $(noop_stat)
+	iperf >/dev/null
+	set -- "$@" $(noop_stat)
+	awk -v t0="$1" -v c0="$2" -v t1="$3" -v c1="$4" 'BEGIN { if (c1 > c0) printf "%.1f\n", (t1 - t0) / (c1 - c0) }' >>"$T/nsnoop"
+done
+b=$(cut -d' ' -f1 "$T/bare" | median); l=$(cut -d' ' -f1 "$T/lx" | median)
+br=$(cut -d' ' -f2 "$T/bare" | median); lr=$(cut -d' ' -f2 "$T/lx" | median)
+echo "# iperf3 TCP ${SECS}s, medians of $ROUNDS: bare bridge $b Mbit/s ($br retransmits), lxcnet tag=100 $l Mbit/s ($lr retransmits)"
+awk -v b="$b" -v l="$l" 'BEGIN { if (b > 0) printf "# throughput ratio lxcnet/bare: %.3f (target >= 0.95)\n", l / b }'
+nsin=$(median <"$T/nsin"); nseg=$(median <"$T/nseg"); nsnoop=$(median <"$T/nsnoop")
+echo "# ns per packet (bpf_stats, medians): tc_ingress $nsin, tc_egress $nseg, no-op program $nsnoop"
+awk -v i="$nsin" -v e="$nseg" -v z="$nsnoop" 'BEGIN { printf "# over the no-op floor: tc_ingress %.1f ns, tc_egress %.1f ns (target <= 100)\n", i - z, e - z }' 
+
+# --- 2. Scaling with the number of policies, GSO off.
+gso off
+bare; iperf >"$T/s-bare"
+echo "# GSO off: bare bridge $(cut -d' ' -f1 "$T/s-bare") Mbit/s"
+printf '# %-9s %16s %16s\n' policies "lxcnet Mbit/s" "nft Mbit/s"
+for count in 1 100 10000; do
+	lxcnet; fill_map $((count - 1)); lx=$(iperf | cut -d' ' -f1); clear_map
+	bare; nft_rules "$count"; nf=$(iperf | cut -d' ' -f1); nft_clear
+	printf "# %-9s %16s %16s\n" "$count" "$lx" "$nf"
+done
+gso on
+ok 0 "benchmark ran"
+it_done
