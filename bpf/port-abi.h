@@ -28,6 +28,7 @@ struct lxcnet_port {
 	__u32 ip4;	     /* network order */
 	__u8 ip6[16];
 	__u8 ip6_ll[16];     /* fe80::/64 with the EUI-64 of mac */
+	__u32 shaper_ifindex; /* rate: frames from the container go through this ifb; 0 = none */
 	__u64 trunks[LXCNET_TRUNK_WORDS]; /* VLANs passed tagged both ways */
 };
 

@@ -231,6 +231,14 @@ int tc_ingress(struct __sk_buff *skb)
 	}
 	if (p->service_tag && bpf_skb_vlan_push(skb, p->service_proto, p->service_tag) < 0)
 		return drop(skb, LXCNET_DROP_TAG_OP);
+	if (p->shaper_ifindex) {
+		/*
+		 * rate: shaped by the tbf of the port's ifb, which hands the frame
+		 * back to this port's receive path with classification skipped.
+		 */
+		pass(skb, LXCNET_FROM_CT);
+		return bpf_redirect(p->shaper_ifindex, 0);
+	}
 	return pass(skb, LXCNET_FROM_CT);
 }
 

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "plug.h"
+#include "shaper.h"
 
 void plug_env_done(PlugEnv *e)
 {
@@ -53,9 +54,8 @@ static bool bridge_exists_netlink(const char *ifname, void *userdata)
 
 /*
  * The port policy: the NIC's own tag and trunks, inside the VNet's tags when
- * lxcnet plugs a VNet into its zone's bridge, and its anti-spoofing rules.
- * Until rate limiting is in the datapath, a NIC asking for it must not
- * start at all: plugging it without would be silently wrong.
+ * lxcnet plugs a VNet into its zone's bridge, its anti-spoofing rules, and
+ * whether it is shaped (the shaper itself is set up when plugging).
  */
 /*
  * firewall=1: the source MAC must be hwaddr; a static ip/ip6 must be the
@@ -94,9 +94,6 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZon
 {
 	struct lxcnet_port *p = &t->policy;
 
-	if (pve_net_has(n, PVE_NET_RATE) && n->rate > 0)
-		return diag_error(d, -EOPNOTSUPP, "rate: rate limiting is not in the lxcnet datapath yet");
-
 	memset(p, 0, sizeof(*p));
 	if (n->firewall) {
 		int r = firewall_policy(n, p, d);
@@ -120,11 +117,18 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZon
 	} else if (t->vlan_tag)
 		p->tag = t->vlan_tag;
 
-	t->needs_datapath = p->tag || p->service_tag || p->flags || pve_net_has(n, PVE_NET_TRUNKS);
+	t->rate = pve_net_has(n, PVE_NET_RATE) ? n->rate : 0;
+	if (t->rate > 0) {
+		int r = shaper_check_rate(t->rate, d);
+
+		if (r < 0)
+			return r;
+	}
+	t->needs_datapath = p->tag || p->service_tag || p->flags || t->rate > 0 || pve_net_has(n, PVE_NET_TRUNKS);
 	if (t->needs_datapath && !plug_datapath(e))
 		return diag_error(d, -EOPNOTSUPP, "%s: needs the lxcnet eBPF datapath, which cannot be used: %s",
 				  pve_net_has(n, PVE_NET_TAG) ? "tag" : pve_net_has(n, PVE_NET_TRUNKS) ? "trunks" :
-				  n->firewall ? "firewall" : "bridge",
+				  n->firewall ? "firewall" : t->rate > 0 ? "rate" : "bridge",
 				  e->dp_reason);
 	return 0;
 }
@@ -232,11 +236,23 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 	if (r < 0)
 		return diag_error(d, r, "host interface '%s': %s", ifname, strerror(-r));
 
-	/* The policy is in force before the port joins the bridge. */
+	/* Shaping and policy are in force before the port joins the bridge. */
 	if (plug_datapath(e)) {
-		r = datapath_port_set(e->dp, before.ifindex, &t->policy, d);
-		if (r < 0)
+		struct lxcnet_port policy = t->policy;
+		int ifb = 0;
+
+		if (t->rate > 0) {
+			r = shaper_set(e->nl, before.ifindex, t->rate, &ifb, d);
+			if (r < 0)
+				return r;
+			policy.shaper_ifindex = (__u32)ifb;
+		} else
+			(void)shaper_clear(e->nl, before.ifindex);
+		r = datapath_port_set(e->dp, before.ifindex, &policy, d);
+		if (r < 0) {
+			(void)shaper_clear(e->nl, before.ifindex);
 			return r;
+		}
 	} else if (t->needs_datapath)
 		return diag_error(d, -EOPNOTSUPP, "the lxcnet eBPF datapath cannot be used: %s", e->dp_reason);
 	else
@@ -250,8 +266,10 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 	if (r < 0) {
 		/* The kernel applies the attributes one by one: put back what may have changed. */
 		(void)link_set(e->nl, before.ifindex, before.master, before.mtu, before.up);
-		if (e->dp)
+		if (e->dp) {
 			(void)datapath_port_clear(e->dp, before.ifindex);
+			(void)shaper_clear(e->nl, before.ifindex);
+		}
 		return diag_error(d, r, "cannot plug '%s' into bridge '%s': %s", ifname, t->bridge, strerror(-r));
 	}
 	return 0;

@@ -38,6 +38,7 @@ typedef struct PlugTarget {
 	uint16_t vlan_tag;	   /* pushed for the VNet (vlan/qinq zone), 0 = none */
 	uint16_t service_tag;	   /* qinq outer tag, 0 = none */
 	struct lxcnet_port policy; /* what the datapath enforces on the port */
+	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
 } PlugTarget;
 

@@ -4,8 +4,8 @@
  * Runs after every stop and after a failed start (when LXC runs no down
  * scripts), so it must be idempotent and must not depend on the config.
  * Its state on the host: the host veths veth<name>i<N> (which normally die
- * with the container's netns) and their datapath entries, keyed by
- * ifindex, which outlive them and are swept here.
+ * with the container's netns), their datapath entries keyed by ifindex and
+ * the ifb shaper devices of rated ports, which outlive them and are swept.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "lxc-hook.h"
 #include "datapath.h"
 #include "netlink-link.h"
+#include "shaper.h"
 
 typedef struct Ctx {
 	const char *name;
@@ -67,7 +68,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Policies and counters of interfaces that are gone (this container's and any other's). */
+	/* Shaper ifbs, policies and counters of interfaces that are gone (this container's and any other's). */
+	r = shaper_sweep(nl);
+	if (r < 0) {
+		log_ctx(&ctx, LOG_ERR, "Cannot remove stale shaper devices: %s", strerror(-r));
+		c.failures++;
+	}
 	{
 		_cleanup_(datapath_freep) Datapath *dp = NULL;
 		unsigned removed = 0;

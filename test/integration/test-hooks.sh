@@ -89,8 +89,8 @@ refused 9113 "net0: name=eth0,bridge=vnother" \
 	"net0: bridge: VNet 'vnother': zone 'zo' is not available on node" "VNet not allowed on this node"
 refused 9114 "net0: name=eth0,bridge=vns" "net0: bridge: VNet 'vns': simple zone 'zs' needs the VNet bridge 'vns'" \
 	"simple VNet without its bridge"
-refused 9116 "net0: name=eth0,bridge=$B1,rate=10" "net0: rate: rate limiting is not in the lxcnet datapath yet" \
-	"rate limit (not in the datapath yet)"
+refused 9116 "net0: name=eth0,bridge=$B1,rate=3000" "net0: rate: 3000 MiB/s is outside what tbf can shape" \
+	"rate beyond what tbf can shape"
 refused 9115 "net0: name=eth0,bridge=$B1,firewall=1" "net0: firewall: needs hwaddr (the MAC address frames must come from)" \
 	"firewall without hwaddr"
 refused 9117 "net0: name=eth0,bridge=vnbr,tag=7" "net0: tag: not allowed on VNet 'vnbr' (not VLAN-aware)" \

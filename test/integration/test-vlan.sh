@@ -1,10 +1,12 @@
 #!/bin/sh
 # The eBPF datapath with real containers on one plain (not VLAN-aware)
 # bridge: VLAN isolation of access ports, a trunk port, a vlan-zone VNet,
-# and anti-spoofing (firewall=1).
+# anti-spoofing (firewall=1) and rate limits (rate=).
 . "$(dirname "$0")/lib.sh"
 it_init 95
-command -v tcpdump >/dev/null || skip_all "tcpdump is not installed (contrib/deps.sh)"
+for t in tcpdump iperf3 python3; do
+	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
+done
 BR=lxnt95
 bridge $BR 1500 || skip_all "cannot create a bridge"
 
@@ -33,12 +35,14 @@ pve_conf 9506 "net0: name=eth0,bridge=v300,ip=10.95.0.6/24,host-managed=1"
 pve_conf 9507 "net0: name=eth0,bridge=v300,ip=10.95.0.7/24,host-managed=1"
 pve_conf 9508 "net0: name=eth0,bridge=$BR,firewall=1,hwaddr=BC:24:11:95:08:00,ip=10.95.5.8/24,host-managed=1"
 pve_conf 9509 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:95:09:00,ip=10.95.5.9/24,host-managed=1"
-ALL="9501 9502 9503 9504 9505 9506 9507 9508 9509"
+pve_conf 9510 "net0: name=eth0,bridge=$BR,rate=5,ip=10.95.6.10/24,host-managed=1"
+pve_conf 9511 "net0: name=eth0,bridge=$BR,ip=10.95.6.11/24,host-managed=1"
+ALL="9501 9502 9503 9504 9505 9506 9507 9508 9509 9510 9511"
 started=0
 for c in $ALL; do
 	ct_create $c && ct_start $c && started=$((started + 1))
 done
-[ $started -eq 9 ]; ok $? "9 containers with tag, untagged, trunk, VNet and firewall NICs start ($started)"
+[ $started -eq 11 ]; ok $? "11 containers with tag, untagged, trunk, VNet, firewall and rate NICs start ($started)"
 tc filter show dev veth9501i0 ingress | grep -q 'tc_ingress'; ok $? "datapath attached on veth9501i0 ingress"
 tc filter show dev veth9501i0 egress | grep -q 'tc_egress'; ok $? "datapath attached on veth9501i0 egress"
 [ "$(link_field veth9506i0)" = "master=$BR mtu=1500 up=1" ]; ok $? "VNet v300 (vlan zone) plugged into the zone bridge $BR"
@@ -83,9 +87,26 @@ sleep 1; ! ping_ok 9508 10.95.5.9; ok $? "with another MAC address it reaches no
 wait $cap
 ! grep -qi 'bc:24:11:95:08:99' "$T/spoofmac"; ok $? "no frame from the spoofed MAC on the bridge"
 
+# rate=5 (MiB/s = 41.94 Mbit/s): iperf3 TCP for 10 s each way within 10%.
+# iperf3 is the host's binary, run in the containers' network namespaces.
+in_ct() { c=$1; shift; nsenter -n -t "$(pid_of "$c")" "$@"; }
+mbit() { python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0; }
+in_ct 9511 iperf3 -s -p 5295 >/dev/null 2>&1 &
+IT_PIDS="$IT_PIDS $!"
+sleep 0.5
+from=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 10 -J 2>/dev/null | mbit)
+to=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 10 -R -J 2>/dev/null | mbit)
+within() { awk -v v="$1" -v t=41.94 'BEGIN { exit !(v >= t * 0.9 && v <= t * 1.1) }'; }
+within "$from"; ok $? "rate=5 from the container: $from Mbit/s (41.94 +/- 10%)"
+within "$to"; ok $? "rate=5 to the container: $to Mbit/s (41.94 +/- 10%)"
+ifb=lxr$(cat /sys/class/net/veth9510i0/ifindex)
+[ -d "/sys/class/net/$ifb" ]; ok $? "the rated port has its shaper ifb $ifb"
+tc qdisc show dev veth9510i0 | grep -q 'tbf 4c58: root.*rate 41943Kbit burst 1Mb'; ok $? "and a 41943Kbit tbf with a 1 MiB bucket"
+
 # Stopping removes the datapath entries of the stopped ports.
 for c in $ALL; do ct_stop $c; done
 wait_absent veth9501i0 veth9507i0 veth9509i0
 entries=$(bpftool -j map dump pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" 2>/dev/null | grep -o '"key"' | wc -l)
 [ "$entries" -eq 0 ]; ok $? "after stop no datapath policy is left ($entries)"
+[ ! -d "/sys/class/net/$ifb" ]; ok $? "after stop the shaper ifb $ifb is gone"
 it_done

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <linux/pkt_sched.h>
+#include <net/if.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/tc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netlink-link.h"
+#include "shaper.h"
+#include "strutil.h"
+
+/* Our root qdisc's handle, so that clearing never removes someone else's. */
+#define SHAPER_HANDLE 0x4c580000u
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_qdisc, rtnl_qdisc_put);
+
+static void ifb_name(int ifindex, char ret[IFNAMSIZ])
+{
+	snprintf(ret, IFNAMSIZ, SHAPER_IFB_PREFIX "%d", ifindex);
+}
+
+static int tbf_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
+{
+	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), SHAPER_HANDLE);
+	r = rtnl_tc_set_kind(TC_CAST(q), "tbf");
+	if (r < 0)
+		return nlerr_to_errno(r);
+	rtnl_qdisc_tbf_set_rate(q, (int)bytes_per_sec, SHAPER_BURST, 0);
+	r = rtnl_qdisc_tbf_set_limit_by_latency(q, SHAPER_LATENCY_US);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	r = rtnl_qdisc_add(nl, q, NLM_F_CREATE | NLM_F_REPLACE);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+static int tbf_clear(struct nl_sock *nl, int ifindex)
+{
+	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), SHAPER_HANDLE);
+	r = rtnl_qdisc_delete(nl, q);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
+	LinkInfo li;
+	int r;
+
+	if (!link)
+		return -ENOMEM;
+	if (link_get(nl, name, &li) < 0) {
+		rtnl_link_set_name(link, name);
+		r = rtnl_link_set_type(link, "ifb");
+		if (r < 0)
+			return nlerr_to_errno(r);
+		r = rtnl_link_add(nl, link, NLM_F_CREATE);
+		if (r < 0 && nlerr_to_errno(r) != -EEXIST)
+			return nlerr_to_errno(r);
+		r = link_get(nl, name, &li);
+		if (r < 0)
+			return r;
+	}
+	r = link_set(nl, li.ifindex, 0, 0, true);
+	if (r < 0)
+		return r;
+	*ret_ifindex = li.ifindex;
+	return 0;
+}
+
+int shaper_check_rate(double rate, Diag *d)
+{
+	double bps = rate * 1024 * 1024;
+
+	if (bps < 1 || bps > 2147483647.0)
+		return diag_error(d, -ERANGE, "rate: %g MiB/s is outside what tbf can shape (1 B/s .. 2047 MiB/s)", rate);
+	return 0;
+}
+
+int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
+{
+	char ifb[IFNAMSIZ];
+	double bps = rate * 1024 * 1024;
+	int ifb_ifindex = 0, r;
+
+	r = shaper_check_rate(rate, d);
+	if (r < 0)
+		return r;
+	ifb_name(ifindex, ifb);
+	r = ifb_ensure(nl, ifb, &ifb_ifindex);
+	if (r < 0)
+		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
+	r = tbf_set(nl, ifb_ifindex, (uint32_t)bps);
+	if (r >= 0)
+		r = tbf_set(nl, ifindex, (uint32_t)bps);
+	if (r < 0) {
+		(void)shaper_clear(nl, ifindex);
+		return diag_error(d, r, "rate: cannot add the tbf shaper: %s", strerror(-r));
+	}
+	*ret_ifb_ifindex = ifb_ifindex;
+	return 0;
+}
+
+int shaper_clear(struct nl_sock *nl, int ifindex)
+{
+	char ifb[IFNAMSIZ];
+	int r;
+
+	ifb_name(ifindex, ifb);
+	(void)tbf_clear(nl, ifindex);
+	r = link_delete(nl, ifb);
+	return r == -ENODEV ? 0 : r;
+}
+
+static int sweep_one(struct nl_sock *nl, const char *name, void *userdata)
+{
+	unsigned *removed = userdata;
+	char port[IF_NAMESIZE];
+	uint64_t idx;
+
+	if (parse_uint_range(name + strlen(SHAPER_IFB_PREFIX), 1, INT32_MAX, &idx) < 0)
+		return 0; /* not one of ours */
+	if (if_indextoname((unsigned)idx, port))
+		return 0;
+	if (link_delete(nl, name) >= 0)
+		(*removed)++;
+	return 0;
+}
+
+int shaper_sweep(struct nl_sock *nl)
+{
+	unsigned removed = 0;
+	int r = link_foreach_prefix(nl, SHAPER_IFB_PREFIX, sweep_one, &removed);
+
+	return r < 0 ? r : (int)removed;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * rate=R for a container port, shaped rather than policed (TCP collapses
+ * under a policer, see DESIGN.md §4):
+ *  - to the container: a tbf as root qdisc of the host veth;
+ *  - from the container: the port's eBPF program redirects frames into an
+ *    ifb device "lxr<ifindex>" whose root is the same tbf, and the ifb hands
+ *    them back to the veth's receive path.
+ * Like Proxmox: R in MiB/s, a 1 MiB bucket; plus a queue of 50 ms at R.
+ */
+
+#include <netlink/netlink.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+#define SHAPER_IFB_PREFIX "lxr"
+#define SHAPER_BURST (1024 * 1024)
+#define SHAPER_LATENCY_US 50000
+
+/* tbf takes an int of bytes per second: -ERANGE (and d says so) beyond that. */
+int shaper_check_rate(double rate, Diag *d);
+
+/* Shape port ifindex to rate MiB/s both ways; *ret_ifb_ifindex for the datapath policy. */
+int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d);
+
+/* Remove the port's shaping (its tbf and its ifb); idempotent. */
+int shaper_clear(struct nl_sock *nl, int ifindex);
+
+/* Delete ifbs of ports that no longer exist; returns how many. */
+int shaper_sweep(struct nl_sock *nl);
