@@ -8,6 +8,8 @@
 #  - cost of the number of policies: 1, 100 and 10,000 entries in lxcnet's
 #    map against an nftables bridge rule set of the same size (GSO off, so
 #    every full-size packet is seen)
+#  - rate accuracy at rate=10 (MiB/s): lxcnet both ways against a plain
+#    tc tbf and tc htb at the same rate (to the container), with retransmits
 # A benchmark, not a test: it prints figures and ratios, never fails on noise.
 #   LXCNET_BENCH_SECONDS=N per iperf3 run (default 3), LXCNET_BENCH_ROUNDS (default 3)
 . "$(dirname "$0")/../integration/lib.sh"
@@ -52,9 +54,9 @@ gso() { # gso on|off on every interface of the path
 		in_ns lxnt96n$i ethtool -K eth0 gso "$1" tso "$1" gro "$1" >/dev/null 2>&1
 	done
 }
-# iperf: "<Mbit/s> <retransmits>" of one TCP run from ns1 to ns2
+# iperf [-R]: "<Mbit/s> <retransmits>" of one TCP run from ns1 to ns2 (-R: ns2 to ns1)
 iperf() {
-	in_ns lxnt96n1 iperf3 -c 10.96.0.2 -p $PORT -t "$SECS" -J 2>/dev/null |
+	in_ns lxnt96n1 iperf3 -c 10.96.0.2 -p $PORT -t "$SECS" -J "$@" 2>/dev/null |
 		python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]; print("%.0f %d" % (e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"].get("retransmits", 0)))' \
 			2>/dev/null || echo "0 0"
 }
@@ -156,5 +158,24 @@ for count in 1 100 10000; do
 	printf "# %-9s %16s %16s\n" "$count" "$lx" "$nf"
 done
 gso on
+
+# --- 4. Rate accuracy at 10 MiB/s = 83.89 Mbit/s (ns1 is the "container" of port veth9601i0).
+RATE_BIT=83886080
+pve_conf 9601 "net0: name=eth0,bridge=$BR,tag=100,rate=10"
+lxcnet
+set -- $(iperf) $(iperf -R)
+echo "# rate=10 (83.89 Mbit/s), TCP ${SECS}s: lxcnet from the container $1 Mbit/s ($2 retransmits), to the container $3 Mbit/s ($4 retransmits)"
+pve_conf 9601 "net0: name=eth0,bridge=$BR,tag=100"
+lxcnet
+"$BUILD/lxcnet-netup" 9601 net up veth veth9601i0 # drops the shaper
+tc qdisc replace dev veth9601i0 root tbf rate ${RATE_BIT}bit burst 1mb latency 50ms
+set -- $(iperf -R)
+echo "#   tc tbf (root of the host veth, same rate, 1 MiB burst): to the container $1 Mbit/s ($2 retransmits)"
+tc qdisc del dev veth9601i0 root
+tc qdisc add dev veth9601i0 root handle 1: htb default 1
+tc class add dev veth9601i0 parent 1: classid 1:1 htb rate ${RATE_BIT}bit burst 1mb
+set -- $(iperf -R)
+echo "#   tc htb (as Proxmox sets it up, same rate, 1 MiB burst): to the container $1 Mbit/s ($2 retransmits)"
+tc qdisc del dev veth9601i0 root
 ok 0 "benchmark ran"
 it_done
