@@ -53,11 +53,6 @@ static bool bridge_exists_netlink(const char *ifname, void *userdata)
 }
 
 /*
- * The port policy: the NIC's own tag and trunks, inside the VNet's tags when
- * lxcnet plugs a VNet into its zone's bridge, its anti-spoofing rules, and
- * whether it is shaped (the shaper itself is set up when plugging).
- */
-/*
  * firewall=1: the source MAC must be hwaddr; a static ip/ip6 must be the
  * source address (IPv6 also from the EUI-64 link-local address and ::).
  * With dhcp, manual or auto the address is not known here, so that family
@@ -90,6 +85,11 @@ static int firewall_policy(const PveNet *n, struct lxcnet_port *p, Diag *d)
 	return 0;
 }
 
+/*
+ * The port policy: the NIC's own tag and trunks, inside the VNet's tags when
+ * lxcnet plugs a VNet into its zone's bridge, its anti-spoofing rules, and
+ * whether it is shaped (the shaper itself is set up when plugging).
+ */
 static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZone *z, Diag *d)
 {
 	struct lxcnet_port *p = &t->policy;
@@ -246,8 +246,7 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 			if (r < 0)
 				return r;
 			policy.shaper_ifindex = (__u32)ifb;
-		} else
-			(void)shaper_clear(e->nl, before.ifindex);
+		}
 		r = datapath_port_set(e->dp, before.ifindex, &policy, d);
 		if (r < 0) {
 			(void)shaper_clear(e->nl, before.ifindex);
