@@ -11,6 +11,14 @@
 
 #include "log.h"
 
+/* The one piece of global state here: a parsed option, set once at start. */
+static int stderr_level = LOG_WARNING;
+
+void log_set_stderr_level(int level)
+{
+	stderr_level = level;
+}
+
 int log_max_level(void)
 {
 	static const struct {
@@ -88,6 +96,6 @@ void log_ctx(const LogContext *ctx, int priority, const char *fmt, ...)
 	va_end(ap);
 
 	journal_send(ctx, priority, msg);
-	if (priority <= LOG_WARNING)
+	if (priority <= stderr_level)
 		fprintf(stderr, "%s: %s\n", ctx && ctx->identifier ? ctx->identifier : "lxcnet", msg);
 }

@@ -27,3 +27,10 @@ void log_ctx(const LogContext *ctx, int priority, const char *fmt, ...) _printf_
 
 /* Messages at a priority above this (less severe) are dropped; LXCNET_LOG_LEVEL=debug|info|notice|warning|err. */
 int log_max_level(void);
+
+/*
+ * Also write messages up to this priority to stderr (default LOG_WARNING: errors
+ * and warnings only, as the hooks need). lxcnetd raises it when it does not run
+ * under journald, so that a terminal shows everything.
+ */
+void log_set_stderr_level(int level);

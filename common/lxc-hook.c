@@ -1,10 +1,35 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lxc-hook.h"
 #include "strutil.h"
+
+void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet)
+{
+	const char *path = getenv("LXCNET_NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char msg[256];
+	int fd, n;
+
+	if (!path || !*path)
+		path = "/run/lxcnet/notify";
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	n = snprintf(msg, sizeof(msg), "container=%s\nnet=%u\nvnet=%s\n", container, net, vnet ? vnet : "");
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+}
 
 const char *lxc_hook_pve_dir(void)
 {

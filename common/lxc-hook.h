@@ -37,6 +37,13 @@ int lxc_hook_config_path(const char *name, const char *pve_dir, const char *conf
 /* "veth<name>i<N>" -> N, for this container only; -EINVAL otherwise. */
 int lxc_hook_net_index(const char *name, const char *ifname);
 
+/*
+ * Tell lxcnetd, if it runs, about a plugged NIC: one datagram to
+ * $LXCNET_NOTIFY_SOCKET (default /run/lxcnet/notify), never waiting. Without
+ * an agent nothing happens; the hooks work the same.
+ */
+void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet);
+
 /* $LXCNET_PVE_DIR or the default; $LXCNET_CONF_DIR or the default. */
 const char *lxc_hook_pve_dir(void);
 const char *lxc_hook_conf_dir(void);

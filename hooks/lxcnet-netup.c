@@ -76,5 +76,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_ctx(&ctx, LOG_DEBUG, "Plugged '%s' into bridge '%s'%s", a.ifname, t.bridge, n->link_down ? " (link down)" : "");
+	lxc_hook_notify_agent(a.name, (unsigned)idx, t.vnet);
 	return 0;
 }

@@ -32,7 +32,8 @@ for i in 1 2; do
 	in_ns lxnt96n$i ip link set eth0 up
 	pve_conf 960$i "net0: name=eth0,bridge=$BR,tag=100"
 done
-in_ns lxnt96n2 iperf3 -s -p $PORT >/dev/null 2>&1 &
+# nsenter itself in the background: it execs iperf3, so $! is the server's PID.
+nsenter --net=/run/netns/lxnt96n2 iperf3 -s -p $PORT >/dev/null 2>&1 &
 IT_PIDS="$IT_PIDS $!"
 sleep 0.5
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
@@ -114,7 +115,10 @@ PY
 	nft -f "$T/nft"
 }
 nft_clear() { nft delete table bridge lxnt96 2>/dev/null; }
-trap 'nft_clear; sysctl -qw kernel.bpf_stats_enabled="$stats_was"; it_cleanup' EXIT
+# tc's own loader creates /sys/fs/bpf/{ip,tc,xdp}: remove them if they were not there before.
+tc_dirs=""
+for d in ip tc xdp; do [ -e "/sys/fs/bpf/$d" ] || tc_dirs="$tc_dirs /sys/fs/bpf/$d"; done
+trap 'nft_clear; sysctl -qw kernel.bpf_stats_enabled="$stats_was"; it_cleanup; [ -z "$tc_dirs" ] || rm -rf $tc_dirs' EXIT
 
 # --- 1. Throughput and ns per packet, GSO as set by the kernel.
 bare; lxcnet || skip_all "lxcnet-netup failed"   # loads the programs once

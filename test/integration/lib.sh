@@ -28,6 +28,10 @@ it_init() {
 	[ -x /usr/share/lxc/templates/lxc-busybox ] || skip_all "no busybox template"
 	command -v busybox >/dev/null || skip_all "busybox is not installed (contrib/deps.sh)"
 	IT_BASE=$1
+	# One integration test at a time: they watch host-wide state (links, the
+	# agent's registry) and measure rates that a parallel run would skew.
+	exec 9>/run/lock/lxcnet-integration.lock
+	flock 9 || skip_all "cannot take the integration test lock"
 	T=$(mktemp -d /tmp/lxcnet-it-XXXXXX) || skip_all "no temp dir"
 	mkdir -p "$T/lxc" "$T/pve/lxc" "$T/pve/sdn" "$T/conf/lxc"
 	export LXCNET_PVE_DIR="$T/pve" LXCNET_CONF_DIR="$T/conf"
@@ -120,5 +124,7 @@ netns() {
 }
 
 # in_ns NAME CMD...: run in the namespace without `ip netns exec`, which
-# remounts /sys and hides /sys/fs/bpf
+# remounts /sys and hides /sys/fs/bpf. To background a server whose PID the
+# clean-up must kill, call nsenter itself (a backgrounded function's $! is a
+# subshell's PID, not the server's).
 in_ns() { ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }

@@ -91,7 +91,8 @@ wait $cap
 # iperf3 is the host's binary, run in the containers' network namespaces.
 in_ct() { c=$1; shift; nsenter -n -t "$(pid_of "$c")" "$@"; }
 mbit() { python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0; }
-in_ct 9511 iperf3 -s -p 5295 >/dev/null 2>&1 &
+# nsenter itself in the background: it execs iperf3, so $! is the server's PID.
+nsenter -n -t "$(pid_of 9511)" iperf3 -s -p 5295 >/dev/null 2>&1 &
 IT_PIDS="$IT_PIDS $!"
 sleep 0.5
 from=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 10 -J 2>/dev/null | mbit)

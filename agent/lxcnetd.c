@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lxcnetd: the lxcnet agent on the system bus (org.lxcnet1). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+
+static const LogContext lctx = { .identifier = "lxcnetd" };
+
+static void help(void)
+{
+	printf("Usage: lxcnetd [OPTIONS]\n"
+	       "\n"
+	       "The lxcnet agent: keeps the registry of which container interface is\n"
+	       "bound where (rebuilt at start from the kernel, the pinned datapath and\n"
+	       "its state file), follows rtnetlink, and serves org.lxcnet1 on the\n"
+	       "system bus ($DBUS_SYSTEM_BUS_ADDRESS is honoured).\n"
+	       "\n"
+	       "Options:\n"
+	       "  --bus-address ADDR    Use this D-Bus address instead of the system bus\n"
+	       "  --state-dir DIR       Where bindings are kept (default %s)\n"
+	       "  --notify-socket PATH  Where hooks notify (default %s)\n"
+	       "  -h, --help            Show this help\n"
+	       "  --version             Show the version\n"
+	       "\n"
+	       "SIGHUP reloads (as the Reload method does); SIGTERM and SIGINT stop.\n"
+	       "Log verbosity: LXCNET_LOG_LEVEL=debug|info|notice|warning|err.\n",
+	       LXCNETD_STATE_DIR, LXCNETD_NOTIFY_SOCKET);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)s;
+	(void)si;
+	log_ctx(&lctx, LOG_INFO, "Reloading on SIGHUP");
+	(void)manager_reload(userdata);
+	(void)manager_save(userdata);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_BUS = 0x100, OPT_STATE, OPT_NOTIFY, OPT_VERSION };
+	static const struct option options[] = {
+		{ "bus-address", required_argument, NULL, OPT_BUS },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "notify-socket", required_argument, NULL, OPT_NOTIFY },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{},
+	};
+	const char *bus_address = NULL, *state_dir = LXCNETD_STATE_DIR, *notify = LXCNETD_NOTIFY_SOCKET;
+	_cleanup_(manager_freep) Manager *m = NULL;
+	sigset_t mask;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_BUS:
+			bus_address = optarg;
+			break;
+		case OPT_STATE:
+			state_dir = optarg;
+			break;
+		case OPT_NOTIFY:
+			notify = optarg;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case OPT_VERSION:
+			printf("lxcnetd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'lxcnetd --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lxcnetd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+
+	/* Under systemd stdout/stderr go to the journal already: no second copy there. */
+	if (!getenv("JOURNAL_STREAM"))
+		log_set_stderr_level(LOG_DEBUG);
+	r = manager_new(state_dir, notify, &m);
+	if (r < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot set up: %s", strerror(-r));
+		return 1;
+	}
+	m->version = PACKAGE_VERSION;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL) < 0 ||
+	    sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL) < 0 ||
+	    sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot handle signals");
+		return 1;
+	}
+	(void)sd_event_set_watchdog(m->event, true);
+
+	if (bus_address) {
+		r = sd_bus_new(&m->bus);
+		if (r >= 0)
+			r = sd_bus_set_address(m->bus, bus_address);
+		if (r >= 0)
+			r = sd_bus_set_bus_client(m->bus, true);
+		if (r >= 0)
+			r = sd_bus_start(m->bus);
+	} else
+		r = sd_bus_open_system(&m->bus);
+	if (r < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot connect to the bus: %s", strerror(-r));
+		return 1;
+	}
+	r = manager_start(m);
+	if (r < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot start: %s", strerror(-r));
+		return 1;
+	}
+	r = manager_bus_setup(m);
+	if (r < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot register org.lxcnet1 on the bus: %s", strerror(-r));
+		return 1;
+	}
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%zu bound interfaces", m->n_bindings);
+	r = sd_event_loop(m->event);
+	(void)sd_notify(false, "STOPPING=1");
+	return r < 0 ? 1 : 0;
+}
