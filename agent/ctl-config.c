@@ -15,8 +15,6 @@
 #include "sdn-config.h"
 #include "strutil.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
-
 static int load_ct(const CtlOptions *o, const char *name, CtConfig **ret)
 {
 	_cleanup_free_ char *path = NULL;

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <json-c/json.h>
+
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
+
 /* lxcnetctl: exit codes, documented in --help. */
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_FAIL 1	 /* invalid configuration, or the operation failed */
@@ -17,3 +23,11 @@ int ctl_config_show(const CtlOptions *o, const char *vmid);
 int ctl_config_check(const CtlOptions *o, const char *vmid);
 int ctl_sdn_show(const CtlOptions *o);
 int ctl_lxc_config(const CtlOptions *o, const char *vmid);
+
+/* Agent verbs (ctl-bus.c). */
+int ctl_status(const CtlOptions *o);
+int ctl_bindings(const CtlOptions *o);
+int ctl_binding(const CtlOptions *o, const char *container, const char *net);
+int ctl_containers(const CtlOptions *o);
+int ctl_stats(const CtlOptions *o, const char *container, const char *net);
+int ctl_reload(const CtlOptions *o);

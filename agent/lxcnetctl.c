@@ -20,6 +20,14 @@ static void help(FILE *f)
 		"  sdn show [--json]        SDN zones and VNets, and where lxcnet plugs each VNet\n"
 		"  lxc-config CT            The lxc.net.N.* lines LXC needs for this container\n"
 		"\n"
+		"Agent commands (lxcnetd on the system bus; $DBUS_SYSTEM_BUS_ADDRESS honoured):\n"
+		"  status [--json]          Whether lxcnetd runs, its version, bound interfaces\n"
+		"  bindings [--json]        Every bound container interface\n"
+		"  binding CT NET [--json]  One of them (NET: net0..net31)\n"
+		"  containers [--json]      Containers with bound interfaces\n"
+		"  stats CT NET [--json]    Datapath counters of an interface, drops by reason\n"
+		"  reload                   Re-read the kernel's view (root)\n"
+		"\n"
 		"CT is a Proxmox VMID (netN lines in PVE-DIR/lxc/VMID.conf) or the name of a\n"
 		"plain LXC container (netN lines in CONF-DIR/lxc/NAME.conf).\n"
 		"\n"
@@ -32,8 +40,8 @@ static void help(FILE *f)
 		"  -h, --help      Show this help\n"
 		"  --version       Show the version\n"
 		"\n"
-		"Exit status: 0 success; 1 invalid configuration or failed operation;\n"
-		"2 bad command line.\n",
+		"Exit status: 0 success; 1 invalid configuration, failed operation or\n"
+		"agent not reachable; 2 bad command line.\n",
 		LXCNET_PVE_DIR_DEFAULT, LXCNET_CONF_DIR_DEFAULT);
 }
 
@@ -100,6 +108,18 @@ int main(int argc, char **argv)
 		return ctl_sdn_show(&o);
 	if (verb && strcmp(verb, "lxc-config") == 0 && nargs == 2)
 		return ctl_lxc_config(&o, sub);
+	if (verb && strcmp(verb, "status") == 0 && nargs == 1)
+		return ctl_status(&o);
+	if (verb && strcmp(verb, "bindings") == 0 && nargs == 1)
+		return ctl_bindings(&o);
+	if (verb && strcmp(verb, "binding") == 0 && nargs == 3)
+		return ctl_binding(&o, sub, argv[optind + 2]);
+	if (verb && strcmp(verb, "containers") == 0 && nargs == 1)
+		return ctl_containers(&o);
+	if (verb && strcmp(verb, "stats") == 0 && nargs == 3)
+		return ctl_stats(&o, sub, argv[optind + 2]);
+	if (verb && strcmp(verb, "reload") == 0 && nargs == 1)
+		return ctl_reload(&o);
 
 	if (!verb)
 		fprintf(stderr, "lxcnetctl: missing command\n");

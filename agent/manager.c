@@ -409,7 +409,13 @@ int manager_start(Manager *m)
 	manager_reload(m);
 	m->rebuild_found = (unsigned)m->n_bindings;
 	load_state(m);
-	datapath_try(m);
+	/* Load and pin the datapath now, so that hooks find it ready. */
+	if (!m->dp) {
+		Diag d = {};
+
+		if (datapath_open(true, &m->dp, &d) < 0)
+			log_ctx(&lctx, LOG_WARNING, "The eBPF datapath cannot be loaded: %s", d.msg);
+	}
 	if (m->dp) {
 		unsigned swept = 0;
 

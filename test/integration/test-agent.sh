@@ -126,6 +126,22 @@ out=$(call GetBinding ss 9701 net0)
 echo "$out" | grep -q '"lxnt97" "" true'; ok $? "the denied NotifyBinding changed nothing"
 call Reload >/dev/null; ok $? "root may Reload"
 
+# lxcnetctl's agent verbs, over DBUS_SYSTEM_BUS_ADDRESS.
+ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
+out=$(ctl status); echo "$out" | grep -q '^lxcnetd [0-9.]*: running, [0-9]* bound interfaces$'; ok $? "lxcnetctl status ($out)"
+ctl bindings --json | python3 -c 'import json,sys; b={(x["container"],x["net"]):x for x in json.load(sys.stdin)}; assert b[("9702","net0")]["vnet"]=="v97" and b[("9701","net0")]["bridge"]=="lxnt97"'
+ok $? "lxcnetctl bindings --json"
+ctl binding 9702 net0 | grep -q '^9702 *net0 *veth9702i0 *lxnt97 *v97 *up$'; ok $? "lxcnetctl binding 9702 net0"
+out=$(ctl binding 4242 net0 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "Container '4242' has no bound interface for net0 (org.lxcnet1.Error.NoSuchBinding)"
+ok $? "lxcnetctl binding of an unknown container: exit 1 with the named error"
+ctl stats 9701 net0 --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["packets_from_container"] >= 2 and "spoofed-mac" in s["drops"]'
+ok $? "lxcnetctl stats --json"
+ctl containers | grep -q '^9703 *1$'; ok $? "lxcnetctl containers"
+ctl reload; ok $? "lxcnetctl reload as root"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" reload 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -qi 'denied'; ok $? "lxcnetctl reload as nobody: exit 1, denied"
+
 # kill -9 with 50 bindings and start again: the same bindings, no ping lost.
 in_ns lxnt97n1 ping -i 0.1 -c 40 -W 1 10.97.0.3 >"$T/ping" 2>&1 &
 pingpid=$!
@@ -153,4 +169,5 @@ grep -q 'member=ContainerStopped' "$T/signals2"; ok $? "ContainerStopped signal"
 key=$(printf '%08x' "$idx" | sed 's/\(..\)\(..\)\(..\)\(..\)/0x\4 0x\3 0x\2 0x\1/')
 ! bpftool map lookup pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" key $key >/dev/null 2>&1; ok $? "its datapath entry is gone"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null; ok $? "lxcnetd stops on SIGTERM"
+out=$(ctl status 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q 'lxcnetd is not reachable'; ok $? "lxcnetctl status without the agent: exit 1 ($out)"
 it_done
