@@ -250,7 +250,7 @@ void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
 {
 	char net[16];
 
-	if (!m->bus)
+	if (!m->bus || !m->announce)
 		return;
 	snprintf(net, sizeof(net), "net%u", b->net);
 	if (strcmp(signal, "BindingChanged") == 0)
@@ -263,7 +263,7 @@ void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
 
 void manager_bus_emit_container(Manager *m, const char *signal, const char *container)
 {
-	if (m->bus)
+	if (m->bus && m->announce)
 		(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "s", container);
 }
 
@@ -278,5 +278,9 @@ int manager_bus_setup(Manager *m)
 	r = sd_bus_request_name(m->bus, "org.lxcnet1", 0);
 	if (r < 0)
 		return r;
-	return sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+	r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return r;
+	m->announce = true;
+	return 0;
 }

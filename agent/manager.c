@@ -391,8 +391,17 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	return 0;
 }
 
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 int manager_start(Manager *m)
 {
+	uint64_t t0 = mono_usec();
 	int r;
 
 	r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &m->mngr);
@@ -424,7 +433,8 @@ int manager_start(Manager *m)
 	}
 	(void)shaper_sweep(m->nl);
 	(void)manager_save(m);
-	log_ctx(&lctx, LOG_INFO, "Found %u bound interfaces; dropped %u stale entries", m->rebuild_found, m->rebuild_dropped);
+	log_ctx(&lctx, LOG_INFO, "Found %u bound interfaces; dropped %u stale entries (rebuilt in %.1f ms)", m->rebuild_found,
+		m->rebuild_dropped, (double)(mono_usec() - t0) / 1000);
 
 	r = notify_socket_open(m);
 	if (r < 0)

@@ -46,6 +46,7 @@ typedef struct Manager {
 	const char *pve_dir;
 	unsigned rebuild_found, rebuild_dropped;
 	const char *version; /* the Version property */
+	bool announce;	     /* emit signals: not while rebuilding at start (nothing changed then) */
 } Manager;
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret);
