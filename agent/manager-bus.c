@@ -52,6 +52,26 @@ static int parse_net(const char *net, unsigned *ret, sd_bus_error *error)
 	return 0;
 }
 
+/* Read (container, net) and find that binding; an error naming the value otherwise. */
+static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **ret, sd_bus_error *error)
+{
+	const char *container, *net;
+	unsigned idx = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "ss", &container, &net);
+	if (r < 0)
+		return r;
+	r = parse_net(net, &idx, error);
+	if (r < 0)
+		return r;
+	*ret = manager_find(mgr, container, idx);
+	if (!*ret)
+		return sd_bus_error_setf(error, ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
+					 net);
+	return 0;
+}
+
 /* Mutating calls: root or CAP_NET_ADMIN, checked here as well as in the bus policy. */
 static int authorize(sd_bus_message *m, sd_bus_error *error)
 {
@@ -90,22 +110,12 @@ static int method_list_bindings(sd_bus_message *m, void *userdata, sd_bus_error 
 static int method_get_binding(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	Manager *mgr = userdata;
-	const char *container, *net;
 	const Binding *b;
-	unsigned idx = 0;
 	int r;
 
-	r = sd_bus_message_read(m, "ss", &container, &net);
+	r = read_binding_args(m, userdata, &b, error);
 	if (r < 0)
 		return r;
-	r = parse_net(net, &idx, error);
-	if (r < 0)
-		return r;
-	b = manager_find(mgr, container, idx);
-	if (!b)
-		return sd_bus_error_setf(error, ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
-					 net);
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
 		r = append_binding(reply, b);
@@ -141,22 +151,13 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	Manager *mgr = userdata;
 	struct lxcnet_port_stats st;
-	const char *container, *net;
 	const Binding *b;
-	unsigned idx = 0;
 	Diag d;
 	int r;
 
-	r = sd_bus_message_read(m, "ss", &container, &net);
+	r = read_binding_args(m, mgr, &b, error);
 	if (r < 0)
 		return r;
-	r = parse_net(net, &idx, error);
-	if (r < 0)
-		return r;
-	b = manager_find(mgr, container, idx);
-	if (!b)
-		return sd_bus_error_setf(error, ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
-					 net);
 	if (!mgr->dp)
 		(void)datapath_open(false, &mgr->dp, &d);
 	if (!mgr->dp || datapath_port_stats(mgr->dp, b->ifindex, &st) < 0)

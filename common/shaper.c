@@ -22,16 +22,26 @@ static void ifb_name(int ifindex, char ret[IFNAMSIZ])
 	snprintf(ret, IFNAMSIZ, SHAPER_IFB_PREFIX "%d", ifindex);
 }
 
+/* Our root tbf of ifindex, as a libnl object to add or delete. */
+static struct rtnl_qdisc *tbf_new(int ifindex)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+
+	if (!q)
+		return NULL;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), SHAPER_HANDLE);
+	return q;
+}
+
 static int tbf_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
 {
-	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = tbf_new(ifindex);
 	int r;
 
 	if (!q)
 		return -ENOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-	rtnl_tc_set_handle(TC_CAST(q), SHAPER_HANDLE);
 	r = rtnl_tc_set_kind(TC_CAST(q), "tbf");
 	if (r < 0)
 		return nlerr_to_errno(r);
@@ -45,14 +55,11 @@ static int tbf_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
 
 static int tbf_clear(struct nl_sock *nl, int ifindex)
 {
-	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = tbf_new(ifindex);
 	int r;
 
 	if (!q)
 		return -ENOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-	rtnl_tc_set_handle(TC_CAST(q), SHAPER_HANDLE);
 	r = rtnl_qdisc_delete(nl, q);
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }

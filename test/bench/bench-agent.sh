@@ -9,33 +9,7 @@ N=${LXCNET_BENCH_BINDINGS:-10000}
 CALLS=${LXCNET_BENCH_CALLS:-50000}
 command -v dbus-daemon >/dev/null || skip_all "dbus-daemon is not installed"
 [ -x "$BUILD/test/bench/bench-getbinding" ] || skip_all "no bench-getbinding (make bench builds it)"
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUS="unix:path=$T/bus"
-cat >"$T/bus.conf" <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <listen>$BUS</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-  </policy>
-  <include>$SRC/contrib/dbus/org.lxcnet1.conf</include>
-</busconfig>
-XML
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile >/dev/null 2>&1 &
-IT_PIDS="$IT_PIDS $!"
-for _ in $(seq 50); do [ -S "$T/bus" ] && break; sleep 0.1; done
+private_bus || skip_all "dbus-daemon did not start"
 
 # N veth pairs veth<100000+k>i0 <-> lxb<k>, made in one batch (and deleted in one).
 python3 -c 'import sys

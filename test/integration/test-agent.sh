@@ -8,41 +8,14 @@ it_init 97
 for t in dbus-daemon busctl dbus-monitor setpriv bpftool; do
 	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
 done
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BR=lxnt97
 bridge $BR 1500 || skip_all "cannot create a bridge"
 chmod 755 "$T" # the unprivileged caller must reach the bus socket
 export LXCNET_NOTIFY_SOCKET="$T/notify"
-BUS="unix:path=$T/bus"
 bc() { busctl --address="$BUS" "$@"; }
 call() { bc call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager "$@"; }
 
-cat >"$T/bus.conf" <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <listen>$BUS</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-  </policy>
-  <include>$SRC/contrib/dbus/org.lxcnet1.conf</include>
-</busconfig>
-XML
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile >"$T/dbus.log" 2>&1 &
-IT_PIDS="$IT_PIDS $!"
-for _ in $(seq 50); do [ -S "$T/bus" ] && break; sleep 0.1; done
-[ -S "$T/bus" ] || skip_all "dbus-daemon did not start"
+private_bus || skip_all "dbus-daemon did not start"
 
 start_agent() {
 	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" >>"$T/agent.log" 2>&1 &
