@@ -9,8 +9,19 @@
 #include "plug.h"
 #include "shaper.h"
 
+static void node_name(char *buf, size_t bufsz);
+
+int plug_env_open(PlugEnv *e, const char *pve_dir)
+{
+	*e = (PlugEnv){ .pve_dir = pve_dir };
+	node_name(e->node, sizeof(e->node));
+	return netlink_open(&e->nl);
+}
+
 void plug_env_done(PlugEnv *e)
 {
+	nl_socket_free(e->nl);
+	e->nl = NULL;
 	sdn_config_free(e->sdn);
 	e->sdn = NULL;
 	e->sdn_loaded = false;
@@ -34,7 +45,8 @@ static Datapath *plug_datapath(PlugEnv *e)
 	return e->dp;
 }
 
-void plug_node_name(char *buf, size_t bufsz)
+/* The short host name, as Proxmox names nodes. */
+static void node_name(char *buf, size_t bufsz)
 {
 	struct utsname u;
 

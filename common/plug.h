@@ -18,9 +18,9 @@
 #include "sdn-config.h"
 
 typedef struct PlugEnv {
-	struct nl_sock *nl;  /* borrowed */
+	struct nl_sock *nl;  /* owned */
 	const char *pve_dir; /* for the SDN config */
-	const char *node;    /* this node's name, for a zone's `nodes` */
+	char node[256];	     /* this node's name, for a zone's `nodes` */
 	SdnConfig *sdn;	     /* loaded on first use of a VNet, owned */
 	bool sdn_loaded;
 	Datapath *dp;	     /* opened (loaded and pinned if needed) on first use, owned */
@@ -28,6 +28,8 @@ typedef struct PlugEnv {
 	char dp_reason[DIAG_MAX];
 } PlugEnv;
 
+/* Open what plugging needs (rtnetlink, the node name); plug_env_done() releases it all. */
+int plug_env_open(PlugEnv *e, const char *pve_dir);
 void plug_env_done(PlugEnv *e);
 
 typedef struct PlugTarget {
@@ -59,5 +61,4 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
  */
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d);
 
-/* The short host name, as Proxmox names nodes. */
-void plug_node_name(char *buf, size_t bufsz);
+

@@ -15,11 +15,11 @@
 int main(int argc, char **argv)
 {
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
-	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
 	_cleanup_free_ char *path = NULL;
 	LogContext ctx = { .identifier = "lxcnet-netup" };
-	PlugEnv env = { .pve_dir = lxc_hook_pve_dir() };
-	char node[256], netkey[16];
+	const char *pve_dir = lxc_hook_pve_dir();
+	PlugEnv env = {};
+	char netkey[16];
 	const PveNet *n;
 	PlugTarget t;
 	HookArgs a;
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	snprintf(netkey, sizeof(netkey), "net%d", idx);
 	ctx.net = netkey;
 
-	if (lxc_hook_config_path(a.name, env.pve_dir, lxc_hook_conf_dir(), &path) < 0 || ct_config_load(path, &c, &d) < 0) {
+	if (lxc_hook_config_path(a.name, pve_dir, lxc_hook_conf_dir(), &path) < 0 || ct_config_load(path, &c, &d) < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot plug '%s': %s", a.ifname, path ? d.msg : "invalid container name");
 		return 1;
 	}
@@ -56,14 +56,12 @@ int main(int argc, char **argv)
 	}
 	n = &c->nets[idx].net;
 
-	r = netlink_open(&nl);
+	r = plug_env_open(&env, pve_dir);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot plug '%s': cannot open rtnetlink: %s", a.ifname, strerror(-r));
+		plug_env_done(&env);
 		return 1;
 	}
-	plug_node_name(node, sizeof(node));
-	env.nl = nl;
-	env.node = node;
 
 	r = plug_resolve(&env, n, &t, &d);
 	if (r >= 0) {

@@ -15,12 +15,12 @@
 int main(int argc, char **argv)
 {
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
-	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
 	_cleanup_free_ char *path = NULL;
 	LogContext ctx = { .identifier = "lxcnet-prestart" };
-	PlugEnv env = { .pve_dir = lxc_hook_pve_dir() };
+	const char *pve_dir = lxc_hook_pve_dir();
+	PlugEnv env = {};
 	unsigned order[PVE_NET_MAX];
-	char node[256], netkey[16];
+	char netkey[16];
 	HookArgs a;
 	Diag d = {};
 	int r;
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ctx.vmid = a.name;
-	if (lxc_hook_config_path(a.name, env.pve_dir, lxc_hook_conf_dir(), &path) < 0) {
+	if (lxc_hook_config_path(a.name, pve_dir, lxc_hook_conf_dir(), &path) < 0) {
 		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': invalid container name", a.name);
 		return 1;
 	}
@@ -40,14 +40,12 @@ int main(int argc, char **argv)
 		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s", a.name, d.msg);
 		return 1;
 	}
-	r = netlink_open(&nl);
+	r = plug_env_open(&env, pve_dir);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': cannot open rtnetlink: %s", a.name, strerror(-r));
+		plug_env_done(&env);
 		return 1;
 	}
-	plug_node_name(node, sizeof(node));
-	env.nl = nl;
-	env.node = node;
 
 	pve_net_key_order(order);
 	for (unsigned i = 0; i < PVE_NET_MAX; i++) {
