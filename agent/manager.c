@@ -19,11 +19,11 @@
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
 
-static uint64_t now_usec(void)
+static uint64_t clock_usec(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
@@ -121,51 +121,55 @@ static void remove_binding(Manager *m, Binding *b)
 	if (gone.vnet[0])
 		manager_bus_emit(m, "VNetUnbound", &gone);
 	manager_bus_emit(m, "BindingChanged", &gone);
-	if (manager_count_container(m, gone.container) == 0)
+	/* Counting is O(bindings): only when the signal goes out (not while rebuilding). */
+	if (m->announce && manager_count_container(m, gone.container) == 0)
 		manager_bus_emit_container(m, "ContainerStopped", gone.container);
 }
 
-/* A link appeared or changed: add or update its binding. */
-static void link_changed(Manager *m, struct rtnl_link *l)
+/*
+ * A link appeared or changed: add or update its binding. True when a binding
+ * was added or removed, i.e. when what is saved (container, net, VNet, since)
+ * changed; bridge and link state are the kernel's and are not saved.
+ */
+static bool link_changed(Manager *m, struct rtnl_link *l)
 {
 	Binding nb = {}, *b;
-	bool is_new;
 
 	if (!binding_from_link(m, l, &nb)) {
 		/* A renamed or retyped link that was a binding is one no more. */
 		b = find_ifindex(m, rtnl_link_get_ifindex(l));
-		if (b)
-			remove_binding(m, b);
-		return;
+		if (!b)
+			return false;
+		remove_binding(m, b);
+		return true;
 	}
 	b = manager_find(m, nb.container, nb.net);
-	is_new = !b;
 	if (b && b->ifindex != nb.ifindex) {
 		/* The same netN with a new interface: a restart we missed the end of. */
 		strcpy(nb.vnet, b->vnet);
 		remove_binding(m, b);
 		b = NULL;
-		is_new = true;
 	}
 	if (!b) {
-		bool first = manager_count_container(m, nb.container) == 0;
+		bool first = m->announce && manager_count_container(m, nb.container) == 0;
 
 		b = array_grow(&m->bindings, m->n_bindings, sizeof(*b));
 		if (!b)
-			return;
+			return false;
 		m->n_bindings++;
 		*b = nb;
-		b->since = now_usec();
+		b->since = clock_usec(CLOCK_REALTIME);
 		if (first)
 			manager_bus_emit_container(m, "ContainerStarted", b->container);
-	} else {
-		if (strcmp(b->bridge, nb.bridge) == 0 && b->up == nb.up)
-			return;
+		manager_bus_emit(m, "BindingChanged", b);
+		return true;
+	}
+	if (strcmp(b->bridge, nb.bridge) != 0 || b->up != nb.up) {
 		strcpy(b->bridge, nb.bridge);
 		b->up = nb.up;
+		manager_bus_emit(m, "BindingChanged", b);
 	}
-	manager_bus_emit(m, "BindingChanged", b);
-	(void)is_new;
+	return false;
 }
 
 static void cache_change(struct nl_cache *cache, struct nl_object *obj, int action, void *userdata)
@@ -183,10 +187,12 @@ static void cache_change(struct nl_cache *cache, struct nl_object *obj, int acti
 		return;
 	if (action == NL_ACT_DEL) {
 		b = find_ifindex(m, rtnl_link_get_ifindex(l));
-		if (b)
-			remove_binding(m, b);
-	} else
-		link_changed(m, l);
+		if (!b)
+			return;
+		remove_binding(m, b);
+	} else if (!link_changed(m, l))
+		return;
+	/* Only when a binding came or went: most link events are not ours. */
 	(void)manager_save(m);
 }
 
@@ -203,18 +209,21 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 int manager_notify(Manager *m, const char *container, unsigned net, const char *vnet)
 {
-	Binding *b;
+	Binding *b = manager_find(m, container, net);
 
-	(void)manager_reload(m); /* the notification may race the netlink event */
-	b = manager_find(m, container, net);
+	if (!b) {
+		/* The hook's datagram may be read before the link's rtnetlink event: take pending events first. */
+		(void)nl_cache_mngr_data_ready(m->mngr);
+		b = manager_find(m, container, net);
+	}
 	if (!b)
 		return -ENOENT;
-	if (strcmp(b->vnet, vnet ? vnet : "") != 0) {
-		snprintf(b->vnet, sizeof(b->vnet), "%s", vnet ? vnet : "");
-		if (b->vnet[0])
-			manager_bus_emit(m, "VNetBound", b);
-		manager_bus_emit(m, "BindingChanged", b);
-	}
+	if (strcmp(b->vnet, vnet ? vnet : "") == 0)
+		return 0;
+	snprintf(b->vnet, sizeof(b->vnet), "%s", vnet ? vnet : "");
+	if (b->vnet[0])
+		manager_bus_emit(m, "VNetBound", b);
+	manager_bus_emit(m, "BindingChanged", b);
 	return manager_save(m);
 }
 
@@ -364,7 +373,7 @@ int manager_reload(Manager *m)
 {
 	for (struct nl_object *o = nl_cache_get_first(m->links); o; o = nl_cache_get_next(o))
 		if (rtnl_link_get_family((struct rtnl_link *)o) != AF_BRIDGE)
-			link_changed(m, (struct rtnl_link *)o);
+			(void)link_changed(m, (struct rtnl_link *)o);
 	return 0;
 }
 
@@ -391,17 +400,9 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	return 0;
 }
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 int manager_start(Manager *m)
 {
-	uint64_t t0 = mono_usec();
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 	int r;
 
 	r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &m->mngr);
@@ -434,7 +435,7 @@ int manager_start(Manager *m)
 	(void)shaper_sweep(m->nl);
 	(void)manager_save(m);
 	log_ctx(&lctx, LOG_INFO, "Found %u bound interfaces; dropped %u stale entries (rebuilt in %.1f ms)", m->rebuild_found,
-		m->rebuild_dropped, (double)(mono_usec() - t0) / 1000);
+		m->rebuild_dropped, (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1000);
 
 	r = notify_socket_open(m);
 	if (r < 0)

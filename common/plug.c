@@ -102,7 +102,7 @@ static int firewall_policy(const PveNet *n, struct lxcnet_port *p, Diag *d)
  * lxcnet plugs a VNet into its zone's bridge, its anti-spoofing rules, and
  * whether it is shaped (the shaper itself is set up when plugging).
  */
-static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZone *z, Diag *d)
+static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
 {
 	struct lxcnet_port *p = &t->policy;
 
@@ -116,11 +116,12 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, const SdnZon
 	if (pve_net_has(n, PVE_NET_TRUNKS))
 		memcpy(p->trunks, n->trunks, sizeof(p->trunks));
 	p->tag = pve_net_has(n, PVE_NET_TAG) ? n->tag : 0;
-	if (z && z->type == SDN_ZONE_QINQ) {
+	if (t->service_tag) {
+		/* A qinq VNet: its zone's service tag outside, the VNet's tag inside. */
 		if (p->tag)
 			return diag_error(d, -EOPNOTSUPP, "tag: a third VLAN tag inside qinq VNet '%s' is not supported", t->vnet);
 		p->service_tag = t->service_tag;
-		p->service_proto = htons(z->vlan_protocol);
+		p->service_proto = htons(t->service_proto);
 		p->tag = t->vlan_tag;
 	} else if (t->vlan_tag && p->tag) {
 		/* A VLAN-aware VNet in a vlan zone: the VNet's VLAN carries the NIC's. */
@@ -172,7 +173,6 @@ static int check_vnet_tags(const SdnVnet *v, const PveNet *n, Diag *d)
 
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 {
-	const SdnZone *zone = NULL;
 	const SdnVnet *v = NULL;
 	PlugTarget t = {};
 	LinkInfo li;
@@ -221,7 +221,7 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 		strcpy(t.vnet, v->id);
 		t.vlan_tag = p.tag;
 		t.service_tag = p.service_tag;
-		zone = p.vnet_bridge ? NULL : sdn_config_find_zone(e->sdn, v->zone);
+		t.service_proto = p.service_proto;
 		r = link_get(e->nl, t.bridge, &li);
 		if (r < 0)
 			return diag_error(d, r, "bridge: bridge '%s' of VNet '%s': %s", t.bridge, v->id, strerror(-r));
@@ -232,7 +232,7 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 	t.bridge_mtu = li.mtu;
 	if (pve_net_has(n, PVE_NET_MTU) && n->mtu > t.bridge_mtu)
 		return diag_error(d, -EINVAL, "mtu: %u is bigger than the MTU %u of bridge '%s'", n->mtu, t.bridge_mtu, t.bridge);
-	r = build_policy(e, n, &t, zone, d);
+	r = build_policy(e, n, &t, d);
 	if (r < 0)
 		return r;
 	*ret = t;

@@ -39,6 +39,7 @@ typedef struct PlugTarget {
 	char vnet[SDN_ID_MAX + 1]; /* "" when the NIC names a bridge directly */
 	uint16_t vlan_tag;	   /* pushed for the VNet (vlan/qinq zone), 0 = none */
 	uint16_t service_tag;	   /* qinq outer tag, 0 = none */
+	uint16_t service_proto;	   /* qinq: 0x8100 or 0x88a8 */
 	struct lxcnet_port policy; /* what the datapath enforces on the port */
 	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
