@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 
 #include "ctl.h"
@@ -252,5 +253,168 @@ int ctl_reload(const CtlOptions *o)
 	(void)o;
 	if (connect_bus(&bus) < 0 || call(bus, "Reload", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
+	return CTL_EXIT_OK;
+}
+
+int ctl_vnets(const CtlOptions *o)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(json_object_putp) json_object *a = json_object_new_array();
+	const char *id, *zone, *type, *alias, *bridge, *problem;
+	uint32_t tag, n;
+	int vlanaware, r;
+
+	if (connect_bus(&bus) < 0 || call(bus, "ListVNets", &reply, NULL) < 0)
+		return CTL_EXIT_FAIL;
+	r = sd_bus_message_enter_container(reply, 'a', "(sssubsssu)");
+	if (!o->json)
+		printf("%-9s %-9s %-7s %-8s %-15s %-8s %s\n", "VNET", "ZONE", "TYPE", "TAG", "PLUGS INTO", "BINDINGS", "ALIAS");
+	while (r >= 0 &&
+	       (r = sd_bus_message_read(reply, "(sssubsssu)", &id, &zone, &type, &tag, &vlanaware, &alias, &bridge, &problem,
+					&n)) > 0) {
+		if (o->json) {
+			json_object *v = json_object_new_object();
+
+			json_object_object_add(v, "vnet", json_object_new_string(id));
+			json_object_object_add(v, "zone", json_object_new_string(zone));
+			json_object_object_add(v, "type", json_object_new_string(type));
+			json_object_object_add(v, "tag", json_object_new_int64(tag));
+			json_object_object_add(v, "vlanaware", json_object_new_boolean(vlanaware));
+			json_object_object_add(v, "alias", json_object_new_string(alias));
+			json_object_object_add(v, "bridge", json_object_new_string(bridge));
+			json_object_object_add(v, "problem", json_object_new_string(problem));
+			json_object_object_add(v, "bindings", json_object_new_int64(n));
+			json_object_array_add(a, v);
+		} else {
+			char tagbuf[16];
+
+			snprintf(tagbuf, sizeof(tagbuf), "%u", tag);
+			printf("%-9s %-9s %-7s %-8s %-15s %-8u %s\n", id, zone, type, tag ? tagbuf : "-", *bridge ? bridge : "-",
+			       n, alias);
+			if (*problem)
+				printf("  cannot plug here: %s\n", problem);
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "lxcnetctl: bad reply: %s\n", strerror(-r));
+		return CTL_EXIT_FAIL;
+	}
+	if (o->json)
+		print_json(a);
+	return CTL_EXIT_OK;
+}
+
+int ctl_bind(const CtlOptions *o, const char *container, const char *net, const char *vnet)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+	(void)o;
+	if (connect_bus(&bus) < 0)
+		return CTL_EXIT_FAIL;
+	if (vnet ? call(bus, "BindVNet", &reply, "sss", container, net, vnet) < 0 :
+		   call(bus, "UnbindVNet", &reply, "ss", container, net) < 0)
+		return CTL_EXIT_FAIL;
+	return CTL_EXIT_OK;
+}
+
+typedef struct OpRow {
+	const char *path, *kind, *container, *net, *state, *step, *error_name, *error_message;
+	uint64_t created, started, finished;
+} OpRow;
+
+#define OP_SIG "(osssssssttt)"
+
+static int read_op(sd_bus_message *m, OpRow *r)
+{
+	return sd_bus_message_read(m, OP_SIG, &r->path, &r->kind, &r->container, &r->net, &r->state, &r->step,
+				   &r->error_name, &r->error_message, &r->created, &r->started, &r->finished);
+}
+
+static void op_line(const OpRow *r)
+{
+	printf("%-28s %-7s %-10s %-6s %-9s %s\n", r->path, r->kind, r->container, r->net, r->state,
+	       *r->error_message ? r->error_message : r->step);
+}
+
+int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, const char *net, const char *spec)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ char *path = NULL;
+	const char *p;
+	int r;
+
+	if (connect_bus(&bus) < 0)
+		return CTL_EXIT_FAIL;
+	r = strcmp(what, "add") == 0	 ? call(bus, "AddInterface", &reply, "sss", container, net, spec) :
+	    strcmp(what, "update") == 0 ? call(bus, "UpdateInterface", &reply, "sss", container, net, spec) :
+					  call(bus, "RemoveInterface", &reply, "ss", container, net);
+	if (r < 0 || sd_bus_message_read(reply, "o", &p) < 0 || !(path = strdup(p)))
+		return CTL_EXIT_FAIL;
+	if (!o->wait) {
+		puts(path);
+		return CTL_EXIT_OK;
+	}
+	/* Up to 2 minutes: the config lock alone may take 10 s, and operations queue per container. */
+	for (int i = 0; i < 12000; i++) {
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *st = NULL;
+		OpRow row;
+
+		if (call(bus, "GetOperation", &st, "o", path) < 0 || read_op(st, &row) < 0)
+			return CTL_EXIT_FAIL;
+		if (strcmp(row.state, "done") == 0) {
+			printf("%s: %s %s of %s: done\n", path, what, net, container);
+			return CTL_EXIT_OK;
+		}
+		if (strcmp(row.state, "failed") == 0 || strcmp(row.state, "cancelled") == 0) {
+			fprintf(stderr, "lxcnetctl: %s %s of %s: %s%s%s%s%s%s\n", what, net, container, row.state,
+				*row.error_message ? ": " : "", row.error_message, *row.error_name ? " (" : "", row.error_name,
+				*row.error_name ? ")" : "");
+			return CTL_EXIT_FAIL;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	fprintf(stderr, "lxcnetctl: %s is still not finished; see 'lxcnetctl operations'\n", path);
+	return CTL_EXIT_FAIL;
+}
+
+int ctl_operations(const CtlOptions *o)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(json_object_putp) json_object *a = json_object_new_array();
+	OpRow row;
+	int r;
+
+	if (connect_bus(&bus) < 0 || call(bus, "ListOperations", &reply, NULL) < 0)
+		return CTL_EXIT_FAIL;
+	r = sd_bus_message_enter_container(reply, 'a', OP_SIG);
+	if (!o->json)
+		printf("%-28s %-7s %-10s %-6s %-9s %s\n", "OPERATION", "KIND", "CONTAINER", "NET", "STATE", "STEP / ERROR");
+	while (r >= 0 && (r = read_op(reply, &row)) > 0) {
+		if (o->json) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "operation", json_object_new_string(row.path));
+			json_object_object_add(j, "kind", json_object_new_string(row.kind));
+			json_object_object_add(j, "container", json_object_new_string(row.container));
+			json_object_object_add(j, "net", json_object_new_string(row.net));
+			json_object_object_add(j, "state", json_object_new_string(row.state));
+			json_object_object_add(j, "step", json_object_new_string(row.step));
+			json_object_object_add(j, "error_name", json_object_new_string(row.error_name));
+			json_object_object_add(j, "error_message", json_object_new_string(row.error_message));
+			json_object_object_add(j, "created_usec", json_object_new_int64((int64_t)row.created));
+			json_object_object_add(j, "started_usec", json_object_new_int64((int64_t)row.started));
+			json_object_object_add(j, "finished_usec", json_object_new_int64((int64_t)row.finished));
+			json_object_array_add(a, j);
+		} else
+			op_line(&row);
+	}
+	if (r < 0)
+		return CTL_EXIT_FAIL;
+	if (o->json)
+		print_json(a);
 	return CTL_EXIT_OK;
 }

@@ -17,6 +17,7 @@ typedef struct CtlOptions {
 	const char *conf_dir;
 	const char *netup_path;
 	int json;
+	int wait;
 } CtlOptions;
 
 int ctl_config_show(const CtlOptions *o, const char *vmid);
@@ -31,3 +32,9 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net);
 int ctl_containers(const CtlOptions *o);
 int ctl_stats(const CtlOptions *o, const char *container, const char *net);
 int ctl_reload(const CtlOptions *o);
+int ctl_vnets(const CtlOptions *o);
+/* what: add, update or remove; spec NULL for remove. */
+int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, const char *net, const char *spec);
+int ctl_operations(const CtlOptions *o);
+/* vnet NULL: unbind. */
+int ctl_bind(const CtlOptions *o, const char *container, const char *net, const char *vnet);

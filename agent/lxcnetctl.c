@@ -26,6 +26,20 @@ static void help(FILE *f)
 		"  binding CT NET [--json]  One of them (NET: net0..net31)\n"
 		"  containers [--json]      Containers with bound interfaces\n"
 		"  stats CT NET [--json]    Datapath counters of an interface, drops by reason\n"
+		"  vnets [--json]           SDN VNets, where each plugs on this node, bindings\n"
+		"  bind CT NET VNET         Plug a running container's NIC into VNET, live, and\n"
+		"                           write bridge=VNET to its netN line (root)\n"
+		"  unbind CT NET            Pull the plug of a NIC bound to a VNet, live, and\n"
+		"                           write link_down=1 to its netN line (root)\n"
+		"  hotplug add CT NET SPEC [--wait]\n"
+		"  hotplug update CT NET SPEC [--wait]\n"
+		"  hotplug remove CT NET [--wait]\n"
+		"                           Add, change or remove netN of a running container,\n"
+		"                           live, then write its netN line (root). SPEC is a\n"
+		"                           Proxmox netN string: name=eth1,bridge=vmbr0,tag=5.\n"
+		"                           Prints the operation; --wait waits for its end and\n"
+		"                           exits 1 if it failed\n"
+		"  operations [--json]      Hotplug operations, queued, running and recent\n"
 		"  reload                   Re-read the kernel's view (root)\n"
 		"\n"
 		"CT is a Proxmox VMID (netN lines in PVE-DIR/lxc/VMID.conf) or the name of a\n"
@@ -47,11 +61,12 @@ static void help(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PVE_DIR = 0x100, OPT_CONF_DIR, OPT_VERSION, OPT_JSON };
+	enum { OPT_PVE_DIR = 0x100, OPT_CONF_DIR, OPT_VERSION, OPT_JSON, OPT_WAIT };
 	static const struct option options[] = {
 		{ "pve-dir", required_argument, NULL, OPT_PVE_DIR },
 		{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
@@ -83,6 +98,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = 1;
+			break;
+		case OPT_WAIT:
+			o.wait = 1;
 			break;
 		case 'h':
 			help(stdout);
@@ -118,6 +136,17 @@ int main(int argc, char **argv)
 		return ctl_containers(&o);
 	if (verb && strcmp(verb, "stats") == 0 && nargs == 3)
 		return ctl_stats(&o, sub, argv[optind + 2]);
+	if (verb && strcmp(verb, "vnets") == 0 && nargs == 1)
+		return ctl_vnets(&o);
+	if (verb && strcmp(verb, "bind") == 0 && nargs == 4)
+		return ctl_bind(&o, sub, argv[optind + 2], argv[optind + 3]);
+	if (verb && strcmp(verb, "unbind") == 0 && nargs == 3)
+		return ctl_bind(&o, sub, argv[optind + 2], NULL);
+	if (verb && strcmp(verb, "hotplug") == 0 && sub &&
+	    ((strcmp(sub, "remove") == 0 && nargs == 4) || ((strcmp(sub, "add") == 0 || strcmp(sub, "update") == 0) && nargs == 5)))
+		return ctl_hotplug(&o, sub, argv[optind + 2], argv[optind + 3], nargs == 5 ? argv[optind + 4] : NULL);
+	if (verb && strcmp(verb, "operations") == 0 && nargs == 1)
+		return ctl_operations(&o);
 	if (verb && strcmp(verb, "reload") == 0 && nargs == 1)
 		return ctl_reload(&o);
 

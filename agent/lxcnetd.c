@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "lxc-hook.h"
 #include "manager.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
@@ -25,12 +26,20 @@ static void help(void)
 	       "  --bus-address ADDR    Use this D-Bus address instead of the system bus\n"
 	       "  --state-dir DIR       Where bindings are kept (default %s)\n"
 	       "  --notify-socket PATH  Where hooks notify (default %s)\n"
+	       "  --pve-dir DIR         Proxmox configuration directory (default $LXCNET_PVE_DIR,\n"
+	       "                        else %s)\n"
+	       "  --conf-dir DIR        lxcnet configuration directory, for plain LXC containers\n"
+	       "                        (default $LXCNET_CONF_DIR, else %s)\n"
+	       "  --lxc-path DIR        LXC's lxcpath, where hotplug finds running containers\n"
+	       "                        (default $LXCNET_LXC_PATH, else LXC's own default)\n"
+	       "  --log-level LEVEL     debug, info, notice, warning or err (default\n"
+	       "                        $LXCNET_LOG_LEVEL, else info)\n"
 	       "  -h, --help            Show this help\n"
 	       "  --version             Show the version\n"
 	       "\n"
 	       "SIGHUP reloads (as the Reload method does); SIGTERM and SIGINT stop.\n"
-	       "Log verbosity: LXCNET_LOG_LEVEL=debug|info|notice|warning|err.\n",
-	       LXCNETD_STATE_DIR, LXCNETD_NOTIFY_SOCKET);
+	       "Messages go to the journal; also to stderr unless started by systemd.\n",
+	       LXCNETD_STATE_DIR, LXCNETD_NOTIFY_SOCKET, LXCNET_PVE_DIR_DEFAULT, LXCNET_CONF_DIR_DEFAULT);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -45,16 +54,22 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 int main(int argc, char **argv)
 {
-	enum { OPT_BUS = 0x100, OPT_STATE, OPT_NOTIFY, OPT_VERSION };
+	enum { OPT_BUS = 0x100, OPT_STATE, OPT_NOTIFY, OPT_PVE_DIR, OPT_CONF_DIR, OPT_LXC_PATH, OPT_LOG_LEVEL, OPT_VERSION };
 	static const struct option options[] = {
 		{ "bus-address", required_argument, NULL, OPT_BUS },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "notify-socket", required_argument, NULL, OPT_NOTIFY },
+		{ "pve-dir", required_argument, NULL, OPT_PVE_DIR },
+		{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
+		{ "lxc-path", required_argument, NULL, OPT_LXC_PATH },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
 	};
 	const char *bus_address = NULL, *state_dir = LXCNETD_STATE_DIR, *notify = LXCNETD_NOTIFY_SOCKET;
+	const char *pve_dir = lxc_hook_pve_dir(), *conf_dir = lxc_hook_conf_dir();
+	const char *lxc_path = getenv("LXCNET_LXC_PATH") && *getenv("LXCNET_LXC_PATH") ? getenv("LXCNET_LXC_PATH") : NULL;
 	_cleanup_(manager_freep) Manager *m = NULL;
 	sigset_t mask;
 	int c, r;
@@ -69,6 +84,23 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NOTIFY:
 			notify = optarg;
+			break;
+		case OPT_PVE_DIR:
+			pve_dir = optarg;
+			break;
+		case OPT_CONF_DIR:
+			conf_dir = optarg;
+			break;
+		case OPT_LXC_PATH:
+			lxc_path = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_level_from_string(optarg) < 0) {
+				fprintf(stderr, "lxcnetd: --log-level: '%s' is not one of debug, info, notice, warning, err\n",
+					optarg);
+				return 2;
+			}
+			log_set_max_level(log_level_from_string(optarg));
 			break;
 		case 'h':
 			help();
@@ -95,6 +127,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	m->version = PACKAGE_VERSION;
+	m->pve_dir = pve_dir;
+	m->conf_dir = conf_dir;
+	m->lxc_path = lxc_path;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -132,7 +167,8 @@ int main(int argc, char **argv)
 		log_ctx(&lctx, LOG_ERR, "Cannot register org.lxcnet1 on the bus: %s", strerror(-r));
 		return 1;
 	}
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%zu bound interfaces", m->n_bindings);
+	(void)sd_notify(false, "READY=1");
+	manager_status(m);
 	r = sd_event_loop(m->event);
 	(void)sd_notify(false, "STOPPING=1");
 	return r < 0 ? 1 : 0;

@@ -5,24 +5,39 @@
  * emit, reply.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "manager.h"
+#include "plug.h"
 #include "pve-netconf.h"
+#include "strutil.h"
 
 #define BUS_PATH "/org/lxcnet1"
 #define BUS_INTERFACE "org.lxcnet1.Manager"
 #define BINDING_SIG "(ssusssbt)"
 
-/* Every error the API returns. */
-#define ERR_NO_SUCH_BINDING "org.lxcnet1.Error.NoSuchBinding"
-#define ERR_NO_SUCH_CONTAINER "org.lxcnet1.Error.NoSuchContainer"
-#define ERR_INVALID_ARGUMENT "org.lxcnet1.Error.InvalidArgument"
-#define ERR_PERMISSION_DENIED "org.lxcnet1.Error.PermissionDenied"
-#define ERR_NO_DATAPATH "org.lxcnet1.Error.NoDatapath"
+#define ERR_NO_SUCH_BINDING LXCNET_ERR_NO_SUCH_BINDING
+#define ERR_INVALID_ARGUMENT LXCNET_ERR_INVALID_ARGUMENT
+#define ERR_PERMISSION_DENIED LXCNET_ERR_PERMISSION_DENIED
+#define ERR_NO_DATAPATH LXCNET_ERR_NO_DATAPATH
+#define ERR_NO_SUCH_VNET LXCNET_ERR_NO_SUCH_VNET
+#define ERR_INVALID_CONFIG LXCNET_ERR_INVALID_CONFIG
+#define ERR_BUSY LXCNET_ERR_BUSY
+#define ERR_FAILED LXCNET_ERR_FAILED
+
+#define BINDING_PATH "/org/lxcnet1/binding"
+#define BINDING_INTERFACE "org.lxcnet1.Binding"
+#define VNET_SIG "(sssubsssu)"
+
+static const char *const manager_errors[] = {
+	[MANAGER_NO_SUCH_BINDING] = ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = ERR_NO_SUCH_VNET,
+	[MANAGER_INVALID_CONFIG] = ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = ERR_BUSY,
+	[MANAGER_FAILED] = ERR_FAILED,
+};
 
 static const char *const drop_names[_LXCNET_DROP_MAX] = {
 	[LXCNET_DROP_MALFORMED] = "malformed",	   [LXCNET_DROP_VLAN_IN] = "vlan-in",
@@ -42,7 +57,7 @@ static int append_binding(sd_bus_message *reply, const Binding *b)
 }
 
 /* "net3" -> 3, else an InvalidArgument error naming the value. */
-static int parse_net(const char *net, unsigned *ret, sd_bus_error *error)
+int manager_bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error)
 {
 	int idx = pve_net_index_from_key(net);
 
@@ -62,7 +77,7 @@ static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **re
 	r = sd_bus_message_read(m, "ss", &container, &net);
 	if (r < 0)
 		return r;
-	r = parse_net(net, &idx, error);
+	r = manager_bus_parse_net(net, &idx, error);
 	if (r < 0)
 		return r;
 	*ret = manager_find(mgr, container, idx);
@@ -73,7 +88,7 @@ static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **re
 }
 
 /* Mutating calls: root or CAP_NET_ADMIN, checked here as well as in the bus policy. */
-static int authorize(sd_bus_message *m, sd_bus_error *error)
+int manager_bus_authorize(sd_bus_message *m, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	uid_t euid;
@@ -195,14 +210,14 @@ static int method_notify_binding(sd_bus_message *m, void *userdata, sd_bus_error
 	r = sd_bus_message_read(m, "sss", &container, &net, &vnet);
 	if (r < 0)
 		return r;
-	r = parse_net(net, &idx, error);
+	r = manager_bus_parse_net(net, &idx, error);
 	if (r < 0)
 		return r;
 	if (!*container || strlen(container) >= sizeof(((Binding *)0)->container))
 		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a container name", container);
 	if (strlen(vnet) >= sizeof(((Binding *)0)->vnet))
 		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a VNet id", vnet);
-	r = authorize(m, error);
+	r = manager_bus_authorize(m, error);
 	if (r < 0)
 		return r;
 	r = manager_notify(mgr, container, idx, vnet);
@@ -215,7 +230,7 @@ static int method_notify_binding(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	int r = authorize(m, error);
+	int r = manager_bus_authorize(m, error);
 
 	if (r < 0)
 		return r;
@@ -223,6 +238,132 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = manager_save(userdata);
 	return r < 0 ? r : sd_bus_reply_method_return(m, NULL);
+}
+
+/* A VNet id as SDN spells them; anything else cannot name one. */
+static int check_vnet_id(const char *vnet, sd_bus_error *error)
+{
+	size_t n = strlen(vnet);
+
+	if (n < 2 || n > SDN_ID_MAX || strspn(vnet, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n ||
+	    !((vnet[0] >= 'a' && vnet[0] <= 'z') || (vnet[0] >= 'A' && vnet[0] <= 'Z')))
+		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a VNet id (2..%d letters and digits)", vnet,
+					 SDN_ID_MAX);
+	return 0;
+}
+
+static int bind_or_unbind(sd_bus_message *m, Manager *mgr, const char *container, const char *net, const char *vnet,
+			  sd_bus_error *error)
+{
+	ManagerError kind;
+	unsigned idx = 0;
+	Diag d = {};
+	int r;
+
+	r = manager_bus_parse_net(net, &idx, error);
+	if (r < 0)
+		return r;
+	if (vnet) {
+		r = check_vnet_id(vnet, error);
+		if (r < 0)
+			return r;
+	}
+	r = manager_bus_authorize(m, error);
+	if (r < 0)
+		return r;
+	r = manager_bind_vnet(mgr, container, idx, vnet, &kind, &d);
+	if (r < 0)
+		return sd_bus_error_set(error, manager_errors[kind], d.msg[0] ? d.msg : strerror(-r));
+	manager_status(mgr);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_bind_vnet(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *container, *net, *vnet;
+	int r;
+
+	r = sd_bus_message_read(m, "sss", &container, &net, &vnet);
+	if (r < 0)
+		return r;
+	return bind_or_unbind(m, userdata, container, net, vnet, error);
+}
+
+static int method_unbind_vnet(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *container, *net;
+	int r;
+
+	r = sd_bus_message_read(m, "ss", &container, &net);
+	if (r < 0)
+		return r;
+	return bind_or_unbind(m, userdata, container, net, NULL, error);
+}
+
+static uint32_t count_vnet(Manager *m, const char *vnet)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < m->n_bindings; i++)
+		n += strcmp(m->bindings[i].vnet, vnet) == 0;
+	return n;
+}
+
+static int method_list_vnets(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	Manager *mgr = userdata;
+	PlugEnv e;
+	Diag d = {};
+	int r;
+
+	r = plug_env_open(&e, mgr->pve_dir);
+	if (r < 0)
+		return r;
+	r = sdn_config_load(mgr->pve_dir, &e.sdn, &d);
+	if (r < 0) {
+		plug_env_done(&e);
+		return sd_bus_error_set(error, ERR_INVALID_CONFIG, d.msg);
+	}
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', VNET_SIG);
+	for (size_t i = 0; r >= 0 && i < e.sdn->n_vnets; i++) {
+		const SdnVnet *v = &e.sdn->vnets[i];
+		const SdnZone *z = sdn_config_find_zone(e.sdn, v->zone);
+		SdnPlug p = {};
+		Diag pd = {};
+
+		/* Where it plugs on this node, or why it cannot. */
+		if (sdn_vnet_resolve(e.sdn, v->id, e.node, sdn_bridge_exists_sysfs, NULL, &p, &pd) < 0)
+			p.bridge[0] = '\0';
+		r = sd_bus_message_append(reply, VNET_SIG, v->id, v->zone, z ? z->type_name : "", v->tag, (int)v->vlanaware,
+					  v->alias ?: "", p.bridge, pd.msg, count_vnet(mgr, v->id));
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	plug_env_done(&e);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_validate_vnet(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *vnet;
+	ManagerError kind;
+	SdnPlug p = {};
+	Diag d = {};
+	int r;
+
+	r = sd_bus_message_read(m, "s", &vnet);
+	if (r < 0)
+		return r;
+	r = check_vnet_id(vnet, error);
+	if (r < 0)
+		return r;
+	r = manager_vnet_plug(userdata, vnet, NULL, &p, &kind, &d);
+	if (r < 0)
+		return sd_bus_error_set(error, manager_errors[kind], d.msg);
+	return sd_bus_reply_method_return(m, "sqq", p.bridge, p.tag, p.service_tag);
 }
 
 static int property_n_bindings(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -248,14 +389,217 @@ static const sd_bus_vtable manager_vtable[] = {
 				 method_get_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("NotifyBinding", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), "", ,
 				 method_notify_binding, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("BindVNet", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), "", ,
+				 method_bind_vnet, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("UnbindVNet", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), "", , method_unbind_vnet,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ListVNets", "", , "a" VNET_SIG, SD_BUS_PARAM(vnets), method_list_vnets,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ValidateVNet", "s", SD_BUS_PARAM(vnet), "sqq",
+				 SD_BUS_PARAM(bridge) SD_BUS_PARAM(tag) SD_BUS_PARAM(service_tag), method_validate_vnet,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AddInterface", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(spec), "o",
+				 SD_BUS_PARAM(operation), method_add_interface, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("RemoveInterface", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), "o",
+				 SD_BUS_PARAM(operation), method_remove_interface, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("UpdateInterface", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(spec), "o",
+				 SD_BUS_PARAM(operation), method_update_interface, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetOperation", "o", SD_BUS_PARAM(operation), OPERATION_SIG, SD_BUS_PARAM(status),
+				 method_get_operation, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ListOperations", "", , "a" OPERATION_SIG, SD_BUS_PARAM(operations),
+				 method_list_operations, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("CancelOperation", "o", SD_BUS_PARAM(operation), "", , method_cancel_operation,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_NAMES("BindingChanged", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("VNetBound", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("VNetUnbound", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), 0),
+	SD_BUS_SIGNAL_WITH_NAMES("OperationChanged", "os", SD_BUS_PARAM(operation) SD_BUS_PARAM(state), 0),
+	SD_BUS_SIGNAL_WITH_NAMES("InterfaceAdded", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
+	SD_BUS_SIGNAL_WITH_NAMES("InterfaceRemoved", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
+	SD_BUS_SIGNAL_WITH_NAMES("InterfaceUpdated", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("ContainerStarted", "s", SD_BUS_PARAM(container), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("ContainerStopped", "s", SD_BUS_PARAM(container), 0),
 	SD_BUS_VTABLE_END,
 };
+
+/*
+ * Binding objects: /org/lxcnet1/binding/<host ifname>, e.g. .../veth100i0.
+ * None is allocated: a fallback vtable finds the binding from the path on
+ * each call, so 10,000 bindings cost no more than their registry entries.
+ */
+static Binding *binding_from_path(Manager *m, const char *path)
+{
+	_cleanup_free_ char *ifname = NULL;
+
+	if (sd_bus_path_decode(path, BINDING_PATH, &ifname) <= 0)
+		return NULL;
+	for (size_t i = 0; i < m->n_bindings; i++)
+		if (strcmp(m->bindings[i].ifname, ifname) == 0)
+			return &m->bindings[i];
+	return NULL;
+}
+
+static int binding_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+			sd_bus_error *error)
+{
+	(void)bus, (void)interface, (void)error;
+	if (!binding_from_path(userdata, path))
+		return 0;
+	*found = userdata; /* the Manager: getters look the binding up again, the array may move */
+	return 1;
+}
+
+static int binding_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	char **l = calloc(m->n_bindings + 1, sizeof(char *));
+
+	(void)bus, (void)path, (void)error;
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_bindings; i++)
+		if (sd_bus_path_encode(BINDING_PATH, m->bindings[i].ifname, &l[i]) < 0) {
+			strv_free(l);
+			return -ENOMEM;
+		}
+	*nodes = l;
+	return 0;
+}
+
+/* The config-derived properties: what the container's netN says now (empty values when unreadable). */
+static int binding_config_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+				   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	const Binding *b = binding_from_path(m, path);
+	PveNet n = {};
+	int r;
+
+	(void)bus, (void)interface, (void)error;
+	if (!b)
+		return -ENOENT;
+	(void)manager_binding_net(m, b, &n);
+	if (strcmp(property, "Tag") == 0)
+		return sd_bus_message_append(reply, "q", pve_net_has(&n, PVE_NET_TAG) ? n.tag : 0);
+	if (strcmp(property, "Rate") == 0)
+		return sd_bus_message_append(reply, "d", pve_net_has(&n, PVE_NET_RATE) ? n.rate : 0.0);
+	if (strcmp(property, "Firewall") == 0)
+		return sd_bus_message_append(reply, "b", (int)n.firewall);
+	if (strcmp(property, "Trunks") == 0) {
+		r = sd_bus_message_open_container(reply, 'a', "q");
+		for (unsigned vid = PVE_VLAN_MIN; r >= 0 && vid <= PVE_VLAN_MAX; vid++)
+			if (pve_net_trunk_has(&n, vid))
+				r = sd_bus_message_append(reply, "q", (uint16_t)vid);
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	}
+	/* Zone: the VNet's, "" when the NIC names a bridge. */
+	if (b->vnet[0]) {
+		_cleanup_(sdn_config_freep) SdnConfig *c = NULL;
+		const SdnVnet *v;
+		Diag d;
+
+		if (sdn_config_load(m->pve_dir, &c, &d) >= 0 && (v = sdn_config_find_vnet(c, b->vnet)))
+			return sd_bus_message_append(reply, "s", v->zone);
+	}
+	return sd_bus_message_append(reply, "s", "");
+}
+
+static int binding_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	const Binding *b = binding_from_path(m, path);
+	char net[16];
+
+	(void)bus, (void)interface, (void)error;
+	if (!b)
+		return -ENOENT;
+	snprintf(net, sizeof(net), "net%u", b->net);
+	if (strcmp(property, "Container") == 0)
+		return sd_bus_message_append(reply, "s", b->container);
+	if (strcmp(property, "Net") == 0)
+		return sd_bus_message_append(reply, "s", net);
+	if (strcmp(property, "IfName") == 0)
+		return sd_bus_message_append(reply, "s", b->ifname);
+	if (strcmp(property, "IfIndex") == 0)
+		return sd_bus_message_append(reply, "u", (uint32_t)b->ifindex);
+	if (strcmp(property, "Bridge") == 0)
+		return sd_bus_message_append(reply, "s", b->bridge);
+	if (strcmp(property, "VNet") == 0)
+		return sd_bus_message_append(reply, "s", b->vnet);
+	if (strcmp(property, "Since") == 0)
+		return sd_bus_message_append(reply, "t", b->since);
+	/* State: "up" (plugged and up), "unplugged" (up, in no bridge) or "down". */
+	return sd_bus_message_append(reply, "s", !b->up ? "down" : b->bridge[0] ? "up" : "unplugged");
+}
+
+static int binding_counter(sd_bus *bus, const char *path, const char *interface, const char *property,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	const Binding *b = binding_from_path(m, path);
+	struct lxcnet_port_stats st = {};
+	uint64_t v, drops = 0;
+	Diag d;
+
+	(void)bus, (void)interface, (void)error;
+	if (!b)
+		return -ENOENT;
+	if (!m->dp)
+		(void)datapath_open(false, &m->dp, &d);
+	if (m->dp)
+		(void)datapath_port_stats(m->dp, b->ifindex, &st);
+	for (int i = 0; i < _LXCNET_DROP_MAX; i++)
+		drops += st.drops[i];
+	v = strcmp(property, "PacketsFromContainer") == 0 ? st.packets[LXCNET_FROM_CT] :
+	    strcmp(property, "BytesFromContainer") == 0	  ? st.bytes[LXCNET_FROM_CT] :
+	    strcmp(property, "PacketsToContainer") == 0	  ? st.packets[LXCNET_TO_CT] :
+	    strcmp(property, "BytesToContainer") == 0	  ? st.bytes[LXCNET_TO_CT] :
+								    drops;
+	return sd_bus_message_append(reply, "t", v);
+}
+
+#define B_PROP(name, sig, get, flags) SD_BUS_PROPERTY(name, sig, get, 0, flags)
+static const sd_bus_vtable binding_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	B_PROP("Container", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
+	B_PROP("Net", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
+	B_PROP("IfName", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
+	B_PROP("IfIndex", "u", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
+	B_PROP("Since", "t", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
+	B_PROP("Bridge", "s", binding_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("State", "s", binding_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("VNet", "s", binding_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("Zone", "s", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("Tag", "q", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("Trunks", "aq", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("Rate", "d", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("Firewall", "b", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("PacketsFromContainer", "t", binding_counter, 0),
+	B_PROP("BytesFromContainer", "t", binding_counter, 0),
+	B_PROP("PacketsToContainer", "t", binding_counter, 0),
+	B_PROP("BytesToContainer", "t", binding_counter, 0),
+	B_PROP("Drops", "t", binding_counter, 0),
+	SD_BUS_VTABLE_END,
+};
+
+void manager_bus_emit_binding_properties(Manager *m, const Binding *b, ...)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *names[16];
+	size_t n = 0;
+	va_list ap;
+
+	if (!m->bus || !m->announce || sd_bus_path_encode(BINDING_PATH, b->ifname, &path) < 0)
+		return;
+	va_start(ap, b);
+	for (const char *p; n < ELEMENTSOF(names) - 1 && (p = va_arg(ap, const char *));)
+		names[n++] = p;
+	va_end(ap);
+	names[n] = NULL;
+	(void)sd_bus_emit_properties_changed_strv(m->bus, path, BINDING_INTERFACE, (char **)names);
+}
 
 void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
 {
@@ -284,6 +628,15 @@ int manager_bus_setup(Manager *m)
 
 	/* Objects first, then the name. */
 	r = sd_bus_add_object_vtable(m->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, m);
+	if (r < 0)
+		return r;
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, BINDING_PATH, BINDING_INTERFACE, binding_vtable, binding_find, m);
+	if (r < 0)
+		return r;
+	r = sd_bus_add_node_enumerator(m->bus, NULL, BINDING_PATH, binding_enumerate, m);
+	if (r < 0)
+		return r;
+	r = operations_bus_setup(m);
 	if (r < 0)
 		return r;
 	r = sd_bus_request_name(m->bus, "org.lxcnet1", 0);

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <json-c/json.h>
-#include <netlink/route/link.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <malloc.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/route/rtnl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -79,27 +86,62 @@ static void datapath_try(Manager *m)
 		(void)datapath_open(false, &m->dp, &d);
 }
 
+/* What lxcnetd needs of one RTM_NEWLINK/RTM_DELLINK: not the whole link, so 20,000 links cost nothing. */
+typedef struct LinkMsg {
+	bool deleted;
+	int ifindex;
+	const char *name; /* NULL when absent */
+	const char *kind; /* NULL when the message carries no link info */
+	int master;
+	bool up;
+} LinkMsg;
+
+static int link_msg_parse(struct nlmsghdr *h, LinkMsg *ret)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1];
+	struct ifinfomsg *ifi;
+
+	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) || !nlmsg_valid_hdr(h, sizeof(*ifi)))
+		return -EINVAL;
+	ifi = nlmsg_data(h);
+	/*
+	 * The bridge reports its ports as AF_BRIDGE link messages, and a port
+	 * leaving the bridge as an AF_BRIDGE delete: the interface is still there.
+	 */
+	if (ifi->ifi_family == AF_BRIDGE)
+		return -EINVAL;
+	if (nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return -EINVAL;
+	*ret = (LinkMsg){
+		.deleted = h->nlmsg_type == RTM_DELLINK,
+		.ifindex = ifi->ifi_index,
+		.up = ifi->ifi_flags & IFF_UP,
+		.name = tb[IFLA_IFNAME] ? nla_get_string(tb[IFLA_IFNAME]) : NULL,
+		.master = tb[IFLA_MASTER] ? (int)nla_get_u32(tb[IFLA_MASTER]) : 0,
+	};
+	if (tb[IFLA_LINKINFO] && nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) >= 0)
+		ret->kind = info[IFLA_INFO_KIND] ? nla_get_string(info[IFLA_INFO_KIND]) : "";
+	return 0;
+}
+
 /*
  * Fill b from a link; false when the link is not a container's host veth.
  * A message without the link kind (not every RTM_NEWLINK carries it) keeps
  * an existing binding's identity.
  */
-static bool binding_from_link(Manager *m, struct rtnl_link *l, Binding *b)
+static bool binding_from_link(Manager *m, const LinkMsg *l, Binding *b)
 {
-	const char *name = rtnl_link_get_name(l), *type = rtnl_link_get_type(l);
-	int master = rtnl_link_get_master(l);
-
-	if (!name || (type && strcmp(type, "veth") != 0))
+	if (!l->name || (l->kind && strcmp(l->kind, "veth") != 0))
 		return false;
-	if (!type && !find_ifindex(m, rtnl_link_get_ifindex(l)))
+	if (!l->kind && !find_ifindex(m, l->ifindex))
 		return false;
-	if (manager_parse_ifname(name, b->container, sizeof(b->container), &b->net) < 0)
+	if (manager_parse_ifname(l->name, b->container, sizeof(b->container), &b->net) < 0)
 		return false;
-	snprintf(b->ifname, sizeof(b->ifname), "%s", name);
-	b->ifindex = rtnl_link_get_ifindex(l);
-	b->up = rtnl_link_get_flags(l) & IFF_UP;
+	snprintf(b->ifname, sizeof(b->ifname), "%s", l->name);
+	b->ifindex = l->ifindex;
+	b->up = l->up;
 	b->bridge[0] = '\0';
-	if (master > 0 && !rtnl_link_i2name(m->links, master, b->bridge, sizeof(b->bridge)))
+	if (l->master > 0 && !if_indextoname((unsigned)l->master, b->bridge))
 		b->bridge[0] = '\0';
 	return true;
 }
@@ -107,10 +149,9 @@ static bool binding_from_link(Manager *m, struct rtnl_link *l, Binding *b)
 static void remove_binding(Manager *m, Binding *b)
 {
 	Binding gone = *b;
-	size_t idx = (size_t)(b - m->bindings);
 
-	memmove(b, b + 1, (m->n_bindings - idx - 1) * sizeof(*b));
-	m->n_bindings--;
+	/* Order does not matter (ListContainers sorts): the last one takes its place, O(1). */
+	*b = m->bindings[--m->n_bindings];
 	/* The port is gone: its datapath entry and shaper must not outlive it. */
 	datapath_try(m);
 	if (m->dp)
@@ -131,13 +172,13 @@ static void remove_binding(Manager *m, Binding *b)
  * was added or removed, i.e. when what is saved (container, net, VNet, since)
  * changed; bridge and link state are the kernel's and are not saved.
  */
-static bool link_changed(Manager *m, struct rtnl_link *l)
+static bool link_changed(Manager *m, const LinkMsg *l)
 {
 	Binding nb = {}, *b;
 
 	if (!binding_from_link(m, l, &nb)) {
 		/* A renamed or retyped link that was a binding is one no more. */
-		b = find_ifindex(m, rtnl_link_get_ifindex(l));
+		b = find_ifindex(m, l->ifindex);
 		if (!b)
 			return false;
 		remove_binding(m, b);
@@ -159,52 +200,112 @@ static bool link_changed(Manager *m, struct rtnl_link *l)
 		m->n_bindings++;
 		*b = nb;
 		b->since = clock_usec(CLOCK_REALTIME);
+		b->seen = true;
 		if (first)
 			manager_bus_emit_container(m, "ContainerStarted", b->container);
 		manager_bus_emit(m, "BindingChanged", b);
 		return true;
 	}
+	b->seen = true;
 	if (strcmp(b->bridge, nb.bridge) != 0 || b->up != nb.up) {
 		strcpy(b->bridge, nb.bridge);
 		b->up = nb.up;
 		manager_bus_emit(m, "BindingChanged", b);
+		manager_bus_emit_binding_properties(m, b, "Bridge", "State", NULL);
 	}
 	return false;
 }
 
-static void cache_change(struct nl_cache *cache, struct nl_object *obj, int action, void *userdata)
+/* One link message, from a dump or an event; true when the saved state changed. */
+static bool link_msg(Manager *m, struct nlmsghdr *h)
 {
-	Manager *m = userdata;
-	struct rtnl_link *l = (struct rtnl_link *)obj;
+	LinkMsg l;
 	Binding *b;
 
-	(void)cache;
-	/*
-	 * The bridge reports its ports as AF_BRIDGE link messages, and a port
-	 * leaving the bridge as an AF_BRIDGE delete: the interface is still there.
-	 */
-	if (rtnl_link_get_family(l) == AF_BRIDGE)
-		return;
-	if (action == NL_ACT_DEL) {
-		b = find_ifindex(m, rtnl_link_get_ifindex(l));
-		if (!b)
-			return;
-		remove_binding(m, b);
-	} else if (!link_changed(m, l))
-		return;
-	/* Only when a binding came or went: most link events are not ours. */
-	(void)manager_save(m);
+	if (link_msg_parse(h, &l) < 0)
+		return false;
+	if (!l.deleted)
+		return link_changed(m, &l);
+	b = find_ifindex(m, l.ifindex);
+	if (!b)
+		return false;
+	remove_binding(m, b);
+	return true;
+}
+
+static int on_event_msg(struct nl_msg *msg, void *userdata)
+{
+	Manager *m = userdata;
+
+	m->dirty |= link_msg(m, nlmsg_hdr(msg));
+	return NL_OK;
+}
+
+static int on_dump_msg(struct nl_msg *msg, void *userdata)
+{
+	(void)link_msg(userdata, nlmsg_hdr(msg));
+	return NL_OK;
+}
+
+/*
+ * Every link of the host, once: bindings are refreshed, new ones added, and
+ * those whose link is gone ended (events may have been lost).
+ */
+static int resync(Manager *m)
+{
+	struct nl_cb *cb;
+	int r;
+
+	for (size_t i = 0; i < m->n_bindings; i++)
+		m->bindings[i].seen = false;
+	r = nl_rtgen_request(m->nl, RTM_GETLINK, AF_UNSPEC, NLM_F_DUMP);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	cb = nl_cb_clone(nl_socket_get_cb(m->nl));
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_dump_msg, m);
+	r = nl_recvmsgs(m->nl, cb);
+	nl_cb_put(cb);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	for (size_t i = m->n_bindings; i > 0; i--)
+		if (!m->bindings[i - 1].seen)
+			remove_binding(m, &m->bindings[i - 1]);
+	return 0;
 }
 
 static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	Manager *m = userdata;
+	int r;
 
 	(void)s;
 	(void)fd;
 	(void)revents;
-	(void)nl_cache_mngr_data_ready(m->mngr);
+	m->dirty = false;
+	r = nl_recvmsgs_default(m->events);
+	if (r == -NLE_NOMEM) {
+		/* The socket overflowed (ENOBUFS): events were lost, read the whole state again. */
+		log_ctx(&lctx, LOG_WARNING, "rtnetlink events were lost; reading every link again");
+		(void)resync(m);
+		m->dirty = true;
+	}
+	/* Only when a binding came or went: most link events are not ours. */
+	if (m->dirty) {
+		manager_save_later(m);
+		manager_status(m);
+	}
 	return 0;
+}
+
+/* Take the events already queued (a hook's datagram may be read before its link's event). */
+static void drain_events(Manager *m)
+{
+	struct pollfd p = { .fd = nl_socket_get_fd(m->events), .events = POLLIN };
+
+	while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
+		(void)on_netlink(NULL, p.fd, p.revents, m);
 }
 
 int manager_notify(Manager *m, const char *container, unsigned net, const char *vnet)
@@ -212,8 +313,7 @@ int manager_notify(Manager *m, const char *container, unsigned net, const char *
 	Binding *b = manager_find(m, container, net);
 
 	if (!b) {
-		/* The hook's datagram may be read before the link's rtnetlink event: take pending events first. */
-		(void)nl_cache_mngr_data_ready(m->mngr);
+		drain_events(m);
 		b = manager_find(m, container, net);
 	}
 	if (!b)
@@ -224,7 +324,9 @@ int manager_notify(Manager *m, const char *container, unsigned net, const char *
 	if (b->vnet[0])
 		manager_bus_emit(m, "VNetBound", b);
 	manager_bus_emit(m, "BindingChanged", b);
-	return manager_save(m);
+	manager_bus_emit_binding_properties(m, b, "VNet", "Zone", NULL);
+	manager_save_later(m);
+	return 0;
 }
 
 /* One datagram from a hook: "container=100\nnet=0\nvnet=prod\n", from root only. */
@@ -294,6 +396,26 @@ static int notify_socket_open(Manager *m)
 	}
 	m->notify_fd = fd;
 	return 0;
+}
+
+static int on_save_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	Manager *m = userdata;
+
+	(void)usec;
+	m->save_timer = sd_event_source_unref(s);
+	(void)manager_save(m);
+	return 0;
+}
+
+void manager_save_later(Manager *m)
+{
+	/* A node stopping 300 containers is thousands of events: one write for all of them. */
+	if (m->save_timer)
+		return;
+	if (sd_event_add_time_relative(m->event, &m->save_timer, CLOCK_MONOTONIC, MANAGER_SAVE_DELAY_USEC, 0,
+				       on_save_timer, m) < 0)
+		(void)manager_save(m);
 }
 
 int manager_save(Manager *m)
@@ -371,10 +493,19 @@ static void load_state(Manager *m)
 
 int manager_reload(Manager *m)
 {
-	for (struct nl_object *o = nl_cache_get_first(m->links); o; o = nl_cache_get_next(o))
-		if (rtnl_link_get_family((struct rtnl_link *)o) != AF_BRIDGE)
-			(void)link_changed(m, (struct rtnl_link *)o);
-	return 0;
+	int r;
+
+	/* Events first: what is queued is older than the dump. */
+	drain_events(m);
+	r = resync(m);
+	manager_status(m);
+	return r;
+}
+
+void manager_status(Manager *m)
+{
+	if (m->announce)
+		(void)sd_notifyf(false, "STATUS=%zu bound interfaces%s", m->n_bindings, m->dp ? "" : ", no eBPF datapath");
 }
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
@@ -385,6 +516,7 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	if (!m)
 		return -ENOMEM;
 	m->notify_fd = -1;
+	m->op_efd = -1;
 	m->notify_path = notify_path;
 	if (asprintf(&m->state_file, "%s/bindings.json", state_dir) < 0)
 		return -ENOMEM;
@@ -396,6 +528,10 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	r = netlink_open(&m->nl);
 	if (r < 0)
 		return r;
+	nl_socket_enable_msg_peek(m->nl);
+	r = operations_init(m);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(m);
 	return 0;
 }
@@ -405,18 +541,33 @@ int manager_start(Manager *m)
 	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 	int r;
 
-	r = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &m->mngr);
+	/*
+	 * Subscribe before the dump: events queued meanwhile are applied after
+	 * it, in order, so the registry converges on the kernel's state.
+	 */
+	m->events = nl_socket_alloc();
+	if (!m->events)
+		return -ENOMEM;
+	nl_socket_disable_seq_check(m->events);
+	nl_socket_enable_msg_peek(m->events);
+	nl_socket_modify_cb(m->events, NL_CB_VALID, NL_CB_CUSTOM, on_event_msg, m);
+	r = nl_connect(m->events, NETLINK_ROUTE);
+	if (r >= 0)
+		r = nl_socket_add_membership(m->events, RTNLGRP_LINK);
+	if (r >= 0)
+		r = nl_socket_set_nonblocking(m->events);
+	if (r >= 0)
+		r = nl_socket_set_buffer_size(m->events, 8 * 1024 * 1024, 0);
 	if (r < 0)
 		return nlerr_to_errno(r);
-	r = nl_cache_mngr_add(m->mngr, "route/link", cache_change, m, &m->links);
-	if (r < 0)
-		return nlerr_to_errno(r);
-	r = sd_event_add_io(m->event, NULL, nl_cache_mngr_get_fd(m->mngr), EPOLLIN, on_netlink, m);
+	r = sd_event_add_io(m->event, NULL, nl_socket_get_fd(m->events), EPOLLIN, on_netlink, m);
 	if (r < 0)
 		return r;
 
 	/* Rebuild: the kernel's links are the truth; the state file adds what only hooks knew. */
-	manager_reload(m);
+	r = resync(m);
+	if (r < 0)
+		return r;
 	m->rebuild_found = (unsigned)m->n_bindings;
 	load_state(m);
 	/* Load and pin the datapath now, so that hooks find it ready. */
@@ -434,6 +585,8 @@ int manager_start(Manager *m)
 	}
 	(void)shaper_sweep(m->nl);
 	(void)manager_save(m);
+	/* The state file's JSON was freed: give that memory back. */
+	(void)malloc_trim(0);
 	log_ctx(&lctx, LOG_INFO, "Found %u bound interfaces; dropped %u stale entries (rebuilt in %.1f ms)", m->rebuild_found,
 		m->rebuild_dropped, (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1000);
 
@@ -447,13 +600,17 @@ void manager_free(Manager *m)
 {
 	if (!m)
 		return;
+	operations_done(m);
+	if (m->save_timer) {
+		m->save_timer = sd_event_source_unref(m->save_timer);
+		(void)manager_save(m);
+	}
 	if (m->notify_fd >= 0) {
 		close(m->notify_fd);
 		(void)unlink(m->notify_path);
 	}
 	sd_bus_flush_close_unref(m->bus);
-	if (m->mngr)
-		nl_cache_mngr_free(m->mngr);
+	nl_socket_free(m->events);
 	nl_socket_free(m->nl);
 	datapath_free(m->dp);
 	sd_event_unref(m->event);

@@ -8,16 +8,31 @@
  */
 
 #include <net/if.h>
-#include <netlink/cache.h>
+#include <netlink/netlink.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "datapath.h"
+#include "operation.h"
+#include "pve-netconf.h"
+#include "sdn-config.h"
 #include "macro.h"
 
 #define LXCNETD_NOTIFY_SOCKET "/run/lxcnet/notify"
+
+/* Every error the API returns. */
+#define LXCNET_ERR_NO_SUCH_BINDING "org.lxcnet1.Error.NoSuchBinding"
+#define LXCNET_ERR_NO_SUCH_CONTAINER "org.lxcnet1.Error.NoSuchContainer"
+#define LXCNET_ERR_NO_SUCH_VNET "org.lxcnet1.Error.NoSuchVNet"
+#define LXCNET_ERR_NO_SUCH_OPERATION "org.lxcnet1.Error.NoSuchOperation"
+#define LXCNET_ERR_INVALID_ARGUMENT "org.lxcnet1.Error.InvalidArgument"
+#define LXCNET_ERR_INVALID_CONFIG "org.lxcnet1.Error.InvalidConfig"
+#define LXCNET_ERR_PERMISSION_DENIED "org.lxcnet1.Error.PermissionDenied"
+#define LXCNET_ERR_BUSY "org.lxcnet1.Error.Busy"
+#define LXCNET_ERR_FAILED "org.lxcnet1.Error.Failed"
+#define LXCNET_ERR_NO_DATAPATH "org.lxcnet1.Error.NoDatapath"
 #define LXCNETD_STATE_DIR "/var/lib/lxcnet"
 
 typedef struct Binding {
@@ -28,15 +43,15 @@ typedef struct Binding {
 	char bridge[IFNAMSIZ]; /* current master, "" when unplugged */
 	char vnet[16];	       /* as the hook reported it, "" when none */
 	bool up;
+	bool seen;	/* found by the current dump */
 	uint64_t since; /* CLOCK_REALTIME, µs */
 } Binding;
 
 typedef struct Manager {
 	sd_event *event;
 	sd_bus *bus;
-	struct nl_sock *nl;
-	struct nl_cache_mngr *mngr;
-	struct nl_cache *links;
+	struct nl_sock *nl;	/* requests and dumps */
+	struct nl_sock *events; /* RTNLGRP_LINK */
 	int notify_fd;
 	Datapath *dp; /* NULL until something is pinned */
 	Binding *bindings;
@@ -44,9 +59,21 @@ typedef struct Manager {
 	char *state_file;
 	const char *notify_path;
 	const char *pve_dir;
+	const char *conf_dir;
 	unsigned rebuild_found, rebuild_dropped;
 	const char *version; /* the Version property */
 	bool announce;	     /* emit signals: not while rebuilding at start (nothing changed then) */
+	bool dirty;	     /* a binding came or went while reading events */
+	sd_event_source *save_timer; /* a save is pending */
+	const char *lxc_path;	     /* liblxc's lxcpath for hotplug; NULL = its default */
+	/* Hotplug (operation.c). */
+	Operation **ops;
+	size_t n_ops;
+	uint64_t next_op_id;
+	unsigned n_running;
+	int op_efd;
+	pthread_mutex_t op_lock; /* the workers' fields of Operation */
+	pthread_mutex_t lxc_lock; /* liblxc calls, one at a time */
 } Manager;
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret);
@@ -67,10 +94,45 @@ int manager_reload(Manager *m);
 
 int manager_save(Manager *m);
 
+/* Save within MANAGER_SAVE_DELAY_USEC, once for however many changes come meanwhile (and at exit). */
+#define MANAGER_SAVE_DELAY_USEC (100 * 1000)
+void manager_save_later(Manager *m);
+
+/* sd_notify STATUS= with a one-line summary. */
+void manager_status(Manager *m);
+
 /* "veth<ct>i<N>" -> ct and N; -EINVAL if the name is not of that form. */
 int manager_parse_ifname(const char *ifname, char *ret_container, size_t size, unsigned *ret_net);
 
+/* How a VNet operation failed; the bus names it org.lxcnet1.Error.*. */
+typedef enum ManagerError {
+	MANAGER_OK,
+	MANAGER_NO_SUCH_BINDING,
+	MANAGER_NO_SUCH_VNET,
+	MANAGER_INVALID_CONFIG,
+	MANAGER_BUSY,
+	MANAGER_FAILED,
+} ManagerError;
+
+/*
+ * (manager-vnet.c) Plug net<net> of a running container into VNet vnet, or
+ * with vnet NULL pull its plug (link_down=1), live, then write its netN
+ * line. On failure nothing has changed; *kind and d say why.
+ */
+int manager_bind_vnet(Manager *m, const char *container, unsigned net, const char *vnet, ManagerError *kind, Diag *d);
+
+/* Where a NIC on vnet is plugged on this node, or why it cannot be. */
+int manager_vnet_plug(Manager *m, const char *vnet, char ret_bridge[IFNAMSIZ], SdnPlug *ret, ManagerError *kind,
+		      Diag *d);
+
+/* The binding's netN as its container's config has it now. */
+int manager_binding_net(Manager *m, const Binding *b, PveNet *ret);
+
 /* Bus side (manager-bus.c). */
+int manager_bus_authorize(sd_bus_message *m, sd_bus_error *error);
+int manager_bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error);
 int manager_bus_setup(Manager *m);
 void manager_bus_emit(Manager *m, const char *signal, const Binding *b);
 void manager_bus_emit_container(Manager *m, const char *signal, const char *container);
+/* PropertiesChanged on the binding's object /org/lxcnet1/binding/<host ifname>, for the names given. */
+void manager_bus_emit_binding_properties(Manager *m, const Binding *b, ...) _sentinel_;

@@ -11,15 +11,16 @@
 
 #include "log.h"
 
-/* The one piece of global state here: a parsed option, set once at start. */
+/* The only global state here: options parsed once at start. */
 static int stderr_level = LOG_WARNING;
+static int max_level = -1; /* -1: $LXCNET_LOG_LEVEL, else LOG_INFO */
 
 void log_set_stderr_level(int level)
 {
 	stderr_level = level;
 }
 
-int log_max_level(void)
+int log_level_from_string(const char *name)
 {
 	static const struct {
 		const char *name;
@@ -28,12 +29,26 @@ int log_max_level(void)
 		{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
 		{ "warning", LOG_WARNING }, { "err", LOG_ERR }, { "error", LOG_ERR },
 	};
-	const char *e = getenv("LXCNET_LOG_LEVEL");
 
-	for (size_t i = 0; e && i < ELEMENTSOF(levels); i++)
-		if (strcasecmp(e, levels[i].name) == 0)
+	for (size_t i = 0; name && i < ELEMENTSOF(levels); i++)
+		if (strcasecmp(name, levels[i].name) == 0)
 			return levels[i].level;
-	return LOG_INFO;
+	return -EINVAL;
+}
+
+void log_set_max_level(int level)
+{
+	max_level = level;
+}
+
+int log_max_level(void)
+{
+	int level;
+
+	if (max_level >= 0)
+		return max_level;
+	level = log_level_from_string(getenv("LXCNET_LOG_LEVEL"));
+	return level >= 0 ? level : LOG_INFO;
 }
 
 /* One "FIELD=value\n" line; a newline inside a value would end it, so it becomes a space. */

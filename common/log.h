@@ -25,8 +25,16 @@ typedef struct LogContext {
 /* Messages start with a capital and have no trailing period. */
 void log_ctx(const LogContext *ctx, int priority, const char *fmt, ...) _printf_(3, 4);
 
-/* Messages at a priority above this (less severe) are dropped; LXCNET_LOG_LEVEL=debug|info|notice|warning|err. */
+/*
+ * Messages at a priority above this (less severe) are dropped: the level
+ * set by log_set_max_level(), else LXCNET_LOG_LEVEL=debug|info|notice|warning|err,
+ * else info.
+ */
 int log_max_level(void);
+void log_set_max_level(int level);
+
+/* "debug", "info", "notice", "warning", "err" (or "error") -> LOG_*; -EINVAL otherwise. */
+int log_level_from_string(const char *name);
 
 /*
  * Also write messages up to this priority to stderr (default LOG_WARNING: errors

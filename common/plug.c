@@ -258,7 +258,9 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 			if (r < 0)
 				return r;
 			policy.shaper_ifindex = (__u32)ifb;
-		}
+		} else
+			/* Plugged again without a rate (a VNet change, a hotplug update): no shaper left over. */
+			(void)shaper_clear(e->nl, before.ifindex);
 		r = datapath_port_set(e->dp, before.ifindex, &policy, d);
 		if (r < 0) {
 			(void)shaper_clear(e->nl, before.ifindex);

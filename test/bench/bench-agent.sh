@@ -20,13 +20,19 @@ trap 'ip -batch "$T/del" >/dev/null 2>&1; it_cleanup' EXIT
 t0=$(date +%s%N); ip -force -batch "$T/add" >/dev/null 2>&1; t1=$(date +%s%N)
 echo "# created $N veth pairs in $(( (t1 - t0) / 1000000 )) ms"
 
-"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" >"$T/agent.log" 2>&1 &
-AGENT=$!
-IT_PIDS="$IT_PIDS $AGENT"
-for _ in $(seq 300); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
-echo "# $(grep -o 'Found.*' "$T/agent.log" | tail -1)  (target: rebuild <= 1 s)"
-rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$AGENT/status")
-echo "# lxcnetd RSS with $N bindings: $((rss / 1024)) MiB ($rss kB) (target <= 32 MiB)"
+# start_agent WHAT: start lxcnetd and report its rebuild time and RSS
+start_agent() {
+	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" >"$T/agent.log" 2>&1 &
+	AGENT=$!
+	IT_PIDS="$IT_PIDS $AGENT"
+	for _ in $(seq 300); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+	echo "# $1: $(grep -o 'Found.*' "$T/agent.log" | tail -1)  (target: rebuild <= 1 s)"
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$AGENT/status")
+	echo "# $1: lxcnetd RSS with $N bindings: $((rss / 1024)) MiB ($rss kB) (target <= 32 MiB)"
+}
+start_agent "first start, no state file"
+kill -9 "$AGENT"; wait "$AGENT" 2>/dev/null
+start_agent "restart after kill -9, with the state file"
 echo "# GetBinding, one client, 128 calls in flight: $("$BUILD/test/bench/bench-getbinding" "$BUS" 100042 net0 "$CALLS") (target >= 20000 calls/s)"
 ok 0 "benchmark ran"
 it_done

@@ -31,8 +31,11 @@ plug() {
 		pve_conf "$2" "net0: name=eth0,bridge=$3" && "$BUILD/lxcnet-netup" "$2" net up veth "veth$2i0"
 }
 cat >"$T/pve/sdn/.running-config" <<JSON
-{"zones": {"ids": {"zv": {"type": "vlan", "bridge": "$BR"}}},
- "vnets": {"ids": {"v97": {"type": "vnet", "zone": "zv", "tag": 97}}}}
+{"zones": {"ids": {"zv": {"type": "vlan", "bridge": "$BR"},
+                   "zgone": {"type": "vlan", "bridge": "lxnt97x"}}},
+ "vnets": {"ids": {"v97": {"type": "vnet", "zone": "zv", "tag": 97},
+                   "v98": {"type": "vnet", "zone": "zv", "tag": 98, "alias": "second"},
+                   "vgone": {"type": "vnet", "zone": "zgone", "tag": 5}}}}
 JSON
 
 # Two tagged "containers" before the agent runs: it must find them at start.
@@ -47,8 +50,8 @@ found=$(sed -n 's/.*Found \([0-9]*\) bound interfaces.*/\1/p' "$T/agent.log" | t
 # Introspection documents every method, signal and property, with argument names.
 bc introspect --xml-interface org.lxcnet1 /org/lxcnet1 >"$T/intro.xml"
 missing=""
-for name in ListBindings GetBinding ListContainers GetStatistics NotifyBinding Reload BindingChanged VNetBound \
-	VNetUnbound ContainerStarted ContainerStopped Version NBindings; do
+for name in ListBindings GetBinding BindVNet UnbindVNet ListVNets ValidateVNet ListContainers GetStatistics \
+	NotifyBinding Reload BindingChanged VNetBound VNetUnbound ContainerStarted ContainerStopped Version NBindings; do
 	grep -q "name=\"$name\"" "$T/intro.xml" || missing="$missing $name"
 done
 [ -z "$missing" ]; ok $? "introspection lists every method, signal and property${missing:+ (missing:$missing)}"
@@ -127,6 +130,109 @@ grep -q ' 0% packet loss' "$T/ping"; ok $? "the ping between the tagged namespac
 ours >"$T/after"
 cmp -s "$T/before" "$T/after"; ok $? "after the restart: the same 50 bindings (container, net, ifindex, veth, bridge, VNet, state)"
 out=$(call GetBinding ss 9702 net0 2>&1); echo "$out" | grep -q "\"v97\" true"; ok $? "the VNet of 9702 survived the restart (state file): $out"
+
+# Binding objects: /org/lxcnet1/binding/<host veth>, properties from the kernel, the config and the datapath.
+bprop() { bc get-property org.lxcnet1 "/org/lxcnet1/binding/$1" org.lxcnet1.Binding "$2"; }
+bc tree org.lxcnet1 | grep -q '/org/lxcnet1/binding/veth9701i0'; ok $? "busctl tree lists the binding objects"
+bc introspect --xml-interface org.lxcnet1 /org/lxcnet1/binding/veth9701i0 >"$T/intro-b.xml"
+missing=""
+for name in Container Net IfName IfIndex Bridge VNet Zone Tag Trunks Rate Firewall State Since PacketsFromContainer \
+	BytesFromContainer PacketsToContainer BytesToContainer Drops; do
+	grep -q "name=\"$name\"" "$T/intro-b.xml" || missing="$missing $name"
+done
+[ -z "$missing" ]; ok $? "org.lxcnet1.Binding has every property${missing:+ (missing:$missing)}"
+out="$(bprop veth9701i0 Container) $(bprop veth9701i0 Net) $(bprop veth9701i0 Bridge) $(bprop veth9701i0 Tag) $(bprop veth9701i0 State)"
+[ "$out" = 's "9701" s "net0" s "lxnt97" q 100 s "up"' ]; ok $? "binding properties of 9701 ($out)"
+[ "$(bprop veth9701i0 IfIndex)" = "u $(cat /sys/class/net/veth9701i0/ifindex)" ]; ok $? "IfIndex is the host veth's"
+out=$(bprop veth9701i0 PacketsFromContainer); [ "${out#t }" -ge 2 ]; ok $? "PacketsFromContainer counts the pings ($out)"
+out="$(bprop veth9702i0 VNet) $(bprop veth9702i0 Zone)"; [ "$out" = 's "v97" s "zv"' ]; ok $? "VNet and Zone of 9702 ($out)"
+out=$(bc get-property org.lxcnet1 /org/lxcnet1/binding/veth4242i0 org.lxcnet1.Binding Bridge 2>&1)
+[ $? -ne 0 ]; ok $? "no object for an interface that is not bound ($out)"
+
+# VNets: list, validate.
+out=$(call ListVNets)
+echo "$out" | grep -q '"v97" "zv" "vlan" 97 false "" "lxnt97" "" [1-9]'; ok $? "ListVNets: v97 plugs into lxnt97 and has bindings"
+echo "$out" | grep -q '"vgone" "zgone" "vlan" 5 false "" "" "VNet [^ ]*vgone[^ ]*: bridge [^ ]*lxnt97x[^ ]* of zone [^ ]*zgone[^ ]* does not exist" 0'
+ok $? "ListVNets: vgone cannot plug here, and says why ($(echo "$out" | grep -o '"vgone".*'))"
+[ "$(call ValidateVNet s v98)" = 'sqq "lxnt97" 98 0' ]; ok $? "ValidateVNet v98: lxnt97, tag 98"
+out=$(call ValidateVNet s nope 2>&1); echo "$out" | grep -q "VNet 'nope' is not defined in"; ok $? "ValidateVNet nope: NoSuchVNet ($out)"
+out=$(call ValidateVNet s vgone 2>&1); echo "$out" | grep -q "bridge 'lxnt97x' of zone 'zgone' does not exist"
+ok $? "ValidateVNet vgone: InvalidConfig ($out)"
+out=$(call ValidateVNet s 'x!' 2>&1); echo "$out" | grep -q "'x!' is not a VNet id"; ok $? "ValidateVNet 'x!': InvalidArgument"
+as_nobody call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager ListVNets >/dev/null 2>&1 &&
+	as_nobody call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager ValidateVNet s v97 >/dev/null 2>&1 &&
+	as_nobody get-property org.lxcnet1 /org/lxcnet1/binding/veth9701i0 org.lxcnet1.Binding Tag >/dev/null 2>&1
+ok $? "nobody may ListVNets, ValidateVNet and read binding properties"
+ctl vnets | grep -q '^v98 *zv *vlan *98 *lxnt97 *0 *second$'; ok $? "lxcnetctl vnets"
+ctl vnets --json | python3 -c 'import json,sys; v={x["vnet"]:x for x in json.load(sys.stdin)}; assert v["v97"]["bridge"]=="lxnt97" and v["vgone"]["problem"]'
+ok $? "lxcnetctl vnets --json"
+
+# BindVNet / UnbindVNet: live, persisted, signalled; a failed call changes nothing.
+# reach N ADDR: namespace lxnt97n<N> reaches ADDR (neighbour entries failed by earlier isolation checks flushed)
+reach() { in_ns lxnt97n$1 ip neigh flush dev eth0; in_ns lxnt97n$1 ping -c 1 -w 3 "$2" >/dev/null; }
+plug 4 9704 "$BR"; ok $? "9704 plugged untagged into $BR"
+plug 5 9705 v97; ok $? "9705 plugged into VNet v97"
+sleep 0.3
+! in_ns lxnt97n4 ping -c 1 -W 1 10.97.0.5 >/dev/null; ok $? "untagged 9704 cannot reach 9705 on v97"
+: >"$T/signals3"
+dbus-monitor --address "$BUS" "type='signal',sender='org.lxcnet1'" >"$T/signals3" 2>&1 &
+IT_PIDS="$IT_PIDS $!"
+sleep 0.3
+conf="$T/pve/lxc/9704.conf"
+cp "$conf" "$T/9704.orig"
+out=$(call BindVNet sss 9704 net0 nope 2>&1); echo "$out" | grep -q "VNet 'nope' is not defined"; ok $? "BindVNet to an unknown VNet: NoSuchVNet ($out)"
+out=$(call BindVNet sss 9704 net0 vgone 2>&1); echo "$out" | grep -q "bridge 'lxnt97x' of zone 'zgone' does not exist"
+ok $? "BindVNet to a VNet that cannot plug here: InvalidConfig ($out)"
+out=$(call BindVNet sss 9701 net0 v97 2>&1); echo "$out" | grep -q "tag: not allowed on VNet 'v97' (not VLAN-aware)"
+ok $? "BindVNet of a tagged NIC to a VNet that is not VLAN-aware: InvalidConfig ($out)"
+out=$(call BindVNet sss 4242 net0 v97 2>&1); echo "$out" | grep -q "Container '4242' has no bound interface for net0"
+ok $? "BindVNet of an unknown container: NoSuchBinding"
+out=$(call BindVNet sss 9704 net0 'v-1' 2>&1); echo "$out" | grep -q "'v-1' is not a VNet id"; ok $? "BindVNet 'v-1': InvalidArgument"
+out=$(as_nobody call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager BindVNet sss 9704 net0 v97 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qi 'denied'; ok $? "nobody may not BindVNet ($out)"
+out=$(as_nobody call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager UnbindVNet ss 9702 net0 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qi 'denied'; ok $? "nobody may not UnbindVNet"
+# Somebody else holds the container's config lock (as Proxmox's pct would).
+mkdir -p /run/lock/lxc
+sh -c 'exec 9>/run/lock/lxc/pve-config-9704.lock; flock 9; exec sleep 20' &
+holder=$!
+IT_PIDS="$IT_PIDS $holder"
+sleep 0.3
+out=$(call BindVNet sss 9704 net0 v97 2>&1); echo "$out" | grep -q "Busy\|still locked"; ok $? "BindVNet while the config is locked: Busy ($out)"
+kill "$holder"; wait "$holder" 2>/dev/null
+# The write fails (a directory where the backup goes): the kernel state goes back.
+mkdir -p "$conf.bak/x"
+out=$(call BindVNet sss 9704 net0 v97 2>&1); echo "$out" | grep -q "org.lxcnet1.Error.Failed\|cannot"; ok $? "BindVNet whose config write fails: Failed ($out)"
+rm -r "$conf.bak"
+cmp -s "$conf" "$T/9704.orig"; ok $? "the failed calls left 9704.conf byte for byte"
+[ "$(link_field veth9704i0)" = "master=$BR mtu=1500 up=1" ] && call GetBinding ss 9704 net0 | grep -q '"lxnt97" "" true'
+ok $? "...and its NIC where it was ($(link_field veth9704i0), no VNet)"
+! in_ns lxnt97n4 ping -c 1 -W 1 10.97.0.5 >/dev/null; ok $? "...and still isolated from v97 (the old policy is back)"
+
+ctl bind 9704 net0 v97; ok $? "lxcnetctl bind 9704 net0 v97"
+grep -qx 'net0: name=eth0,bridge=v97' "$conf"; ok $? "the config line reads back bridge=v97 ($(grep net0 "$conf"))"
+reach 4 10.97.0.5; ok $? "9704 now reaches 9705 on v97"
+out=$(call GetBinding ss 9704 net0); echo "$out" | grep -q '"lxnt97" "v97" true'; ok $? "GetBinding 9704: VNet v97 ($out)"
+[ "$(bprop veth9704i0 Zone)" = 's "zv"' ]; ok $? "binding object: Zone zv"
+sleep 0.3
+grep -A3 'member=VNetBound' "$T/signals3" | grep -q '"9704"'; ok $? "VNetBound signal for 9704"
+grep -A2 'interface=org.freedesktop.DBus.Properties; member=PropertiesChanged' "$T/signals3" | grep -q 'veth9704i0'
+ok $? "PropertiesChanged on /org/lxcnet1/binding/veth9704i0"
+
+call UnbindVNet ss 9704 net0 >/dev/null; ok $? "UnbindVNet 9704 net0"
+grep -qx 'net0: name=eth0,bridge=v97,link_down=1' "$conf"; ok $? "the config line reads back link_down=1 ($(grep net0 "$conf"))"
+sleep 0.3
+[ "$(link_field veth9704i0)" = "master=- mtu=1500 up=0" ]; ok $? "the host veth is out of the bridge and down ($(link_field veth9704i0))"
+! in_ns lxnt97n4 ping -c 1 -W 1 10.97.0.5 >/dev/null; ok $? "9704 reaches nothing"
+grep -A3 'member=VNetUnbound' "$T/signals3" | grep -q '"9704"'; ok $? "VNetUnbound signal for 9704"
+[ "$(bprop veth9704i0 State)" = 's "down"' ]; ok $? "binding object: State down"
+out=$(call UnbindVNet ss 9704 net0 2>&1); echo "$out" | grep -q "is not bound to a VNet"; ok $? "UnbindVNet again: InvalidConfig, not bound ($out)"
+ctl unbind 9701 net0 >/dev/null 2>&1; [ $? -eq 1 ]; ok $? "lxcnetctl unbind of a NIC on a plain bridge: exit 1"
+ctl bind 9704 net0 v97 && grep -qx 'net0: name=eth0,bridge=v97' "$conf" && reach 4 10.97.0.5
+ok $? "bind again: link_down is gone and 9704 reaches 9705"
+ctl bind 9704 net0 v98 && grep -qx 'net0: name=eth0,bridge=v98' "$conf" && ! in_ns lxnt97n4 ping -c 1 -W 1 10.97.0.5 >/dev/null
+ok $? "bind to v98: the config says so and v97 is out of reach"
+ctl unbind 9704 net0 && ctl bind 9704 net0 v97; ok $? "lxcnetctl unbind, bind"
 
 # A host veth deleted behind the agent's back ends its binding and its datapath entry.
 idx=$(cat /sys/class/net/veth9702i0/ifindex)

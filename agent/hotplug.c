@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Hotplug, in a worker thread: add, remove or update netN of a running
+ * container. Order: check everything that can be checked, change the
+ * kernel, then write the one netN line under Proxmox's config lock (held
+ * throughout). A failure after the first kernel change puts the kernel
+ * back as it was; the file is only written when everything else worked.
+ */
+#include <errno.h>
+#include <lxc/lxccontainer.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ct-netif.h"
+#include "log.h"
+#include "lxc-hook.h"
+#include "manager.h"
+#include "plug.h"
+#include "pve-ctconf.h"
+#include "shaper.h"
+
+typedef struct Hotplug {
+	Manager *m;
+	Operation *op;
+	PlugEnv env;
+	CtNetns ns;
+	char host_ifname[IFNAMSIZ];
+} Hotplug;
+
+/* The running container's init as a pidfd; -ESRCH when it does not run. */
+static int container_pidfd(Manager *m, const char *name, int *ret, Diag *d)
+{
+	struct lxc_container *c;
+	int fd = -1;
+
+	pthread_mutex_lock(&m->lxc_lock);
+	c = lxc_container_new(name, m->lxc_path);
+	if (c && c->is_running(c)) {
+		fd = c->init_pidfd(c);
+		if (fd < 0) {
+			pid_t pid = c->init_pid(c);
+
+			fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+		}
+	}
+	if (c)
+		lxc_container_put(c);
+	pthread_mutex_unlock(&m->lxc_lock);
+	if (fd < 0)
+		return diag_error(d, -ESRCH, "Container '%s' is not running", name);
+	*ret = fd;
+	return 0;
+}
+
+static uint32_t nic_mtu(const PveNet *n, const PlugTarget *t)
+{
+	return pve_net_has(n, PVE_NET_MTU) ? n->mtu : t->bridge_mtu;
+}
+
+/* Take the host port out of the datapath and delete the pair (the container's end goes with it). */
+static void unplug_delete(Hotplug *h)
+{
+	LinkInfo li;
+
+	if (link_get(h->env.nl, h->host_ifname, &li) < 0)
+		return;
+	if (h->env.dp)
+		(void)datapath_port_clear(h->env.dp, li.ifindex);
+	(void)shaper_clear(h->env.nl, li.ifindex);
+	(void)link_delete(h->env.nl, h->host_ifname);
+}
+
+/* Create the NIC in the container and plug its host end; on failure nothing is left. */
+static int add_kernel(Hotplug *h, const PveNet *n, const PlugTarget *t, Diag *d)
+{
+	int r;
+
+	operation_step(h->m, h->op, "creating the interface");
+	r = ct_netif_add(h->env.nl, &h->ns, h->host_ifname, n, nic_mtu(n, t), d);
+	if (r < 0)
+		return r;
+	operation_step(h->m, h->op, "plugging the host interface");
+	r = plug_host_veth(&h->env, h->host_ifname, n, t, d);
+	if (r < 0)
+		unplug_delete(h);
+	return r;
+}
+
+static int write_config(Hotplug *h, CtConfig *c, const PveNet *n, Diag *d)
+{
+	int r;
+
+	operation_step(h->m, h->op, "writing the configuration");
+	r = ct_config_set_net(c, h->op->net, n, d);
+	if (r >= 0)
+		r = ct_config_save(c, d);
+	return r;
+}
+
+static void rollback_failed(Hotplug *h, const Diag *d)
+{
+	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = h->op->container, .ifname = h->host_ifname }, LOG_ERR,
+		"Cannot put '%s' back as it was: %s", h->host_ifname, d->msg);
+}
+
+static int run(Hotplug *h, Diag *d)
+{
+	Operation *op = h->op;
+	Manager *m = h->m;
+	_cleanup_(ct_config_freep) CtConfig *c = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int lock_fd = -1, pidfd = -1;
+	PlugTarget t = {}, told = {};
+	PveNet new = {}, old = {};
+	bool have_old, told_ok = false;
+	Diag dr = {};
+	LinkInfo li;
+	int r;
+
+	operation_step(m, op, "checking");
+	/* The bus handler checked that it fits. */
+	if (strlen(op->container) + 8 >= sizeof(h->host_ifname))
+		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -ENAMETOOLONG, NULL);
+	memcpy(h->host_ifname, "veth", 4);
+	strcpy(h->host_ifname + 4, op->container);
+	snprintf(h->host_ifname + 4 + strlen(op->container), 5, "i%u", op->net);
+	if (op->spec && pve_net_parse(op->spec, &new, d) < 0)
+		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -EINVAL, d);
+	r = container_pidfd(m, op->container, &pidfd, d);
+	if (r < 0)
+		return operation_fail(m, op, LXCNET_ERR_NO_SUCH_CONTAINER, r, d);
+	if (lxc_hook_config_path(op->container, m->pve_dir, m->conf_dir, &path) < 0)
+		return operation_fail(m, op, LXCNET_ERR_FAILED, -ENOMEM, NULL);
+	r = ct_config_lock(CT_CONFIG_LOCK_DIR, op->container, CT_CONFIG_LOCK_TIMEOUT_MS, &lock_fd, d);
+	if (r < 0)
+		return operation_fail(m, op, r == -ETIMEDOUT ? LXCNET_ERR_BUSY : LXCNET_ERR_FAILED, r, d);
+	r = ct_config_load(path, &c, d);
+	if (r < 0)
+		return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, r, d);
+	have_old = c->nets[op->net].present;
+	if (have_old)
+		old = c->nets[op->net].net;
+	if (op->kind == OP_ADD && have_old)
+		return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
+				      diag_error(d, -EEXIST, "%s: net%u exists already (update or remove it)", c->name, op->net), d);
+	if (op->kind != OP_ADD && !have_old)
+		return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, diag_error(d, -ENOENT, "%s: has no net%u", c->name, op->net),
+				      d);
+
+	if (op->kind != OP_REMOVE) {
+		/* No hwaddr: an update keeps the NIC's, an addition gets one like Proxmox makes them. */
+		if (!pve_net_has(&new, PVE_NET_HWADDR)) {
+			if (have_old && pve_net_has(&old, PVE_NET_HWADDR))
+				memcpy(new.hwaddr, old.hwaddr, 6);
+			else
+				ct_netif_random_hwaddr(new.hwaddr);
+			new.keys |= 1u << PVE_NET_HWADDR;
+		}
+		for (unsigned i = 0; i < PVE_NET_MAX; i++)
+			if (i != op->net && c->nets[i].present && strcmp(c->nets[i].net.name, new.name) == 0)
+				return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
+						      diag_error(d, -EEXIST, "name: '%s' is already the name of net%u", new.name, i), d);
+	}
+
+	r = ct_netns_open(pidfd, &h->ns, d);
+	if (r < 0)
+		return operation_fail(m, op, r == -ESRCH ? LXCNET_ERR_NO_SUCH_CONTAINER : LXCNET_ERR_FAILED, r, d);
+	if (op->kind != OP_REMOVE) {
+		r = plug_resolve(&h->env, &new, &t, d);
+		if (r < 0)
+			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, r, d);
+	}
+	if (have_old)
+		told_ok = plug_resolve(&h->env, &old, &told, &dr) >= 0;
+
+	if (op->kind == OP_ADD) {
+		if (link_get(h->ns.nl, new.name, &li) >= 0)
+			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
+					      diag_error(d, -EEXIST, "name: '%s' exists in the container already", new.name), d);
+		r = add_kernel(h, &new, &t, d);
+		if (r < 0)
+			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+		r = write_config(h, c, &new, d);
+		if (r < 0) {
+			unplug_delete(h);
+			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+		}
+		return 0;
+	}
+
+	if (op->kind == OP_REMOVE) {
+		operation_step(m, op, "removing the interface");
+		unplug_delete(h);
+		r = write_config(h, c, NULL, d);
+		if (r < 0) {
+			if (!told_ok || add_kernel(h, &old, &told, &dr) < 0)
+				rollback_failed(h, &dr);
+			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+		}
+		return 0;
+	}
+
+	/* Update. A new name or MAC is a new interface; everything else changes in place. */
+	if (strcmp(old.name, new.name) != 0 || memcmp(old.hwaddr, new.hwaddr, 6) != 0) {
+		if (strcmp(old.name, new.name) != 0 && link_get(h->ns.nl, new.name, &li) >= 0)
+			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
+					      diag_error(d, -EEXIST, "name: '%s' exists in the container already", new.name), d);
+		operation_step(m, op, "replacing the interface");
+		unplug_delete(h);
+		r = add_kernel(h, &new, &t, d);
+		if (r >= 0) {
+			r = write_config(h, c, &new, d);
+			if (r < 0)
+				unplug_delete(h);
+		}
+		if (r < 0) {
+			if (!told_ok || add_kernel(h, &old, &told, &dr) < 0)
+				rollback_failed(h, &dr);
+			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+		}
+		return 0;
+	}
+	if (link_get(h->env.nl, h->host_ifname, &li) < 0)
+		return operation_fail(m, op, LXCNET_ERR_FAILED,
+				      diag_error(d, -ENODEV, "host interface '%s' is missing", h->host_ifname), d);
+	operation_step(m, op, "updating the host interface");
+	r = plug_host_veth(&h->env, h->host_ifname, &new, &t, d);
+	if (r < 0) {
+		/* plug_host_veth() restored the link; the old policy and shaper must come back too. */
+		if (!told_ok || plug_host_veth(&h->env, h->host_ifname, &old, &told, &dr) < 0)
+			rollback_failed(h, &dr);
+		return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+	}
+	operation_step(m, op, "updating the container's interface");
+	r = ct_netif_update(&h->ns, &old, &new, nic_mtu(&new, &t), d);
+	if (r >= 0)
+		r = write_config(h, c, &new, d);
+	if (r < 0) {
+		/* Back: the container's side first (it may need the old MTU), then the host's. */
+		if (ct_netif_update(&h->ns, &new, &old, told_ok ? nic_mtu(&old, &told) : li.mtu, &dr) < 0 || !told_ok ||
+		    plug_host_veth(&h->env, h->host_ifname, &old, &told, &dr) < 0)
+			rollback_failed(h, &dr);
+		return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+	}
+	return 0;
+}
+
+void hotplug_run(Manager *m, Operation *op)
+{
+	Hotplug h = { .m = m, .op = op, .ns = { .nsfd = -1 } };
+	Diag d = {};
+	int r;
+
+	r = plug_env_open(&h.env, m->pve_dir);
+	if (r < 0) {
+		(void)operation_fail(m, op, LXCNET_ERR_FAILED, r, NULL);
+		return;
+	}
+	(void)run(&h, &d);
+	ct_netns_close(&h.ns);
+	plug_env_done(&h.env);
+}

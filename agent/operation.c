@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The hotplug operation queue, its worker threads and its bus objects. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "manager.h"
+#include "operation.h"
+#include "pve-netconf.h"
+#include "strutil.h"
+
+static const char *const kind_names[] = { [OP_ADD] = "add", [OP_REMOVE] = "remove", [OP_UPDATE] = "update" };
+static const char *const state_names[] = {
+	[OP_QUEUED] = "queued", [OP_RUNNING] = "running", [OP_DONE] = "done",
+	[OP_FAILED] = "failed", [OP_CANCELLED] = "cancelled",
+};
+static const char *const signal_names[] = {
+	[OP_ADD] = "InterfaceAdded", [OP_REMOVE] = "InterfaceRemoved", [OP_UPDATE] = "InterfaceUpdated"
+};
+
+const char *operation_kind_name(OpKind k)
+{
+	return kind_names[k];
+}
+
+const char *operation_state_name(OpState s)
+{
+	return state_names[s];
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void operation_free(Operation *op)
+{
+	if (!op)
+		return;
+	free(op->spec);
+	free(op);
+}
+
+static int op_path(const Operation *op, char **ret)
+{
+	return asprintf(ret, OPERATION_PATH "/%llu", (unsigned long long)op->id) < 0 ? -ENOMEM : 0;
+}
+
+static void emit_changed(Manager *m, Operation *op)
+{
+	_cleanup_free_ char *path = NULL;
+	OpState state;
+
+	if (!m->bus || !m->announce || op_path(op, &path) < 0)
+		return;
+	pthread_mutex_lock(&m->op_lock);
+	state = op->state;
+	pthread_mutex_unlock(&m->op_lock);
+	(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", "OperationChanged", "os", path,
+				 state_names[state]);
+	(void)sd_bus_emit_properties_changed(m->bus, path, "org.lxcnet1.Operation", "State", "ErrorName", "ErrorMessage",
+					     "Started", "Finished", NULL);
+}
+
+void operation_step(Manager *m, Operation *op, const char *step)
+{
+	pthread_mutex_lock(&m->op_lock);
+	op->step = step;
+	pthread_mutex_unlock(&m->op_lock);
+}
+
+int operation_fail(Manager *m, Operation *op, const char *error_name, int r, const Diag *d)
+{
+	pthread_mutex_lock(&m->op_lock);
+	op->error_name = error_name;
+	snprintf(op->error_message, sizeof(op->error_message), "%s", d && d->msg[0] ? d->msg : strerror(-r));
+	pthread_mutex_unlock(&m->op_lock);
+	return r < 0 ? r : -EIO;
+}
+
+static void *worker(void *userdata)
+{
+	Operation *op = userdata;
+	Manager *m = op->manager;
+	uint64_t one = 1;
+
+	hotplug_run(m, op);
+	pthread_mutex_lock(&m->op_lock);
+	op->state = op->error_name[0] ? OP_FAILED : OP_DONE;
+	op->finished = now_usec();
+	pthread_mutex_unlock(&m->op_lock);
+	if (write(m->op_efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow with 8 workers; nothing to do but log. */
+		log_ctx(NULL, LOG_ERR, "Cannot wake the agent for operation %llu: %m", (unsigned long long)op->id);
+	}
+	return NULL;
+}
+
+static bool container_busy(Manager *m, const char *container)
+{
+	for (size_t i = 0; i < m->n_ops; i++)
+		if (m->ops[i]->state == OP_RUNNING && strcmp(m->ops[i]->container, container) == 0)
+			return true;
+	return false;
+}
+
+/* Start what can start: oldest first, one per container, at most OPERATION_WORKERS. */
+static void dispatch(Manager *m)
+{
+	for (size_t i = 0; i < m->n_ops && m->n_running < OPERATION_WORKERS; i++) {
+		Operation *op = m->ops[i];
+		int r;
+
+		if (op->state != OP_QUEUED || container_busy(m, op->container))
+			continue;
+		pthread_mutex_lock(&m->op_lock);
+		op->state = OP_RUNNING;
+		op->started = now_usec();
+		op->step = "starting";
+		pthread_mutex_unlock(&m->op_lock);
+		r = pthread_create(&op->thread, NULL, worker, op);
+		if (r != 0) {
+			Diag d = {};
+
+			diag_error(&d, -r, "cannot start a worker: %s", strerror(r));
+			(void)operation_fail(m, op, LXCNET_ERR_FAILED, -r, &d);
+			op->state = OP_FAILED;
+			op->finished = now_usec();
+			op->reaped = true;
+		} else
+			m->n_running++;
+		emit_changed(m, op);
+	}
+}
+
+/* Keep the newest OPERATION_HISTORY finished operations; queued and running ones always stay. */
+static void prune(Manager *m)
+{
+	size_t finished = 0, j = 0;
+
+	for (size_t i = 0; i < m->n_ops; i++)
+		finished += m->ops[i]->reaped;
+	for (size_t i = 0; i < m->n_ops; i++) {
+		Operation *op = m->ops[i];
+
+		if (op->reaped && finished > OPERATION_HISTORY) {
+			finished--;
+			operation_free(op);
+			continue;
+		}
+		m->ops[j++] = op;
+	}
+	m->n_ops = j;
+}
+
+static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	Manager *m = userdata;
+	uint64_t n;
+
+	(void)s, (void)revents;
+	if (read(fd, &n, sizeof(n)) < 0)
+		return 0;
+	for (size_t i = 0; i < m->n_ops; i++) {
+		Operation *op = m->ops[i];
+		char net[16];
+		OpState state;
+
+		pthread_mutex_lock(&m->op_lock);
+		state = op->state;
+		pthread_mutex_unlock(&m->op_lock);
+		if (op->reaped || (state != OP_DONE && state != OP_FAILED))
+			continue;
+		pthread_join(op->thread, NULL);
+		op->reaped = true;
+		m->n_running--;
+		snprintf(net, sizeof(net), "net%u", op->net);
+		log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = net },
+			state == OP_DONE ? LOG_INFO : LOG_ERR, "Hotplug %s of %s of container '%s' %s%s", kind_names[op->kind],
+			net, op->container, state == OP_DONE ? "done" : "failed: ", state == OP_DONE ? "" : op->error_message);
+		emit_changed(m, op);
+		if (state == OP_DONE && m->bus && m->announce)
+			(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", signal_names[op->kind], "ss",
+						 op->container, net);
+	}
+	prune(m);
+	dispatch(m);
+	return 0;
+}
+
+int operations_init(Manager *m)
+{
+	int r;
+
+	r = pthread_mutex_init(&m->op_lock, NULL);
+	if (r != 0)
+		return -r;
+	r = pthread_mutex_init(&m->lxc_lock, NULL);
+	if (r != 0)
+		return -r;
+	m->op_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->op_efd < 0)
+		return negative_errno();
+	return sd_event_add_io(m->event, NULL, m->op_efd, EPOLLIN, on_finished, m);
+}
+
+void operations_done(Manager *m)
+{
+	for (size_t i = 0; i < m->n_ops; i++) {
+		Operation *op = m->ops[i];
+
+		/* A half-done hotplug would leave the kernel and the file apart: let it finish. */
+		if (!op->reaped && op->state != OP_QUEUED && op->state != OP_CANCELLED)
+			pthread_join(op->thread, NULL);
+		operation_free(op);
+	}
+	free(m->ops);
+	m->ops = NULL;
+	m->n_ops = 0;
+	if (m->op_efd >= 0)
+		close(m->op_efd);
+	m->op_efd = -1;
+}
+
+static Operation *find_op(Manager *m, const char *path)
+{
+	unsigned long long id;
+	char *end;
+
+	if (strncmp(path, OPERATION_PATH "/", sizeof(OPERATION_PATH)) != 0)
+		return NULL;
+	path += sizeof(OPERATION_PATH);
+	errno = 0;
+	id = strtoull(path, &end, 10);
+	if (errno || *end || end == path)
+		return NULL;
+	for (size_t i = 0; i < m->n_ops; i++)
+		if (m->ops[i]->id == id)
+			return m->ops[i];
+	return NULL;
+}
+
+static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *error)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *container, *net, *spec = NULL;
+	Operation *op, **slot;
+	unsigned idx = 0;
+	int r;
+
+	r = kind == OP_REMOVE ? sd_bus_message_read(msg, "ss", &container, &net) :
+				sd_bus_message_read(msg, "sss", &container, &net, &spec);
+	if (r < 0)
+		return r;
+	r = manager_bus_parse_net(net, &idx, error);
+	if (r < 0)
+		return r;
+	if (!*container || strlen(container) + strlen("vethi31") >= IFNAMSIZ)
+		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT,
+					 "'%s' is not a container name lxcnet can name host interfaces after", container);
+	if (spec) {
+		PveNet n;
+		Diag d = {};
+
+		if (pve_net_parse(spec, &n, &d) < 0)
+			return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "%s: %s", net, d.msg);
+		if (!pve_net_has(&n, PVE_NET_NAME))
+			return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "%s: name: missing", net);
+	}
+	r = manager_bus_authorize(msg, error);
+	if (r < 0)
+		return r;
+
+	op = calloc(1, sizeof(*op));
+	if (!op || (spec && !(op->spec = strdup(spec)))) {
+		operation_free(op);
+		return -ENOMEM;
+	}
+	slot = array_grow(&m->ops, m->n_ops, sizeof(*m->ops));
+	if (!slot) {
+		operation_free(op);
+		return -ENOMEM;
+	}
+	op->id = ++m->next_op_id;
+	op->kind = kind;
+	snprintf(op->container, sizeof(op->container), "%s", container);
+	op->net = idx;
+	op->created = now_usec();
+	op->state = OP_QUEUED;
+	op->step = "queued";
+	op->error_name = "";
+	op->manager = m;
+	*slot = op;
+	m->n_ops++;
+	r = op_path(op, &path);
+	if (r < 0)
+		return r;
+	r = sd_bus_reply_method_return(msg, "o", path);
+	emit_changed(m, op);
+	dispatch(m);
+	return r;
+}
+
+int method_add_interface(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return submit(m, userdata, OP_ADD, error);
+}
+
+int method_remove_interface(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return submit(m, userdata, OP_REMOVE, error);
+}
+
+int method_update_interface(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return submit(m, userdata, OP_UPDATE, error);
+}
+
+static int append_op(Manager *m, sd_bus_message *reply, Operation *op)
+{
+	_cleanup_free_ char *path = NULL;
+	char net[16];
+	int r;
+
+	if (op_path(op, &path) < 0)
+		return -ENOMEM;
+	snprintf(net, sizeof(net), "net%u", op->net);
+	pthread_mutex_lock(&m->op_lock);
+	r = sd_bus_message_append(reply, OPERATION_SIG, path, kind_names[op->kind], op->container, net, state_names[op->state],
+				  op->step, op->error_name, op->error_message, op->created, op->started, op->finished);
+	pthread_mutex_unlock(&m->op_lock);
+	return r;
+}
+
+static Operation *read_op(sd_bus_message *msg, Manager *m, sd_bus_error *error, int *r)
+{
+	const char *path;
+	Operation *op;
+
+	*r = sd_bus_message_read(msg, "o", &path);
+	if (*r < 0)
+		return NULL;
+	op = find_op(m, path);
+	if (!op)
+		*r = sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_OPERATION, "No operation '%s' (finished ones are kept: the newest %d)",
+				       path, OPERATION_HISTORY);
+	return op;
+}
+
+int method_get_operation(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	Operation *op;
+	int r;
+
+	op = read_op(msg, userdata, error, &r);
+	if (!op)
+		return r;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = append_op(userdata, reply, op);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+int method_list_operations(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	Manager *m = userdata;
+	int r;
+
+	(void)error;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', OPERATION_SIG);
+	for (size_t i = 0; r >= 0 && i < m->n_ops; i++)
+		r = append_op(m, reply, m->ops[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	Operation *op;
+	int r;
+
+	op = read_op(msg, m, error, &r);
+	if (!op)
+		return r;
+	r = manager_bus_authorize(msg, error);
+	if (r < 0)
+		return r;
+	/* Only the main thread starts operations: a queued one cannot start meanwhile. */
+	if (op->state != OP_QUEUED)
+		return sd_bus_error_setf(error, LXCNET_ERR_BUSY, "Operation %llu is %s; only queued operations can be cancelled",
+					 (unsigned long long)op->id, state_names[op->state]);
+	pthread_mutex_lock(&m->op_lock);
+	op->state = OP_CANCELLED;
+	op->step = "cancelled";
+	op->finished = now_usec();
+	pthread_mutex_unlock(&m->op_lock);
+	op->reaped = true;
+	emit_changed(m, op);
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int op_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+		   sd_bus_error *error)
+{
+	(void)bus, (void)interface, (void)error;
+	if (!find_op(userdata, path))
+		return 0;
+	*found = userdata;
+	return 1;
+}
+
+static int op_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	char **l = calloc(m->n_ops + 1, sizeof(char *));
+
+	(void)bus, (void)path, (void)error;
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_ops; i++)
+		if (op_path(m->ops[i], &l[i]) < 0) {
+			strv_free(l);
+			return -ENOMEM;
+		}
+	*nodes = l;
+	return 0;
+}
+
+static int op_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	Manager *m = userdata;
+	Operation *op = find_op(m, path);
+	char net[16];
+	int r;
+
+	(void)bus, (void)interface, (void)error;
+	if (!op)
+		return -ENOENT;
+	snprintf(net, sizeof(net), "net%u", op->net);
+	pthread_mutex_lock(&m->op_lock);
+	if (strcmp(property, "Kind") == 0)
+		r = sd_bus_message_append(reply, "s", kind_names[op->kind]);
+	else if (strcmp(property, "Container") == 0)
+		r = sd_bus_message_append(reply, "s", op->container);
+	else if (strcmp(property, "Net") == 0)
+		r = sd_bus_message_append(reply, "s", net);
+	else if (strcmp(property, "Spec") == 0)
+		r = sd_bus_message_append(reply, "s", op->spec ?: "");
+	else if (strcmp(property, "State") == 0)
+		r = sd_bus_message_append(reply, "s", state_names[op->state]);
+	else if (strcmp(property, "Step") == 0)
+		r = sd_bus_message_append(reply, "s", op->step);
+	else if (strcmp(property, "ErrorName") == 0)
+		r = sd_bus_message_append(reply, "s", op->error_name);
+	else if (strcmp(property, "ErrorMessage") == 0)
+		r = sd_bus_message_append(reply, "s", op->error_message);
+	else if (strcmp(property, "Created") == 0)
+		r = sd_bus_message_append(reply, "t", op->created);
+	else if (strcmp(property, "Started") == 0)
+		r = sd_bus_message_append(reply, "t", op->started);
+	else
+		r = sd_bus_message_append(reply, "t", op->finished);
+	pthread_mutex_unlock(&m->op_lock);
+	return r;
+}
+
+static const sd_bus_vtable op_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Kind", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Container", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Net", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Spec", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Created", "t", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Step", "s", op_property, 0, 0),
+	SD_BUS_PROPERTY("ErrorName", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ErrorMessage", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Started", "t", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Finished", "t", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+int operations_bus_setup(Manager *m)
+{
+	int r;
+
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, OPERATION_PATH, "org.lxcnet1.Operation", op_vtable, op_find, m);
+	if (r < 0)
+		return r;
+	return sd_bus_add_node_enumerator(m->bus, NULL, OPERATION_PATH, op_enumerate, m);
+}
