@@ -153,8 +153,11 @@ static bool gw_equal(const PveNet *a, const PveNet *b, PveNetKey k)
 }
 
 /*
- * Addresses first (new before old goes: removing an interface's last
- * address flushes its routes), then gateways. old NULL: a fresh interface.
+ * Addresses first, then gateways. The old address goes before the new one
+ * comes: removing a primary address takes its subnet's secondaries with it
+ * (promote_secondaries is off by default), and removing an interface's
+ * last address flushes its routes, which is why the gateway is set again
+ * after any address change. old NULL: a fresh interface.
  */
 static int apply_addresses(struct nl_sock *nl, int ifindex, const PveNet *old, const PveNet *new, Diag *d)
 {
@@ -170,16 +173,16 @@ static int apply_addresses(struct nl_sock *nl, int ifindex, const PveNet *old, c
 
 		if (old && ip_equal(old, new, fam[i].ip))
 			continue;
-		if (has_static(new, fam[i].ip)) {
-			r = addr_change(nl, ifindex, nc, fam[i].family, true);
-			if (r < 0)
-				return diag_error(d, r, "%s: cannot add the address in the container: %s", key, strerror(-r));
-		}
 		if (has_static(old, fam[i].ip)) {
 			r = addr_change(nl, ifindex, fam[i].ip == PVE_NET_IP ? &old->ip : &old->ip6, fam[i].family, false);
 			if (r < 0)
 				return diag_error(d, r, "%s: cannot remove the old address in the container: %s", key,
 						  strerror(-r));
+		}
+		if (has_static(new, fam[i].ip)) {
+			r = addr_change(nl, ifindex, nc, fam[i].family, true);
+			if (r < 0)
+				return diag_error(d, r, "%s: cannot add the address in the container: %s", key, strerror(-r));
 		}
 	}
 	for (size_t i = 0; i < ELEMENTSOF(fam); i++) {

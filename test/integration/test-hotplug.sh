@@ -1,0 +1,230 @@
+#!/bin/sh
+# Hotplug through lxcnetd on a private bus, with real running busybox
+# containers: add, update (tag, rate, mtu, addresses, link_down, bridge,
+# name) and remove, checked inside the container, on the host, in the
+# config file and with traffic; net10/net31; failure injection (each named
+# error, kernel and file unchanged); the operation API; 100 concurrent
+# operations over 10 containers.
+. "$(dirname "$0")/lib.sh"
+it_init 94
+for t in dbus-daemon busctl dbus-monitor iperf3 python3; do
+	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
+done
+BR=lxnt94
+BR2=lxnt94b
+bridge $BR 1500 || skip_all "cannot create a bridge"
+bridge $BR2 1400 || skip_all "cannot create a bridge"
+export LXCNET_NOTIFY_SOCKET="$T/notify"
+private_bus || skip_all "dbus-daemon did not start"
+bc() { busctl --address="$BUS" "$@"; }
+call() { bc call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager "$@"; }
+ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
+pid_of() { lxc-info -P "$T/lxc" -n "$1" -p -H; }
+# inside CT CMD...: run a host tool in the container's network namespace
+inside() { c=$1; shift; nsenter -n -t "$(pid_of "$c")" "$@"; }
+ping_ok() { ct_exec "$1" ping -c 1 -w 3 "$2" >/dev/null 2>&1; }
+conf_line() { grep "^$2:" "$T/pve/lxc/$1.conf"; }
+
+"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
+	>>"$T/agent.log" 2>&1 &
+AGENT=$!
+IT_PIDS="$IT_PIDS $AGENT"
+for _ in $(seq 50); do bc status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+bc status org.lxcnet1 >/dev/null 2>&1; ok $? "lxcnetd runs"
+
+for ct in 9401 9402; do
+	pve_conf $ct "net0: name=eth0,bridge=$BR,ip=10.94.0.${ct#940}/24,host-managed=1"
+	ct_create $ct && ct_start $ct
+done
+[ "$(ct_state 9401)" = RUNNING ] && [ "$(ct_state 9402)" = RUNNING ]; ok $? "containers 9401 and 9402 run"
+pve_conf 9403 "net0: name=eth0,bridge=$BR"
+ct_create 9403 # never started
+
+dbus-monitor --address "$BUS" "type='signal',sender='org.lxcnet1'" >"$T/signals" 2>&1 &
+IT_PIDS="$IT_PIDS $!"
+sleep 0.3
+
+# Add.
+ctl hotplug add 9401 net1 "name=eth1,bridge=$BR,tag=10,ip=10.94.10.1/24" --wait >/dev/null
+ok $? "hotplug add 9401 net1 (tag=10, ip)"
+inside 9401 ip -o -4 addr show eth1 | grep -q 'inet 10.94.10.1/24'; ok $? "eth1 has 10.94.10.1/24 inside 9401"
+mac=$(ct_exec 9401 cat /sys/class/net/eth1/address)
+case $mac in bc:24:11:*) true ;; *) false ;; esac; ok $? "a generated MAC with Proxmox's prefix ($mac)"
+conf_line 9401 net1 | grep -qix "net1: name=eth1,bridge=$BR,hwaddr=$mac,ip=10.94.10.1/24,tag=10"
+ok $? "the config line reads back, with that hwaddr ($(conf_line 9401 net1))"
+[ "$(link_field veth9401i1)" = "master=$BR mtu=1500 up=1" ]; ok $? "host veth9401i1 plugged ($(link_field veth9401i1))"
+ctl hotplug add 9402 net1 "name=eth1,bridge=$BR,tag=10,hwaddr=BC:24:11:94:02:01,mtu=1400,ip=10.94.10.2/24,gw=10.94.10.254" --wait >/dev/null
+ok $? "hotplug add 9402 net1 (hwaddr, mtu=1400, gw)"
+[ "$(ct_exec 9402 cat /sys/class/net/eth1/address) $(ct_exec 9402 cat /sys/class/net/eth1/mtu)" = "bc:24:11:94:02:01 1400" ]
+ok $? "inside 9402: MAC and MTU as asked"
+inside 9402 ip -4 route show default | grep -q 'via 10.94.10.254 dev eth1'; ok $? "default route via the gw ($(inside 9402 ip -4 route show default))"
+ping_ok 9401 10.94.10.2; ok $? "9401 reaches 9402 on VLAN 10"
+grep -A2 'member=InterfaceAdded' "$T/signals" | grep -q '"9402"'; ok $? "InterfaceAdded signal"
+call GetBinding ss 9402 net1 | grep -q "\"veth9402i1\" \"$BR\""; ok $? "the agent binds the new interface"
+
+# Update, live.
+ctl hotplug update 9402 net1 "name=eth1,bridge=$BR,tag=20,mtu=1400,ip=10.94.10.2/24,gw=10.94.10.254" --wait >/dev/null &&
+	! ct_exec 9401 ping -c 1 -W 1 10.94.10.2 >/dev/null 2>&1
+ok $? "update tag=20: 9402 is out of VLAN 10"
+conf_line 9402 net1 | grep -q ',tag=20$'; ok $? "the config says tag=20 and kept the hwaddr ($(conf_line 9402 net1))"
+conf_line 9402 net1 | grep -q 'hwaddr=BC:24:11:94:02:01'; ok $? "hwaddr kept when the spec has none"
+ctl hotplug update 9402 net1 "name=eth1,bridge=$BR,tag=10,mtu=1300,ip=10.94.10.22/24" --wait >/dev/null
+ok $? "update tag=10, mtu=1300, new ip, no gw"
+[ "$(ct_exec 9402 cat /sys/class/net/eth1/mtu)" = 1300 ]; ok $? "inside: MTU 1300"
+inside 9402 ip -o -4 addr show eth1 | grep -q '10.94.10.22/24' && ! inside 9402 ip -o -4 addr show eth1 | grep -q '10.94.10.2/'
+ok $? "inside: the new address only ($(inside 9402 ip -o -4 addr show eth1 | awk '{ print $4 }' | tr '\n' ' '))"
+[ -z "$(inside 9402 ip -4 route show default dev eth1)" ]; ok $? "inside: the default route is gone"
+ping_ok 9401 10.94.10.22; ok $? "9401 reaches the new address on VLAN 10"
+
+# rate: shaped after the update, unshaped after the next.
+ctl hotplug update 9402 net1 "name=eth1,bridge=$BR,tag=10,ip=10.94.10.22/24,rate=5" --wait >/dev/null; ok $? "update rate=5"
+inside 9402 iperf3 -s -1 -B 10.94.10.22 >/dev/null 2>&1 &
+srv=$!
+IT_PIDS="$IT_PIDS $srv"
+sleep 0.5
+mbit=$(inside 9401 timeout 20 iperf3 -c 10.94.10.22 -t 3 -J 2>/dev/null | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e6))' 2>/dev/null)
+wait $srv 2>/dev/null
+[ "${mbit:-0}" -ge 25 ] && [ "${mbit:-0}" -le 46 ]; ok $? "rate=5 (41.9 Mbit/s) to the container: $mbit Mbit/s"
+ctl hotplug update 9402 net1 "name=eth1,bridge=$BR,tag=10,ip=10.94.10.22/24" --wait >/dev/null &&
+	! tc qdisc show dev veth9402i1 | grep -q tbf
+ok $? "update without rate: the shaper is gone"
+
+ctl hotplug update 9402 net1 "name=eth1,bridge=$BR,tag=10,ip=10.94.10.22/24,link_down=1" --wait >/dev/null &&
+	[ "$(link_field veth9402i1)" = "master=- mtu=1500 up=0" ]
+ok $? "update link_down=1: the host end is out and down ($(link_field veth9402i1))"
+ctl hotplug update 9402 net1 "name=eth1,bridge=$BR2,ip=10.94.10.22/24" --wait >/dev/null &&
+	[ "$(link_field veth9402i1)" = "master=$BR2 mtu=1400 up=1" ] && [ "$(ct_exec 9402 cat /sys/class/net/eth1/mtu)" = 1400 ]
+ok $? "update bridge=$BR2: plugged there, MTU of the new bridge ($(link_field veth9402i1))"
+ctl hotplug update 9402 net1 "name=eth7,bridge=$BR,ip=10.94.10.22/24" --wait >/dev/null &&
+	inside 9402 ip link show eth7 >/dev/null 2>&1 && ! inside 9402 ip link show eth1 >/dev/null 2>&1
+ok $? "update name=eth7: the interface is replaced"
+inside 9402 ip -o -4 addr show eth7 | grep -q '10.94.10.22/24' && [ "$(link_field veth9402i1)" = "master=$BR mtu=1500 up=1" ]
+ok $? "...with its address and plugged"
+grep -A2 'member=InterfaceUpdated' "$T/signals" | grep -q '"9402"'; ok $? "InterfaceUpdated signal"
+
+# Failure injection: each named error; kernel state and file bytes unchanged.
+cp "$T/pve/lxc/9402.conf" "$T/9402.orig"
+links_before=$(ls /sys/class/net | sort | tr '\n' ' ')
+inside_before=$(inside 9402 ip -o link | cut -d: -f2 | tr '\n' ' ')
+fails() { # fails ERRORNAME DESCRIPTION hotplug-args...
+	name=$1 what=$2; shift 2
+	out=$(ctl hotplug "$@" --wait 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -q "$name"; ok $? "$what: $name ($(echo "$out" | head -1))"
+}
+fails InvalidConfig "unknown bridge" add 9402 net2 "name=eth2,bridge=nosuchbr"
+fails InvalidArgument "tag out of range" add 9402 net2 "name=eth2,bridge=$BR,tag=5000"
+fails InvalidConfig "MTU above the bridge's" update 9402 net1 "name=eth7,bridge=$BR2,mtu=9000"
+fails NoSuchContainer "container not running" add 9403 net1 "name=eth1,bridge=$BR"
+fails InvalidConfig "duplicate name" add 9402 net2 "name=eth0,bridge=$BR"
+fails InvalidConfig "netN that exists" add 9402 net1 "name=eth9,bridge=$BR"
+fails InvalidConfig "remove of a netN that does not exist" remove 9402 net5
+cmp -s "$T/pve/lxc/9402.conf" "$T/9402.orig"; ok $? "9402.conf is byte for byte what it was"
+[ "$(ls /sys/class/net | sort | tr '\n' ' ')" = "$links_before" ]; ok $? "no host interface came or went"
+[ "$(inside 9402 ip -o link | cut -d: -f2 | tr '\n' ' ')" = "$inside_before" ]; ok $? "no container interface came or went"
+[ "$(link_field veth9402i1)" = "master=$BR mtu=1500 up=1" ]; ok $? "9402 net1 still plugged as before"
+# The config write fails (a directory where the backup goes): the kernel goes back.
+rm -f "$T/pve/lxc/9402.conf.bak"
+mkdir -p "$T/pve/lxc/9402.conf.bak/x"
+fails Failed "config write fails" update 9402 net1 "name=eth7,bridge=$BR,tag=30,ip=10.94.10.22/24"
+rm -r "$T/pve/lxc/9402.conf.bak"
+cmp -s "$T/pve/lxc/9402.conf" "$T/9402.orig"; ok $? "...the file is unchanged"
+key=$(printf '%08x' "$(cat /sys/class/net/veth9402i1/ifindex)" | sed 's/\(..\)\(..\)\(..\)\(..\)/0x\4 0x\3 0x\2 0x\1/')
+bpftool -j map lookup pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" key $key | python3 -c 'import json,sys; j=json.load(sys.stdin); j=j[0] if isinstance(j, list) else j; sys.exit(j.get("formatted", j)["value"]["tag"] != 0)'
+ok $? "...and the port's policy is the old one again (untagged, not tag=30)"
+
+# Remove.
+ctl hotplug remove 9402 net1 --wait >/dev/null; ok $? "hotplug remove 9402 net1"
+! inside 9402 ip link show eth7 >/dev/null 2>&1 && [ "$(link_field veth9402i1)" = absent ] && ! conf_line 9402 net1
+ok $? "gone inside, on the host and from the config"
+sleep 0.3
+out=$(call GetBinding ss 9402 net1 2>&1); echo "$out" | grep -q 'no bound interface'; ok $? "and its binding ended"
+
+# net10 and net31.
+ctl hotplug add 9401 net10 "name=eth10,bridge=$BR,ip=10.94.110.1/24" --wait >/dev/null &&
+	ctl hotplug add 9401 net31 "name=eth31,bridge=$BR,ip=10.94.131.1/24" --wait >/dev/null
+ok $? "add net10 and net31"
+inside 9401 ip -o -4 addr show eth10 | grep -q 10.94.110.1 && inside 9401 ip -o -4 addr show eth31 | grep -q 10.94.131.1 &&
+	[ "$(link_field veth9401i31)" = "master=$BR mtu=1500 up=1" ]
+ok $? "eth10 and eth31 inside, veth9401i31 plugged"
+ctl hotplug remove 9401 net10 --wait >/dev/null && ctl hotplug remove 9401 net31 --wait >/dev/null &&
+	! conf_line 9401 net10 && ! conf_line 9401 net31 && [ "$(link_field veth9401i10)" = absent ] &&
+	! inside 9401 ip link show eth31 >/dev/null 2>&1
+ok $? "remove net10 and net31"
+
+# The operation API: state, step, error, timestamps; cancel while queued.
+path=$(ctl hotplug add 9401 net2 "name=eth2,bridge=nosuchbr")
+sleep 0.5
+out=$(call GetOperation o "$path")
+echo "$out" | grep -q "\"add\" \"9401\" \"net2\" \"failed\" \"checking\" \"org.lxcnet1.Error.InvalidConfig\" \"bridge: .*nosuchbr"
+ok $? "GetOperation: failed, at step checking, with the error ($out)"
+echo "$out" | awk '{ exit !($(NF-2) > 0 && $(NF-1) >= $(NF-2) && $NF >= $(NF-1)) }'; ok $? "created <= started <= finished"
+[ "$(bc get-property org.lxcnet1 "$path" org.lxcnet1.Operation State)" = 's "failed"' ]; ok $? "the operation object's State"
+sh -c 'exec 9>/run/lock/lxc/pve-config-9401.lock; flock 9; exec sleep 3' &
+holder=$!
+IT_PIDS="$IT_PIDS $holder"
+sleep 0.3
+first=$(ctl hotplug add 9401 net3 "name=eth3,bridge=$BR")
+second=$(ctl hotplug add 9401 net4 "name=eth4,bridge=$BR")
+sleep 0.2
+[ "$(bc get-property org.lxcnet1 "$first" org.lxcnet1.Operation State) $(bc get-property org.lxcnet1 "$second" org.lxcnet1.Operation State)" = 's "running" s "queued"' ]
+ok $? "one operation per container: the second waits"
+call CancelOperation o "$second" >/dev/null; ok $? "CancelOperation of the queued one"
+out=$(call CancelOperation o "$first" 2>&1); echo "$out" | grep -q "only queued operations can be cancelled"; ok $? "a running one cannot be cancelled ($out)"
+out=$(call GetOperation o /org/lxcnet1/operation/999999 2>&1); echo "$out" | grep -q "No operation"; ok $? "GetOperation of an unknown one: NoSuchOperation"
+wait "$holder" 2>/dev/null
+for _ in $(seq 100); do bc get-property org.lxcnet1 "$first" org.lxcnet1.Operation State | grep -q done && break; sleep 0.1; done
+[ "$(bc get-property org.lxcnet1 "$first" org.lxcnet1.Operation State)" = 's "done"' ] && conf_line 9401 net3 >/dev/null && ! conf_line 9401 net4
+ok $? "the first one ran once the lock was free; the cancelled one never did"
+ctl operations | grep -q "$second .*cancelled"; ok $? "lxcnetctl operations lists it as cancelled"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups busctl --address="$BUS" call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager AddInterface sss 9401 net5 "name=eth5,bridge=$BR" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qi denied; ok $? "nobody may not AddInterface"
+
+# 100 concurrent operations over 10 containers.
+CTS="9411 9412 9413 9414 9415 9416 9417 9418 9419 9420"
+for ct in $CTS; do pve_conf $ct "net0: name=eth0,bridge=$BR"; ct_create $ct && ct_start $ct; done
+running=0; for ct in $CTS; do [ "$(ct_state $ct)" = RUNNING ] && running=$((running + 1)); done
+[ $running -eq 10 ]; ok $? "10 more containers run ($running)"
+# Ten callers at a time; each container's operations queue up behind each other.
+: >"$T/ops"
+for n in 1 2 3 4 5; do
+	calls=""
+	for ct in $CTS; do
+		call AddInterface sss $ct net$n "name=eth$n,bridge=$BR,tag=$((ct - 9400)),ip=10.94.$((ct - 9400)).$n/24" >>"$T/ops" &
+		calls="$calls $!"
+	done
+	wait $calls
+done
+for n in 1 2 3 4 5; do
+	calls=""
+	for ct in $CTS; do
+		call UpdateInterface sss $ct net$n "name=eth$n,bridge=$BR,tag=7,ip=10.95.$n.$((ct - 9400))/24" >>"$T/ops" &
+		calls="$calls $!"
+	done
+	wait $calls
+done
+[ "$(grep -c '^o ' "$T/ops")" -eq 100 ]; ok $? "100 operations accepted ($(grep -c '^o ' "$T/ops"))"
+for _ in $(seq 600); do
+	ctl operations --json | python3 -c 'import json,sys; sys.exit(any(o["state"] in ("queued","running") for o in json.load(sys.stdin)))' && break
+	sleep 0.1
+done
+ctl operations --json >"$T/ops.json"
+python3 - "$T/ops" "$T/ops.json" <<'PY'; ok $? "all 100 are done"
+import json, sys
+paths = [l.split()[1].strip('"') for l in open(sys.argv[1]) if l.startswith("o ")]
+ops = {o["operation"]: o for o in json.load(open(sys.argv[2]))}
+bad = [(p, ops.get(p, {}).get("state"), ops.get(p, {}).get("error_message")) for p in paths if ops.get(p, {}).get("state") != "done"]
+print("# not done:", bad[:5]) if bad else None
+sys.exit(1 if bad else 0)
+PY
+good=0
+for ct in $CTS; do
+	for n in 1 2 3 4 5; do
+		conf_line $ct net$n | grep -q "tag=7" && inside $ct ip -o -4 addr show eth$n | grep -q "10.95.$n.$((ct - 9400))/24" &&
+			[ "$(link_field veth${ct}i$n)" = "master=$BR mtu=1500 up=1" ] && good=$((good + 1))
+	done
+done
+[ $good -eq 50 ]; ok $? "every container's config and kernel agree: 50 NICs updated to tag=7 with their new address ($good)"
+ping_ok 9411 10.95.1.12; ok $? "9411 and 9412 now share VLAN 7"
+
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+it_done
