@@ -20,23 +20,14 @@
 #define BUS_INTERFACE "org.lxcnet1.Manager"
 #define BINDING_SIG "(ssusssbt)"
 
-#define ERR_NO_SUCH_BINDING LXCNET_ERR_NO_SUCH_BINDING
-#define ERR_INVALID_ARGUMENT LXCNET_ERR_INVALID_ARGUMENT
-#define ERR_PERMISSION_DENIED LXCNET_ERR_PERMISSION_DENIED
-#define ERR_NO_DATAPATH LXCNET_ERR_NO_DATAPATH
-#define ERR_NO_SUCH_VNET LXCNET_ERR_NO_SUCH_VNET
-#define ERR_INVALID_CONFIG LXCNET_ERR_INVALID_CONFIG
-#define ERR_BUSY LXCNET_ERR_BUSY
-#define ERR_FAILED LXCNET_ERR_FAILED
-
 #define BINDING_PATH "/org/lxcnet1/binding"
 #define BINDING_INTERFACE "org.lxcnet1.Binding"
 #define VNET_SIG "(sssubsssu)"
 
 static const char *const manager_errors[] = {
-	[MANAGER_NO_SUCH_BINDING] = ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = ERR_NO_SUCH_VNET,
-	[MANAGER_INVALID_CONFIG] = ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = ERR_BUSY,
-	[MANAGER_FAILED] = ERR_FAILED,
+	[MANAGER_NO_SUCH_BINDING] = LXCNET_ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = LXCNET_ERR_NO_SUCH_VNET,
+	[MANAGER_INVALID_CONFIG] = LXCNET_ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = LXCNET_ERR_BUSY,
+	[MANAGER_FAILED] = LXCNET_ERR_FAILED,
 };
 
 static const char *const drop_names[_LXCNET_DROP_MAX] = {
@@ -62,7 +53,7 @@ int manager_bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error)
 	int idx = pve_net_index_from_key(net);
 
 	if (idx < 0)
-		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a NIC key (net0..net31)", net);
+		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a NIC key (net0..net31)", net);
 	*ret = (unsigned)idx;
 	return 0;
 }
@@ -82,7 +73,7 @@ static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **re
 		return r;
 	*ret = manager_find(mgr, container, idx);
 	if (!*ret)
-		return sd_bus_error_setf(error, ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
 					 net);
 	return 0;
 }
@@ -96,12 +87,12 @@ int manager_bus_authorize(sd_bus_message *m, sd_bus_error *error)
 
 	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EFFECTIVE_CAPS | SD_BUS_CREDS_AUGMENT, &creds);
 	if (r < 0)
-		return sd_bus_error_setf(error, ERR_PERMISSION_DENIED, "Cannot identify the caller: %s", strerror(-r));
+		return sd_bus_error_setf(error, LXCNET_ERR_PERMISSION_DENIED, "Cannot identify the caller: %s", strerror(-r));
 	if (sd_bus_creds_get_euid(creds, &euid) >= 0 && euid == 0)
 		return 0;
 	if (sd_bus_creds_has_effective_cap(creds, CAP_NET_ADMIN) > 0)
 		return 0;
-	return sd_bus_error_setf(error, ERR_PERMISSION_DENIED, "Only root or CAP_NET_ADMIN may call %s",
+	return sd_bus_error_setf(error, LXCNET_ERR_PERMISSION_DENIED, "Only root or CAP_NET_ADMIN may call %s",
 				 sd_bus_message_get_member(m));
 }
 
@@ -186,7 +177,7 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 	if (!mgr->dp)
 		(void)datapath_open(false, &mgr->dp, &d);
 	if (!mgr->dp || datapath_port_stats(mgr->dp, b->ifindex, &st) < 0)
-		return sd_bus_error_setf(error, ERR_NO_DATAPATH, "No datapath counters for '%s'", b->ifname);
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_DATAPATH, "No datapath counters for '%s'", b->ifname);
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
 		r = sd_bus_message_append(reply, "tttt", st.packets[LXCNET_FROM_CT], st.bytes[LXCNET_FROM_CT],
@@ -214,15 +205,15 @@ static int method_notify_binding(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r < 0)
 		return r;
 	if (!*container || strlen(container) >= sizeof(((Binding *)0)->container))
-		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a container name", container);
+		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a container name", container);
 	if (strlen(vnet) >= sizeof(((Binding *)0)->vnet))
-		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a VNet id", vnet);
+		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a VNet id", vnet);
 	r = manager_bus_authorize(m, error);
 	if (r < 0)
 		return r;
 	r = manager_notify(mgr, container, idx, vnet);
 	if (r == -ENOENT)
-		return sd_bus_error_setf(error, ERR_NO_SUCH_BINDING, "Container '%s' has no interface for %s", container, net);
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no interface for %s", container, net);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(m, NULL);
@@ -247,7 +238,7 @@ static int check_vnet_id(const char *vnet, sd_bus_error *error)
 
 	if (n < 2 || n > SDN_ID_MAX || strspn(vnet, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n ||
 	    !((vnet[0] >= 'a' && vnet[0] <= 'z') || (vnet[0] >= 'A' && vnet[0] <= 'Z')))
-		return sd_bus_error_setf(error, ERR_INVALID_ARGUMENT, "'%s' is not a VNet id (2..%d letters and digits)", vnet,
+		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a VNet id (2..%d letters and digits)", vnet,
 					 SDN_ID_MAX);
 	return 0;
 }
@@ -323,7 +314,7 @@ static int method_list_vnets(sd_bus_message *m, void *userdata, sd_bus_error *er
 	r = sdn_config_load(mgr->pve_dir, &e.sdn, &d);
 	if (r < 0) {
 		plug_env_done(&e);
-		return sd_bus_error_set(error, ERR_INVALID_CONFIG, d.msg);
+		return sd_bus_error_set(error, LXCNET_ERR_INVALID_CONFIG, d.msg);
 	}
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
@@ -360,7 +351,7 @@ static int method_validate_vnet(sd_bus_message *m, void *userdata, sd_bus_error 
 	r = check_vnet_id(vnet, error);
 	if (r < 0)
 		return r;
-	r = manager_vnet_plug(userdata, vnet, NULL, &p, &kind, &d);
+	r = manager_vnet_plug(userdata, vnet, &p, &kind, &d);
 	if (r < 0)
 		return sd_bus_error_set(error, manager_errors[kind], d.msg);
 	return sd_bus_reply_method_return(m, "sqq", p.bridge, p.tag, p.service_tag);

@@ -23,8 +23,21 @@ static int fail(ManagerError *kind, ManagerError k, int r)
 	return r;
 }
 
-int manager_vnet_plug(Manager *m, const char *vnet, char ret_bridge[IFNAMSIZ], SdnPlug *ret, ManagerError *kind,
-		      Diag *d)
+/* Read the SDN config into e (the plug path uses it from there) and check that vnet is in it. */
+static int load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *kind, Diag *d)
+{
+	int r = sdn_config_load(m->pve_dir, &e->sdn, d);
+
+	if (r < 0)
+		return fail(kind, MANAGER_INVALID_CONFIG, r);
+	e->sdn_loaded = true;
+	if (!sdn_config_find_vnet(e->sdn, vnet))
+		return fail(kind, MANAGER_NO_SUCH_VNET,
+			    diag_error(d, -ENOENT, "VNet '%s' is not defined in %s", vnet, e->sdn->source ?: "the SDN configuration"));
+	return 0;
+}
+
+int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d)
 {
 	PlugEnv e;
 	int r;
@@ -32,23 +45,14 @@ int manager_vnet_plug(Manager *m, const char *vnet, char ret_bridge[IFNAMSIZ], S
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
-	r = sdn_config_load(m->pve_dir, &e.sdn, d);
-	if (r < 0) {
-		plug_env_done(&e);
-		return fail(kind, MANAGER_INVALID_CONFIG, r);
+	r = load_vnet(m, &e, vnet, kind, d);
+	if (r >= 0) {
+		r = sdn_vnet_resolve(e.sdn, vnet, e.node, sdn_bridge_exists_sysfs, NULL, ret, d);
+		if (r < 0)
+			*kind = MANAGER_INVALID_CONFIG;
 	}
-	if (!sdn_config_find_vnet(e.sdn, vnet)) {
-		r = diag_error(d, -ENOENT, "VNet '%s' is not defined in %s", vnet, e.sdn->source ?: "the SDN configuration");
-		plug_env_done(&e);
-		return fail(kind, MANAGER_NO_SUCH_VNET, r);
-	}
-	r = sdn_vnet_resolve(e.sdn, vnet, e.node, sdn_bridge_exists_sysfs, NULL, ret, d);
 	plug_env_done(&e);
-	if (r < 0)
-		return fail(kind, MANAGER_INVALID_CONFIG, r);
-	if (ret_bridge)
-		snprintf(ret_bridge, IFNAMSIZ, "%s", ret->bridge);
-	return 0;
+	return r;
 }
 
 int manager_bind_vnet(Manager *m, const char *container, unsigned net, const char *vnet, ManagerError *kind, Diag *d)
@@ -88,17 +92,9 @@ int manager_bind_vnet(Manager *m, const char *container, unsigned net, const cha
 	if (r < 0)
 		return fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
 	if (vnet) {
-		r = sdn_config_load(m->pve_dir, &e.sdn, d);
-		if (r < 0) {
-			*kind = MANAGER_INVALID_CONFIG;
+		r = load_vnet(m, &e, vnet, kind, d);
+		if (r < 0)
 			goto out;
-		}
-		e.sdn_loaded = true;
-		if (!sdn_config_find_vnet(e.sdn, vnet)) {
-			r = diag_error(d, -ENOENT, "VNet '%s' is not defined in %s", vnet, e.sdn->source ?: "the SDN configuration");
-			*kind = MANAGER_NO_SUCH_VNET;
-			goto out;
-		}
 		snprintf(new.bridge, sizeof(new.bridge), "%s", vnet);
 		new.keys |= 1u << PVE_NET_BRIDGE;
 		new.link_down = false;

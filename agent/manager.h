@@ -122,8 +122,7 @@ typedef enum ManagerError {
 int manager_bind_vnet(Manager *m, const char *container, unsigned net, const char *vnet, ManagerError *kind, Diag *d);
 
 /* Where a NIC on vnet is plugged on this node, or why it cannot be. */
-int manager_vnet_plug(Manager *m, const char *vnet, char ret_bridge[IFNAMSIZ], SdnPlug *ret, ManagerError *kind,
-		      Diag *d);
+int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);
 
 /* The binding's netN as its container's config has it now. */
 int manager_binding_net(Manager *m, const Binding *b, PveNet *ret);

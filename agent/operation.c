@@ -262,7 +262,9 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	r = manager_bus_parse_net(net, &idx, error);
 	if (r < 0)
 		return r;
-	if (!*container || strlen(container) + strlen("vethi31") >= IFNAMSIZ)
+	/* It names a file (<dir>/lxc/<container>.conf) and host interfaces: nothing but a plain name. */
+	if (!*container || container[0] == '.' || strlen(container) + strlen("vethi31") >= IFNAMSIZ ||
+	    strspn(container, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(container))
 		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT,
 					 "'%s' is not a container name lxcnet can name host interfaces after", container);
 	if (spec) {

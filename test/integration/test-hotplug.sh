@@ -118,6 +118,7 @@ fails NoSuchContainer "container not running" add 9403 net1 "name=eth1,bridge=$B
 fails InvalidConfig "duplicate name" add 9402 net2 "name=eth0,bridge=$BR"
 fails InvalidConfig "netN that exists" add 9402 net1 "name=eth9,bridge=$BR"
 fails InvalidConfig "remove of a netN that does not exist" remove 9402 net5
+fails InvalidArgument "a container name that is a path" add ../9402 net2 "name=eth2,bridge=$BR"
 cmp -s "$T/pve/lxc/9402.conf" "$T/9402.orig"; ok $? "9402.conf is byte for byte what it was"
 [ "$(ls /sys/class/net | sort | tr '\n' ' ')" = "$links_before" ]; ok $? "no host interface came or went"
 [ "$(inside 9402 ip -o link | cut -d: -f2 | tr '\n' ' ')" = "$inside_before" ]; ok $? "no container interface came or went"
@@ -186,18 +187,18 @@ running=0; for ct in $CTS; do [ "$(ct_state $ct)" = RUNNING ] && running=$((runn
 [ $running -eq 10 ]; ok $? "10 more containers run ($running)"
 # Ten callers at a time; each container's operations queue up behind each other.
 : >"$T/ops"
-for n in 1 2 3 4 5; do
+for k in 1 2 3 4 5; do
 	calls=""
 	for ct in $CTS; do
-		call AddInterface sss $ct net$n "name=eth$n,bridge=$BR,tag=$((ct - 9400)),ip=10.94.$((ct - 9400)).$n/24" >>"$T/ops" &
+		call AddInterface sss $ct net$k "name=eth$k,bridge=$BR,tag=$((ct - 9400)),ip=10.94.$((ct - 9400)).$k/24" >>"$T/ops" &
 		calls="$calls $!"
 	done
 	wait $calls
 done
-for n in 1 2 3 4 5; do
+for k in 1 2 3 4 5; do
 	calls=""
 	for ct in $CTS; do
-		call UpdateInterface sss $ct net$n "name=eth$n,bridge=$BR,tag=7,ip=10.95.$n.$((ct - 9400))/24" >>"$T/ops" &
+		call UpdateInterface sss $ct net$k "name=eth$k,bridge=$BR,tag=7,ip=10.95.$k.$((ct - 9400))/24" >>"$T/ops" &
 		calls="$calls $!"
 	done
 	wait $calls
@@ -218,9 +219,9 @@ sys.exit(1 if bad else 0)
 PY
 good=0
 for ct in $CTS; do
-	for n in 1 2 3 4 5; do
-		conf_line $ct net$n | grep -q "tag=7" && inside $ct ip -o -4 addr show eth$n | grep -q "10.95.$n.$((ct - 9400))/24" &&
-			[ "$(link_field veth${ct}i$n)" = "master=$BR mtu=1500 up=1" ] && good=$((good + 1))
+	for k in 1 2 3 4 5; do
+		conf_line $ct net$k | grep -q "tag=7" && inside $ct ip -o -4 addr show eth$k | grep -q "10.95.$k.$((ct - 9400))/24" &&
+			[ "$(link_field veth${ct}i$k)" = "master=$BR mtu=1500 up=1" ] && good=$((good + 1))
 	done
 done
 [ $good -eq 50 ]; ok $? "every container's config and kernel agree: 50 NICs updated to tag=7 with their new address ($good)"
