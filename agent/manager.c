@@ -253,7 +253,7 @@ static int on_dump_msg(struct nl_msg *msg, void *userdata)
  */
 static int resync(Manager *m)
 {
-	struct nl_cb *cb;
+	struct nl_cb *base, *cb;
 	int r;
 
 	for (size_t i = 0; i < m->n_bindings; i++)
@@ -261,7 +261,9 @@ static int resync(Manager *m)
 	r = nl_rtgen_request(m->nl, RTM_GETLINK, AF_UNSPEC, NLM_F_DUMP);
 	if (r < 0)
 		return nlerr_to_errno(r);
-	cb = nl_cb_clone(nl_socket_get_cb(m->nl));
+	base = nl_socket_get_cb(m->nl); /* a new reference */
+	cb = base ? nl_cb_clone(base) : NULL;
+	nl_cb_put(base);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_dump_msg, m);
