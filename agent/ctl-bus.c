@@ -2,6 +2,8 @@
 /* lxcnetctl's agent verbs: org.lxcnet1 on the system bus ($DBUS_SYSTEM_BUS_ADDRESS honoured). */
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -338,16 +340,63 @@ static void op_line(const OpRow *r)
 	       *r->error_message ? r->error_message : r->step);
 }
 
+static int on_op_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	bool *changed = userdata;
+
+	(void)m, (void)error;
+	*changed = true;
+	return 0;
+}
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Until OperationChanged (any: the state is read again) or the deadline; false at the deadline. */
+static bool wait_changed(sd_bus *bus, bool *changed, uint64_t deadline)
+{
+	while (!*changed) {
+		uint64_t now;
+		int r = sd_bus_process(bus, NULL);
+
+		if (r < 0)
+			return false;
+		if (r > 0)
+			continue;
+		now = mono_usec();
+		if (now >= deadline)
+			return false;
+		if (sd_bus_wait(bus, deadline - now) < 0)
+			return false;
+	}
+	return true;
+}
+
 int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, const char *net, const char *spec)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_free_ char *path = NULL;
+	bool changed = false;
+	uint64_t deadline;
 	const char *p;
 	int r;
 
 	if (connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
+	/* Subscribed before the call, so that no change can slip past. */
+	if (o->wait) {
+		r = sd_bus_match_signal(bus, NULL, DEST, PATH, IFACE, "OperationChanged", on_op_changed, &changed);
+		if (r < 0) {
+			fprintf(stderr, "lxcnetctl: cannot subscribe to OperationChanged: %s\n", strerror(-r));
+			return CTL_EXIT_FAIL;
+		}
+	}
 	r = strcmp(what, "add") == 0	 ? call(bus, "AddInterface", &reply, "sss", container, net, spec) :
 	    strcmp(what, "update") == 0 ? call(bus, "UpdateInterface", &reply, "sss", container, net, spec) :
 					  call(bus, "RemoveInterface", &reply, "ss", container, net);
@@ -358,10 +407,12 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 		return CTL_EXIT_OK;
 	}
 	/* Up to 2 minutes: the config lock alone may take 10 s, and operations queue per container. */
-	for (int i = 0; i < 12000; i++) {
+	deadline = mono_usec() + 120ULL * 1000 * 1000;
+	do {
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *st = NULL;
 		OpRow row;
 
+		changed = false;
 		if (call(bus, "GetOperation", &st, "o", path) < 0 || read_op(st, &row) < 0)
 			return CTL_EXIT_FAIL;
 		if (strcmp(row.state, "done") == 0) {
@@ -374,8 +425,7 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 				*row.error_name ? ")" : "");
 			return CTL_EXIT_FAIL;
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-	}
+	} while (wait_changed(bus, &changed, deadline));
 	fprintf(stderr, "lxcnetctl: %s is still not finished; see 'lxcnetctl operations'\n", path);
 	return CTL_EXIT_FAIL;
 }

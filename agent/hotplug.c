@@ -7,6 +7,8 @@
  * back as it was; the file is only written when everything else worked.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <lxc/lxccontainer.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -25,6 +27,8 @@ typedef struct Hotplug {
 	Operation *op;
 	PlugEnv env;
 	CtNetns ns;
+	LinkDeletion del; /* the last host link deleted, until the kernel has freed it */
+	int pidfd;	  /* the container's init */
 	char host_ifname[IFNAMSIZ];
 } Hotplug;
 
@@ -58,17 +62,24 @@ static uint32_t nic_mtu(const PveNet *n, const PlugTarget *t)
 	return pve_net_has(n, PVE_NET_MTU) ? n->mtu : t->bridge_mtu;
 }
 
-/* Take the host port out of the datapath and delete the pair (the container's end goes with it). */
+/*
+ * Take the host port out of the datapath and delete the pair (the
+ * container's end goes with it). Returns once both ends are gone from every
+ * view; hotplug_run() waits for the kernel to free them after the outcome
+ * is reported.
+ */
 static void unplug_delete(Hotplug *h)
 {
 	LinkInfo li;
 
+	(void)link_delete_wait(&h->del);
 	if (link_get(h->env.nl, h->host_ifname, &li) < 0)
 		return;
 	if (h->env.dp)
 		(void)datapath_port_clear(h->env.dp, li.ifindex);
 	(void)shaper_clear(h->env.nl, li.ifindex);
-	(void)link_delete(h->env.nl, h->host_ifname);
+	if (link_delete_start(&h->del, li.ifindex) < 0)
+		(void)link_delete(h->env.nl, h->host_ifname);
 }
 
 /* Create the NIC in the container and plug its host end; on failure nothing is left. */
@@ -87,10 +98,42 @@ static int add_kernel(Hotplug *h, const PveNet *n, const PlugTarget *t, Diag *d)
 	return r;
 }
 
+/*
+ * Tests stop a container in the middle of an operation here: while the file
+ * named by $LXCNET_TEST_HOLD exists (10 s at most), the worker waits.
+ */
+static void test_hold(Hotplug *h)
+{
+	const char *path = getenv("LXCNET_TEST_HOLD");
+
+	if (!path || access(path, F_OK) < 0)
+		return;
+	operation_step(h->m, h->op, "held");
+	for (unsigned i = 0; i < 1000 && access(path, F_OK) >= 0; i++)
+		(void)poll(NULL, 0, 10);
+}
+
+/* The container can stop at any time; its namespace lives on while we hold it, so ask its init. */
+static bool container_stopped(Hotplug *h)
+{
+	struct pollfd p = { .fd = h->pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static const char *error_name(int r)
+{
+	return r == -ESRCH ? LXCNET_ERR_NO_SUCH_CONTAINER : LXCNET_ERR_FAILED;
+}
+
+/* Only for a container that still runs: the file must say what it runs with. */
 static int write_config(Hotplug *h, CtConfig *c, const PveNet *n, Diag *d)
 {
 	int r;
 
+	test_hold(h);
+	if (container_stopped(h))
+		return diag_error(d, -ESRCH, "Container '%s' stopped during the operation", h->op->container);
 	operation_step(h->m, h->op, "writing the configuration");
 	r = ct_config_set_net(c, h->op->net, n, d);
 	if (r >= 0)
@@ -110,7 +153,7 @@ static int run(Hotplug *h, Diag *d)
 	Manager *m = h->m;
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
 	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int lock_fd = -1, pidfd = -1;
+	_cleanup_close_ int lock_fd = -1;
 	PlugTarget t = {}, told = {};
 	PveNet new = {}, old = {};
 	bool have_old, told_ok = false;
@@ -127,7 +170,7 @@ static int run(Hotplug *h, Diag *d)
 	snprintf(h->host_ifname + 4 + strlen(op->container), 5, "i%u", op->net);
 	if (op->spec && pve_net_parse(op->spec, &new, d) < 0)
 		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -EINVAL, d);
-	r = container_pidfd(m, op->container, &pidfd, d);
+	r = container_pidfd(m, op->container, &h->pidfd, d);
 	if (r < 0)
 		return operation_fail(m, op, LXCNET_ERR_NO_SUCH_CONTAINER, r, d);
 	if (lxc_hook_config_path(op->container, m->pve_dir, m->conf_dir, &path) < 0)
@@ -163,9 +206,9 @@ static int run(Hotplug *h, Diag *d)
 						      diag_error(d, -EEXIST, "name: '%s' is already the name of net%u", new.name, i), d);
 	}
 
-	r = ct_netns_open(pidfd, &h->ns, d);
+	r = ct_netns_open(h->pidfd, &h->ns, d);
 	if (r < 0)
-		return operation_fail(m, op, r == -ESRCH ? LXCNET_ERR_NO_SUCH_CONTAINER : LXCNET_ERR_FAILED, r, d);
+		return operation_fail(m, op, error_name(r), r, d);
 	if (op->kind != OP_REMOVE) {
 		r = plug_resolve(&h->env, &new, &t, d);
 		if (r < 0)
@@ -180,11 +223,11 @@ static int run(Hotplug *h, Diag *d)
 					      diag_error(d, -EEXIST, "name: '%s' exists in the container already", new.name), d);
 		r = add_kernel(h, &new, &t, d);
 		if (r < 0)
-			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+			return operation_fail(m, op, error_name(r), r, d);
 		r = write_config(h, c, &new, d);
 		if (r < 0) {
 			unplug_delete(h);
-			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+			return operation_fail(m, op, error_name(r), r, d);
 		}
 		return 0;
 	}
@@ -196,7 +239,7 @@ static int run(Hotplug *h, Diag *d)
 		if (r < 0) {
 			if (!told_ok || add_kernel(h, &old, &told, &dr) < 0)
 				rollback_failed(h, &dr);
-			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+			return operation_fail(m, op, error_name(r), r, d);
 		}
 		return 0;
 	}
@@ -217,7 +260,7 @@ static int run(Hotplug *h, Diag *d)
 		if (r < 0) {
 			if (!told_ok || add_kernel(h, &old, &told, &dr) < 0)
 				rollback_failed(h, &dr);
-			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+			return operation_fail(m, op, error_name(r), r, d);
 		}
 		return 0;
 	}
@@ -241,14 +284,14 @@ static int run(Hotplug *h, Diag *d)
 		if (ct_netif_update(&h->ns, &new, &old, told_ok ? nic_mtu(&old, &told) : li.mtu, &dr) < 0 || !told_ok ||
 		    plug_host_veth(&h->env, h->host_ifname, &old, &told, &dr) < 0)
 			rollback_failed(h, &dr);
-		return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+		return operation_fail(m, op, error_name(r), r, d);
 	}
 	return 0;
 }
 
 void hotplug_run(Manager *m, Operation *op)
 {
-	Hotplug h = { .m = m, .op = op, .ns = { .nsfd = -1 } };
+	Hotplug h = { .m = m, .op = op, .ns = { .nsfd = -1 }, .pidfd = -1 };
 	Diag d = {};
 	int r;
 
@@ -258,6 +301,10 @@ void hotplug_run(Manager *m, Operation *op)
 		return;
 	}
 	(void)run(&h, &d);
+	operation_finish(m, op);
+	(void)link_delete_wait(&h.del);
 	ct_netns_close(&h.ns);
+	if (h.pidfd >= 0)
+		close(h.pidfd);
 	plug_env_done(&h.env);
 }

@@ -85,21 +85,38 @@ int operation_fail(Manager *m, Operation *op, const char *error_name, int r, con
 	return r < 0 ? r : -EIO;
 }
 
-static void *worker(void *userdata)
+static void wake(Manager *m, Operation *op)
 {
-	Operation *op = userdata;
-	Manager *m = op->manager;
 	uint64_t one = 1;
 
-	hotplug_run(m, op);
-	pthread_mutex_lock(&m->op_lock);
-	op->state = op->error_name[0] ? OP_FAILED : OP_DONE;
-	op->finished = now_usec();
-	pthread_mutex_unlock(&m->op_lock);
 	if (write(m->op_efd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow with 8 workers; nothing to do but log. */
 		log_ctx(NULL, LOG_ERR, "Cannot wake the agent for operation %llu: %m", (unsigned long long)op->id);
 	}
+}
+
+void operation_finish(Manager *m, Operation *op)
+{
+	pthread_mutex_lock(&m->op_lock);
+	if (op->state == OP_RUNNING) {
+		op->state = op->error_name[0] ? OP_FAILED : OP_DONE;
+		op->finished = now_usec();
+	}
+	pthread_mutex_unlock(&m->op_lock);
+	wake(m, op);
+}
+
+static void *worker(void *userdata)
+{
+	Operation *op = userdata;
+	Manager *m = op->manager;
+
+	hotplug_run(m, op);
+	operation_finish(m, op);
+	pthread_mutex_lock(&m->op_lock);
+	op->exited = true;
+	pthread_mutex_unlock(&m->op_lock);
+	wake(m, op);
 	return NULL;
 }
 
@@ -133,7 +150,7 @@ static void dispatch(Manager *m)
 			(void)operation_fail(m, op, LXCNET_ERR_FAILED, -r, &d);
 			op->state = OP_FAILED;
 			op->finished = now_usec();
-			op->reaped = true;
+			op->announced = op->reaped = true;
 		} else
 			m->n_running++;
 		emit_changed(m, op);
@@ -172,23 +189,32 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
 		Operation *op = m->ops[i];
 		char net[16];
 		OpState state;
+		bool exited;
 
 		pthread_mutex_lock(&m->op_lock);
 		state = op->state;
+		exited = op->exited;
 		pthread_mutex_unlock(&m->op_lock);
 		if (op->reaped || (state != OP_DONE && state != OP_FAILED))
 			continue;
-		pthread_join(op->thread, NULL);
-		op->reaped = true;
-		m->n_running--;
-		snprintf(net, sizeof(net), "net%u", op->net);
-		log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = net },
-			state == OP_DONE ? LOG_INFO : LOG_ERR, "Hotplug %s of %s of container '%s' %s%s", kind_names[op->kind],
-			net, op->container, state == OP_DONE ? "done" : "failed: ", state == OP_DONE ? "" : op->error_message);
-		emit_changed(m, op);
-		if (state == OP_DONE && m->bus && m->announce)
-			(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", signal_names[op->kind], "ss",
-						 op->container, net);
+		if (!op->announced) {
+			op->announced = true;
+			snprintf(net, sizeof(net), "net%u", op->net);
+			log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = net },
+				state == OP_DONE ? LOG_INFO : LOG_ERR, "Hotplug %s of %s of container '%s' %s%s",
+				kind_names[op->kind], net, op->container, state == OP_DONE ? "done" : "failed: ",
+				state == OP_DONE ? "" : op->error_message);
+			emit_changed(m, op);
+			if (state == OP_DONE && m->bus && m->announce)
+				(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", signal_names[op->kind],
+							 "ss", op->container, net);
+		}
+		/* A worker still waiting for the kernel to free a deleted link keeps its slot. */
+		if (exited) {
+			pthread_join(op->thread, NULL);
+			op->reaped = true;
+			m->n_running--;
+		}
 	}
 	prune(m);
 	dispatch(m);
@@ -409,7 +435,7 @@ int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	op->step = "cancelled";
 	op->finished = now_usec();
 	pthread_mutex_unlock(&m->op_lock);
-	op->reaped = true;
+	op->announced = op->reaped = true;
 	emit_changed(m, op);
 	return sd_bus_reply_method_return(msg, NULL);
 }

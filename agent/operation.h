@@ -45,9 +45,11 @@ typedef struct Operation {
 	uint64_t created, started, finished; /* CLOCK_REALTIME, µs; 0 = not yet */
 	Manager *manager;
 	pthread_t thread;
-	bool reaped; /* finished and its thread joined */
+	bool announced; /* its end logged and signalled (main thread) */
+	bool reaped;	/* finished and its thread joined */
 	/* Below: written by the worker under Manager.op_lock while running. */
 	OpState state;
+	bool exited; /* the worker is about to return: it can be joined */
 	const char *step;
 	const char *error_name; /* "" unless failed */
 	char error_message[DIAG_MAX];
@@ -64,6 +66,12 @@ void operations_done(Manager *m);
 /* Worker side (hotplug.c runs in the worker): progress and result. */
 void operation_step(Manager *m, Operation *op, const char *step);
 int operation_fail(Manager *m, Operation *op, const char *error_name, int r, const Diag *d);
+/*
+ * The outcome is final (done, or failed when operation_fail() was called):
+ * clients see it now, though the worker may still wait for the kernel to
+ * free what it deleted. The worker calls it if hotplug_run() did not.
+ */
+void operation_finish(Manager *m, Operation *op);
 
 /* The hotplug itself, in the worker thread. */
 void hotplug_run(Manager *m, Operation *op);

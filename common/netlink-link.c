@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <netlink/errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 
 #include "netlink-link.h"
 
@@ -112,4 +116,96 @@ int link_foreach_prefix(struct nl_sock *sk, const char *prefix, int (*fn)(struct
 			return r;
 	}
 	return 0;
+}
+
+static void *deleter(void *userdata)
+{
+	LinkDeletion *del = userdata;
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
+	uint64_t one = 1;
+	int r;
+
+	r = link ? netlink_open(&sk) : -ENOMEM;
+	if (r >= 0) {
+		rtnl_link_set_ifindex(link, del->ifindex);
+		r = rtnl_link_delete(sk, link);
+		r = r < 0 ? nlerr_to_errno(r) : 0;
+	}
+	del->result = r;
+	/* An eventfd counter cannot overflow from one write. */
+	(void)!write(del->efd, &one, sizeof(one));
+	return NULL;
+}
+
+/* True once the watch socket has shown RTM_DELLINK for ifindex; false on anything else, including errors. */
+static bool saw_dellink(struct nl_sock *watch, int ifindex)
+{
+	struct sockaddr_nl peer;
+	unsigned char *buf = NULL;
+	bool seen = false;
+	int len;
+
+	while ((len = nl_recv(watch, &peer, &buf, NULL)) > 0) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
+			if (h->nlmsg_type == RTM_DELLINK && nlmsg_datalen(h) >= (int)sizeof(struct ifinfomsg) &&
+			    ((struct ifinfomsg *)nlmsg_data(h))->ifi_index == ifindex)
+				seen = true;
+		free(buf);
+		buf = NULL;
+		if (seen)
+			break;
+	}
+	return seen;
+}
+
+int link_delete_start(LinkDeletion *del, int ifindex)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *watch = NULL;
+	struct pollfd p[2];
+	int r;
+
+	*del = (LinkDeletion){ .ifindex = ifindex, .efd = -1 };
+	/* Without the watch it still works, only as slowly as link_delete(). */
+	if (netlink_open(&watch) < 0 || nl_socket_add_membership(watch, RTNLGRP_LINK) < 0 ||
+	    nl_socket_set_nonblocking(watch) < 0)
+		nl_socket_free(TAKE_PTR(watch));
+	else {
+		nl_socket_disable_seq_check(watch);
+		nl_socket_enable_msg_peek(watch);
+	}
+	del->efd = eventfd(0, EFD_CLOEXEC);
+	if (del->efd < 0)
+		return -errno;
+	r = pthread_create(&del->thread, NULL, deleter, del);
+	if (r != 0) {
+		close(TAKE_FD(del->efd));
+		return -r;
+	}
+	del->started = true;
+	p[0] = (struct pollfd){ .fd = del->efd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = watch ? nl_socket_get_fd(watch) : -1, .events = POLLIN };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Cannot watch: wait for the end. */
+			return link_delete_wait(del);
+		}
+		if (p[0].revents)
+			/* Finished (or failed) before the event was read: nothing is left to wait for. */
+			return link_delete_wait(del);
+		if (p[1].revents && saw_dellink(watch, ifindex))
+			return 0;
+	}
+}
+
+int link_delete_wait(LinkDeletion *del)
+{
+	if (!del->started)
+		return 0;
+	pthread_join(del->thread, NULL);
+	close(TAKE_FD(del->efd));
+	del->started = false;
+	return del->result;
 }

@@ -4,6 +4,7 @@
 /* Links over rtnetlink with libnl-route: look up, plug into a bridge, unplug, delete. */
 
 #include <net/if.h>
+#include <pthread.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <stdbool.h>
@@ -39,6 +40,27 @@ int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret);
 int link_set(struct nl_sock *sk, int ifindex, int master_ifindex, uint32_t mtu, bool up);
 
 int link_delete(struct nl_sock *sk, const char *ifname);
+
+/*
+ * Deleting a veth takes 10-30 ms in the deleting syscall, but the kernel
+ * unlists both ends (and tells RTNLGRP_LINK) within the first 2 ms; the rest
+ * is RCU grace periods before the memory is freed. link_delete_start()
+ * deletes ifindex in a thread and returns once the link is gone from every
+ * view (its RTM_DELLINK seen, or the deletion finished), with the name free
+ * for reuse; or, when it fails, once the thread has ended. link_delete_wait()
+ * waits for the thread and returns the deletion's result; it does nothing
+ * when no thread is left, so it can always be called after a start.
+ */
+typedef struct LinkDeletion {
+	pthread_t thread;
+	int ifindex;
+	int efd;    /* written by the thread when it is done */
+	int result; /* the thread's, valid once efd is written */
+	bool started;
+} LinkDeletion;
+
+int link_delete_start(LinkDeletion *del, int ifindex);
+int link_delete_wait(LinkDeletion *del);
 
 /* Call fn for every link whose name starts with prefix; stops at the first negative return. */
 int link_foreach_prefix(struct nl_sock *sk, const char *prefix, int (*fn)(struct nl_sock *sk, const char *ifname, void *userdata),

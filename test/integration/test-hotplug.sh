@@ -25,8 +25,9 @@ inside() { c=$1; shift; nsenter -n -t "$(pid_of "$c")" "$@"; }
 ping_ok() { ct_exec "$1" ping -c 1 -w 3 "$2" >/dev/null 2>&1; }
 conf_line() { grep "^$2:" "$T/pve/lxc/$1.conf"; }
 
-"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
-	>>"$T/agent.log" 2>&1 &
+# While $T/hold exists, operations wait just before they write the config.
+LXCNET_TEST_HOLD="$T/hold" "$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" \
+	--lxc-path="$T/lxc" >>"$T/agent.log" 2>&1 &
 AGENT=$!
 IT_PIDS="$IT_PIDS $AGENT"
 for _ in $(seq 50); do bc status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -132,6 +133,24 @@ cmp -s "$T/pve/lxc/9402.conf" "$T/9402.orig"; ok $? "...the file is unchanged"
 key=$(printf '%08x' "$(cat /sys/class/net/veth9402i1/ifindex)" | sed 's/\(..\)\(..\)\(..\)\(..\)/0x\4 0x\3 0x\2 0x\1/')
 bpftool -j map lookup pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" key $key | python3 -c 'import json,sys; j=json.load(sys.stdin); j=j[0] if isinstance(j, list) else j; sys.exit(j.get("formatted", j)["value"]["tag"] != 0)'
 ok $? "...and the port's policy is the old one again (untagged, not tag=30)"
+
+# The container stops in the middle of an add (after the kernel part, before the file).
+ct_start 9403
+cp "$T/pve/lxc/9403.conf" "$T/9403.orig"
+touch "$T/hold"
+op=$(ctl hotplug add 9403 net1 "name=eth1,bridge=$BR")
+for _ in $(seq 100); do [ "$(bc get-property org.lxcnet1 "$op" org.lxcnet1.Operation Step)" = 's "held"' ] && break; sleep 0.05; done
+[ "$(bc get-property org.lxcnet1 "$op" org.lxcnet1.Operation Step)" = 's "held"' ] && [ "$(link_field veth9403i1)" != absent ]
+ok $? "an add to 9403 holds with its veth made ($(link_field veth9403i1))"
+ct_stop 9403
+rm -f "$T/hold"
+for _ in $(seq 100); do bc get-property org.lxcnet1 "$op" org.lxcnet1.Operation State | grep -q '"running"' || break; sleep 0.05; done
+out=$(call GetOperation o "$op")
+echo "$out" | grep -q '"failed" .* "org.lxcnet1.Error.NoSuchContainer" "Container .*9403.* stopped during the operation"'
+ok $? "9403 stops meanwhile: the add fails with NoSuchContainer ($out)"
+sleep 0.2
+[ "$(link_field veth9403i1)" = absent ] && cmp -s "$T/pve/lxc/9403.conf" "$T/9403.orig"
+ok $? "...no veth9403i1 is left and 9403.conf is byte for byte what it was"
 
 # Remove.
 ctl hotplug remove 9402 net1 --wait >/dev/null; ok $? "hotplug remove 9402 net1"
