@@ -5,6 +5,7 @@
 # link, pin, directory or process of the demo behind.
 . "$(dirname "$0")/lib.sh"
 it_init 99
+[ "${LXCNET_SKIP_PACKAGING:-0}" = 1 ] && skip_all "LXCNET_SKIP_PACKAGING=1 (run-tests.sh runs it in the first build only)"
 for t in dbus-daemon busctl iperf3 python3 nsenter; do
 	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
 done

@@ -12,7 +12,15 @@ trap 'rm -rf "$tmp"' EXIT
 if command -v systemd-analyze >/dev/null; then
 	# The unit as built, with ExecStart pointing at this build's lxcnetd.
 	sed "s|^ExecStart=.*|ExecStart=$BUILD/lxcnetd|" "$BUILD/contrib/systemd/lxcnetd.service" >"$tmp/lxcnetd.service"
-	systemd-analyze verify "$tmp/lxcnetd.service" >"$tmp/verify" 2>&1; ok $? "systemd-analyze verify lxcnetd.service $(tr '\n' ' ' <"$tmp/verify")"
+	# Documentation= names man pages: this build's, when scdoc made them.
+	man=--man=no
+	if [ -f "$BUILD/contrib/man/lxcnetd.8" ]; then
+		mkdir -p "$tmp/man/man5" "$tmp/man/man8"
+		for p in "$BUILD"/contrib/man/*.[58]; do cp "$p" "$tmp/man/man${p##*.}/"; done
+		man=--man=yes
+	fi
+	MANPATH="$tmp/man" systemd-analyze verify $man "$tmp/lxcnetd.service" >"$tmp/verify" 2>&1
+	ok $? "systemd-analyze verify $man lxcnetd.service $(tr '\n' ' ' <"$tmp/verify")"
 	level=$(systemd-analyze security --offline=yes "$tmp/lxcnetd.service" 2>/dev/null | sed -n 's/.*Overall exposure level for lxcnetd.service: \([0-9.]*\).*/\1/p')
 	awk -v l="${level:-10}" 'BEGIN { exit !(l <= 2.0) }'; ok $? "systemd-analyze security exposure ${level:-?} <= 2.0"
 	grep -q '^Type=notify$' "$tmp/lxcnetd.service" && grep -q '^BusName=org.lxcnet1$' "$tmp/lxcnetd.service"
