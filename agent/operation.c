@@ -97,13 +97,17 @@ static void wake(Manager *m, Operation *op)
 
 void operation_finish(Manager *m, Operation *op)
 {
+	bool was_running;
+
 	pthread_mutex_lock(&m->op_lock);
-	if (op->state == OP_RUNNING) {
+	was_running = op->state == OP_RUNNING;
+	if (was_running) {
 		op->state = op->error_name[0] ? OP_FAILED : OP_DONE;
 		op->finished = now_usec();
 	}
 	pthread_mutex_unlock(&m->op_lock);
-	wake(m, op);
+	if (was_running)
+		wake(m, op);
 }
 
 static void *worker(void *userdata)
