@@ -95,6 +95,18 @@ static void print_json(json_object *o)
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* The end of a list verb: r is the last read of the reply's array, a the rows for --json. */
+static int list_done(const CtlOptions *o, int r, json_object *a)
+{
+	if (r < 0) {
+		fprintf(stderr, "lxcnetctl: bad reply: %s\n", strerror(-r));
+		return CTL_EXIT_FAIL;
+	}
+	if (o->json)
+		print_json(a);
+	return CTL_EXIT_OK;
+}
+
 int ctl_bindings(const CtlOptions *o)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -114,13 +126,7 @@ int ctl_bindings(const CtlOptions *o)
 		else
 			binding_row(&b);
 	}
-	if (r < 0) {
-		fprintf(stderr, "lxcnetctl: bad reply: %s\n", strerror(-r));
-		return CTL_EXIT_FAIL;
-	}
-	if (o->json)
-		print_json(a);
-	return CTL_EXIT_OK;
+	return list_done(o, r, a);
 }
 
 int ctl_binding(const CtlOptions *o, const char *container, const char *net)
@@ -168,11 +174,7 @@ int ctl_containers(const CtlOptions *o)
 		} else
 			printf("%-12s %u\n", name, n);
 	}
-	if (r < 0)
-		return CTL_EXIT_FAIL;
-	if (o->json)
-		print_json(a);
-	return CTL_EXIT_OK;
+	return list_done(o, r, a);
 }
 
 int ctl_stats(const CtlOptions *o, const char *container, const char *net)
@@ -298,13 +300,7 @@ int ctl_vnets(const CtlOptions *o)
 				printf("  cannot plug here: %s\n", problem);
 		}
 	}
-	if (r < 0) {
-		fprintf(stderr, "lxcnetctl: bad reply: %s\n", strerror(-r));
-		return CTL_EXIT_FAIL;
-	}
-	if (o->json)
-		print_json(a);
-	return CTL_EXIT_OK;
+	return list_done(o, r, a);
 }
 
 int ctl_bind(const CtlOptions *o, const char *container, const char *net, const char *vnet)
@@ -462,9 +458,5 @@ int ctl_operations(const CtlOptions *o)
 		} else
 			op_line(&row);
 	}
-	if (r < 0)
-		return CTL_EXIT_FAIL;
-	if (o->json)
-		print_json(a);
-	return CTL_EXIT_OK;
+	return list_done(o, r, a);
 }
