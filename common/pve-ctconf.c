@@ -296,50 +296,6 @@ int ct_config_set_net(CtConfig *c, unsigned idx, const PveNet *net, Diag *d)
 	return 0;
 }
 
-static int write_all_fsync(const char *path, mode_t mode, const char *data, size_t size)
-{
-	_cleanup_close_ int fd = -1;
-	size_t done = 0;
-
-	/* The name carries our pid and we hold the config lock: one left over is from a crashed writer. */
-	if (unlink(path) < 0 && errno != ENOENT)
-		return negative_errno();
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return negative_errno();
-	while (done < size) {
-		ssize_t n = write(fd, data + done, size - done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		return negative_errno();
-	if (close(TAKE_FD(fd)) < 0)
-		return negative_errno();
-	return 0;
-}
-
-static int fsync_parent_dir(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	_cleanup_close_ int fd = -1;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	/* FUSE file systems such as pmxcfs may not implement directory fsync. */
-	if (fsync(fd) < 0 && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-		return negative_errno();
-	return 0;
-}
-
 int ct_config_save(const CtConfig *c, Diag *d)
 {
 	_cleanup_free_ char *tmp = NULL, *bak = NULL, *baktmp = NULL, *old = NULL;
@@ -360,11 +316,11 @@ int ct_config_save(const CtConfig *c, Diag *d)
 	} else if (errno != ENOENT)
 		return diag_error(d, -errno, "%s: %m", c->path);
 
-	r = write_all_fsync(tmp, mode, c->data, c->size);
+	r = write_file_sync(tmp, mode, c->data, c->size);
 	if (r < 0)
 		goto fail;
 	if (old) {
-		r = write_all_fsync(baktmp, mode, old, old_size);
+		r = write_file_sync(baktmp, mode, old, old_size);
 		if (r < 0)
 			goto fail;
 		if (rename(baktmp, bak) < 0) {

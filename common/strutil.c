@@ -2,11 +2,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "macro.h"
@@ -254,5 +256,49 @@ int strv_split(const char *s, const char *seps, char ***ret)
 			s++;
 	}
 	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+int write_file_sync(const char *path, mode_t mode, const char *data, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	size_t done = 0;
+
+	/* Callers name the file uniquely (a pid, a lock held): one left over is from a crashed writer. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return negative_errno();
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return negative_errno();
+	while (done < size) {
+		ssize_t n = write(fd, data + done, size - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return negative_errno();
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		return negative_errno();
+	if (close(TAKE_FD(fd)) < 0)
+		return negative_errno();
+	return 0;
+}
+
+int fsync_parent_dir(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	_cleanup_close_ int fd = -1;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	/* FUSE file systems such as pmxcfs may not implement directory fsync. */
+	if (fsync(fd) < 0 && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return negative_errno();
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Proxmox booleans: 1/0 on/off yes/no true/false, any case. -EINVAL otherwise. */
 int parse_bool(const char *s, bool *ret);
@@ -47,6 +48,14 @@ void strv_free(char **l);
 size_t strv_length(char *const *l);
 bool strv_contains(char *const *l, const char *s);
 int strv_push(char ***l, char *s);
+
+/*
+ * Create path (O_EXCL, after removing a leftover) with data, fsync'd: the
+ * first half of an atomic replace; rename() it over the target, then
+ * fsync_parent_dir() the target.
+ */
+int write_file_sync(const char *path, mode_t mode, const char *data, size_t size);
+int fsync_parent_dir(const char *path);
 
 static inline void strv_freep(char ***l)
 {
