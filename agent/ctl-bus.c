@@ -16,7 +16,7 @@
 #define PATH "/org/lxcnet1"
 #define IFACE "org.lxcnet1.Manager"
 
-static int connect_bus(sd_bus **ret)
+int ctl_connect_bus(sd_bus **ret)
 {
 	int r = sd_bus_open_system(ret);
 
@@ -26,7 +26,7 @@ static int connect_bus(sd_bus **ret)
 }
 
 /* Call a Manager method; on failure print the bus error (the agent's message names the bad value). */
-static int call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...)
+int ctl_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -90,20 +90,20 @@ static void binding_header(void)
 	printf("%-12s %-6s %-15s %-15s %-9s %s\n", "CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK");
 }
 
-static void print_json(json_object *o)
+void ctl_print_json(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* The end of a list verb: r is the last read of the reply's array, a the rows for --json. */
-static int list_done(const CtlOptions *o, int r, json_object *a)
+int ctl_list_done(const CtlOptions *o, int r, json_object *a)
 {
 	if (r < 0) {
 		fprintf(stderr, "lxcnetctl: bad reply: %s\n", strerror(-r));
 		return CTL_EXIT_FAIL;
 	}
 	if (o->json)
-		print_json(a);
+		ctl_print_json(a);
 	return CTL_EXIT_OK;
 }
 
@@ -115,7 +115,7 @@ int ctl_bindings(const CtlOptions *o)
 	BindingRow b;
 	int r;
 
-	if (connect_bus(&bus) < 0 || call(bus, "ListBindings", &reply, NULL) < 0)
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListBindings", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_message_enter_container(reply, 'a', "(ssusssbt)");
 	if (!o->json)
@@ -126,7 +126,7 @@ int ctl_bindings(const CtlOptions *o)
 		else
 			binding_row(&b);
 	}
-	return list_done(o, r, a);
+	return ctl_list_done(o, r, a);
 }
 
 int ctl_binding(const CtlOptions *o, const char *container, const char *net)
@@ -135,14 +135,14 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	BindingRow b;
 
-	if (connect_bus(&bus) < 0 || call(bus, "GetBinding", &reply, "ss", container, net) < 0)
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "GetBinding", &reply, "ss", container, net) < 0)
 		return CTL_EXIT_FAIL;
 	if (read_binding(reply, &b) <= 0)
 		return CTL_EXIT_FAIL;
 	if (o->json) {
 		_cleanup_(json_object_putp) json_object *j = binding_json(&b);
 
-		print_json(j);
+		ctl_print_json(j);
 	} else {
 		binding_header();
 		binding_row(&b);
@@ -159,7 +159,7 @@ int ctl_containers(const CtlOptions *o)
 	uint32_t n;
 	int r;
 
-	if (connect_bus(&bus) < 0 || call(bus, "ListContainers", &reply, NULL) < 0)
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListContainers", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_message_enter_container(reply, 'a', "(su)");
 	if (!o->json)
@@ -174,7 +174,7 @@ int ctl_containers(const CtlOptions *o)
 		} else
 			printf("%-12s %u\n", name, n);
 	}
-	return list_done(o, r, a);
+	return ctl_list_done(o, r, a);
 }
 
 int ctl_stats(const CtlOptions *o, const char *container, const char *net)
@@ -187,7 +187,7 @@ int ctl_stats(const CtlOptions *o, const char *container, const char *net)
 	const char *reason;
 	int r;
 
-	if (connect_bus(&bus) < 0 || call(bus, "GetStatistics", &reply, "ss", container, net) < 0) {
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "GetStatistics", &reply, "ss", container, net) < 0) {
 		json_object_put(drops);
 		return CTL_EXIT_FAIL;
 	}
@@ -213,7 +213,7 @@ int ctl_stats(const CtlOptions *o, const char *container, const char *net)
 		json_object_object_add(j, "packets_to_container", json_object_new_int64((int64_t)pt));
 		json_object_object_add(j, "bytes_to_container", json_object_new_int64((int64_t)bt));
 		json_object_object_add(j, "drops", drops);
-		print_json(j);
+		ctl_print_json(j);
 	} else
 		json_object_put(drops);
 	return CTL_EXIT_OK;
@@ -227,7 +227,7 @@ int ctl_status(const CtlOptions *o)
 	uint32_t n = 0;
 	int r;
 
-	if (connect_bus(&bus) < 0)
+	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_get_property_string(bus, DEST, PATH, IFACE, "Version", &error, &version);
 	if (r >= 0)
@@ -243,7 +243,7 @@ int ctl_status(const CtlOptions *o)
 		json_object_object_add(j, "agent", json_object_new_string("running"));
 		json_object_object_add(j, "version", json_object_new_string(version));
 		json_object_object_add(j, "bindings", json_object_new_int64(n));
-		print_json(j);
+		ctl_print_json(j);
 	} else
 		printf("lxcnetd %s: running, %u bound interfaces\n", version, n);
 	return CTL_EXIT_OK;
@@ -255,7 +255,7 @@ int ctl_reload(const CtlOptions *o)
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
 	(void)o;
-	if (connect_bus(&bus) < 0 || call(bus, "Reload", &reply, NULL) < 0)
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "Reload", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
 	return CTL_EXIT_OK;
 }
@@ -269,7 +269,7 @@ int ctl_vnets(const CtlOptions *o)
 	uint32_t tag, n;
 	int vlanaware, r;
 
-	if (connect_bus(&bus) < 0 || call(bus, "ListVNets", &reply, NULL) < 0)
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListVNets", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_message_enter_container(reply, 'a', "(sssubsssu)");
 	if (!o->json)
@@ -300,7 +300,7 @@ int ctl_vnets(const CtlOptions *o)
 				printf("  cannot plug here: %s\n", problem);
 		}
 	}
-	return list_done(o, r, a);
+	return ctl_list_done(o, r, a);
 }
 
 int ctl_bind(const CtlOptions *o, const char *container, const char *net, const char *vnet)
@@ -309,10 +309,10 @@ int ctl_bind(const CtlOptions *o, const char *container, const char *net, const 
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
 	(void)o;
-	if (connect_bus(&bus) < 0)
+	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
-	if (vnet ? call(bus, "BindVNet", &reply, "sss", container, net, vnet) < 0 :
-		   call(bus, "UnbindVNet", &reply, "ss", container, net) < 0)
+	if (vnet ? ctl_call(bus, "BindVNet", &reply, "sss", container, net, vnet) < 0 :
+		   ctl_call(bus, "UnbindVNet", &reply, "ss", container, net) < 0)
 		return CTL_EXIT_FAIL;
 	return CTL_EXIT_OK;
 }
@@ -383,7 +383,7 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 	const char *p;
 	int r;
 
-	if (connect_bus(&bus) < 0)
+	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
 	/* Subscribed before the call, so that no change can slip past. */
 	if (o->wait) {
@@ -393,9 +393,9 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 			return CTL_EXIT_FAIL;
 		}
 	}
-	r = strcmp(what, "add") == 0	 ? call(bus, "AddInterface", &reply, "sss", container, net, spec) :
-	    strcmp(what, "update") == 0 ? call(bus, "UpdateInterface", &reply, "sss", container, net, spec) :
-					  call(bus, "RemoveInterface", &reply, "ss", container, net);
+	r = strcmp(what, "add") == 0	 ? ctl_call(bus, "AddInterface", &reply, "sss", container, net, spec) :
+	    strcmp(what, "update") == 0 ? ctl_call(bus, "UpdateInterface", &reply, "sss", container, net, spec) :
+					  ctl_call(bus, "RemoveInterface", &reply, "ss", container, net);
 	if (r < 0 || sd_bus_message_read(reply, "o", &p) < 0 || !(path = strdup(p)))
 		return CTL_EXIT_FAIL;
 	if (!o->wait) {
@@ -409,7 +409,7 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 		OpRow row;
 
 		changed = false;
-		if (call(bus, "GetOperation", &st, "o", path) < 0 || read_op(st, &row) < 0)
+		if (ctl_call(bus, "GetOperation", &st, "o", path) < 0 || read_op(st, &row) < 0)
 			return CTL_EXIT_FAIL;
 		if (strcmp(row.state, "done") == 0) {
 			printf("%s: %s %s of %s: done\n", path, what, net, container);
@@ -434,7 +434,7 @@ int ctl_operations(const CtlOptions *o)
 	OpRow row;
 	int r;
 
-	if (connect_bus(&bus) < 0 || call(bus, "ListOperations", &reply, NULL) < 0)
+	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListOperations", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_message_enter_container(reply, 'a', OP_SIG);
 	if (!o->json)
@@ -458,5 +458,5 @@ int ctl_operations(const CtlOptions *o)
 		} else
 			op_line(&row);
 	}
-	return list_done(o, r, a);
+	return ctl_list_done(o, r, a);
 }

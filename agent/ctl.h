@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 #include "macro.h"
 
@@ -18,6 +19,7 @@ typedef struct CtlOptions {
 	const char *netup_path;
 	int json;
 	int wait;
+	int prometheus;
 } CtlOptions;
 
 int ctl_config_show(const CtlOptions *o, const char *vmid);
@@ -25,7 +27,15 @@ int ctl_config_check(const CtlOptions *o, const char *vmid);
 int ctl_sdn_show(const CtlOptions *o);
 int ctl_lxc_config(const CtlOptions *o, const char *vmid);
 
-/* Agent verbs (ctl-bus.c). */
+/* Agent verbs (ctl-bus.c), and what they share. */
+#include <systemd/sd-bus.h>
+int ctl_connect_bus(sd_bus **ret);
+/* Call a Manager method; on failure print the bus error. */
+int ctl_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char *types, ...);
+void ctl_print_json(json_object *o);
+/* The end of a list verb: r is the last read of the reply's array, a the rows for --json. */
+int ctl_list_done(const CtlOptions *o, int r, json_object *a);
+
 int ctl_status(const CtlOptions *o);
 int ctl_bindings(const CtlOptions *o);
 int ctl_binding(const CtlOptions *o, const char *container, const char *net);
@@ -38,3 +48,12 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 int ctl_operations(const CtlOptions *o);
 /* vnet NULL: unbind. */
 int ctl_bind(const CtlOptions *o, const char *container, const char *net, const char *vnet);
+
+/* Rollout, plugins and metrics (ctl-rollout.c). */
+int ctl_phase_show(const CtlOptions *o);
+int ctl_phase_set(const CtlOptions *o, const char *phase);
+int ctl_fallback(const CtlOptions *o, const char *onoff);
+int ctl_legacy_test(const CtlOptions *o);
+int ctl_config_example(const CtlOptions *o);
+int ctl_plugins(const CtlOptions *o, bool history);
+int ctl_metrics(const CtlOptions *o);

@@ -12,6 +12,7 @@
 #include <lxc/lxccontainer.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ct-netif.h"
@@ -19,6 +20,7 @@
 #include "lxc-hook.h"
 #include "manager.h"
 #include "plug.h"
+#include "plugins.h"
 #include "pve-ctconf.h"
 #include "shaper.h"
 
@@ -289,10 +291,85 @@ static int run(Hotplug *h, Diag *d)
 	return 0;
 }
 
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* validate-hotplug: the built-in VNet check and the site's plugins may veto. */
+static int validate(Hotplug *h, Diag *d)
+{
+	Operation *op = h->op;
+	PluginEvent ev = { .spec = op->spec };
+	PveNet n;
+	int r;
+
+	snprintf(ev.event, sizeof(ev.event), "validate-hotplug");
+	snprintf(ev.action, sizeof(ev.action), "%s", operation_kind_name(op->kind));
+	snprintf(ev.container, sizeof(ev.container), "%s", op->container);
+	snprintf(ev.net, sizeof(ev.net), "net%u", op->net);
+	snprintf(ev.ifname, sizeof(ev.ifname), "%s", h->host_ifname);
+	if (op->spec && pve_net_parse(op->spec, &n, d) >= 0 && pve_net_has(&n, PVE_NET_BRIDGE)) {
+		snprintf(ev.bridge, sizeof(ev.bridge), "%s", n.bridge);
+		if (plug_names_vnet(&h->env, n.bridge))
+			snprintf(ev.vnet, sizeof(ev.vnet), "%s", n.bridge);
+	}
+	operation_step(h->m, op, "validating");
+	*d = (Diag){};
+	r = plugins_validate(h->m, &ev, d);
+	return r < 0 ? operation_fail(h->m, op, LXCNET_ERR_VETOED, r, d) : 0;
+}
+
+/* The legacy command does it (phase, override, or a fallback). */
+static int run_legacy(Hotplug *h, Diag *d)
+{
+	Operation *op = h->op;
+	int r;
+
+	operation_step(h->m, op, "running the legacy command");
+	*d = (Diag){};
+	r = manager_run_pct(op->legacy_pct, op->container, op->net, op->kind == OP_REMOVE ? NULL : op->spec, d);
+	return r < 0 ? operation_fail(h->m, op, LXCNET_ERR_FAILED, r, d) : 0;
+}
+
+static void route(Hotplug *h)
+{
+	Operation *op = h->op;
+	Manager *m = h->m;
+	uint64_t t0 = mono_usec();
+	bool fell_back = false;
+	Diag d = {};
+	int r;
+
+	r = validate(h, &d);
+	if (r >= 0 && op->route.path != PATH_LXCNET)
+		r = run_legacy(h, &d);
+	else if (r >= 0) {
+		r = run(h, &d);
+		/* What lxcnet failed at (not a bad request, a stopped container, a busy lock) goes to the legacy command. */
+		if (r < 0 && op->route.fallback && strcmp(op->error_name, LXCNET_ERR_FAILED) == 0) {
+			log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .ifname = h->host_ifname },
+				LOG_WARNING, "Hotplug %s of net%u of container '%s' failed: %s; falling back to '%s'",
+				operation_kind_name(op->kind), op->net, op->container, op->error_message, op->legacy_pct);
+			pthread_mutex_lock(&m->op_lock);
+			op->error_name = "";
+			op->error_message[0] = '\0';
+			pthread_mutex_unlock(&m->op_lock);
+			fell_back = true;
+			r = run_legacy(h, &d);
+		}
+	}
+	/* A veto is the site's decision, not a result of either path. */
+	if (strcmp(op->error_name, LXCNET_ERR_VETOED) != 0)
+		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, r >= 0, fell_back, mono_usec() - t0);
+}
+
 void hotplug_run(Manager *m, Operation *op)
 {
 	Hotplug h = { .m = m, .op = op, .ns = { .nsfd = -1 }, .pidfd = -1 };
-	Diag d = {};
 	int r;
 
 	r = plug_env_open(&h.env, m->pve_dir);
@@ -300,7 +377,9 @@ void hotplug_run(Manager *m, Operation *op)
 		(void)operation_fail(m, op, LXCNET_ERR_FAILED, r, NULL);
 		return;
 	}
-	(void)run(&h, &d);
+	if (strlen(op->container) + 8 < sizeof(h.host_ifname))
+		snprintf(h.host_ifname, sizeof(h.host_ifname), "veth%si%u", op->container, op->net);
+	route(&h);
 	operation_finish(m, op);
 	(void)link_delete_wait(&h.del);
 	ct_netns_close(&h.ns);

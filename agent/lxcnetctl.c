@@ -19,6 +19,9 @@ static void help(FILE *f)
 		"  config check CT          Validate them: exit 0 if valid, else 1 with the error\n"
 		"  sdn show [--json]        SDN zones and VNets, and where lxcnet plugs each VNet\n"
 		"  lxc-config CT            The lxc.net.N.* lines LXC needs for this container\n"
+		"  config example           A commented lxcnet.conf with every key at its default\n"
+		"  legacy test [--json]     Check that the legacy commands of lxcnet.conf exist and\n"
+		"                           are executable: exit 0 if so, else 1\n"
 		"\n"
 		"Agent commands (lxcnetd on the system bus; $DBUS_SYSTEM_BUS_ADDRESS honoured):\n"
 		"  status [--json]          Whether lxcnetd runs, its version, bound interfaces\n"
@@ -40,7 +43,19 @@ static void help(FILE *f)
 		"                           Prints the operation; --wait waits for its end and\n"
 		"                           exits 1 if it failed\n"
 		"  operations [--json]      Hotplug operations, queued, running and recent\n"
-		"  reload                   Re-read the kernel's view (root)\n"
+		"  reload                   Re-read lxcnet.conf and the kernel's view (root)\n"
+		"  phase show [--json]      The rollout phase, who performs each operation and\n"
+		"                           why, and how each path did so far\n"
+		"  phase set PHASE          legacy, observe, basic, advanced, sdn or full; written\n"
+		"                           to lxcnet.conf (root)\n"
+		"  fallback on|off          Whether a failed lxcnet operation is retried through\n"
+		"                           the legacy command; written to lxcnet.conf (root)\n"
+		"  plugins [--json]         Event plugins in CONF-DIR/hooks.d and the built-ins:\n"
+		"                           state, runs, failures, timeouts, vetoes, durations\n"
+		"  plugins history [--json] Their latest runs, oldest first\n"
+		"  metrics [--prometheus|--json]\n"
+		"                           Every counter of the agent and the datapath;\n"
+		"                           --prometheus in the Prometheus text format\n"
 		"\n"
 		"CT is a Proxmox VMID (netN lines in PVE-DIR/lxc/VMID.conf) or the name of a\n"
 		"plain LXC container (netN lines in CONF-DIR/lxc/NAME.conf).\n"
@@ -51,6 +66,7 @@ static void help(FILE *f)
 		"  --conf-dir DIR  lxcnet configuration directory (default: $LXCNET_CONF_DIR,\n"
 		"                  else %s)\n"
 		"  --json          Machine-readable output\n"
+		"  --prometheus    metrics: the Prometheus text format (node_exporter textfile)\n"
 		"  -h, --help      Show this help\n"
 		"  --version       Show the version\n"
 		"\n"
@@ -61,12 +77,13 @@ static void help(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PVE_DIR = 0x100, OPT_CONF_DIR, OPT_VERSION, OPT_JSON, OPT_WAIT };
+	enum { OPT_PVE_DIR = 0x100, OPT_CONF_DIR, OPT_VERSION, OPT_JSON, OPT_WAIT, OPT_PROMETHEUS };
 	static const struct option options[] = {
 		{ "pve-dir", required_argument, NULL, OPT_PVE_DIR },
 		{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
@@ -101,6 +118,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WAIT:
 			o.wait = 1;
+			break;
+		case OPT_PROMETHEUS:
+			o.prometheus = 1;
 			break;
 		case 'h':
 			help(stdout);
@@ -149,6 +169,20 @@ int main(int argc, char **argv)
 		return ctl_operations(&o);
 	if (verb && strcmp(verb, "reload") == 0 && nargs == 1)
 		return ctl_reload(&o);
+	if (verb && strcmp(verb, "config") == 0 && nargs == 2 && strcmp(sub, "example") == 0)
+		return ctl_config_example(&o);
+	if (verb && strcmp(verb, "legacy") == 0 && nargs == 2 && strcmp(sub, "test") == 0)
+		return ctl_legacy_test(&o);
+	if (verb && strcmp(verb, "phase") == 0 && nargs == 2 && strcmp(sub, "show") == 0)
+		return ctl_phase_show(&o);
+	if (verb && strcmp(verb, "phase") == 0 && nargs == 3 && strcmp(sub, "set") == 0)
+		return ctl_phase_set(&o, argv[optind + 2]);
+	if (verb && strcmp(verb, "fallback") == 0 && nargs == 2)
+		return ctl_fallback(&o, sub);
+	if (verb && strcmp(verb, "plugins") == 0 && (nargs == 1 || (nargs == 2 && strcmp(sub, "history") == 0)))
+		return ctl_plugins(&o, nargs == 2);
+	if (verb && strcmp(verb, "metrics") == 0 && nargs == 1)
+		return ctl_metrics(&o);
 
 	if (!verb)
 		fprintf(stderr, "lxcnetctl: missing command\n");

@@ -46,7 +46,11 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
 	(void)s;
 	(void)si;
+	Diag d = {};
+
 	log_ctx(&lctx, LOG_INFO, "Reloading on SIGHUP");
+	if (manager_load_conf(userdata, &d) < 0)
+		log_ctx(&lctx, LOG_ERR, "Keeping the previous settings: %s", d.msg);
 	(void)manager_reload(userdata);
 	(void)manager_save(userdata);
 	return 0;

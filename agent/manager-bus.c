@@ -9,10 +9,15 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "manager.h"
 #include "plug.h"
+#include "plugins.h"
+#include "helper.h"
+#include "lxc-hook.h"
+#include "pve-ctconf.h"
 #include "pve-netconf.h"
 #include "strutil.h"
 
@@ -28,14 +33,6 @@ static const char *const manager_errors[] = {
 	[MANAGER_NO_SUCH_BINDING] = LXCNET_ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = LXCNET_ERR_NO_SUCH_VNET,
 	[MANAGER_INVALID_CONFIG] = LXCNET_ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = LXCNET_ERR_BUSY,
 	[MANAGER_FAILED] = LXCNET_ERR_FAILED,
-};
-
-static const char *const drop_names[_LXCNET_DROP_MAX] = {
-	[LXCNET_DROP_MALFORMED] = "malformed",	   [LXCNET_DROP_VLAN_IN] = "vlan-in",
-	[LXCNET_DROP_VLAN_OUT] = "vlan-out",	   [LXCNET_DROP_UNTAGGED_OUT] = "untagged-out",
-	[LXCNET_DROP_SERVICE] = "service-tag",	   [LXCNET_DROP_TAG_OP] = "tag-op",
-	[LXCNET_DROP_NO_POLICY] = "no-policy",	   [LXCNET_DROP_SPOOF_MAC] = "spoofed-mac",
-	[LXCNET_DROP_SPOOF_IP4] = "spoofed-ipv4",  [LXCNET_DROP_SPOOF_IP6] = "spoofed-ipv6",
 };
 
 static int append_binding(sd_bus_message *reply, const Binding *b)
@@ -185,7 +182,7 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(st)");
 	for (int i = 0; r >= 0 && i < _LXCNET_DROP_MAX; i++)
-		r = sd_bus_message_append(reply, "(st)", drop_names[i], st.drops[i]);
+		r = sd_bus_message_append(reply, "(st)", datapath_drop_reason(i), st.drops[i]);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
@@ -221,10 +218,14 @@ static int method_notify_binding(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+	Diag d = {};
 	int r = manager_bus_authorize(m, error);
 
 	if (r < 0)
 		return r;
+	r = manager_load_conf(userdata, &d);
+	if (r < 0)
+		return sd_bus_error_set(error, LXCNET_ERR_INVALID_CONFIG, d.msg);
 	r = manager_reload(userdata);
 	if (r >= 0)
 		r = manager_save(userdata);
@@ -243,11 +244,158 @@ static int check_vnet_id(const char *vnet, sd_bus_error *error)
 	return 0;
 }
 
+/* A bind or unbind between its call and its reply: plugins and a legacy command run in the helper thread. */
+typedef struct BindJob {
+	sd_bus_message *msg;
+	char container[64];
+	unsigned net;
+	char vnet[16]; /* "" to unbind */
+	RolloutDecision dec;
+	char *pct;
+	char *spec; /* the netN line the legacy command writes */
+	uint64_t t0;
+	bool fell_back;
+	int r;
+	const char *error_name;
+	Diag d;
+} BindJob;
+
+static void bind_job_free(BindJob *j)
+{
+	sd_bus_message_unref(j->msg);
+	free(j->pct);
+	free(j->spec);
+	free(j);
+}
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The netN line as the bind (bridge=VNET) or unbind (link_down=1) leaves it, for the legacy command. */
+static int bind_spec(Manager *m, BindJob *j)
+{
+	_cleanup_(ct_config_freep) CtConfig *c = NULL;
+	_cleanup_free_ char *path = NULL;
+	PveNet n;
+	int r;
+
+	if (lxc_hook_config_path(j->container, m->pve_dir, m->conf_dir, &path) < 0)
+		return -ENOMEM;
+	r = ct_config_load(path, &c, &j->d);
+	if (r < 0)
+		return r;
+	if (!c->nets[j->net].present)
+		return diag_error(&j->d, -ENOENT, "%s: has no net%u", path, j->net);
+	n = c->nets[j->net].net;
+	if (j->vnet[0]) {
+		snprintf(n.bridge, sizeof(n.bridge), "%s", j->vnet);
+		n.keys |= 1u << PVE_NET_BRIDGE;
+		n.link_down = false;
+		n.keys &= ~(1u << PVE_NET_LINK_DOWN);
+	} else {
+		n.link_down = true;
+		n.keys |= 1u << PVE_NET_LINK_DOWN;
+	}
+	free(j->spec);
+	j->spec = NULL;
+	return pve_net_format(&n, &j->spec);
+}
+
+static void bind_reply(Manager *m, BindJob *j, bool ok)
+{
+	manager_record_op(m, ROP_VNET_BIND, j->dec.path, ok, j->fell_back, mono_usec() - j->t0);
+	if (ok) {
+		manager_status(m);
+		(void)sd_bus_reply_method_return(j->msg, NULL);
+	} else
+		(void)sd_bus_reply_method_errorf(j->msg, j->error_name, "%s", j->d.msg[0] ? j->d.msg : strerror(-j->r));
+	bind_job_free(j);
+}
+
+static void bind_legacy_work(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+
+	(void)m;
+	j->r = manager_run_pct(j->pct, j->container, j->net, j->spec, &j->d);
+	if (j->r < 0)
+		j->error_name = LXCNET_ERR_FAILED;
+}
+
+static void bind_legacy_done(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+
+	bind_reply(m, j, j->r >= 0);
+}
+
+/* Helper thread: validation plugins, then the legacy command if the phase gives it the bind. */
+static void bind_work(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+	PluginEvent ev = {};
+
+	snprintf(ev.event, sizeof(ev.event), "validate-bind");
+	snprintf(ev.action, sizeof(ev.action), "%s", j->vnet[0] ? "bind" : "unbind");
+	snprintf(ev.container, sizeof(ev.container), "%s", j->container);
+	snprintf(ev.net, sizeof(ev.net), "net%u", j->net);
+	snprintf(ev.vnet, sizeof(ev.vnet), "%s", j->vnet);
+	j->r = plugins_validate(m, &ev, &j->d);
+	if (j->r < 0) {
+		j->error_name = LXCNET_ERR_VETOED;
+		return;
+	}
+	if (j->dec.path != PATH_LXCNET)
+		bind_legacy_work(m, j);
+}
+
+static void bind_done(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+	ManagerError kind;
+	int r;
+
+	if (j->r < 0 || j->dec.path != PATH_LXCNET) {
+		bind_reply(m, j, j->r >= 0);
+		return;
+	}
+	r = manager_bind_vnet(m, j->container, j->net, j->vnet[0] ? j->vnet : NULL, &kind, &j->d);
+	if (r >= 0) {
+		bind_reply(m, j, true);
+		return;
+	}
+	j->r = r;
+	j->error_name = manager_errors[kind];
+	/* Only what lxcnet failed at goes to the legacy command, not what is wrong with the request. */
+	if (j->dec.fallback && kind == MANAGER_FAILED) {
+		log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = j->container }, LOG_WARNING,
+			"Cannot %s net%u of container '%s': %s; falling back to '%s'", j->vnet[0] ? "bind" : "unbind", j->net,
+			j->container, j->d.msg, j->pct);
+		j->fell_back = true;
+		j->d = (Diag){};
+		r = bind_spec(m, j);
+		if (r >= 0)
+			r = helper_submit(m, bind_legacy_work, bind_legacy_done, j);
+		if (r >= 0)
+			return;
+		j->r = r;
+		j->error_name = LXCNET_ERR_FAILED;
+	}
+	bind_reply(m, j, false);
+}
+
 static int bind_or_unbind(sd_bus_message *m, Manager *mgr, const char *container, const char *net, const char *vnet,
 			  sd_bus_error *error)
 {
 	ManagerError kind;
 	unsigned idx = 0;
+	SdnPlug plug;
+	BindJob *j;
 	Diag d = {};
 	int r;
 
@@ -262,11 +410,40 @@ static int bind_or_unbind(sd_bus_message *m, Manager *mgr, const char *container
 	r = manager_bus_authorize(m, error);
 	if (r < 0)
 		return r;
-	r = manager_bind_vnet(mgr, container, idx, vnet, &kind, &d);
-	if (r < 0)
-		return sd_bus_error_set(error, manager_errors[kind], d.msg[0] ? d.msg : strerror(-r));
-	manager_status(mgr);
-	return sd_bus_reply_method_return(m, NULL);
+	if (!manager_find(mgr, container, idx))
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
+					 net);
+	if (vnet && manager_vnet_plug(mgr, vnet, &plug, &kind, &d) < 0)
+		return sd_bus_error_set(error, manager_errors[kind], d.msg);
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->msg = sd_bus_message_ref(m);
+	j->t0 = mono_usec();
+	j->net = idx;
+	snprintf(j->container, sizeof(j->container), "%s", container);
+	snprintf(j->vnet, sizeof(j->vnet), "%s", vnet ?: "");
+	rollout_decide(mgr->conf, ROP_VNET_BIND, NIC_VNET, &j->dec);
+	j->pct = strdup(mgr->conf->legacy_pct);
+	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = container }, LOG_INFO, "%s %s of container '%s': %s performs it, %s",
+		vnet ? "Bind" : "Unbind", net, container, j->dec.path == PATH_LXCNET ? "lxcnet" : j->pct, j->dec.reason);
+	r = j->pct ? 0 : -ENOMEM;
+	if (r >= 0 && j->dec.path != PATH_LXCNET) {
+		r = bind_spec(mgr, j);
+		if (r < 0) {
+			r = sd_bus_error_set(error, LXCNET_ERR_INVALID_CONFIG, j->d.msg[0] ? j->d.msg : strerror(-r));
+			bind_job_free(j);
+			return r;
+		}
+	}
+	if (r >= 0)
+		r = helper_submit(mgr, bind_work, bind_done, j);
+	if (r < 0) {
+		bind_job_free(j);
+		return r;
+	}
+	return 1; /* the reply comes from bind_done() */
 }
 
 static int method_bind_vnet(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -402,6 +579,20 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_NAMES("CancelOperation", "o", SD_BUS_PARAM(operation), "", , method_cancel_operation,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_PROPERTY("Phase", "s", property_rollout, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PhaseSource", "s", property_rollout, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Fallback", "b", property_rollout, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_NAMES("SetPhase", "s", SD_BUS_PARAM(phase), "", , method_set_phase, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("SetFallback", "b", SD_BUS_PARAM(enabled), "", , method_set_fallback,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("DescribeRollout", "", , "a(sssbs)", SD_BUS_PARAM(decisions), method_describe_rollout,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetMetrics", "", , "a(sssa(sa{ss}d))", SD_BUS_PARAM(families), method_get_metrics,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ListPlugins", "", , "a(ssstttttt)", SD_BUS_PARAM(plugins), method_list_plugins,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetPluginHistory", "", , "a(tsssssits)", SD_BUS_PARAM(runs), method_get_plugin_history,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_NAMES("BindingChanged", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("VNetBound", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("VNetUnbound", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), 0),
@@ -601,16 +792,22 @@ void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
 	snprintf(net, sizeof(net), "net%u", b->net);
 	if (strcmp(signal, "BindingChanged") == 0)
 		(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "ss", b->container, net);
-	else
+	else {
 		(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "sss", b->container, net, b->vnet);
+		plugins_notify(m, strcmp(signal, "VNetBound") == 0 ? "bound" : "unbound", b->container, b->net, b->ifname, b->vnet,
+			       b->bridge);
+	}
 	if (strcmp(signal, "BindingChanged") == 0)
 		(void)sd_bus_emit_properties_changed(m->bus, BUS_PATH, BUS_INTERFACE, "NBindings", NULL);
 }
 
 void manager_bus_emit_container(Manager *m, const char *signal, const char *container)
 {
-	if (m->bus && m->announce)
-		(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "s", container);
+	if (!m->bus || !m->announce)
+		return;
+	(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "s", container);
+	plugins_notify(m, strcmp(signal, "ContainerStarted") == 0 ? "container-started" : "container-stopped", container,
+		       UINT32_MAX, NULL, NULL, NULL);
 }
 
 int manager_bus_setup(Manager *m)

@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "helper.h"
 #include "manager.h"
+#include "plugins.h"
 #include "netlink-link.h"
 #include "shaper.h"
 #include "strutil.h"
@@ -340,7 +342,9 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf) };
 	char container[64] = "", vnet[16] = "";
 	const struct ucred *cred = NULL;
-	uint64_t net = UINT64_MAX;
+	uint64_t net = UINT64_MAX, usec = 0;
+	int op = -1, path = -1, ok = -1;
+	bool fallback = false;
 	ssize_t n;
 
 	(void)s;
@@ -363,11 +367,28 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			net = UINT64_MAX;
 		else if (strncmp(line, "vnet=", 5) == 0)
 			snprintf(vnet, sizeof(vnet), "%s", line + 5);
+		/* What the hook did, for the metrics (hooks of a version without them send none). */
+		else if (strncmp(line, "op=", 3) == 0)
+			op = rollout_op_from_string(line + 3);
+		else if (strncmp(line, "path=", 5) == 0)
+			path = strcmp(line + 5, "lxcnet") == 0 ? PATH_LXCNET : strcmp(line + 5, "legacy") == 0 ? PATH_LEGACY :
+			       strcmp(line + 5, "observe") == 0 ? PATH_OBSERVE : -1;
+		else if (strncmp(line, "result=", 7) == 0)
+			ok = strcmp(line + 7, "ok") == 0;
+		else if (strcmp(line, "fallback=1") == 0)
+			fallback = true;
+		else if (strncmp(line, "usec=", 5) == 0 && parse_uint_range(line + 5, 0, UINT64_MAX, &usec) < 0)
+			usec = 0;
 	}
 	if (!container[0] || net == UINT64_MAX) {
 		log_ctx(&lctx, LOG_WARNING, "Ignoring a malformed notification");
 		return 0;
 	}
+	if (op >= 0 && path >= 0 && ok >= 0)
+		manager_record_op(m, (RolloutOp)op, (RolloutPath)path, ok, fallback, usec);
+	/* A failed plug leaves no interface behind to bind. */
+	if (ok == 0)
+		return 0;
 	if (manager_notify(m, container, (unsigned)net, vnet) < 0)
 		log_ctx(&lctx, LOG_WARNING, "Notification for net%u of container '%s', which has no interface", (unsigned)net,
 			container);
@@ -534,6 +555,9 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	r = operations_init(m);
 	if (r < 0)
 		return r;
+	r = pthread_mutex_init(&m->stats_lock, NULL);
+	if (r != 0)
+		return -r;
 	*ret = TAKE_PTR(m);
 	return 0;
 }
@@ -541,7 +565,21 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 int manager_start(Manager *m)
 {
 	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
+	Diag d = {};
 	int r;
+
+	/* A broken lxcnet.conf breaks the hooks too: say so, and do not start. */
+	r = manager_load_conf(m, &d);
+	if (r < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot read the configuration: %s", d.msg);
+		return r;
+	}
+	r = plugins_init(m);
+	if (r < 0)
+		return r;
+	r = helper_init(m);
+	if (r < 0)
+		return r;
 
 	/*
 	 * Subscribe before the dump: events queued meanwhile are applied after
@@ -574,8 +612,7 @@ int manager_start(Manager *m)
 	load_state(m);
 	/* Load and pin the datapath now, so that hooks find it ready. */
 	if (!m->dp) {
-		Diag d = {};
-
+		d = (Diag){};
 		if (datapath_open(true, &m->dp, &d) < 0)
 			log_ctx(&lctx, LOG_WARNING, "The eBPF datapath cannot be loaded: %s", d.msg);
 	}
@@ -603,6 +640,10 @@ void manager_free(Manager *m)
 	if (!m)
 		return;
 	operations_done(m);
+	/* Queued plugin runs end within their time limit; their callbacks may still use the bus. */
+	helper_stop(m);
+	plugins_free(m);
+	lxcnet_conf_free(m->conf);
 	if (m->save_timer) {
 		m->save_timer = sd_event_source_unref(m->save_timer);
 		(void)manager_save(m);

@@ -15,6 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "datapath.h"
+#include "lxcnet-conf.h"
 #include "operation.h"
 #include "pve-netconf.h"
 #include "sdn-config.h"
@@ -33,6 +34,7 @@
 #define LXCNET_ERR_BUSY "org.lxcnet1.Error.Busy"
 #define LXCNET_ERR_FAILED "org.lxcnet1.Error.Failed"
 #define LXCNET_ERR_NO_DATAPATH "org.lxcnet1.Error.NoDatapath"
+#define LXCNET_ERR_VETOED "org.lxcnet1.Error.Vetoed"
 #define LXCNETD_STATE_DIR "/var/lib/lxcnet"
 
 typedef struct Binding {
@@ -46,6 +48,14 @@ typedef struct Binding {
 	bool seen;	/* found by the current dump */
 	uint64_t since; /* CLOCK_REALTIME, µs */
 } Binding;
+
+typedef struct Plugins Plugins;
+typedef struct Helper Helper;
+
+/* How one operation fared on one path (rollout.c). */
+typedef struct PathStats {
+	uint64_t count, ok, fallbacks, usec_sum, usec_max;
+} PathStats;
 
 typedef struct Manager {
 	sd_event *event;
@@ -74,6 +84,13 @@ typedef struct Manager {
 	int op_efd;
 	pthread_mutex_t op_lock; /* the workers' fields of Operation */
 	pthread_mutex_t lxc_lock; /* liblxc calls, one at a time */
+	/* Rollout (rollout.c): lxcnet.conf as last read, and what each path did. */
+	LxcnetConf *conf;
+	unsigned plugin_timeout_ms; /* read by plugin runs in other threads */
+	pthread_mutex_t stats_lock;
+	PathStats path_stats[_ROP_MAX][_PATH_MAX];
+	Plugins *plugins; /* plugins.c */
+	Helper *helper;	  /* helper.c */
 } Manager;
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret);
@@ -126,6 +143,24 @@ int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *
 
 /* The binding's netN as its container's config has it now. */
 int manager_binding_net(Manager *m, const Binding *b, PveNet *ret);
+
+/* (rollout.c) Read lxcnet.conf; on error the previous settings stay and d says why. */
+int manager_load_conf(Manager *m, Diag *d);
+/* Count an operation on a path: ok or not, whether lxcnet fell back, how long it took. */
+void manager_record_op(Manager *m, RolloutOp op, RolloutPath path, bool ok, bool fallback, uint64_t usec);
+/*
+ * The legacy command for hotplug and binds: "pct set VMID --netN SPEC", or
+ * with spec NULL "pct set VMID --delete netN". Blocks (helper thread or
+ * worker); 0 when it succeeded, else d has its first stderr line.
+ */
+int manager_run_pct(const char *pct, const char *container, unsigned net, const char *spec, Diag *d);
+int method_set_phase(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_set_fallback(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_describe_rollout(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int property_rollout(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+		     void *userdata, sd_bus_error *error);
+/* (metrics.c) */
+int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 /* Bus side (manager-bus.c). */
 int manager_bus_authorize(sd_bus_message *m, sd_bus_error *error);

@@ -9,11 +9,17 @@
 
 #include "log.h"
 #include "manager.h"
+#include "plugins.h"
 #include "operation.h"
 #include "pve-netconf.h"
 #include "strutil.h"
 
 static const char *const kind_names[] = { [OP_ADD] = "add", [OP_REMOVE] = "remove", [OP_UPDATE] = "update" };
+static const char *const plugin_events[] = {
+	[OP_ADD] = "hotplug-add",
+	[OP_REMOVE] = "hotplug-remove",
+	[OP_UPDATE] = "hotplug-update",
+};
 static const char *const state_names[] = {
 	[OP_QUEUED] = "queued", [OP_RUNNING] = "running", [OP_DONE] = "done",
 	[OP_FAILED] = "failed", [OP_CANCELLED] = "cancelled",
@@ -25,6 +31,11 @@ static const char *const signal_names[] = {
 const char *operation_kind_name(OpKind k)
 {
 	return kind_names[k];
+}
+
+RolloutOp operation_rollout_op(OpKind k)
+{
+	return k == OP_ADD ? ROP_HOTPLUG_ADD : k == OP_REMOVE ? ROP_HOTPLUG_REMOVE : ROP_HOTPLUG_UPDATE;
 }
 
 const char *operation_state_name(OpState s)
@@ -45,6 +56,7 @@ static void operation_free(Operation *op)
 	if (!op)
 		return;
 	free(op->spec);
+	free(op->legacy_pct);
 	free(op);
 }
 
@@ -209,9 +221,11 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
 				kind_names[op->kind], net, op->container, state == OP_DONE ? "done" : "failed: ",
 				state == OP_DONE ? "" : op->error_message);
 			emit_changed(m, op);
-			if (state == OP_DONE && m->bus && m->announce)
+			if (state == OP_DONE && m->bus && m->announce) {
 				(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", signal_names[op->kind],
 							 "ss", op->container, net);
+				plugins_notify(m, plugin_events[op->kind], op->container, op->net, NULL, NULL, NULL);
+			}
 		}
 		/* A worker still waiting for the kernel to free a deleted link keeps its slot. */
 		if (exited) {
@@ -311,7 +325,7 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 		return r;
 
 	op = calloc(1, sizeof(*op));
-	if (!op || (spec && !(op->spec = strdup(spec)))) {
+	if (!op || (spec && !(op->spec = strdup(spec))) || !(op->legacy_pct = strdup(m->conf->legacy_pct))) {
 		operation_free(op);
 		return -ENOMEM;
 	}
@@ -329,6 +343,10 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	op->step = "queued";
 	op->error_name = "";
 	op->manager = m;
+	rollout_decide(m->conf, operation_rollout_op(kind), NIC_PLAIN, &op->route);
+	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = net }, LOG_INFO,
+		"Hotplug %s of %s of container '%s': %s performs it, %s", kind_names[kind], net, op->container,
+		op->route.path == PATH_LXCNET ? "lxcnet" : op->legacy_pct, op->route.reason);
 	*slot = op;
 	m->n_ops++;
 	r = op_path(op, &path);

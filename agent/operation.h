@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 
 #include "diag.h"
+#include "lxcnet-conf.h"
 
 #define OPERATION_WORKERS 8
 #define OPERATION_HISTORY 256
@@ -45,6 +46,8 @@ typedef struct Operation {
 	uint64_t created, started, finished; /* CLOCK_REALTIME, µs; 0 = not yet */
 	Manager *manager;
 	pthread_t thread;
+	RolloutDecision route; /* who performs it, decided at submission */
+	char *legacy_pct;      /* the legacy command then */
 	bool announced; /* its end logged and signalled (main thread) */
 	bool reaped;	/* finished and its thread joined */
 	/* Below: written by the worker under Manager.op_lock while running. */
@@ -57,6 +60,7 @@ typedef struct Operation {
 
 const char *operation_kind_name(OpKind k);
 const char *operation_state_name(OpState s);
+RolloutOp operation_rollout_op(OpKind k);
 
 /* Set up the queue (an eventfd on m's loop for finished workers). */
 int operations_init(Manager *m);

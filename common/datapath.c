@@ -284,3 +284,16 @@ int datapath_sweep(Datapath *dp, unsigned *ret_removed)
 		*ret_removed = removed;
 	return 0;
 }
+
+static const char *const drop_reasons[_LXCNET_DROP_MAX] = {
+	[LXCNET_DROP_MALFORMED] = "malformed",	   [LXCNET_DROP_VLAN_IN] = "vlan-in",
+	[LXCNET_DROP_VLAN_OUT] = "vlan-out",	   [LXCNET_DROP_UNTAGGED_OUT] = "untagged-out",
+	[LXCNET_DROP_SERVICE] = "service-tag",	   [LXCNET_DROP_TAG_OP] = "tag-op",
+	[LXCNET_DROP_NO_POLICY] = "no-policy",	   [LXCNET_DROP_SPOOF_MAC] = "spoofed-mac",
+	[LXCNET_DROP_SPOOF_IP4] = "spoofed-ipv4",  [LXCNET_DROP_SPOOF_IP6] = "spoofed-ipv6",
+};
+
+const char *datapath_drop_reason(unsigned reason)
+{
+	return reason < _LXCNET_DROP_MAX ? drop_reasons[reason] : "?";
+}

@@ -52,3 +52,6 @@ static inline void lxcnet_port_set_trunk(struct lxcnet_port *p, unsigned vid)
 {
 	p->trunks[(vid >> 6) & (LXCNET_TRUNK_WORDS - 1)] |= 1ULL << (vid & 63);
 }
+
+/* "vlan-in", "spoofed-mac", ...: a drop reason as the API and metrics name it. */
+const char *datapath_drop_reason(unsigned reason);

@@ -2,14 +2,16 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lxc-hook.h"
+#include "macro.h"
 #include "strutil.h"
 
-void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet)
+void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet, const HookReport *rep)
 {
 	const char *path = getenv("LXCNET_NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -22,6 +24,9 @@ void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet
 		return;
 	strcpy(sa.sun_path, path);
 	n = snprintf(msg, sizeof(msg), "container=%s\nnet=%u\nvnet=%s\n", container, net, vnet ? vnet : "");
+	if (n >= 0 && (size_t)n < sizeof(msg) && rep)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "op=%s\npath=%s\nresult=%s\nfallback=%d\nusec=%llu\n", rep->op,
+			      rep->path, rep->ok ? "ok" : "failed", rep->fallback, (unsigned long long)rep->usec);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -116,4 +121,25 @@ int lxc_hook_net_index(const char *name, const char *ifname)
 	if (parse_uint_range(ifname, 0, PVE_NET_MAX - 1, &idx) < 0)
 		return -EINVAL;
 	return (int)idx;
+}
+
+int lxc_hook_run_legacy(const char *command, char **argv)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return negative_errno();
+	if (pid == 0) {
+		argv[0] = (char *)command;
+		execv(command, argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) == 127 && access(command, X_OK) < 0 ? -ENOENT : WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
 }

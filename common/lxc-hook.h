@@ -14,6 +14,8 @@
  * LXC_NAME is set in both.
  */
 
+#include <stdint.h>
+
 #include "diag.h"
 #include "pve-netconf.h"
 
@@ -42,7 +44,23 @@ int lxc_hook_net_index(const char *name, const char *ifname);
  * $LXCNET_NOTIFY_SOCKET (default /run/lxcnet/notify), never waiting. Without
  * an agent nothing happens; the hooks work the same.
  */
-void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet);
+typedef struct HookReport {
+	const char *op;	  /* "net-up" */
+	const char *path; /* "lxcnet", "legacy" or "observe": who performed it */
+	bool ok;
+	bool fallback; /* lxcnet failed and the legacy command was run instead */
+	uint64_t usec; /* how long it took */
+} HookReport;
+
+/* With rep (may be NULL) the agent also counts the operation for its metrics. */
+void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet, const HookReport *rep);
+
+/*
+ * Run a legacy command (Proxmox's lxcnetaddbr) as LXC ran us: same
+ * arguments after argv[0], same environment. Its exit status, or -errno
+ * when it could not run at all.
+ */
+int lxc_hook_run_legacy(const char *command, char **argv);
 
 /* $LXCNET_PVE_DIR or the default; $LXCNET_CONF_DIR or the default. */
 const char *lxc_hook_pve_dir(void);

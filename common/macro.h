@@ -13,6 +13,9 @@
 #define _sentinel_ __attribute__((sentinel))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
 
 /* Hand ownership of a pointer or fd to someone else; the cleanup sees NULL/-1. */
 #define TAKE_PTR(p)                          \
@@ -46,6 +49,13 @@ static inline void fclosep(FILE **f)
 {
 	if (*f)
 		fclose(*f);
+}
+
+/* Close fd if open; returns -1 to store back: fd = safe_close(fd). */
+static inline int safe_close(int fd)
+{
+	closep(&fd);
+	return -1;
 }
 
 #define _cleanup_free_ _cleanup_(freep)

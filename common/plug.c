@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 
@@ -171,6 +173,20 @@ static int check_vnet_tags(const SdnVnet *v, const PveNet *n, Diag *d)
 	return 0;
 }
 
+bool plug_names_vnet(PlugEnv *e, const char *bridge)
+{
+	Diag d;
+
+	return load_sdn(e, bridge, &d) >= 0 && sdn_config_find_vnet(e->sdn, bridge);
+}
+
+bool plug_test_failure(void)
+{
+	const char *path = getenv("LXCNET_TEST_FAIL");
+
+	return path && *path && access(path, F_OK) >= 0;
+}
+
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 {
 	const SdnVnet *v = NULL;
@@ -276,6 +292,8 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 		r = link_set(e->nl, before.ifindex, 0, t->bridge_mtu, false);
 	else
 		r = link_set(e->nl, before.ifindex, t->bridge_ifindex, t->bridge_mtu, true);
+	if (r >= 0 && plug_test_failure())
+		r = -EIO; /* after the last step, so that everything is undone below */
 	if (r < 0) {
 		/* The kernel applies the attributes one by one: put back what may have changed. */
 		(void)link_set(e->nl, before.ifindex, before.master, before.mtu, before.up);

@@ -62,4 +62,12 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
  */
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d);
 
+/* Whether bridge names an SDN VNet (false when the SDN configuration cannot be read). */
+bool plug_names_vnet(PlugEnv *e, const char *bridge);
 
+/*
+ * Tests make lxcnet fail on purpose: while the file named by
+ * $LXCNET_TEST_FAIL exists, plug_host_veth() fails after its last step (and
+ * undoes them all), as a real failure would.
+ */
+bool plug_test_failure(void);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Event plugins: executables in <conf-dir>/hooks.d, run in name order after
+ * the built-ins, on
+ *   container-started, container-stopped      (lifecycle)
+ *   bound, unbound                            (a NIC bound to / unbound from a VNet)
+ *   hotplug-add, hotplug-remove, hotplug-update
+ *   validate-bind, validate-hotplug           (before the operation; a
+ *                                              non-zero exit vetoes it)
+ * Each run gets the event as LXCNET_* environment variables and as JSON on
+ * stdin, its name as argv[1], no inherited fd, and the plugin-timeout of
+ * lxcnet.conf. A plugin must be root's and not group- or world-writable
+ * (else it is refused and the reason logged); one that is not executable is
+ * listed as disabled. Built-ins: builtin:journal logs every event,
+ * builtin:vnet vetoes a bind or hotplug onto a VNet that cannot be used
+ * on this node.
+ */
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "diag.h"
+
+#define PLUGIN_HISTORY 128
+#define PLUGINS_SUBDIR "hooks.d"
+
+typedef struct Manager Manager;
+
+typedef struct PluginEvent {
+	char event[24];
+	char container[64];
+	char net[16];
+	char ifname[IFNAMSIZ];
+	char vnet[16];
+	char bridge[IFNAMSIZ];
+	char action[12]; /* validate-*: bind, unbind, add, remove, update */
+	char *spec;	 /* hotplug: the netN string; owned, may be NULL */
+} PluginEvent;
+
+int plugins_init(Manager *m);
+void plugins_free(Manager *m);
+
+/* A notification: queued for the helper thread, returns at once. */
+void plugins_notify(Manager *m, const char *event, const char *container, unsigned net, const char *ifname, const char *vnet,
+		    const char *bridge);
+
+/* A validation, in the calling thread (not the main loop): -EPERM and d's message when vetoed. */
+int plugins_validate(Manager *m, const PluginEvent *ev, Diag *d);
+
+/* Totals for the metrics: runs, failures, timeouts, vetoes over every plugin. */
+typedef struct PluginStats {
+	char name[256];
+	bool builtin;
+	char state[160]; /* "ok", "refused: ...", "disabled: not executable" */
+	uint64_t runs, failures, timeouts, vetoes, total_usec, max_usec;
+} PluginStats;
+
+/* A copy of every plugin's statistics (caller frees). */
+int plugins_stats(Manager *m, PluginStats **ret, size_t *ret_n);
+
+/* Bus methods. */
+int method_list_plugins(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error *error);

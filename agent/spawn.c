@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "spawn.h"
+
+extern char **environ;
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int start(char *const argv[], char *const envp[], int in_fd, int err_fd, pid_t *ret)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int r;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	/* Nothing of the agent's leaks into the child: not the bus, not netlink, not BPF objects. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	r = posix_spawn(ret, argv[0], &fa, &attr, argv, envp ? envp : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -r;
+}
+
+/* Keep the start of stderr (the rest is read and dropped). */
+static void read_err(int fd, char *buf, size_t bufsz, size_t *len, bool *eof)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		size_t take = MIN((size_t)n, bufsz - 1 - *len);
+
+		memcpy(buf + *len, chunk, take);
+		*len += take;
+	}
+	if (n == 0)
+		*eof = true;
+	buf[*len] = '\0';
+}
+
+int spawn_run(char *const argv[], char *const envp[], const char *input, unsigned timeout_ms, SpawnResult *ret)
+{
+	_cleanup_close_ int in_r = -1, in_w = -1, err_r = -1, err_w = -1, pidfd = -1;
+	SpawnResult res = { .status = -1 };
+	uint64_t t0 = mono_usec(), deadline;
+	size_t in_len = input ? strlen(input) : 0, in_done = 0, err_len = 0;
+	char err[4096];
+	bool err_eof = false, exited = false;
+	int fds[2], status, r;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return negative_errno();
+	in_r = fds[0], in_w = fds[1];
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return negative_errno();
+	err_r = fds[0], err_w = fds[1];
+	(void)fcntl(in_w, F_SETFL, O_NONBLOCK);
+
+	r = start(argv, envp, in_r, err_w, &pid);
+	if (r < 0) {
+		res.status = r;
+		*ret = res;
+		return r;
+	}
+	in_r = safe_close(in_r);
+	err_w = safe_close(err_w);
+	if (!in_len)
+		in_w = safe_close(in_w);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	deadline = timeout_ms ? t0 + (uint64_t)timeout_ms * 1000 : UINT64_MAX;
+
+	/* Until it exited (its stderr may stay open in something it left behind) or the time is up. */
+	while (!exited) {
+		struct pollfd p[3] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = err_eof ? -1 : err_r, .events = POLLIN },
+			{ .fd = in_w, .events = POLLOUT },
+		};
+		uint64_t now = mono_usec();
+		int wait_ms = deadline == UINT64_MAX ? 1000 : now >= deadline ? 0 : (int)MIN((deadline - now + 999) / 1000, 1000);
+
+		if (now >= deadline) {
+			res.timed_out = true;
+			break;
+		}
+		if (poll(p, 3, pidfd >= 0 ? wait_ms : MIN(wait_ms, 10)) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			read_err(err_r, err, sizeof(err), &err_len, &err_eof);
+		if (p[2].revents & POLLOUT) {
+			ssize_t n = write(in_w, input + in_done, in_len - in_done);
+
+			if (n > 0)
+				in_done += (size_t)n;
+			if (n < 0 || in_done == in_len)
+				in_w = safe_close(in_w);
+		} else if (p[2].revents)
+			in_w = safe_close(in_w);
+		/* Without a pidfd (old kernels), ask. */
+		if ((pidfd >= 0 && (p[0].revents & POLLIN)) || (pidfd < 0 && waitpid(pid, &status, WNOHANG) == pid)) {
+			exited = true;
+			if (pidfd < 0)
+				goto reaped;
+		}
+	}
+	if (!exited) {
+		/* Its whole session: a shell plugin's sleep goes too. */
+		(void)kill(-pid, SIGKILL);
+		(void)kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+reaped:
+	read_err(err_r, err, sizeof(err), &err_len, &err_eof);
+	res.usec = mono_usec() - t0;
+	res.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	snprintf(res.first_line, sizeof(res.first_line), "%.*s", (int)strcspn(err, "\n"), err);
+	*ret = res;
+	return 0;
+}
