@@ -134,6 +134,8 @@ int main(int argc, char **argv)
 	m->pve_dir = pve_dir;
 	m->conf_dir = conf_dir;
 	m->lxc_path = lxc_path;
+	/* A plugin that exits without reading its stdin must not kill the agent (children get SIGPIPE back). */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

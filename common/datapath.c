@@ -235,8 +235,16 @@ int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret
 	per = calloc((size_t)ncpus, sizeof(*per));
 	if (!per)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(dp->stats_fd, &key, per) < 0)
-		return negative_errno();
+	if (bpf_map_lookup_elem(dp->stats_fd, &key, per) < 0) {
+		struct lxcnet_port policy;
+		int r = negative_errno();
+
+		/* The program counts from the first packet on: a port with a policy and no traffic yet counts zero. */
+		if (r != -ENOENT || bpf_map_lookup_elem(dp->ports_fd, &key, &policy) < 0)
+			return r;
+		*ret = sum;
+		return 0;
+	}
 	for (int c = 0; c < ncpus; c++) {
 		for (int i = 0; i < _LXCNET_DIR_MAX; i++) {
 			sum.packets[i] += per[c].packets[i];

@@ -111,6 +111,6 @@ void log_ctx(const LogContext *ctx, int priority, const char *fmt, ...)
 	va_end(ap);
 
 	journal_send(ctx, priority, msg);
-	if (priority <= stderr_level)
+	if (priority <= stderr_level || (getenv("LXCNET_LOG_STDERR") && priority <= log_level_from_string(getenv("LXCNET_LOG_STDERR"))))
 		fprintf(stderr, "%s: %s\n", ctx && ctx->identifier ? ctx->identifier : "lxcnet", msg);
 }
