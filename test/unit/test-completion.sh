@@ -36,7 +36,13 @@ expect() { # expect DESCRIPTION WANT WORDS...
 	[ "$got" = "$want" ]; ok $? "$what: '$got'"
 }
 expect "verbs" "bind binding bindings" bind
-expect "config subcommands" "check show" config ""
+expect "config subcommands" "check example show" config ""
+expect "phase subcommands" "set show" phase ""
+expect "phases" "advanced basic full legacy observe sdn" phase set ""
+expect "fallback" "off on" fallback ""
+expect "legacy test" "test" legacy ""
+expect "plugins history" "history" plugins ""
+expect "metrics --prometheus" "--prometheus" metrics --p
 expect "VMIDs and plain containers" "100 101 web" config show ""
 expect "hotplug subcommands" "add remove update" hotplug ""
 expect "the container's netN for update (current section only)" "net0 net3" hotplug update 100 ""
