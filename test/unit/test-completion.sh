@@ -42,7 +42,7 @@ expect "phases" "advanced basic full legacy observe sdn" phase set ""
 expect "fallback" "off on" fallback ""
 expect "legacy test" "test" legacy ""
 expect "plugins history" "history" plugins ""
-expect "metrics --prometheus" "--prometheus" metrics --p
+expect "metrics --prometheus" "--prometheus" metrics --pr
 expect "VMIDs and plain containers" "100 101 web" config show ""
 expect "hotplug subcommands" "add remove update" hotplug ""
 expect "the container's netN for update (current section only)" "net0 net3" hotplug update 100 ""
