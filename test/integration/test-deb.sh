@@ -28,10 +28,10 @@ for f in ./usr/sbin/lxcnetd ./usr/bin/lxcnetctl ./usr/libexec/lxcnet/lxcnet-pres
 	./usr/share/dbus-1/system-services/org.lxcnet1.service ./usr/share/man/man8/lxcnetd.8.gz ./usr/share/man/man8/lxcnetctl.8.gz \
 	./usr/share/man/man8/lxcnet-hooks.8.gz ./usr/share/man/man5/lxcnet.conf.5.gz ./usr/share/man/man5/org.lxcnet1.5.gz \
 	./usr/share/bash-completion/completions/lxcnetctl ./usr/share/lxcnet/lxc/lxcnet.conf \
-	./usr/share/doc/lxcnet/examples/lxc/web.conf; do
+	./usr/share/doc/lxcnet/examples/lxc/web.conf ./usr/share/doc/lxcnet/examples/lxcnet.conf; do
 	echo "$contents" | grep -qx -- "$f" || m="$m $f"
 done
-[ -z "$m" ]; ok $? "it holds binaries, hooks, unit, D-Bus files, man pages, completion, example${m:+ (missing:$m)}"
+[ -z "$m" ]; ok $? "it holds binaries, hooks, unit, D-Bus files, man pages, completion, examples (lxcnet.conf too)${m:+ (missing:$m)}"
 lintian --fail-on error "$deb" >"$T/lintian.log" 2>&1
 rc=$?
 sed 's/^/# /' "$T/lintian.log"
