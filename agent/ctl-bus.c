@@ -9,6 +9,7 @@
 #include <time.h>
 #include <systemd/sd-bus.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "macro.h"
 
@@ -345,14 +346,6 @@ static int on_op_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return 0;
 }
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Until OperationChanged (any: the state is read again) or the deadline; false at the deadline. */
 static bool wait_changed(sd_bus *bus, bool *changed, uint64_t deadline)
 {
@@ -364,7 +357,7 @@ static bool wait_changed(sd_bus *bus, bool *changed, uint64_t deadline)
 			return false;
 		if (r > 0)
 			continue;
-		now = mono_usec();
+		now = clock_usec(CLOCK_MONOTONIC);
 		if (now >= deadline)
 			return false;
 		if (sd_bus_wait(bus, deadline - now) < 0)
@@ -403,7 +396,7 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 		return CTL_EXIT_OK;
 	}
 	/* Up to 2 minutes: the config lock alone may take 10 s, and operations queue per container. */
-	deadline = mono_usec() + 120ULL * 1000 * 1000;
+	deadline = clock_usec(CLOCK_MONOTONIC) + 120ULL * 1000 * 1000;
 	do {
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *st = NULL;
 		OpRow row;

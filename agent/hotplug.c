@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ct-netif.h"
 #include "log.h"
 #include "lxc-hook.h"
@@ -291,14 +292,6 @@ static int run(Hotplug *h, Diag *d)
 	return 0;
 }
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* validate-hotplug: the built-in VNet check and the site's plugins may veto. */
 static int validate(Hotplug *h, Diag *d)
 {
@@ -339,7 +332,7 @@ static void route(Hotplug *h)
 {
 	Operation *op = h->op;
 	Manager *m = h->m;
-	uint64_t t0 = mono_usec();
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 	bool fell_back = false;
 	Diag d = {};
 	int r;
@@ -364,7 +357,7 @@ static void route(Hotplug *h)
 	}
 	/* A veto is the site's decision, not a result of either path. */
 	if (strcmp(op->error_name, LXCNET_ERR_VETOED) != 0)
-		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, r >= 0, fell_back, mono_usec() - t0);
+		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, r >= 0, fell_back, clock_usec(CLOCK_MONOTONIC) - t0);
 }
 
 void hotplug_run(Manager *m, Operation *op)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "manager.h"
 #include "plug.h"
@@ -268,14 +269,6 @@ static void bind_job_free(BindJob *j)
 	free(j);
 }
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* The netN line as the bind (bridge=VNET) or unbind (link_down=1) leaves it, for the legacy command. */
 static int bind_spec(Manager *m, BindJob *j)
 {
@@ -308,7 +301,7 @@ static int bind_spec(Manager *m, BindJob *j)
 
 static void bind_reply(Manager *m, BindJob *j, bool ok)
 {
-	manager_record_op(m, ROP_VNET_BIND, j->dec.path, ok, j->fell_back, mono_usec() - j->t0);
+	manager_record_op(m, ROP_VNET_BIND, j->dec.path, ok, j->fell_back, clock_usec(CLOCK_MONOTONIC) - j->t0);
 	if (ok) {
 		manager_status(m);
 		(void)sd_bus_reply_method_return(j->msg, NULL);
@@ -420,7 +413,7 @@ static int bind_or_unbind(sd_bus_message *m, Manager *mgr, const char *container
 	if (!j)
 		return -ENOMEM;
 	j->msg = sd_bus_message_ref(m);
-	j->t0 = mono_usec();
+	j->t0 = clock_usec(CLOCK_MONOTONIC);
 	j->net = idx;
 	snprintf(j->container, sizeof(j->container), "%s", container);
 	snprintf(j->vnet, sizeof(j->vnet), "%s", vnet ?: "");

@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "helper.h"
 #include "manager.h"
@@ -27,14 +28,6 @@
 #include "strutil.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
-
-static uint64_t clock_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 int manager_parse_ifname(const char *ifname, char *ret_container, size_t size, unsigned *ret_net)
 {

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "manager.h"
 #include "plugins.h"
@@ -41,14 +42,6 @@ RolloutOp operation_rollout_op(OpKind k)
 const char *operation_state_name(OpState s)
 {
 	return state_names[s];
-}
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void operation_free(Operation *op)
@@ -115,7 +108,7 @@ void operation_finish(Manager *m, Operation *op)
 	was_running = op->state == OP_RUNNING;
 	if (was_running) {
 		op->state = op->error_name[0] ? OP_FAILED : OP_DONE;
-		op->finished = now_usec();
+		op->finished = clock_usec(CLOCK_REALTIME);
 	}
 	pthread_mutex_unlock(&m->op_lock);
 	if (was_running)
@@ -155,7 +148,7 @@ static void dispatch(Manager *m)
 			continue;
 		pthread_mutex_lock(&m->op_lock);
 		op->state = OP_RUNNING;
-		op->started = now_usec();
+		op->started = clock_usec(CLOCK_REALTIME);
 		op->step = "starting";
 		pthread_mutex_unlock(&m->op_lock);
 		r = pthread_create(&op->thread, NULL, worker, op);
@@ -165,7 +158,7 @@ static void dispatch(Manager *m)
 			diag_error(&d, -r, "cannot start a worker: %s", strerror(r));
 			(void)operation_fail(m, op, LXCNET_ERR_FAILED, -r, &d);
 			op->state = OP_FAILED;
-			op->finished = now_usec();
+			op->finished = clock_usec(CLOCK_REALTIME);
 			op->announced = op->reaped = true;
 		} else
 			m->n_running++;
@@ -338,7 +331,7 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	op->kind = kind;
 	snprintf(op->container, sizeof(op->container), "%s", container);
 	op->net = idx;
-	op->created = now_usec();
+	op->created = clock_usec(CLOCK_REALTIME);
 	op->state = OP_QUEUED;
 	op->step = "queued";
 	op->error_name = "";
@@ -455,7 +448,7 @@ int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	pthread_mutex_lock(&m->op_lock);
 	op->state = OP_CANCELLED;
 	op->step = "cancelled";
-	op->finished = now_usec();
+	op->finished = clock_usec(CLOCK_REALTIME);
 	pthread_mutex_unlock(&m->op_lock);
 	op->announced = op->reaped = true;
 	emit_changed(m, op);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "helper.h"
 #include "log.h"
 #include "manager.h"
@@ -40,14 +41,6 @@ struct Plugins {
 	size_t n_history, next;
 	char *dir;
 };
-
-static uint64_t now_usec(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* The entry of a plugin, made on first sight (under the lock). */
 static PluginStats *stats_of(Plugins *p, const char *name, bool builtin)
@@ -104,7 +97,7 @@ static void record(Plugins *p, const char *plugin, bool builtin, const PluginEve
 	p->next = (p->next + 1) % PLUGIN_HISTORY;
 	if (p->n_history < PLUGIN_HISTORY)
 		p->n_history++;
-	*h = (PluginRun){ .when = now_usec(CLOCK_REALTIME), .outcome = outcome, .status = status, .usec = usec };
+	*h = (PluginRun){ .when = clock_usec(CLOCK_REALTIME), .outcome = outcome, .status = status, .usec = usec };
 	snprintf(h->plugin, sizeof(h->plugin), "%s", plugin);
 	snprintf(h->event, sizeof(h->event), "%s", ev->event);
 	snprintf(h->container, sizeof(h->container), "%s", ev->container);
@@ -233,7 +226,7 @@ static int event_input(const PluginEvent *ev, char **ret_json, char ***ret_env)
 	add_field(o, &env, "bridge", "LXCNET_BRIDGE", ev->bridge);
 	add_field(o, &env, "action", "LXCNET_ACTION", ev->action);
 	add_field(o, &env, "spec", "LXCNET_SPEC", ev->spec);
-	json_object_object_add(o, "time_usec", json_object_new_int64((int64_t)now_usec(CLOCK_REALTIME)));
+	json_object_object_add(o, "time_usec", json_object_new_int64((int64_t)clock_usec(CLOCK_REALTIME)));
 	js = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	if (!js)
@@ -246,20 +239,20 @@ static int event_input(const PluginEvent *ev, char **ret_json, char ***ret_env)
 /* builtin:journal: one structured journal line per event. */
 static void builtin_journal(Plugins *p, const PluginEvent *ev)
 {
-	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = ev->container[0] ? ev->container : NULL,
 			       .net = ev->net[0] ? ev->net : NULL, .ifname = ev->ifname[0] ? ev->ifname : NULL,
 			       .vnet = ev->vnet[0] ? ev->vnet : NULL },
 		LOG_INFO, "Event %s%s%s%s%s", ev->event, ev->container[0] ? ": container " : "", ev->container,
 		ev->net[0] ? " " : "", ev->net);
-	record(p, BUILTIN_JOURNAL, true, ev, "ok", 0, now_usec(CLOCK_MONOTONIC) - t0, NULL);
+	record(p, BUILTIN_JOURNAL, true, ev, "ok", 0, clock_usec(CLOCK_MONOTONIC) - t0, NULL);
 }
 
 /* builtin:vnet: a VNet the operation plugs into must be usable on this node. */
 static int builtin_vnet(Manager *m, const PluginEvent *ev, Diag *d)
 {
-	uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC);
 	ManagerError kind;
 	SdnPlug plug;
 	int r;
@@ -267,7 +260,7 @@ static int builtin_vnet(Manager *m, const PluginEvent *ev, Diag *d)
 	if (!ev->vnet[0])
 		return 0;
 	r = manager_vnet_plug(m, ev->vnet, &plug, &kind, d);
-	record(m->plugins, BUILTIN_VNET, true, ev, r < 0 ? "vetoed" : "ok", r < 0 ? 1 : 0, now_usec(CLOCK_MONOTONIC) - t0,
+	record(m->plugins, BUILTIN_VNET, true, ev, r < 0 ? "vetoed" : "ok", r < 0 ? 1 : 0, clock_usec(CLOCK_MONOTONIC) - t0,
 	       r < 0 ? d->msg : NULL);
 	return r < 0 ? -EPERM : 0;
 }

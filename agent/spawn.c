@@ -11,18 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macro.h"
 #include "spawn.h"
 
 extern char **environ;
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int start(char *const argv[], char *const envp[], int in_fd, int err_fd, pid_t *ret)
 {
@@ -70,11 +63,11 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 {
 	_cleanup_close_ int in_r = -1, in_w = -1, err_r = -1, err_w = -1, pidfd = -1;
 	SpawnResult res = { .status = -1 };
-	uint64_t t0 = mono_usec(), deadline;
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC), deadline;
 	size_t in_len = input ? strlen(input) : 0, in_done = 0, err_len = 0;
 	char err[4096];
 	bool err_eof = false, exited = false;
-	int fds[2], status, r;
+	int fds[2], status = 0, r;
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -105,7 +98,7 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 			{ .fd = err_eof ? -1 : err_r, .events = POLLIN },
 			{ .fd = in_w, .events = POLLOUT },
 		};
-		uint64_t now = mono_usec();
+		uint64_t now = clock_usec(CLOCK_MONOTONIC);
 		int wait_ms = deadline == UINT64_MAX ? 1000 : now >= deadline ? 0 : (int)MIN((deadline - now + 999) / 1000, 1000);
 
 		if (now >= deadline) {
@@ -141,7 +134,7 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 		;
 reaped:
 	read_err(err_r, err, sizeof(err), &err_len, &err_eof);
-	res.usec = mono_usec() - t0;
+	res.usec = clock_usec(CLOCK_MONOTONIC) - t0;
 	res.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	snprintf(res.first_line, sizeof(res.first_line), "%.*s", (int)strcspn(err, "\n"), err);
 	*ret = res;

@@ -9,19 +9,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "lxc-hook.h"
 #include "lxcnet-conf.h"
 #include "plug.h"
 #include "pve-ctconf.h"
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* The legacy command in our place; true when it plugged the NIC. */
 static bool run_legacy(LogContext *ctx, const char *command, char **argv)
@@ -42,7 +35,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *path = NULL;
 	LogContext ctx = { .identifier = "lxcnet-netup" };
 	const char *pve_dir = lxc_hook_pve_dir();
-	uint64_t start = mono_usec();
+	uint64_t start = clock_usec(CLOCK_MONOTONIC);
 	HookReport rep = { .op = "net-up" };
 	RolloutDecision dec;
 	bool is_vnet = false;
@@ -107,7 +100,7 @@ int main(int argc, char **argv)
 	if (dec.path != PATH_LXCNET) {
 		plug_env_done(&env);
 		rep.ok = run_legacy(&ctx, conf->legacy_net_up, argv);
-		rep.usec = mono_usec() - start;
+		rep.usec = clock_usec(CLOCK_MONOTONIC) - start;
 		/* Phase legacy: lxcnet stays out of it, the agent included. */
 		if (dec.path == PATH_OBSERVE)
 			lxc_hook_notify_agent(a.name, (unsigned)idx, is_vnet ? n->bridge : NULL, &rep);
@@ -126,12 +119,12 @@ int main(int argc, char **argv)
 			a.name, d.msg, conf->legacy_net_up);
 		rep.fallback = true; /* counted on the lxcnet path, which fell back */
 		rep.ok = run_legacy(&ctx, conf->legacy_net_up, argv);
-		rep.usec = mono_usec() - start;
+		rep.usec = clock_usec(CLOCK_MONOTONIC) - start;
 		lxc_hook_notify_agent(a.name, (unsigned)idx, is_vnet ? n->bridge : NULL, &rep);
 		return rep.ok ? 0 : 1;
 	}
 	rep.ok = r >= 0;
-	rep.usec = mono_usec() - start;
+	rep.usec = clock_usec(CLOCK_MONOTONIC) - start;
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot plug '%s' as %s of container '%s': %s", a.ifname, netkey, a.name, d.msg);
 		lxc_hook_notify_agent(a.name, (unsigned)idx, NULL, &rep);
