@@ -10,6 +10,7 @@
 #include "log.h"
 #include "lxc-hook.h"
 #include "manager.h"
+#include "storage.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
 
@@ -51,6 +52,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	log_ctx(&lctx, LOG_INFO, "Reloading on SIGHUP");
 	if (manager_load_conf(userdata, &d) < 0)
 		log_ctx(&lctx, LOG_ERR, "Keeping the previous settings: %s", d.msg);
+	else
+		storage_nets_reload(userdata);
 	(void)manager_reload(userdata);
 	(void)manager_save(userdata);
 	return 0;

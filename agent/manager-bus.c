@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "manager.h"
+#include "storage.h"
 #include "plug.h"
 #include "plugins.h"
 #include "helper.h"
@@ -227,6 +228,7 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = manager_load_conf(userdata, &d);
 	if (r < 0)
 		return sd_bus_error_set(error, LXCNET_ERR_INVALID_CONFIG, d.msg);
+	storage_nets_reload(userdata);
 	r = manager_reload(userdata);
 	if (r >= 0)
 		r = manager_save(userdata);
@@ -586,6 +588,19 @@ static const sd_bus_vtable manager_vtable[] = {
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("GetPluginHistory", "", , "a(tsssssits)", SD_BUS_PARAM(runs), method_get_plugin_history,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ConfigureStorageNetwork", "ssqasdas",
+				 SD_BUS_PARAM(id) SD_BUS_PARAM(interface) SD_BUS_PARAM(vlan) SD_BUS_PARAM(storages)
+					 SD_BUS_PARAM(rate) SD_BUS_PARAM(allow),
+				 "", , method_configure_storage_network, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("RemoveStorageNetwork", "s", SD_BUS_PARAM(id), "", , method_remove_storage_network,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ListStorageNetworks", "", , "a(ssqasdasss)", SD_BUS_PARAM(networks),
+				 method_list_storage_networks, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetStorageStatus", "s", SD_BUS_PARAM(id), "sqssa{st}a(ssasbbsa{st})",
+				 SD_BUS_PARAM(interface) SD_BUS_PARAM(vlan) SD_BUS_PARAM(state) SD_BUS_PARAM(error)
+					 SD_BUS_PARAM(drops) SD_BUS_PARAM(storages),
+				 method_get_storage_status, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_NAMES("StorageNetworkChanged", "ss", SD_BUS_PARAM(id) SD_BUS_PARAM(state), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("BindingChanged", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("VNetBound", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("VNetUnbound", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), 0),

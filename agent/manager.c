@@ -22,6 +22,7 @@
 #include "log.h"
 #include "helper.h"
 #include "manager.h"
+#include "storage.h"
 #include "plugins.h"
 #include "netlink-link.h"
 #include "shaper.h"
@@ -231,6 +232,10 @@ static bool link_msg(Manager *m, struct nlmsghdr *h)
 static int on_event_msg(struct nl_msg *msg, void *userdata)
 {
 	Manager *m = userdata;
+	LinkMsg l;
+
+	if (m->n_storage_nets && link_msg_parse(nlmsg_hdr(msg), &l) >= 0)
+		storage_nets_link(m, l.name, l.ifindex, l.deleted);
 
 	m->dirty |= link_msg(m, nlmsg_hdr(msg));
 	return NL_OK;
@@ -536,6 +541,9 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	m->notify_path = notify_path;
 	if (asprintf(&m->state_file, "%s/bindings.json", state_dir) < 0)
 		return -ENOMEM;
+	m->state_dir = strdup(state_dir);
+	if (!m->state_dir)
+		return -ENOMEM;
 	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
 		return negative_errno();
 	r = sd_event_default(&m->event);
@@ -622,6 +630,9 @@ int manager_start(Manager *m)
 	log_ctx(&lctx, LOG_INFO, "Found %u bound interfaces; dropped %u stale entries (rebuilt in %.1f ms)", m->rebuild_found,
 		m->rebuild_dropped, (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1000);
 
+	r = storage_nets_start(m);
+	if (r < 0)
+		return r;
 	r = notify_socket_open(m);
 	if (r < 0)
 		return r;
@@ -635,6 +646,7 @@ void manager_free(Manager *m)
 	operations_done(m);
 	/* Queued plugin runs end within their time limit; their callbacks may still use the bus. */
 	helper_stop(m);
+	storage_nets_free(m);
 	plugins_free(m);
 	lxcnet_conf_free(m->conf);
 	if (m->save_timer) {
@@ -652,5 +664,6 @@ void manager_free(Manager *m)
 	sd_event_unref(m->event);
 	free(m->bindings);
 	free(m->state_file);
+	free(m->state_dir);
 	free(m);
 }

@@ -35,6 +35,8 @@
 #define LXCNET_ERR_FAILED "org.lxcnet1.Error.Failed"
 #define LXCNET_ERR_NO_DATAPATH "org.lxcnet1.Error.NoDatapath"
 #define LXCNET_ERR_VETOED "org.lxcnet1.Error.Vetoed"
+#define LXCNET_ERR_INVALID_STORAGE "org.lxcnet1.Error.InvalidStorage"
+#define LXCNET_ERR_NO_SUCH_STORAGE_NETWORK "org.lxcnet1.Error.NoSuchStorageNetwork"
 #define LXCNETD_STATE_DIR "/var/lib/lxcnet"
 
 typedef struct Binding {
@@ -50,6 +52,8 @@ typedef struct Binding {
 } Binding;
 
 typedef struct Plugins Plugins;
+typedef struct StorageNet StorageNet;
+typedef struct StorageDatapath StorageDatapath;
 typedef struct Helper Helper;
 
 /* How one operation fared on one path (rollout.c). */
@@ -91,6 +95,10 @@ typedef struct Manager {
 	PathStats path_stats[_ROP_MAX][_PATH_MAX];
 	Plugins *plugins; /* plugins.c */
 	Helper *helper;	  /* helper.c */
+	char *state_dir;
+	StorageDatapath *sdp; /* storage.c; NULL until a storage network needs it */
+	StorageNet *storage_nets;
+	size_t n_storage_nets;
 } Manager;
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret);

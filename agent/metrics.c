@@ -13,11 +13,17 @@
 #include <string.h>
 
 #include "manager.h"
+#include "metrics.h"
 #include "plugins.h"
+#include "storage.h"
+
+#define family_open metrics_family_open
+#define family_close metrics_family_close
+#define sample metrics_sample
 
 #define FAMILY_SIG "(sssa(sa{ss}d))"
 
-static int family_open(sd_bus_message *r, const char *name, const char *type, const char *help)
+int metrics_family_open(sd_bus_message *r, const char *name, const char *type, const char *help)
 {
 	int k = sd_bus_message_open_container(r, 'r', "sssa(sa{ss}d)");
 
@@ -28,15 +34,14 @@ static int family_open(sd_bus_message *r, const char *name, const char *type, co
 	return k;
 }
 
-static int family_close(sd_bus_message *r)
+int metrics_family_close(sd_bus_message *r)
 {
 	int k = sd_bus_message_close_container(r);
 
 	return k < 0 ? k : sd_bus_message_close_container(r);
 }
 
-/* One sample: name suffix ("" or "_sum"...), value, then label name/value pairs up to NULL. */
-static int sample(sd_bus_message *r, const char *suffix, double value, ...)
+int metrics_sample(sd_bus_message *r, const char *suffix, double value, ...)
 {
 	va_list ap;
 	int k;
@@ -244,6 +249,8 @@ int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 		r = operations(m, reply);
 	if (r >= 0)
 		r = plugins(m, reply);
+	if (r >= 0)
+		r = storage_nets_metrics(m, reply);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);

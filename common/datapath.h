@@ -16,8 +16,6 @@
 #include "diag.h"
 #include "macro.h"
 
-#define DATAPATH_ROOT_DEFAULT "/sys/fs/bpf/lxcnet"
-#define DATAPATH_LOCK "/run/lxcnet/datapath.lock"
 
 typedef struct Datapath {
 	char *pin_dir;

@@ -88,6 +88,9 @@ void lxcnet_conf_free(LxcnetConf *c)
 	free(c->path);
 	free(c->legacy_net_up);
 	free(c->legacy_pct);
+	for (size_t i = 0; i < c->n_storage_nets; i++)
+		storage_net_conf_done(&c->storage_nets[i]);
+	free(c->storage_nets);
 	free(c);
 }
 
@@ -234,6 +237,53 @@ static int parse_operation(LxcnetConf *c, const SectionFile *f, const Section *s
 	return 0;
 }
 
+static int parse_storage_net(LxcnetConf *c, const SectionFile *f, const Section *s, Diag *d)
+{
+	StorageNetConf *sn;
+	char where[256];
+	int r;
+
+	section_where(f, s, NULL, where, sizeof(where));
+	if (!pve_word_valid(s->id))
+		return diag_error(d, -EINVAL, "%snot a storage network id ([-_.A-Za-z0-9]+)", where);
+	sn = array_grow(&c->storage_nets, c->n_storage_nets, sizeof(*sn));
+	if (!sn)
+		return -ENOMEM;
+	c->n_storage_nets++;
+	sn->line = s->line;
+	sn->id = strdup(s->id);
+	if (!sn->id)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		const SectionEntry *e = &s->entries[i];
+
+		r = storage_net_conf_set(sn, e->key, e->value, d);
+		if (r < 0) {
+			section_where(f, s, e, where, sizeof(where));
+			diag_prefix(d, "%s", where);
+			return r;
+		}
+	}
+	r = storage_net_conf_finish(sn, d);
+	if (r < 0) {
+		diag_prefix(d, "%s", where);
+		return r;
+	}
+	for (size_t i = 0; i + 1 < c->n_storage_nets; i++)
+		if (strcmp(c->storage_nets[i].interface, sn->interface) == 0)
+			return diag_error(d, -EINVAL, "%sinterface: '%s' already carries storage network '%s' (line %u)", where,
+					  sn->interface, c->storage_nets[i].id, c->storage_nets[i].line);
+	return 0;
+}
+
+const StorageNetConf *lxcnet_conf_storage_net(const LxcnetConf *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_storage_nets; i++)
+		if (strcmp(c->storage_nets[i].id, id) == 0)
+			return &c->storage_nets[i];
+	return NULL;
+}
+
 static int apply_env_phase(LxcnetConf *c, const char *env_phase, Diag *d)
 {
 	int r;
@@ -275,8 +325,11 @@ int lxcnet_conf_parse(const char *name, const char *text, size_t size, const cha
 			r = parse_main(c, f, s, d);
 		} else if (strcmp(s->type, "operation") == 0)
 			r = parse_operation(c, f, s, d);
+		else if (strcmp(s->type, "storage-network") == 0)
+			r = parse_storage_net(c, f, s, d);
 		else
-			r = diag_error(d, -EINVAL, "%s'%s' is not a section type (lxcnet, operation)", where, s->type);
+			r = diag_error(d, -EINVAL, "%s'%s' is not a section type (lxcnet, operation, storage-network)", where,
+				       s->type);
 		if (r < 0)
 			return r;
 	}
@@ -447,7 +500,58 @@ int lxcnet_conf_edit(const char *text, const char *type, const char *id, const c
 	return 0;
 }
 
-int lxcnet_conf_set(const char *conf_dir, const char *type, const char *id, const char *key, const char *value, Diag *d)
+/* "type: id" with nothing else on the line. */
+static bool line_is_section(const char *p, size_t len, const char *type, const char *id)
+{
+	size_t n = strlen(type) + 1, ws, idlen = strlen(id);
+
+	if (!line_is_header(p, len, type))
+		return false;
+	ws = strspn(p + n, " \t");
+	if (n + ws + idlen > len || strncmp(p + n + ws, id, idlen) != 0)
+		return false;
+	return line_blank(p + n + ws + idlen, len - n - ws - idlen);
+}
+
+int lxcnet_conf_edit_section(const char *text, const char *type, const char *id, const char *section, char **ret)
+{
+	const char *p = text, *header = NULL, *end = NULL;
+	size_t size = strlen(text);
+	char *out = NULL;
+	int n;
+
+	for (; *p && !end; p += line_len(p) + (p[line_len(p)] == '\n')) {
+		size_t len = line_len(p);
+
+		if (!header) {
+			if (line_is_section(p, len, type, id))
+				header = p;
+		} else if (line_blank(p, len)) {
+			end = p;
+		}
+	}
+	if (header && !end)
+		end = text + size;
+	if (header) {
+		/* Removing: the blank line after the section goes with it. */
+		if (!section && *end)
+			end += line_len(end) + (end[line_len(end)] == '\n');
+		n = asprintf(&out, "%.*s%s%s", (int)(header - text), text, section ?: "", end);
+	} else if (section)
+		n = asprintf(&out, "%s%s%s%s", text, size && text[size - 1] != '\n' ? "\n" : "",
+			     size && !(size >= 2 && text[size - 1] == '\n' && text[size - 2] == '\n') ? "\n" : "", section);
+	else
+		n = asprintf(&out, "%s", text);
+	if (n < 0)
+		return -ENOMEM;
+	*ret = out;
+	return 0;
+}
+
+typedef int (*EditFn)(const char *text, const void *userdata, char **ret);
+
+/* Read <conf_dir>/lxcnet.conf (or ""), edit it, check the result parses, write it atomically. */
+static int update_file(const char *conf_dir, EditFn edit, const void *userdata, Diag *d)
 {
 	_cleanup_free_ char *path = NULL, *tmp = NULL, *text = NULL, *out = NULL;
 	_cleanup_(lxcnet_conf_freep) LxcnetConf *check = NULL;
@@ -470,7 +574,7 @@ int lxcnet_conf_set(const char *conf_dir, const char *type, const char *id, cons
 		mode = st.st_mode & 07777;
 	if (strlen(text) != size)
 		return diag_error(d, -EINVAL, "%s: contains a NUL byte", path);
-	r = lxcnet_conf_edit(text, type, id, key, value, &out);
+	r = edit(text, userdata, &out);
 	if (r < 0)
 		return r;
 	/* What is written must read back: a file that was broken before stays untouched. */
@@ -490,4 +594,36 @@ int lxcnet_conf_set(const char *conf_dir, const char *type, const char *id, cons
 	if (r < 0)
 		return diag_error(d, r, "%s: written, but syncing its directory failed: %s", path, strerror(-r));
 	return 0;
+}
+
+typedef struct KeyEdit {
+	const char *type, *id, *key, *value;
+} KeyEdit;
+
+static int edit_key(const char *text, const void *userdata, char **ret)
+{
+	const KeyEdit *e = userdata;
+
+	return lxcnet_conf_edit(text, e->type, e->id, e->key, e->value, ret);
+}
+
+int lxcnet_conf_set(const char *conf_dir, const char *type, const char *id, const char *key, const char *value, Diag *d)
+{
+	KeyEdit e = { type, id, key, value };
+
+	return update_file(conf_dir, edit_key, &e, d);
+}
+
+static int edit_section(const char *text, const void *userdata, char **ret)
+{
+	const KeyEdit *e = userdata;
+
+	return lxcnet_conf_edit_section(text, e->type, e->id, e->value, ret);
+}
+
+int lxcnet_conf_set_section(const char *conf_dir, const char *type, const char *id, const char *section, Diag *d)
+{
+	KeyEdit e = { .type = type, .id = id, .value = section };
+
+	return update_file(conf_dir, edit_section, &e, d);
 }

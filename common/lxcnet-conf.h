@@ -23,6 +23,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "macro.h"
@@ -82,6 +83,42 @@ typedef struct RolloutOverride {
 	unsigned line;
 } RolloutOverride;
 
+/*
+ * A storage network (storage-network: <id>): the host's storage traffic on
+ * interface, tagged vlan on the wire, to the endpoints of storages (ids in
+ * storage.cfg) and of allow, optionally shaped to rate MiB/s each way.
+ */
+typedef struct StorageNetConf {
+	char *id;
+	char *interface;
+	unsigned vlan; /* 0: none */
+	char **storages;
+	size_t n_storages;
+	double rate; /* MiB/s; 0: none */
+	char **allow; /* "tcp/22", "udp/123" (to every endpoint), or an address or DNS name (allowed everything) */
+	size_t n_allow;
+	unsigned line;
+} StorageNetConf;
+
+void storage_net_conf_done(StorageNetConf *s);
+
+/* An allow item: a protocol port to every endpoint, or a host allowed everything. */
+typedef struct StorageAllow {
+	bool is_port;
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP */
+	uint16_t port;
+	char host[256];
+} StorageAllow;
+
+int storage_allow_parse(const char *item, StorageAllow *ret);
+
+/* Set one key of s from its text as lxcnet.conf has it ("vlan", "50"); d says "vlan: ..." on error. */
+int storage_net_conf_set(StorageNetConf *s, const char *key, const char *value, Diag *d);
+/* After the keys: what must be there is there. */
+int storage_net_conf_finish(const StorageNetConf *s, Diag *d);
+/* s as a section: "storage-network: <id>\n\tinterface ...\n". */
+int storage_net_conf_format(const StorageNetConf *s, char **ret);
+
 typedef struct LxcnetConf {
 	char *path; /* the file read (it may not exist) */
 	bool exists;
@@ -93,6 +130,8 @@ typedef struct LxcnetConf {
 	char *legacy_pct;
 	unsigned plugin_timeout_ms;
 	RolloutOverride ops[_ROP_MAX];
+	StorageNetConf *storage_nets;
+	size_t n_storage_nets;
 } LxcnetConf;
 
 void lxcnet_conf_free(LxcnetConf *c);
@@ -132,3 +171,10 @@ void rollout_decide(const LxcnetConf *c, RolloutOp op, NicClass cls, RolloutDeci
 int lxcnet_conf_edit(const char *text, const char *type, const char *id, const char *key, const char *value, char **ret);
 /* The same on <conf_dir>/lxcnet.conf: validated, then written atomically (0644, created if missing). */
 int lxcnet_conf_set(const char *conf_dir, const char *type, const char *id, const char *key, const char *value, Diag *d);
+
+const StorageNetConf *lxcnet_conf_storage_net(const LxcnetConf *c, const char *id);
+
+/* Replace the section "type: id" of text by section (a whole "type: id\n\tkey value\n" block), append it, or with section NULL remove it. */
+int lxcnet_conf_edit_section(const char *text, const char *type, const char *id, const char *section, char **ret);
+/* The same on <conf_dir>/lxcnet.conf, validated and written atomically like lxcnet_conf_set(). */
+int lxcnet_conf_set_section(const char *conf_dir, const char *type, const char *id, const char *section, Diag *d);

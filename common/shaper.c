@@ -3,6 +3,8 @@
 #include <linux/pkt_sched.h>
 #include <net/if.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/class.h>
+#include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #define SHAPER_HANDLE 0x4c580000u
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_qdisc, rtnl_qdisc_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_class, rtnl_class_put);
 
 static void ifb_name(int ifindex, char ret[IFNAMSIZ])
 {
@@ -130,6 +133,7 @@ int shaper_clear(struct nl_sock *nl, int ifindex)
 	int r;
 
 	ifb_name(ifindex, ifb);
+	/* The kernel deletes a root qdisc only if its handle is ours, then puts its default back. */
 	(void)tbf_clear(nl, ifindex);
 	r = link_delete(nl, ifb);
 	return r == -ENODEV ? 0 : r;
@@ -156,4 +160,82 @@ int shaper_sweep(struct nl_sock *nl)
 	int r = link_foreach_prefix(nl, SHAPER_IFB_PREFIX, sweep_one, &removed);
 
 	return r < 0 ? r : (int)removed;
+}
+
+/* The root qdisc's handle of ifindex: 0 when it is the kernel's default (or none). */
+static int root_handle(struct nl_sock *nl, int ifindex, uint32_t *ret)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	struct rtnl_qdisc *q;
+	int r;
+
+	r = rtnl_qdisc_alloc_cache(nl, &cache);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	q = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT);
+	*ret = q ? rtnl_tc_get_handle(TC_CAST(q)) : 0;
+	if (q)
+		rtnl_qdisc_put(q);
+	return 0;
+}
+
+static int htb_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
+{
+	_cleanup_(rtnl_qdisc_putp) struct rtnl_qdisc *q = tbf_new(ifindex);
+	_cleanup_(rtnl_class_putp) struct rtnl_class *c = rtnl_class_alloc();
+	int r;
+
+	if (!q || !c)
+		return -ENOMEM;
+	r = rtnl_tc_set_kind(TC_CAST(q), "htb");
+	if (r < 0)
+		return nlerr_to_errno(r);
+	/* Default class 0: what is not the storage network's goes unshaped. */
+	rtnl_htb_set_defcls(q, 0);
+	r = rtnl_qdisc_add(nl, q, NLM_F_CREATE | NLM_F_REPLACE);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+	rtnl_tc_set_parent(TC_CAST(c), SHAPER_HANDLE);
+	rtnl_tc_set_handle(TC_CAST(c), SHAPER_STORAGE_CLASS);
+	r = rtnl_tc_set_kind(TC_CAST(c), "htb");
+	if (r < 0)
+		return nlerr_to_errno(r);
+	rtnl_htb_set_rate(c, bytes_per_sec);
+	rtnl_htb_set_ceil(c, bytes_per_sec);
+	rtnl_htb_set_rbuffer(c, SHAPER_BURST);
+	rtnl_htb_set_cbuffer(c, SHAPER_BURST);
+	r = rtnl_class_add(nl, c, NLM_F_CREATE | NLM_F_REPLACE);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
+{
+	char ifb[IFNAMSIZ];
+	double bps = rate * 1024 * 1024;
+	int ifb_ifindex = 0, r;
+	uint32_t handle = 0;
+
+	r = shaper_check_rate(rate, d);
+	if (r < 0)
+		return r;
+	r = root_handle(nl, ifindex, &handle);
+	if (r < 0)
+		return diag_error(d, r, "rate: cannot read the interface's qdiscs: %s", strerror(-r));
+	if (handle && handle != SHAPER_HANDLE)
+		return diag_error(d, -EBUSY, "rate: the interface has a root qdisc of its own (handle %x:), which lxcnet leaves alone",
+				  handle >> 16);
+	ifb_name(ifindex, ifb);
+	r = ifb_ensure(nl, ifb, &ifb_ifindex);
+	if (r < 0)
+		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
+	r = tbf_set(nl, ifb_ifindex, (uint32_t)bps);
+	if (r >= 0)
+		r = htb_set(nl, ifindex, (uint32_t)bps);
+	if (r < 0) {
+		(void)shaper_clear(nl, ifindex);
+		return diag_error(d, r, "rate: cannot add the shaper: %s", strerror(-r));
+	}
+	*ret_ifb_ifindex = ifb_ifindex;
+	return 0;
 }

@@ -27,7 +27,17 @@ int shaper_check_rate(double rate, Diag *d);
 /* Shape port ifindex to rate MiB/s both ways; *ret_ifb_ifindex for the datapath policy. */
 int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d);
 
-/* Remove the port's shaping (its tbf and its ifb); idempotent. */
+/*
+ * rate for a storage network on ifindex, both ways: frames to endpoints
+ * (the program sets skb->priority to SHAPER_STORAGE_CLASS) go through an
+ * HTB class under lxcnet's root HTB, whose default lets everything else
+ * pass unshaped; frames from endpoints through the ifb's tbf. -EBUSY when
+ * the interface has a root qdisc of someone else's: it is left alone.
+ */
+#define SHAPER_STORAGE_CLASS 0x4c580001u
+int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d);
+
+/* Remove the port's (or storage network's) shaping (its tbf and its ifb); idempotent. */
 int shaper_clear(struct nl_sock *nl, int ifindex);
 
 /* Delete ifbs of ports that no longer exist; returns how many. */

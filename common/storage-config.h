@@ -2,9 +2,10 @@
 #pragma once
 
 /*
- * Proxmox storage.cfg (section config). The network storages lxcnet
- * isolates (nfs, cifs, iscsi) are read into typed entries; every other
- * type (dir, lvmthin, zfspool, rbd, ...) is kept as an opaque section.
+ * Proxmox storage.cfg (section config). Every storage is kept with its
+ * keys as written; the network storages lxcnet isolates (nfs, cifs, iscsi)
+ * get their plugin (storage-plugin.h), which checks them and derives their
+ * endpoints. Other types (dir, lvmthin, zfspool, rbd, ...) have none.
  */
 
 #include <stdbool.h>
@@ -13,30 +14,11 @@
 #include "macro.h"
 #include "section-config.h"
 
-typedef enum StorageType {
-	STORAGE_NFS,
-	STORAGE_CIFS,
-	STORAGE_ISCSI,
-	STORAGE_OTHER,
-	_STORAGE_TYPE_MAX,
-} StorageType;
+typedef struct StoragePlugin StoragePlugin;
 
 typedef struct Storage {
 	const Section *section; /* id, type name, every key as written */
-	StorageType type;
-	const char *server;   /* nfs, cifs */
-	const char *export;   /* nfs */
-	const char *path;     /* nfs, cifs */
-	const char *options;  /* nfs, cifs */
-	const char *share;    /* cifs */
-	const char *username; /* cifs */
-	const char *domain;   /* cifs */
-	const char *smbversion; /* cifs */
-	const char *subdir;   /* cifs */
-	const char *portal;   /* iscsi */
-	const char *target;   /* iscsi */
-	const char *content;
-	const char *nodes;
+	const StoragePlugin *plugin; /* NULL: not a network storage lxcnet knows */
 	bool disable;
 } Storage;
 
@@ -49,10 +31,12 @@ typedef struct StorageConfig {
 void storage_config_free(StorageConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StorageConfig, storage_config_free);
 
-const char *storage_type_name(StorageType t);
-
-/* Takes ownership of f, also on failure. Checks each network storage has its required keys. */
+/* Takes ownership of f, also on failure. Storages are checked one by one later (storage_check()). */
 int storage_config_from_sections(SectionFile *f, StorageConfig **ret, Diag *d);
 int storage_config_load(const char *path, StorageConfig **ret, Diag *d);
 
 const Storage *storage_config_find(const StorageConfig *c, const char *id);
+
+/* A key's value; "1" for a flag without one; NULL when absent. */
+const char *storage_get(const Storage *s, const char *key);
+const char *storage_id(const Storage *s);

@@ -194,10 +194,6 @@ static const Case cases[] = {
 	  ".running-config: z1: bridge: nested value in list" },
 
 	/* --- storage.cfg --- */
-	{ STORAGE, "nfs: n1\n\tserver 10.0.0.1\n", 0, NULL, NULL, "storage.cfg:1: n1: export: missing (required for nfs storage)" },
-	{ STORAGE, "cifs: c1\n\tshare x\n", 0, NULL, NULL, "storage.cfg:1: c1: server: missing (required for cifs storage)" },
-	{ STORAGE, "iscsi: i1\n\tportal 10.0.0.1\n", 0, NULL, NULL,
-	  "storage.cfg:1: i1: target: missing (required for iscsi storage)" },
 	{ STORAGE, "nfs: n1\n\tserver a\n\texport /x\n\tdisable 2\n", 0, NULL, NULL,
 	  "storage.cfg:4: n1: disable: '2' is not a boolean" },
 };

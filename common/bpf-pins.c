@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/pkt_sched.h>
+#include <netlink/route/classifier.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "bpf-pins.h"
+#include "netlink-link.h"
+#include "strutil.h"
+
+/* lxcnet's filter on a clsact hook; other tools' filters there are left alone. */
+#define LXCNET_TC_HANDLE 0x1c
+#define LXCNET_TC_PRIORITY 0x4c58
+
+/* libbpf's own messages would go to stderr, which a hook must keep quiet. */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int ensure_bpffs(Diag *d)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) < 0 && errno != EEXIST)
+		return diag_error(d, -errno, "cannot create /sys/fs/bpf: %m");
+	if (mount("bpf", "/sys/fs/bpf", "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+		return diag_error(d, -errno, "cannot mount bpffs on /sys/fs/bpf: %m");
+	return 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return negative_errno();
+			*s = '/';
+		}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return negative_errno();
+	return 0;
+}
+
+static int open_pins(const char *pin_dir, const char *const *names, int *const *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+		int fd;
+
+		if (asprintf(&path, "%s/%s", pin_dir, names[i]) < 0)
+			return -ENOMEM;
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			int r = negative_errno();
+
+			for (size_t j = 0; j < i; j++)
+				*fds[j] = safe_close(*fds[j]);
+			return r;
+		}
+		*fds[i] = fd;
+	}
+	return 0;
+}
+
+int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, size_t n, bool load, BpfLoader loader,
+		  char **ret_pin_dir, Diag *d)
+{
+	_cleanup_free_ char *pin_dir = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	const char *root = getenv("LXCNET_BPF_ROOT");
+	int r;
+
+	if (asprintf(&pin_dir, "%s/%s", root && *root ? root : BPF_PINS_ROOT_DEFAULT, abi) < 0)
+		return -ENOMEM;
+	libbpf_set_print(libbpf_quiet);
+
+	/* Fast path: already loaded by someone else. */
+	r = open_pins(pin_dir, names, fds, n);
+	if (r >= 0)
+		goto done;
+	if (!load)
+		return diag_error(d, r, "nothing pinned in %s: %s", pin_dir, strerror(-r));
+
+	r = ensure_bpffs(d);
+	if (r < 0)
+		return r;
+	/* Two hooks starting at once must not both load: the first one loads, the other finds the pins. */
+	if (mkdir_p("/run/lxcnet", 0755) < 0)
+		return diag_error(d, -errno, "cannot create /run/lxcnet: %m");
+	lock_fd = open(BPF_PINS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+		return diag_error(d, -errno, "cannot lock %s: %m", BPF_PINS_LOCK);
+	if (open_pins(pin_dir, names, fds, n) >= 0)
+		goto done;
+	r = mkdir_p(pin_dir, 0700);
+	if (r < 0)
+		return diag_error(d, r, "cannot create %s: %s", pin_dir, strerror(-r));
+	r = loader(pin_dir, d);
+	if (r < 0)
+		return r;
+	r = open_pins(pin_dir, names, fds, n);
+	if (r < 0)
+		return diag_error(d, r, "cannot open the pinned programs in %s: %s", pin_dir, strerror(-r));
+done:
+	if (ret_pin_dir)
+		*ret_pin_dir = TAKE_PTR(pin_dir);
+	return 0;
+}
+
+int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		_cleanup_free_ char *path = NULL;
+		int r;
+
+		if (asprintf(&path, "%s/%s", pin_dir, bpf_program__name(prog)) < 0)
+			return -ENOMEM;
+		r = bpf_program__pin(prog, path);
+		if (r < 0)
+			return diag_error(d, r, "cannot pin '%s': %s", path, strerror(-r));
+	}
+	return 0;
+}
+
+int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, bool *ret_created_clsact, Diag *d)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	int fds[2] = { ingress_fd, egress_fd };
+	enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	bool created;
+	int r;
+
+	r = bpf_tc_hook_create(&hook);
+	if (r < 0 && r != -EEXIST)
+		return diag_error(d, r, "cannot add the clsact qdisc: %s", strerror(-r));
+	created = r >= 0;
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LXCNET_TC_HANDLE, .priority = LXCNET_TC_PRIORITY, .prog_fd = fds[i],
+			    .flags = BPF_TC_F_REPLACE);
+
+		hook.attach_point = points[i];
+		r = bpf_tc_attach(&hook, &opts);
+		if (r < 0) {
+			tc_detach_pair(ifindex);
+			if (created)
+				(void)tc_remove_clsact_if_empty(ifindex);
+			return diag_error(d, r, "cannot attach to tc %s: %s", i ? "egress" : "ingress", strerror(-r));
+		}
+	}
+	if (ret_created_clsact)
+		*ret_created_clsact = created;
+	return 0;
+}
+
+void tc_detach_pair(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex);
+
+	/* bpf_tc_hook_destroy() would remove the whole clsact qdisc, other tools' filters included. */
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LXCNET_TC_HANDLE, .priority = LXCNET_TC_PRIORITY);
+
+		hook.attach_point = i ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+		(void)bpf_tc_detach(&hook, &opts);
+	}
+}
+
+
+int tc_remove_clsact_if_empty(int ifindex)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	uint32_t parents[2] = { TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS) };
+	int r;
+
+	r = netlink_open(&nl);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 2; i++) {
+		_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+
+		r = rtnl_cls_alloc_cache(nl, ifindex, parents[i], &cache);
+		if (r < 0)
+			return nlerr_to_errno(r);
+		if (nl_cache_nitems(cache) > 0)
+			return -EBUSY;
+	}
+	r = bpf_tc_hook_destroy(&hook);
+	return r == -ENOENT ? 0 : r;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What every lxcnet BPF program family (the port datapath, storage
+ * networks) does the same way: programs and maps pinned under
+ * <root>/<abi> (root /sys/fs/bpf/lxcnet or $LXCNET_BPF_ROOT), loaded once
+ * under a lock by whoever comes first, and attached with tc (clsact) as
+ * lxcnet's own filter, which leaves other tools' filters alone.
+ */
+
+#include <bpf/libbpf.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+#define BPF_PINS_ROOT_DEFAULT "/sys/fs/bpf/lxcnet"
+#define BPF_PINS_LOCK "/run/lxcnet/datapath.lock"
+
+/* Loads the family's object (its maps pin themselves under pin_dir) and pins its programs there. */
+typedef int (*BpfLoader)(const char *pin_dir, Diag *d);
+
+/*
+ * Open the pins names[0..n) under <root>/<abi> into *fds[i]. With load,
+ * load first if needed (mounting bpffs if needed); without, -ENOENT when
+ * nothing is pinned. On failure no fd is left open.
+ */
+int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, size_t n, bool load, BpfLoader loader,
+		  char **ret_pin_dir, Diag *d);
+
+/* Pin every program of obj as <pin_dir>/<program name>. */
+int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d);
+
+/*
+ * Attach ingress_fd and egress_fd as lxcnet's filter on ifindex's clsact
+ * hooks, adding clsact if needed (*ret_created_clsact says whether it did).
+ * On failure nothing of it stays.
+ */
+int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, bool *ret_created_clsact, Diag *d);
+
+/* Detach lxcnet's filters (and only those); idempotent. */
+void tc_detach_pair(int ifindex);
+
+/* Remove the clsact qdisc of ifindex, if no filter is left on it; -EBUSY when some are. */
+int tc_remove_clsact_if_empty(int ifindex);
