@@ -20,6 +20,12 @@ typedef struct CtlOptions {
 	int json;
 	int wait;
 	int prometheus;
+	/* storage configure */
+	const char *storage_interface;
+	const char *storage_vlan;
+	const char *storage_storages;
+	const char *storage_rate;
+	const char *storage_allow;
 } CtlOptions;
 
 int ctl_config_show(const CtlOptions *o, const char *vmid);
@@ -57,3 +63,11 @@ int ctl_legacy_test(const CtlOptions *o);
 int ctl_config_example(const CtlOptions *o);
 int ctl_plugins(const CtlOptions *o, bool history);
 int ctl_metrics(const CtlOptions *o);
+
+/* Storage networks (ctl-storage.c). */
+int ctl_storage_list(const CtlOptions *o);
+int ctl_storage_status(const CtlOptions *o, const char *id);
+int ctl_storage_configure(const CtlOptions *o, const char *id);
+int ctl_storage_remove(const CtlOptions *o, const char *id);
+/* Offline: ids NULL-terminated; empty: every nfs, cifs and iscsi storage. */
+int ctl_storage_check(const CtlOptions *o, char **ids);

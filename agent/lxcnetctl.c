@@ -22,6 +22,9 @@ static void help(FILE *f)
 		"  config example           A commented lxcnet.conf with every key at its default\n"
 		"  legacy test [--json]     Check that the legacy commands of lxcnet.conf exist and\n"
 		"                           are executable: exit 0 if so, else 1\n"
+		"  storage check [ID...]    Check storage.cfg's nfs, cifs and iscsi entries as a\n"
+		"                           storage network needs them, and show their endpoints:\n"
+		"                           exit 0 if all are valid, else 1 with the named errors\n"
 		"\n"
 		"Agent commands (lxcnetd on the system bus; $DBUS_SYSTEM_BUS_ADDRESS honoured):\n"
 		"  status [--json]          Whether lxcnetd runs, its version, bound interfaces\n"
@@ -53,6 +56,16 @@ static void help(FILE *f)
 		"  plugins [--json]         Event plugins in CONF-DIR/hooks.d and the built-ins:\n"
 		"                           state, runs, failures, timeouts, vetoes, durations\n"
 		"  plugins history [--json] Their latest runs, oldest first\n"
+		"  storage list [--json]    Storage networks: interface, VLAN, state, storages\n"
+		"  storage status ID        A storage network's endpoints, whether each storage is\n"
+		"                           mounted and reachable (2 s TCP probe), its counters and\n"
+		"                           drops by reason\n"
+		"  storage configure ID --interface IF [--vlan N] [--storages ID,...] [--rate MIB]\n"
+		"                    [--allow tcp/PORT|udp/PORT|ADDRESS,...]\n"
+		"                           Put a storage network in force on IF and write it to\n"
+		"                           lxcnet.conf (root); again with other values: changed\n"
+		"  storage remove ID        Take it off its interface, which is left exactly as\n"
+		"                           before, and out of lxcnet.conf (root)\n"
 		"  metrics [--prometheus|--json]\n"
 		"                           Every counter of the agent and the datapath;\n"
 		"                           --prometheus in the Prometheus text format\n"
@@ -67,6 +80,8 @@ static void help(FILE *f)
 		"                  else %s)\n"
 		"  --json          Machine-readable output\n"
 		"  --prometheus    metrics: the Prometheus text format (node_exporter textfile)\n"
+		"  --interface, --vlan, --storages, --rate, --allow\n"
+		"                  storage configure: the storage network's settings\n"
 		"  -h, --help      Show this help\n"
 		"  --version       Show the version\n"
 		"\n"
@@ -77,13 +92,30 @@ static void help(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PVE_DIR = 0x100, OPT_CONF_DIR, OPT_VERSION, OPT_JSON, OPT_WAIT, OPT_PROMETHEUS };
+	enum {
+		OPT_PVE_DIR = 0x100,
+		OPT_CONF_DIR,
+		OPT_VERSION,
+		OPT_JSON,
+		OPT_WAIT,
+		OPT_PROMETHEUS,
+		OPT_INTERFACE,
+		OPT_VLAN,
+		OPT_STORAGES,
+		OPT_RATE,
+		OPT_ALLOW,
+	};
 	static const struct option options[] = {
 		{ "pve-dir", required_argument, NULL, OPT_PVE_DIR },
 		{ "conf-dir", required_argument, NULL, OPT_CONF_DIR },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+		{ "interface", required_argument, NULL, OPT_INTERFACE },
+		{ "vlan", required_argument, NULL, OPT_VLAN },
+		{ "storages", required_argument, NULL, OPT_STORAGES },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "allow", required_argument, NULL, OPT_ALLOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
@@ -121,6 +153,21 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PROMETHEUS:
 			o.prometheus = 1;
+			break;
+		case OPT_INTERFACE:
+			o.storage_interface = optarg;
+			break;
+		case OPT_VLAN:
+			o.storage_vlan = optarg;
+			break;
+		case OPT_STORAGES:
+			o.storage_storages = optarg;
+			break;
+		case OPT_RATE:
+			o.storage_rate = optarg;
+			break;
+		case OPT_ALLOW:
+			o.storage_allow = optarg;
 			break;
 		case 'h':
 			help(stdout);
@@ -181,6 +228,16 @@ int main(int argc, char **argv)
 		return ctl_fallback(&o, sub);
 	if (verb && strcmp(verb, "plugins") == 0 && (nargs == 1 || (nargs == 2 && strcmp(sub, "history") == 0)))
 		return ctl_plugins(&o, nargs == 2);
+	if (verb && strcmp(verb, "storage") == 0 && nargs == 2 && strcmp(sub, "list") == 0)
+		return ctl_storage_list(&o);
+	if (verb && strcmp(verb, "storage") == 0 && nargs == 3 && strcmp(sub, "status") == 0)
+		return ctl_storage_status(&o, argv[optind + 2]);
+	if (verb && strcmp(verb, "storage") == 0 && nargs == 3 && strcmp(sub, "configure") == 0)
+		return ctl_storage_configure(&o, argv[optind + 2]);
+	if (verb && strcmp(verb, "storage") == 0 && nargs == 3 && strcmp(sub, "remove") == 0)
+		return ctl_storage_remove(&o, argv[optind + 2]);
+	if (verb && strcmp(verb, "storage") == 0 && nargs >= 2 && strcmp(sub, "check") == 0)
+		return ctl_storage_check(&o, argv + optind + 2);
 	if (verb && strcmp(verb, "metrics") == 0 && nargs == 1)
 		return ctl_metrics(&o);
 

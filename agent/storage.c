@@ -694,7 +694,7 @@ int storage_nets_start(Manager *m)
 	while (d && (de = readdir(d))) {
 		_cleanup_free_ char *path = NULL, *id = NULL;
 		const char *dot = strrchr(de->d_name, '.');
-		StorageNet st, *sn;
+		StorageNet st = {}, *sn;
 
 		if (de->d_name[0] == '.' || !dot || strcmp(dot, ".state") != 0)
 			continue;
@@ -703,8 +703,7 @@ int storage_nets_start(Manager *m)
 			break;
 		if (state_load(path, &st) < 0 || (int)if_nametoindex(st.conf.interface) != st.ifindex) {
 			/* Written before a reboot, or the interface is another one now: nothing of it is left. */
-			if (st.conf.interface)
-				free(st.conf.interface);
+			free(st.conf.interface);
 			(void)unlink(path);
 			continue;
 		}

@@ -208,22 +208,15 @@ static __always_inline int judge(struct __sk_buff *skb, __u32 l3, enum lxcnet_st
 		return lookup(&k, ret_slot);
 	}
 	if (type == bpf_htons(ETH_P_ARP_)) {
-		struct {
-			__be16 htype, ptype;
-			__u8 hlen, plen;
-			__be16 op;
-			__u8 sha[6];
-			__be32 spa;
-			__u8 tha[6];
-			__be32 tpa;
-		} __attribute__((packed)) arp;
+		/* Ethernet/IPv4 ARP: the sender's address at 14, the target's at 24. */
+		__be32 addr;
 
-		if (bpf_skb_load_bytes(skb, l3, &arp, sizeof(arp)) < 0)
+		if (bpf_skb_load_bytes(skb, l3 + (out ? 24 : 14), &addr, sizeof(addr)) < 0)
 			return LXCNET_STORAGE_DROP_MALFORMED;
 		/* Resolving an endpoint, or an endpoint resolving the host. */
 		k.family = 4;
 		k.proto = LXCNET_STORAGE_PROTO_KNOWN;
-		__builtin_memcpy(k.addr, out ? &arp.tpa : &arp.spa, 4);
+		__builtin_memcpy(k.addr, &addr, 4);
 		if (!bpf_map_lookup_elem(&lxcnet_storage_rules, &k))
 			return LXCNET_STORAGE_DROP_ADDRESS;
 		*ret_slot = LXCNET_STORAGE_SLOT_IF;

@@ -4,6 +4,8 @@
  * server's veth (this kernel has no 8021q): frames tagged VID arrive
  * untagged, other tagged frames are dropped; frames sent get VID pushed,
  * except those marked UNTAGGED_MARK (SO_MARK), which leave untagged.
+ * Built twice: vlan-end-in.bpf.o (tc ingress) and, with VLAN_END_OUT,
+ * vlan-end-out.bpf.o (tc egress), one program each for tc(8) to load.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -16,6 +18,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#ifndef VLAN_END_OUT
 SEC("tc")
 int vlan_in(struct __sk_buff *skb)
 {
@@ -26,6 +29,7 @@ int vlan_in(struct __sk_buff *skb)
 	return bpf_skb_vlan_pop(skb) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
+#else
 SEC("tc")
 int vlan_out(struct __sk_buff *skb)
 {
@@ -33,3 +37,4 @@ int vlan_out(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	return bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), VID) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
 }
+#endif
