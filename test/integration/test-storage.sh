@@ -15,6 +15,15 @@ for t in dbus-daemon busctl python3 iperf3 tcpdump tc; do
 	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
 done
 [ -f "$BUILD/test/integration/vlan-end-out.bpf.o" ] || skip_all "vlan-end-*.bpf.o are not built (make check builds them)"
+# tc(8) loading an object creates /sys/fs/bpf/{tc/globals,ip,xdp}: removed again if this test made them.
+[ -e /sys/fs/bpf/tc ] && TC_PINS=keep || TC_PINS=ours
+storage_cleanup() {
+	it_cleanup
+	if [ "$TC_PINS" = ours ]; then
+		rmdir /sys/fs/bpf/tc/globals /sys/fs/bpf/tc 2>/dev/null && rm -f /sys/fs/bpf/ip /sys/fs/bpf/xdp
+	fi
+}
+trap storage_cleanup EXIT
 H=lxst92h
 S=lxst92s
 netns $H || skip_all "cannot create a network namespace"

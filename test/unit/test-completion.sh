@@ -14,6 +14,8 @@ printf 'arch: amd64\nnet0: name=eth0,bridge=vmbr0\nnet3: name=eth3,bridge=vmbr0\
 printf 'net0: name=eth0,bridge=vmbr0\n' >"$tmp/pve/lxc/101.conf"
 printf 'net0: name=eth0,bridge=vmbr0\n' >"$tmp/conf/lxc/web.conf"
 printf 'vnet: blue\n\tzone demo\n\tag 10\n\nvnet: red\n\tzone demo\n' >"$tmp/pve/sdn/vnets.cfg"
+printf 'dir: local\n\tpath /var/lib/vz\n\nnfs: nas\n\tserver 10.0.0.2\n\ncifs: smb\n\tserver 10.0.0.3\n\niscsi: lun\n\tportal 10.0.0.4\n' >"$tmp/pve/storage.cfg"
+printf 'lxcnet: node\n\tphase full\n\nstorage-network: san\n\tinterface eno2\n\tstorages nas\n' >"$tmp/conf/lxcnet.conf"
 export LXCNET_PVE_DIR="$tmp/pve" LXCNET_CONF_DIR="$tmp/conf"
 # shellcheck source=/dev/null
 . "$SRC/contrib/bash-completion/lxcnetctl"
@@ -56,4 +58,9 @@ expect "no SPEC for remove" "" hotplug remove 100 net0 ""
 expect "options" "--wait" hotplug add 100 net1 --w
 expect "--pve-dir on the command line wins" "web" --pve-dir /nonexistent config show ""
 expect "--conf-dir=DIR too" "100 101" --conf-dir=/nonexistent config show ""
+expect "storage subcommands" "check configure list remove status" storage ""
+expect "storage network ids" "san" storage status ""
+expect "network storages of storage.cfg (not dir)" "lun nas smb" storage check ""
+expect "--storages: the last item of the list" "nas,smb" storage configure san --interface eno2 --storages nas,s
+expect "storage configure options" "--storages" storage configure san --st
 echo "1..$n"

@@ -133,6 +133,16 @@ printf 'vlan: z1\n' >"$tmp/empty/x"; mkdir -p "$tmp/bad/sdn"; printf 'vlan: z1\n
 run --pve-dir "$tmp/bad" sdn show
 [ $rc -eq 1 ] && contains "$tmp/err" "zones.cfg:1: z1: bridge: missing (required)"; ok $? "sdn show from .cfg files reports their errors"
 
+mkdir -p "$tmp/st/priv/storage"
+printf 'nfs: nas\n\tserver 10.0.0.2\n\texport /e\n\tpath /mnt/pve/nas\n\ncifs: smb\n\tserver 10.0.0.3\n\tshare s\n\tpath /mnt/pve/smb\n\tusername u\n' >"$tmp/st/storage.cfg"
+run --pve-dir "$tmp/st" storage check nas
+[ $rc -eq 0 ] && grep -q "^nas  *nfs  *10.0.0.2 tcp/111 udp/111 tcp/2049$" "$tmp/out"; ok $? "storage check: a valid nfs storage and its endpoint"
+run --pve-dir "$tmp/st" storage check
+[ $rc -eq 1 ] && grep -q "^smb  *invalid: smb: username: 'u' needs its password file '$tmp/st/priv/storage/smb.pw'.*\[no-password-file\]" "$tmp/out"
+ok $? "storage check: every network storage, the named error of the bad one, exit 1"
+run --pve-dir "$tmp/st" storage configure san
+[ $rc -eq 2 ] && contains "$tmp/err" "needs --interface"; ok $? "storage configure without --interface: exit 2"
+
 run frobnicate
 [ $rc -eq 2 ] && contains "$tmp/err" "unknown command"; ok $? "unknown command: exit 2"
 run
