@@ -504,6 +504,16 @@ static void emit(Manager *m, const char *id, const char *state)
 					 state);
 }
 
+static bool same_slots(const StorageNet *a, const StorageNet *b)
+{
+	if (a->n_slots != b->n_slots)
+		return false;
+	for (size_t i = 0; i < a->n_slots; i++)
+		if (strcmp(a->slots[i].name, b->slots[i].name) != 0)
+			return false;
+	return true;
+}
+
 /* A resolved job becomes the net's new configuration; 0, or -errno with j->d saying why. */
 static int adopt(Manager *m, StorageJob *j, StorageNet **ret)
 {
@@ -528,13 +538,16 @@ static int adopt(Manager *m, StorageJob *j, StorageNet **ret)
 			m->n_storage_nets--;
 			return r;
 		}
-		if (next.ifindex != sn->ifindex) {
+		if (next.ifindex != sn->ifindex && sn->n_slots) {
 			/* apply() took the old one off its interface first: put it back. */
 			sn->ifindex = 0;
 			(void)apply(m, sn, &(Diag){});
 		}
 		return r;
 	}
+	/* Counters are per slot: when the slots are others now, theirs start again from zero. */
+	if (sn->n_slots && !same_slots(sn, &next))
+		storage_datapath_reset_counters(m->sdp, next.ifindex);
 	/* The job's configuration and slots now belong to the net. */
 	conf_copy_done(&sn->conf);
 	free(sn->slots);

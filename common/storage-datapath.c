@@ -154,12 +154,17 @@ void storage_datapath_clear(StorageDatapath *sd, int ifindex)
 	delete_keys(sd->stats_fd, sizeof(struct lxcnet_storage_stats_key), ifindex, NULL, NULL);
 }
 
-bool storage_datapath_has(StorageDatapath *sd, int ifindex)
+static bool keep_interface_slot(const void *key, const void *ud)
 {
-	struct lxcnet_storage_if p;
-	__u32 key = (__u32)ifindex;
+	const struct lxcnet_storage_stats_key *k = key;
 
-	return bpf_map_lookup_elem(sd->ifs_fd, &key, &p) == 0;
+	(void)ud;
+	return k->slot == LXCNET_STORAGE_SLOT_IF;
+}
+
+void storage_datapath_reset_counters(StorageDatapath *sd, int ifindex)
+{
+	delete_keys(sd->stats_fd, sizeof(struct lxcnet_storage_stats_key), ifindex, keep_interface_slot, NULL);
 }
 
 int storage_datapath_stats(StorageDatapath *sd, int ifindex, unsigned slot, struct lxcnet_storage_stats *ret)

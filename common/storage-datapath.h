@@ -39,8 +39,8 @@ int storage_datapath_set(StorageDatapath *sd, int ifindex, const struct lxcnet_s
 /* Detach, forget the policy, rules and counters of ifindex; idempotent. */
 void storage_datapath_clear(StorageDatapath *sd, int ifindex);
 
-/* Whether ifindex has a policy (the isolation is in force). */
-bool storage_datapath_has(StorageDatapath *sd, int ifindex);
+/* Forget the counters of ifindex's storages and allow items (slots 1 and up); the interface's stay. */
+void storage_datapath_reset_counters(StorageDatapath *sd, int ifindex);
 
 /* Counters of (ifindex, slot) summed over CPUs; zeros when nothing counted yet. */
 int storage_datapath_stats(StorageDatapath *sd, int ifindex, unsigned slot, struct lxcnet_storage_stats *ret);
