@@ -63,29 +63,32 @@ int ctl_storage_list(const CtlOptions *o)
 			json_object_array_add(a, row);
 			continue;
 		}
-		s = strv_length(storages) ? NULL : strdup("-");
-		for (size_t i = 0; storages && storages[i]; i++) {
-			char *n;
-
-			if (asprintf(&n, "%s%s%s", s ?: "", s ? "," : "", storages[i]) < 0)
-				return CTL_EXIT_FAIL;
-			free(s);
-			s = n;
-		}
-		for (size_t i = 0; allow && allow[i]; i++) {
-			char *n;
-
-			if (asprintf(&n, "%s%s%s", al ?: "", al ? "," : "", allow[i]) < 0)
-				return CTL_EXIT_FAIL;
-			free(al);
-			al = n;
-		}
+		if (strv_join(storages, ",", &s) < 0 || strv_join(allow, ",", &al) < 0)
+			return CTL_EXIT_FAIL;
 		snprintf(vid, sizeof(vid), vlan ? "%u" : "-", vlan);
-		printf("%-12s %-10s %-5s %-8s %-24s %-6s %s\n", id, ifname, vid, state, s, rate, al ?: "-");
+		printf("%-12s %-10s %-5s %-8s %-24s %-6s %s\n", id, ifname, vid, state, *s ? s : "-", rate, *al ? al : "-");
 		if (*error)
 			printf("  error: %s\n", error);
 	}
 	return ctl_list_done(o, r, a);
+}
+
+/* An a{st} of counters, each as "<before>name: value<after>". */
+static int print_counters(sd_bus_message *reply, const char *before, const char *after)
+{
+	int r = sd_bus_message_enter_container(reply, 'a', "{st}");
+
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "st")) > 0) {
+		const char *k;
+		uint64_t v;
+
+		r = sd_bus_message_read(reply, "st", &k, &v);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+		if (r >= 0)
+			printf("%s%s: %" PRIu64 "%s", before, k, v, after);
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(reply);
 }
 
 int ctl_storage_status(const CtlOptions *o, const char *id)
@@ -108,19 +111,7 @@ int ctl_storage_status(const CtlOptions *o, const char *id)
 	else
 		printf("vlan:      - (filter only)\n");
 	printf("state:     %s%s%s\ndrops:\n", state, *error ? ": " : "", error);
-	r = sd_bus_message_enter_container(reply, 'a', "{st}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "st")) > 0) {
-		const char *k;
-		uint64_t v;
-
-		r = sd_bus_message_read(reply, "st", &k, &v);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-		if (r >= 0)
-			printf("  %s: %" PRIu64 "\n", k, v);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(reply);
+	r = print_counters(reply, "  ", "\n");
 	if (r >= 0)
 		r = sd_bus_message_enter_container(reply, 'a', "(ssasbbsa{st})");
 	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ssasbbsa{st}")) > 0) {
@@ -142,21 +133,9 @@ int ctl_storage_status(const CtlOptions *o, const char *id)
 			printf("  %s: %s\n", strcmp(type, "iscsi") == 0 ? "session" : "mounted", in_use ? "yes" : "no");
 			printf("  reachable: %s%s%s%s\n", reachable ? "yes" : "no", *reach ? " (" : "", reach, *reach ? ")" : "");
 		}
-		r = sd_bus_message_enter_container(reply, 'a', "{st}");
 		printf(" ");
-		while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "st")) > 0) {
-			const char *k;
-			uint64_t v;
-
-			r = sd_bus_message_read(reply, "st", &k, &v);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(reply);
-			if (r >= 0)
-				printf(" %s: %" PRIu64, k, v);
-		}
+		r = print_counters(reply, " ", "");
 		printf("\n");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
 		if (r >= 0)
 			r = sd_bus_message_exit_container(reply);
 	}

@@ -800,24 +800,6 @@ static int read_strv(sd_bus_message *msg, char ***ret)
 	return 0;
 }
 
-static int join(char *const *l, char **ret)
-{
-	_cleanup_free_ char *out = strdup("");
-
-	for (size_t i = 0; out && l && l[i]; i++) {
-		char *n;
-
-		if (asprintf(&n, "%s%s%s", out, i ? "," : "", l[i]) < 0)
-			return -ENOMEM;
-		free(out);
-		out = n;
-	}
-	if (!out)
-		return -ENOMEM;
-	*ret = TAKE_PTR(out);
-	return 0;
-}
-
 int method_configure_storage_network(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	_cleanup_strv_free_ char **storages = NULL, **allow = NULL;
@@ -846,9 +828,9 @@ int method_configure_storage_network(sd_bus_message *msg, void *userdata, sd_bus
 	/* The arguments become lxcnet.conf text and pass the same checks as the file. */
 	snprintf(vlan, sizeof(vlan), "%u", vid);
 	format_double(rate, sizeof(rate), rt);
-	r = join(storages, &s_list);
+	r = strv_join(storages, ",", &s_list);
 	if (r >= 0)
-		r = join(allow, &a_list);
+		r = strv_join(allow, ",", &a_list);
 	if (r < 0)
 		return r;
 	c.id = (char *)id;

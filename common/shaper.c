@@ -103,28 +103,36 @@ int shaper_check_rate(double rate, Diag *d)
 	return 0;
 }
 
-int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
+static int htb_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec);
+
+/* The way in through ifb "lxr<ifindex>"'s tbf, the way out through root(nl, ifindex, bps); undone on failure. */
+static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struct nl_sock *, int, uint32_t),
+		 int *ret_ifb_ifindex, Diag *d)
 {
 	char ifb[IFNAMSIZ];
 	double bps = rate * 1024 * 1024;
 	int ifb_ifindex = 0, r;
 
-	r = shaper_check_rate(rate, d);
-	if (r < 0)
-		return r;
 	ifb_name(ifindex, ifb);
 	r = ifb_ensure(nl, ifb, &ifb_ifindex);
 	if (r < 0)
 		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
 	r = tbf_set(nl, ifb_ifindex, (uint32_t)bps);
 	if (r >= 0)
-		r = tbf_set(nl, ifindex, (uint32_t)bps);
+		r = root(nl, ifindex, (uint32_t)bps);
 	if (r < 0) {
 		(void)shaper_clear(nl, ifindex);
-		return diag_error(d, r, "rate: cannot add the tbf shaper: %s", strerror(-r));
+		return diag_error(d, r, "rate: cannot add the shaper: %s", strerror(-r));
 	}
 	*ret_ifb_ifindex = ifb_ifindex;
 	return 0;
+}
+
+int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
+{
+	int r = shaper_check_rate(rate, d);
+
+	return r < 0 ? r : shape(nl, ifindex, rate, tbf_set, ret_ifb_ifindex, d);
 }
 
 int shaper_clear(struct nl_sock *nl, int ifindex)
@@ -211,10 +219,8 @@ static int htb_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
 
 int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
 {
-	char ifb[IFNAMSIZ];
-	double bps = rate * 1024 * 1024;
-	int ifb_ifindex = 0, r;
 	uint32_t handle = 0;
+	int r;
 
 	r = shaper_check_rate(rate, d);
 	if (r < 0)
@@ -225,17 +231,5 @@ int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_if
 	if (handle && handle != SHAPER_HANDLE)
 		return diag_error(d, -EBUSY, "rate: the interface has a root qdisc of its own (handle %x:), which lxcnet leaves alone",
 				  handle >> 16);
-	ifb_name(ifindex, ifb);
-	r = ifb_ensure(nl, ifb, &ifb_ifindex);
-	if (r < 0)
-		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
-	r = tbf_set(nl, ifb_ifindex, (uint32_t)bps);
-	if (r >= 0)
-		r = htb_set(nl, ifindex, (uint32_t)bps);
-	if (r < 0) {
-		(void)shaper_clear(nl, ifindex);
-		return diag_error(d, r, "rate: cannot add the shaper: %s", strerror(-r));
-	}
-	*ret_ifb_ifindex = ifb_ifindex;
-	return 0;
+	return shape(nl, ifindex, rate, htb_set, ret_ifb_ifindex, d);
 }

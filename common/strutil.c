@@ -232,6 +232,24 @@ int strv_push(char ***l, char *s)
 	return 0;
 }
 
+int strv_join(char *const *l, const char *sep, char **ret)
+{
+	size_t len = 1, n = 0;
+	char *out, *p;
+
+	for (size_t i = 0; l && l[i]; i++, n++)
+		len += strlen(l[i]) + (i ? strlen(sep) : 0);
+	out = malloc(len);
+	if (!out)
+		return -ENOMEM;
+	p = out;
+	for (size_t i = 0; i < n; i++)
+		p = stpcpy(i ? stpcpy(p, sep) : p, l[i]);
+	*p = '\0';
+	*ret = out;
+	return 0;
+}
+
 int strv_split(const char *s, const char *seps, char ***ret)
 {
 	_cleanup_strv_free_ char **l = calloc(1, sizeof(char *));

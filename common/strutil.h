@@ -45,6 +45,8 @@ void *array_grow(void *array_p, size_t n, size_t size);
 /* "a,b; c" style lists: split on any char in seps, skip empty items. */
 int strv_split(const char *s, const char *seps, char ***ret);
 void strv_free(char **l);
+/* "a,b,c" from l and sep; "" for an empty or NULL list. */
+int strv_join(char *const *l, const char *sep, char **ret);
 size_t strv_length(char *const *l);
 bool strv_contains(char *const *l, const char *s);
 int strv_push(char ***l, char *s);
