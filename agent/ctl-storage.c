@@ -249,7 +249,7 @@ int ctl_storage_check(const CtlOptions *o, char **ids)
 		}
 		printf("%-16s %-6s %s", id, s->plugin->type, e.host);
 		for (size_t p = 0; p < e.n_ports; p++)
-			printf(" %s/%u", e.ports[p].proto == 6 ? "tcp" : "udp", e.ports[p].port);
+			printf(" %s/%u", storage_proto_name(e.ports[p].proto), e.ports[p].port);
 		printf("\n");
 	}
 	if (!checked)

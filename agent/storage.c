@@ -60,7 +60,7 @@ struct StorageNet {
 typedef struct StorageJob {
 	sd_bus_message *msg; /* the call to answer; NULL at start and reload */
 	StorageNetConf conf;
-	bool status; /* GetStorageStatus, not Configure */
+	StorageConfig *cfg; /* storage.cfg as resolving read it */
 	int r;
 	Diag d;
 	StorageIssue issue;
@@ -72,12 +72,6 @@ typedef struct StorageJob {
 	bool *reachable;
 } StorageJob;
 
-static const char *const problem_error = LXCNET_ERR_INVALID_STORAGE;
-
-static void conf_copy_done(StorageNetConf *c)
-{
-	storage_net_conf_done(c);
-}
 
 static int conf_copy(const StorageNetConf *src, StorageNetConf *dst)
 {
@@ -117,7 +111,8 @@ static void job_free(StorageJob *j)
 	if (!j)
 		return;
 	sd_bus_message_unref(j->msg);
-	conf_copy_done(&j->conf);
+	storage_net_conf_done(&j->conf);
+	storage_config_free(j->cfg);
 	free(j->slots);
 	free(j->in_use);
 	free(j->reach);
@@ -135,7 +130,7 @@ static StorageNet *find_net(Manager *m, const char *id)
 
 static void net_done(StorageNet *sn)
 {
-	conf_copy_done(&sn->conf);
+	storage_net_conf_done(&sn->conf);
 	free(sn->slots);
 	*sn = (StorageNet){};
 }
@@ -177,7 +172,6 @@ static int resolve(const char *host, StorageSlot *s)
 
 static void resolve_work(Manager *m, StorageJob *j)
 {
-	_cleanup_(storage_config_freep) StorageConfig *cfg = NULL;
 	_cleanup_free_ char *path = NULL;
 	size_t n = j->conf.n_storages + j->conf.n_allow;
 
@@ -187,7 +181,7 @@ static void resolve_work(Manager *m, StorageJob *j)
 		return;
 	}
 	if (j->conf.n_storages) {
-		j->r = storage_config_load(path, &cfg, &j->d);
+		j->r = storage_config_load(path, &j->cfg, &j->d);
 		if (j->r < 0)
 			return;
 	}
@@ -196,7 +190,7 @@ static void resolve_work(Manager *m, StorageJob *j)
 		const Storage *st;
 
 		snprintf(s->name, sizeof(s->name), "%s", j->conf.storages[i]);
-		j->r = storage_check(cfg, s->name, m->pve_dir, &st, &j->issue, &j->d);
+		j->r = storage_check(j->cfg, s->name, m->pve_dir, &st, &j->issue, &j->d);
 		if (j->r < 0)
 			return;
 		snprintf(s->type, sizeof(s->type), "%s", st->plugin->type);
@@ -549,7 +543,7 @@ static int adopt(Manager *m, StorageJob *j, StorageNet **ret)
 	if (sn->n_slots && !same_slots(sn, &next))
 		storage_datapath_reset_counters(m->sdp, next.ifindex);
 	/* The job's configuration and slots now belong to the net. */
-	conf_copy_done(&sn->conf);
+	storage_net_conf_done(&sn->conf);
 	free(sn->slots);
 	*sn = next;
 	j->conf = (StorageNetConf){};
@@ -602,7 +596,7 @@ static void configure_done(Manager *m, void *userdata)
 		/* At start or reload: what is in force stays (its rules are in the maps); the error is shown. */
 		if (!j->msg)
 			note_error(m, id, j->conf.interface, j->d.msg);
-		reply_error(j, j->issue.problem != SP_NONE ? problem_error : LXCNET_ERR_INVALID_CONFIG);
+		reply_error(j, j->issue.problem != SP_NONE ? LXCNET_ERR_INVALID_STORAGE : LXCNET_ERR_INVALID_CONFIG);
 		goto out;
 	}
 	if (j->msg) {
@@ -1005,8 +999,7 @@ static void probe_all(StorageJob *j)
 
 static void status_work(Manager *m, void *userdata)
 {
-	_cleanup_(storage_config_freep) StorageConfig *cfg = NULL;
-	_cleanup_free_ char *mountinfo = NULL, *path = NULL;
+	_cleanup_free_ char *mountinfo = NULL;
 	StorageJob *j = userdata;
 	size_t size;
 
@@ -1016,14 +1009,14 @@ static void status_work(Manager *m, void *userdata)
 	j->in_use = calloc(j->n_slots ?: 1, sizeof(*j->in_use));
 	j->reachable = calloc(j->n_slots ?: 1, sizeof(*j->reachable));
 	j->reach = calloc(j->n_slots ?: 1, sizeof(*j->reach));
-	if (!j->in_use || !j->reachable || !j->reach || asprintf(&path, "%s/storage.cfg", m->pve_dir) < 0) {
+	if (!j->in_use || !j->reachable || !j->reach) {
 		j->r = -ENOMEM;
 		return;
 	}
 	(void)read_full_file("/proc/self/mountinfo", 16 * 1024 * 1024, &mountinfo, &size);
-	if (j->conf.n_storages && storage_config_load(path, &cfg, NULL) >= 0)
+	if (j->cfg)
 		for (size_t i = 0; i < j->n_slots; i++) {
-			const Storage *st = storage_config_find(cfg, j->slots[i].name);
+			const Storage *st = storage_config_find(j->cfg, j->slots[i].name);
 
 			if (st && st->plugin && strcmp(j->slots[i].type, "allow") != 0)
 				j->in_use[i] = st->plugin->in_use(st, mountinfo ?: "");
@@ -1048,7 +1041,7 @@ static int append_endpoints(sd_bus_message *reply, const StorageSlot *s)
 			snprintf(line + strlen(line), sizeof(line) - strlen(line), " any");
 		for (size_t p = 0; p < s->ep.n_ports; p++) {
 			len = strlen(line);
-			snprintf(line + len, sizeof(line) - len, " %s/%u", s->ep.ports[p].proto == IPPROTO_TCP ? "tcp" : "udp",
+			snprintf(line + len, sizeof(line) - len, " %s/%u", storage_proto_name(s->ep.ports[p].proto),
 				 s->ep.ports[p].port);
 		}
 		r = sd_bus_message_append(reply, "s", line);
@@ -1056,7 +1049,7 @@ static int append_endpoints(sd_bus_message *reply, const StorageSlot *s)
 	for (size_t p = 0; r >= 0 && s->n_addrs == 0 && p < s->ep.n_ports; p++) {
 		char line[64];
 
-		snprintf(line, sizeof(line), "every storage %s/%u", s->ep.ports[p].proto == IPPROTO_TCP ? "tcp" : "udp",
+		snprintf(line, sizeof(line), "every storage %s/%u", storage_proto_name(s->ep.ports[p].proto),
 			 s->ep.ports[p].port);
 		r = sd_bus_message_append(reply, "s", line);
 	}
@@ -1084,7 +1077,7 @@ static void status_done(Manager *m, void *userdata)
 	int r;
 
 	if (j->r < 0) {
-		reply_error(j, j->issue.problem != SP_NONE ? problem_error : LXCNET_ERR_INVALID_CONFIG);
+		reply_error(j, j->issue.problem != SP_NONE ? LXCNET_ERR_INVALID_STORAGE : LXCNET_ERR_INVALID_CONFIG);
 		job_free(j);
 		return;
 	}
@@ -1150,7 +1143,6 @@ int method_get_storage_status(sd_bus_message *msg, void *userdata, sd_bus_error 
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	j->status = true;
 	r = conf_copy(c, &j->conf);
 	if (r >= 0) {
 		j->msg = sd_bus_message_ref(msg);
@@ -1168,6 +1160,9 @@ int method_get_storage_status(sd_bus_message *msg, void *userdata, sd_bus_error 
 int storage_nets_metrics(Manager *m, sd_bus_message *r)
 {
 	static const char *const dirs[] = { [LXCNET_STORAGE_OUT] = "out", [LXCNET_STORAGE_IN] = "in" };
+	_cleanup_free_ struct lxcnet_storage_stats *st = NULL;
+	_cleanup_free_ bool *have = NULL;
+	size_t n = 0;
 	int k;
 
 	k = metrics_family_open(r, "lxcnet_storage_network_active", "gauge", "1 when a storage network is in force on its interface");
@@ -1176,22 +1171,31 @@ int storage_nets_metrics(Manager *m, sd_bus_message *r)
 				   "interface", m->storage_nets[i].conf.interface, NULL);
 	if (k >= 0)
 		k = metrics_family_close(r);
+	/* Each slot's counters once, for both families. */
+	for (size_t i = 0; i < m->n_storage_nets; i++)
+		n += m->storage_nets[i].n_slots;
+	st = calloc(n ?: 1, sizeof(*st));
+	have = calloc(n ?: 1, sizeof(*have));
+	if (!st || !have)
+		k = -ENOMEM;
+	for (size_t i = 0, at = 0; k >= 0 && i < m->n_storage_nets; i++) {
+		const StorageNet *sn = &m->storage_nets[i];
+
+		for (size_t s = 0; s < sn->n_slots; s++, at++)
+			have[at] = sn->ifindex > 0 && m->sdp &&
+				   storage_datapath_stats(m->sdp, sn->ifindex, (unsigned)s + 1, &st[at]) >= 0;
+	}
 	for (int f = 0; f < 2 && k >= 0; f++) {
 		k = metrics_family_open(r, f ? "lxcnet_storage_bytes_total" : "lxcnet_storage_packets_total", "counter",
 					f ? "Bytes of a storage network's traffic, by storage (or allow item) and direction"
 					  : "Packets of a storage network's traffic, by storage (or allow item) and direction");
-		for (size_t i = 0; k >= 0 && i < m->n_storage_nets; i++) {
+		for (size_t i = 0, at = 0; k >= 0 && i < m->n_storage_nets; i++) {
 			const StorageNet *sn = &m->storage_nets[i];
 
-			for (size_t s = 0; k >= 0 && sn->ifindex > 0 && m->sdp && s < sn->n_slots; s++) {
-				struct lxcnet_storage_stats st;
-
-				if (storage_datapath_stats(m->sdp, sn->ifindex, (unsigned)s + 1, &st) < 0)
-					continue;
-				for (int d = 0; k >= 0 && d < _LXCNET_STORAGE_DIR_MAX; d++)
-					k = metrics_sample(r, "", (double)(f ? st.bytes[d] : st.packets[d]), "network", sn->conf.id,
-							   "storage", sn->slots[s].name, "direction", dirs[d], NULL);
-			}
+			for (size_t s = 0; k >= 0 && s < sn->n_slots; s++, at++)
+				for (int d = 0; k >= 0 && have[at] && d < _LXCNET_STORAGE_DIR_MAX; d++)
+					k = metrics_sample(r, "", (double)(f ? st[at].bytes[d] : st[at].packets[d]), "network",
+							   sn->conf.id, "storage", sn->slots[s].name, "direction", dirs[d], NULL);
 		}
 		if (k >= 0)
 			k = metrics_family_close(r);
@@ -1201,13 +1205,13 @@ int storage_nets_metrics(Manager *m, sd_bus_message *r)
 					"Frames a storage network dropped, by reason and direction");
 	for (size_t i = 0; k >= 0 && i < m->n_storage_nets; i++) {
 		const StorageNet *sn = &m->storage_nets[i];
-		struct lxcnet_storage_stats st;
+		struct lxcnet_storage_stats ifs;
 
-		if (sn->ifindex <= 0 || !m->sdp || storage_datapath_stats(m->sdp, sn->ifindex, LXCNET_STORAGE_SLOT_IF, &st) < 0)
+		if (sn->ifindex <= 0 || !m->sdp || storage_datapath_stats(m->sdp, sn->ifindex, LXCNET_STORAGE_SLOT_IF, &ifs) < 0)
 			continue;
 		for (int why = 0; k >= 0 && why < _LXCNET_STORAGE_DROP_MAX; why++)
 			for (int d = 0; k >= 0 && d < _LXCNET_STORAGE_DIR_MAX; d++)
-				k = metrics_sample(r, "", (double)st.drops[why][d], "network", sn->conf.id, "interface",
+				k = metrics_sample(r, "", (double)ifs.drops[why][d], "network", sn->conf.id, "interface",
 						   sn->conf.interface, "reason", storage_datapath_drop_reason(why), "direction",
 						   dirs[d], NULL);
 	}

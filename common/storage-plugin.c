@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -98,6 +99,11 @@ static int issue_id(StorageIssue *ret, Diag *d, const char *id, StorageProblem p
 	r = issue(ret, d, id, p, NULL, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+const char *storage_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
 }
 
 int storage_endpoint_add_port(StorageEndpoint *e, uint8_t proto, uint16_t port)

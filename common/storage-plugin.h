@@ -73,6 +73,8 @@ typedef struct StorageEndpoint {
 } StorageEndpoint;
 
 int storage_endpoint_add_port(StorageEndpoint *e, uint8_t proto, uint16_t port);
+/* "tcp" or "udp", as endpoints are written ("tcp/2049"). */
+const char *storage_proto_name(uint8_t proto);
 
 typedef struct StoragePlugin {
 	const char *type;

@@ -113,7 +113,7 @@ static void endpoint_is(const char *cfg, const char *id, const char *host, const
 		return;
 	for (size_t i = 0; i < e.n_ports; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s/%u", i ? " " : "",
-			 e.ports[i].proto == IPPROTO_TCP ? "tcp" : "udp", e.ports[i].port);
+			 storage_proto_name(e.ports[i].proto), e.ports[i].port);
 	is_str(e.host, host, "%s: endpoint host", id);
 	is_str(got, ports, "%s: endpoint ports", id);
 }
