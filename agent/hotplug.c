@@ -60,11 +60,6 @@ static int container_pidfd(Manager *m, const char *name, int *ret, Diag *d)
 	return 0;
 }
 
-static uint32_t nic_mtu(const PveNet *n, const PlugTarget *t)
-{
-	return pve_net_has(n, PVE_NET_MTU) ? n->mtu : t->bridge_mtu;
-}
-
 /*
  * Take the host port out of the datapath and delete the pair (the
  * container's end goes with it). Returns once both ends are gone from every
@@ -73,32 +68,14 @@ static uint32_t nic_mtu(const PveNet *n, const PlugTarget *t)
  */
 static void unplug_delete(Hotplug *h)
 {
-	LinkInfo li;
-
-	(void)link_delete_wait(&h->del);
-	if (link_get(h->env.nl, h->host_ifname, &li) < 0)
-		return;
-	if (h->env.dp)
-		(void)datapath_port_clear(h->env.dp, li.ifindex);
-	(void)shaper_clear(h->env.nl, li.ifindex);
-	if (link_delete_start(&h->del, li.ifindex) < 0)
-		(void)link_delete(h->env.nl, h->host_ifname);
+	(void)plug_remove(&h->env, h->host_ifname, &h->del);
 }
 
 /* Create the NIC in the container and plug its host end; on failure nothing is left. */
 static int add_kernel(Hotplug *h, const PveNet *n, const PlugTarget *t, Diag *d)
 {
-	int r;
-
-	operation_step(h->m, h->op, "creating the interface");
-	r = ct_netif_add(h->env.nl, &h->ns, h->host_ifname, n, nic_mtu(n, t), d);
-	if (r < 0)
-		return r;
-	operation_step(h->m, h->op, "plugging the host interface");
-	r = plug_host_veth(&h->env, h->host_ifname, n, t, d);
-	if (r < 0)
-		unplug_delete(h);
-	return r;
+	operation_step(h->m, h->op, "creating and plugging the interface");
+	return plug_netns_add(&h->env, &h->ns, h->host_ifname, NULL, n, t, d);
 }
 
 /*
@@ -279,12 +256,12 @@ static int run(Hotplug *h, Diag *d)
 		return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
 	}
 	operation_step(m, op, "updating the container's interface");
-	r = ct_netif_update(&h->ns, &old, &new, nic_mtu(&new, &t), d);
+	r = ct_netif_update(&h->ns, &old, &new, plug_nic_mtu(&new, &t), d);
 	if (r >= 0)
 		r = write_config(h, c, &new, d);
 	if (r < 0) {
 		/* Back: the container's side first (it may need the old MTU), then the host's. */
-		if (ct_netif_update(&h->ns, &new, &old, told_ok ? nic_mtu(&old, &told) : li.mtu, &dr) < 0 || !told_ok ||
+		if (ct_netif_update(&h->ns, &new, &old, told_ok ? plug_nic_mtu(&old, &told) : li.mtu, &dr) < 0 || !told_ok ||
 		    plug_host_veth(&h->env, h->host_ifname, &old, &told, &dr) < 0)
 			rollback_failed(h, &dr);
 		return operation_fail(m, op, error_name(r), r, d);

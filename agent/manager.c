@@ -88,6 +88,7 @@ typedef struct LinkMsg {
 	int ifindex;
 	const char *name; /* NULL when absent */
 	const char *kind; /* NULL when the message carries no link info */
+	const char *alias; /* NULL when it has none */
 	int master;
 	bool up;
 } LinkMsg;
@@ -114,6 +115,7 @@ static int link_msg_parse(struct nlmsghdr *h, LinkMsg *ret)
 		.up = ifi->ifi_flags & IFF_UP,
 		.name = tb[IFLA_IFNAME] ? nla_get_string(tb[IFLA_IFNAME]) : NULL,
 		.master = tb[IFLA_MASTER] ? (int)nla_get_u32(tb[IFLA_MASTER]) : 0,
+		.alias = tb[IFLA_IFALIAS] ? nla_get_string(tb[IFLA_IFALIAS]) : NULL,
 	};
 	if (tb[IFLA_LINKINFO] && nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) >= 0)
 		ret->kind = info[IFLA_INFO_KIND] ? nla_get_string(info[IFLA_INFO_KIND]) : "";
@@ -213,6 +215,25 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 }
 
 /* One link message, from a dump or an event; true when the saved state changed. */
+/*
+ * A host end plugged by the OCI hook or the CNI plugin (their alias says
+ * so, "lxcnet-oci ..." or "lxcnet-cni ...") is gone: usually with its
+ * container's namespace, and after a failed OCI start with no poststop to
+ * follow. What the datapath and the shaper kept for it goes now, before
+ * its ifindex can be reused.
+ */
+static void unplugged_gone(Manager *m, const LinkMsg *l)
+{
+	if (!l->alias || (strncmp(l->alias, "lxcnet-oci ", 11) != 0 && strncmp(l->alias, "lxcnet-cni ", 11) != 0))
+		return;
+	datapath_try(m);
+	if (m->dp)
+		(void)datapath_port_clear(m->dp, l->ifindex);
+	(void)shaper_clear(m->nl, l->ifindex);
+	log_ctx(&(LogContext){ .identifier = "lxcnetd", .ifname = l->name }, LOG_INFO,
+		"Interface '%s' (%s) is gone, its datapath entry removed", l->name ? l->name : "?", l->alias);
+}
+
 static bool link_msg(Manager *m, struct nlmsghdr *h)
 {
 	LinkMsg l;
@@ -223,8 +244,10 @@ static bool link_msg(Manager *m, struct nlmsghdr *h)
 	if (!l.deleted)
 		return link_changed(m, &l);
 	b = find_ifindex(m, l.ifindex);
-	if (!b)
+	if (!b) {
+		unplugged_gone(m, &l);
 		return false;
+	}
 	remove_binding(m, b);
 	return true;
 }

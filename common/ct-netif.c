@@ -90,26 +90,30 @@ static int addr_change(struct nl_sock *nl, int ifindex, const PveIpConfig *c, in
 	return !add && (r == -EADDRNOTAVAIL || r == -ENODEV || r == -EIO) ? 0 : r;
 }
 
-/* The default route via gw (on-link: the gateway need not be in the address's subnet, as Proxmox allows). */
-static int gw_change(struct nl_sock *nl, int ifindex, const void *gw, int family, bool add)
+/*
+ * A route to dst/prefixlen through ifindex, via gw when not NULL (on-link:
+ * the gateway need not be in the address's subnet, as Proxmox allows), else
+ * straight on the link.
+ */
+static int route_change(struct nl_sock *nl, int ifindex, int family, const void *dst_addr, unsigned prefixlen, const void *gw,
+			bool add)
 {
 	_cleanup_(rtnl_route_putp) struct rtnl_route *rt = rtnl_route_alloc();
-	static const uint8_t zero[16];
-	_cleanup_(nl_addr_putp) struct nl_addr *dst = nl_addr_build(family, zero, family == AF_INET ? 4 : 16);
-	_cleanup_(nl_addr_putp) struct nl_addr *via = nl_addr_build(family, gw, family == AF_INET ? 4 : 16);
+	_cleanup_(nl_addr_putp) struct nl_addr *dst = nl_addr_build(family, dst_addr, family == AF_INET ? 4 : 16);
+	_cleanup_(nl_addr_putp) struct nl_addr *via = gw ? nl_addr_build(family, gw, family == AF_INET ? 4 : 16) : NULL;
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	int r;
 
-	if (!rt || !dst || !via || !nh) {
+	if (!rt || !dst || (gw && !via) || !nh) {
 		if (nh)
 			rtnl_route_nh_free(nh);
 		return -ENOMEM;
 	}
-	nl_addr_set_prefixlen(dst, 0);
+	nl_addr_set_prefixlen(dst, (int)prefixlen);
 	rtnl_route_set_family(rt, (uint8_t)family);
 	rtnl_route_set_table(rt, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(rt, RTPROT_STATIC);
-	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_scope(rt, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
 	rtnl_route_set_type(rt, RTN_UNICAST);
 	r = rtnl_route_set_dst(rt, dst);
 	if (r < 0) {
@@ -117,8 +121,10 @@ static int gw_change(struct nl_sock *nl, int ifindex, const void *gw, int family
 		return nlerr_to_errno(r);
 	}
 	rtnl_route_nh_set_ifindex(nh, ifindex);
-	rtnl_route_nh_set_gateway(nh, via);
-	rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+	if (gw) {
+		rtnl_route_nh_set_gateway(nh, via);
+		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+	}
 	rtnl_route_add_nexthop(rt, nh); /* rt owns nh now */
 	if (add)
 		r = rtnl_route_add(nl, rt, NLM_F_CREATE | NLM_F_REPLACE);
@@ -126,6 +132,14 @@ static int gw_change(struct nl_sock *nl, int ifindex, const void *gw, int family
 		r = rtnl_route_delete(nl, rt, 0);
 	r = nlerr_to_errno(r);
 	return !add && (r == -ESRCH || r == -ENODEV || r == -EIO) ? 0 : r;
+}
+
+/* The default route via gw. */
+static int gw_change(struct nl_sock *nl, int ifindex, const void *gw, int family, bool add)
+{
+	static const uint8_t any[16];
+
+	return route_change(nl, ifindex, family, any, 0, gw, add);
 }
 
 static bool has_static(const PveNet *n, PveNetKey k)
@@ -260,4 +274,53 @@ int ct_netif_update(CtNetns *ns, const PveNet *old, const PveNet *new, uint32_t 
 			return diag_error(d, r, "mtu: cannot set %u in the container: %s", mtu, strerror(-r));
 	}
 	return apply_addresses(ns->nl, li.ifindex, old, new, d);
+}
+
+int ct_netif_addr_add(CtNetns *ns, const char *ifname, int family, const void *addr, unsigned prefixlen)
+{
+	PveIpConfig c = { .prefixlen = prefixlen };
+	LinkInfo li;
+	int r;
+
+	r = link_get(ns->nl, ifname, &li);
+	if (r < 0)
+		return r;
+	memcpy(&c.addr, addr, family == AF_INET ? 4 : 16);
+	return addr_change(ns->nl, li.ifindex, &c, family, true);
+}
+
+int ct_netif_route_add(CtNetns *ns, const char *ifname, int family, const void *dst, unsigned prefixlen, const void *gw)
+{
+	LinkInfo li;
+	int r;
+
+	r = link_get(ns->nl, ifname, &li);
+	if (r < 0)
+		return r;
+	return route_change(ns->nl, li.ifindex, family, dst, prefixlen, gw, true);
+}
+
+int ct_netif_has_addr(CtNetns *ns, const char *ifname, int family, const void *addr, unsigned prefixlen)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	LinkInfo li;
+	int r;
+
+	r = link_get(ns->nl, ifname, &li);
+	if (r < 0)
+		return r;
+	r = rtnl_addr_alloc_cache(ns->nl, &cache);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+
+		if (rtnl_addr_get_ifindex(a) != li.ifindex || rtnl_addr_get_family(a) != family || !local)
+			continue;
+		if ((unsigned)rtnl_addr_get_prefixlen(a) == prefixlen &&
+		    memcmp(nl_addr_get_binary_addr(local), addr, family == AF_INET ? 4 : 16) == 0)
+			return 1;
+	}
+	return 0;
 }

@@ -40,5 +40,14 @@ int ct_netif_add(struct nl_sock *host, CtNetns *ns, const char *host_ifname, con
  */
 int ct_netif_update(CtNetns *ns, const PveNet *old, const PveNet *new, uint32_t mtu, Diag *d);
 
+/*
+ * For entry points whose addresses come from elsewhere (CNI IPAM): one more
+ * address on the container's ifname; a route to dst/prefixlen via gw (NULL:
+ * on the link); whether ifname has addr/prefixlen (1), has not (0), or -errno.
+ */
+int ct_netif_addr_add(CtNetns *ns, const char *ifname, int family, const void *addr, unsigned prefixlen);
+int ct_netif_route_add(CtNetns *ns, const char *ifname, int family, const void *dst, unsigned prefixlen, const void *gw);
+int ct_netif_has_addr(CtNetns *ns, const char *ifname, int family, const void *addr, unsigned prefixlen);
+
 /* A MAC the way Proxmox makes them: BC:24:11 and three random bytes. */
 void ct_netif_random_hwaddr(uint8_t ret[6]);

@@ -93,6 +93,13 @@ int datapath_port_clear(Datapath *dp, int ifindex)
 	return 0;
 }
 
+int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret)
+{
+	__u32 key = (__u32)ifindex;
+
+	return bpf_map_lookup_elem(dp->ports_fd, &key, ret) < 0 ? negative_errno() : 0;
+}
+
 int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret)
 {
 	int ncpus = libbpf_num_possible_cpus();

@@ -41,6 +41,9 @@ int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *polic
 int datapath_port_clear(Datapath *dp, int ifindex);
 
 /* The port's counters summed over CPUs; -ENOENT if it has none. */
+/* The policy in force on ifindex; -ENOENT when there is none. */
+int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret);
+
 int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret);
 
 /* Forget policies and counters of interfaces that no longer exist. */

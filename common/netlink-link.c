@@ -3,6 +3,7 @@
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -62,7 +63,21 @@ int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret)
 		.up = rtnl_link_get_flags(link) & IFF_UP,
 		.is_bridge = type && strcmp(type, "bridge") == 0,
 	};
+	if (rtnl_link_get_addr(link) && nl_addr_get_len(rtnl_link_get_addr(link)) == 6)
+		memcpy(ret->mac, nl_addr_get_binary_addr(rtnl_link_get_addr(link)), 6);
+	snprintf(ret->alias, sizeof(ret->alias), "%s", rtnl_link_get_ifalias(link) ?: "");
 	return 0;
+}
+
+int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
+
+	if (!orig || !change)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	rtnl_link_set_ifalias(change, alias);
+	return nlerr_to_errno(rtnl_link_change(sk, orig, change, 0));
 }
 
 int link_set(struct nl_sock *sk, int ifindex, int master_ifindex, uint32_t mtu, bool up)

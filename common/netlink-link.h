@@ -22,12 +22,17 @@ int nlerr_to_errno(int nlerr);
 /* A connected NETLINK_ROUTE socket. */
 int netlink_open(struct nl_sock **ret);
 
+/* lxcnet's own aliases ("lxcnet-oci <id> net<N>") fit; longer ones read back cut short. */
+#define LINK_ALIAS_MAX 256
+
 typedef struct LinkInfo {
 	int ifindex;
 	uint32_t mtu;
 	int master; /* ifindex of the bridge it is enslaved to, 0 if none */
 	bool up;
 	bool is_bridge;
+	uint8_t mac[6];		    /* zero when the link has none */
+	char alias[LINK_ALIAS_MAX]; /* IFLA_IFALIAS, "" when none */
 } LinkInfo;
 
 /* -ENODEV when there is no such link. */
@@ -40,6 +45,9 @@ int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret);
 int link_set(struct nl_sock *sk, int ifindex, int master_ifindex, uint32_t mtu, bool up);
 
 int link_delete(struct nl_sock *sk, const char *ifname);
+
+/* Set the interface's alias (IFLA_IFALIAS), by which lxcnet marks host ends that carry no VMID. */
+int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias);
 
 /*
  * Deleting a veth takes 10-30 ms in the deleting syscall, but the kernel

@@ -305,3 +305,81 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 	}
 	return 0;
 }
+
+uint32_t plug_nic_mtu(const PveNet *n, const PlugTarget *t)
+{
+	return pve_net_has(n, PVE_NET_MTU) ? n->mtu : t->bridge_mtu;
+}
+
+int plug_netns_add(PlugEnv *e, CtNetns *ns, const char *host_ifname, const char *alias, const PveNet *n, const PlugTarget *t,
+		   Diag *d)
+{
+	LinkInfo li;
+	int r;
+
+	r = ct_netif_add(e->nl, ns, host_ifname, n, plug_nic_mtu(n, t), d);
+	if (r < 0)
+		return r;
+	if (alias) {
+		r = link_get(e->nl, host_ifname, &li);
+		if (r >= 0)
+			r = link_set_alias(e->nl, li.ifindex, alias);
+		if (r < 0) {
+			(void)link_delete(e->nl, host_ifname);
+			return diag_error(d, r, "cannot mark host interface '%s': %s", host_ifname, strerror(-r));
+		}
+	}
+	r = plug_host_veth(e, host_ifname, n, t, d);
+	if (r < 0)
+		(void)plug_remove(e, host_ifname, NULL);
+	return r;
+}
+
+int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del)
+{
+	LinkInfo li;
+	int r;
+
+	if (del)
+		(void)link_delete_wait(del);
+	r = link_get(e->nl, ifname, &li);
+	if (r < 0)
+		return r == -ENODEV ? 0 : r;
+	/* Taking an entry out needs the pins, not a load. */
+	if (!e->dp && datapath_open(false, &e->dp, &(Diag){}) < 0)
+		e->dp = NULL;
+	if (e->dp)
+		(void)datapath_port_clear(e->dp, li.ifindex);
+	(void)shaper_clear(e->nl, li.ifindex);
+	if (del && link_delete_start(del, li.ifindex) >= 0)
+		return 0;
+	r = link_delete(e->nl, ifname);
+	return r == -ENODEV ? 0 : r;
+}
+
+int plug_sweep(PlugEnv *e)
+{
+	unsigned removed = 0;
+	int r, q = 0;
+
+	r = shaper_sweep(e->nl);
+	if (!e->dp && datapath_open(false, &e->dp, &(Diag){}) < 0)
+		e->dp = NULL;
+	if (e->dp)
+		q = datapath_sweep(e->dp, &removed);
+	if (removed)
+		log_ctx(NULL, LOG_DEBUG, "Removed %u stale datapath entries", removed);
+	return r < 0 ? r : q;
+}
+
+void plug_hashed_ifname(char ret[IFNAMSIZ], const char *prefix, const char *key, int index)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	if (index >= 0)
+		snprintf(ret, IFNAMSIZ, "%.3s%08xi%u", prefix, h, (unsigned)index % 100);
+	else
+		snprintf(ret, IFNAMSIZ, "%.3s%08x", prefix, h);
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ct-netif.h"
 #include "datapath.h"
 #include "diag.h"
 #include "netlink-link.h"
@@ -61,6 +62,39 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
  * port that needs none is plugged all the same (a warning says so).
  */
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d);
+
+/* The MTU of the NIC: its `mtu`, else the bridge's. */
+uint32_t plug_nic_mtu(const PveNet *n, const PlugTarget *t);
+
+/*
+ * Entry points that make the pair themselves (hotplug, the OCI hook, the
+ * CNI plugin): n's interface in ns and its host end host_ifname, plugged as
+ * plug_host_veth() does; alias (may be NULL) marks the host end as lxcnet's
+ * for what has no VMID in its name. On failure nothing is left.
+ */
+int plug_netns_add(PlugEnv *e, CtNetns *ns, const char *host_ifname, const char *alias, const PveNet *n, const PlugTarget *t,
+		   Diag *d);
+
+/*
+ * Unplug and delete host interface ifname (its container end goes with it):
+ * datapath entry and shaper first. 0 when there is no such interface. With
+ * del, the deletion goes on in a thread (see link_delete_start()).
+ */
+int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del);
+
+/*
+ * Remove what the datapath and the shaper keep for interfaces that are gone
+ * (any container's): after a stop, when the pair died with the namespace.
+ */
+int plug_sweep(PlugEnv *e);
+
+/*
+ * A host interface name for entry points whose containers have no short
+ * name: prefix, 8 hex digits of a hash of key, and "i<index>" unless index
+ * is negative ("oci1b2c3d4ei0"). Different keys can meet: the alias says
+ * whose an interface is.
+ */
+void plug_hashed_ifname(char ret[IFNAMSIZ], const char *prefix, const char *key, int index);
 
 /* Whether bridge names an SDN VNet (false when the SDN configuration cannot be read). */
 bool plug_names_vnet(PlugEnv *e, const char *bridge);

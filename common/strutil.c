@@ -119,8 +119,6 @@ char *strstrip(char *s)
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
 	struct stat st;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -132,6 +130,14 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len)
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
+	return read_fd_full(fd, max, ret, ret_len);
+}
+
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
 	for (;;) {
 		ssize_t n;
 

@@ -30,6 +30,8 @@ char *strstrip(char *s);
 
 /* Read a whole regular file into a NUL-terminated buffer, at most max bytes (-EFBIG beyond). */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open descriptor (a pipe too), up to its end. */
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
 
 /* read_full_file() with the message a config reader reports: "PATH: reason". */
 struct Diag;

@@ -13,9 +13,8 @@
 
 #include "log.h"
 #include "lxc-hook.h"
-#include "datapath.h"
 #include "netlink-link.h"
-#include "shaper.h"
+#include "plug.h"
 
 typedef struct Ctx {
 	const char *name;
@@ -69,23 +68,15 @@ int main(int argc, char **argv)
 	}
 
 	/* Shaper ifbs, policies and counters of interfaces that are gone (this container's and any other's). */
-	r = shaper_sweep(nl);
-	if (r < 0) {
-		log_ctx(&ctx, LOG_ERR, "Cannot remove stale shaper devices: %s", strerror(-r));
-		c.failures++;
-	}
 	{
-		_cleanup_(datapath_freep) Datapath *dp = NULL;
-		unsigned removed = 0;
+		PlugEnv env = { .nl = TAKE_PTR(nl) };
 
-		if (datapath_open(false, &dp, &d) >= 0) {
-			r = datapath_sweep(dp, &removed);
-			if (r < 0) {
-				log_ctx(&ctx, LOG_ERR, "Cannot sweep the datapath: %s", strerror(-r));
-				c.failures++;
-			} else if (removed)
-				log_ctx(&ctx, LOG_DEBUG, "Removed %u stale datapath entries", removed);
+		r = plug_sweep(&env);
+		if (r < 0) {
+			log_ctx(&ctx, LOG_ERR, "Cannot remove stale datapath entries and shaper devices: %s", strerror(-r));
+			c.failures++;
 		}
+		plug_env_done(&env);
 	}
 	return c.failures ? 1 : 0;
 }

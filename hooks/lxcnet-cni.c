@@ -1,0 +1,1070 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lxcnet-cni: a CNI 1.1.0 plugin (ADD, DEL, CHECK, STATUS, VERSION, GC) on
+ * the lxcnet datapath. The network configuration on stdin names a bridge or
+ * an SDN VNet and the NIC's tag, trunks, rate, mtu and firewall, which are
+ * turned into a Proxmox netN and plugged by the same code as lxcnet-netup;
+ * addresses come from an optional IPAM plugin, run from CNI_PATH.
+ *
+ * The host end is cni<hash of network, container id and ifname> with the
+ * alias "lxcnet-cni <network> <container id> <ifname>": DEL needs neither
+ * the namespace nor any state file, and GC finds every attachment of the
+ * network from the kernel's links alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "ct-netif.h"
+#include "log.h"
+#include "lxc-hook.h"
+#include "plug.h"
+#include "strutil.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
+
+#define CNI_LATEST "1.1.0"
+static const char *const supported_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
+
+/* The error codes of the CNI specification; 100 and up are lxcnet's. */
+enum {
+	CNI_ERR_INCOMPATIBLE_VERSION = 1,
+	CNI_ERR_UNSUPPORTED_FIELD = 2,
+	CNI_ERR_UNKNOWN_CONTAINER = 3,
+	CNI_ERR_INVALID_ENV = 4,
+	CNI_ERR_IO = 5,
+	CNI_ERR_DECODE = 6,
+	CNI_ERR_INVALID_CONFIG = 7,
+	CNI_ERR_TRY_AGAIN = 11,
+	CNI_ERR_NOT_AVAILABLE = 50,
+	CNI_ERR_PLUG = 100,  /* the interface could not be created or plugged */
+	CNI_ERR_CHECK = 101, /* CHECK found the attachment not as ADD left it */
+};
+
+static LogContext ctx = { .identifier = "lxcnet-cni" };
+static const char *result_version = CNI_LATEST; /* the config's, once known */
+
+static const char *error_msg(unsigned code)
+{
+	switch (code) {
+	case CNI_ERR_INCOMPATIBLE_VERSION:
+		return "Incompatible CNI version";
+	case CNI_ERR_UNSUPPORTED_FIELD:
+		return "Unsupported field in network configuration";
+	case CNI_ERR_UNKNOWN_CONTAINER:
+		return "Container unknown or does not exist";
+	case CNI_ERR_INVALID_ENV:
+		return "Invalid necessary environment variables";
+	case CNI_ERR_IO:
+		return "I/O failure";
+	case CNI_ERR_DECODE:
+		return "Failed to decode content";
+	case CNI_ERR_INVALID_CONFIG:
+		return "Invalid network config";
+	case CNI_ERR_TRY_AGAIN:
+		return "Try again later";
+	case CNI_ERR_NOT_AVAILABLE:
+		return "Plugin not available";
+	case CNI_ERR_PLUG:
+		return "Cannot plug the interface";
+	case CNI_ERR_CHECK:
+		return "Attachment differs from what ADD set up";
+	default:
+		return "Failed";
+	}
+}
+
+static void print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+}
+
+/* The spec's error object on stdout, the details in the journal; returns the exit status. */
+static int _printf_(3, 4) cni_fail(unsigned code, const char *msg, const char *fmt, ...)
+{
+	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+	char details[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(details, sizeof(details), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "cniVersion", json_object_new_string(result_version));
+	json_object_object_add(o, "code", json_object_new_int((int)code));
+	json_object_object_add(o, "msg", json_object_new_string(msg ?: error_msg(code)));
+	json_object_object_add(o, "details", json_object_new_string(details));
+	print_json(o);
+	log_ctx(&ctx, LOG_ERR, "%s: %s", msg ?: error_msg(code), details);
+	return 1;
+}
+
+static bool version_supported(const char *v)
+{
+	for (size_t i = 0; i < ELEMENTSOF(supported_versions); i++)
+		if (strcmp(v, supported_versions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "0.4.0" < "1.0.0": the supported versions are all x.y.z with one digit each. */
+static bool version_at_least(const char *v, const char *min)
+{
+	return strcmp(v, min) >= 0;
+}
+
+typedef struct Env {
+	const char *command, *container_id, *netns, *ifname, *args, *path;
+	const char *mac; /* from CNI_ARGS MAC= */
+} Env;
+
+typedef struct Conf {
+	json_object *root;
+	const char *text; /* as read, for IPAM */
+	const char *name;
+	const char *bridge; /* `bridge` or `vnet` */
+	bool is_vnet;
+	const char *ipam_type; /* NULL: no IPAM */
+	json_object *prev;     /* prevResult, may be NULL */
+	json_object *dns;      /* may be NULL */
+	const char *mac;       /* runtimeConfig.mac, may be NULL */
+	char spec[512];	       /* the netN property string but name, hwaddr and addresses */
+} Conf;
+
+static const char *json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int append(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
+static int append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size - len ? -ENOBUFS : 0;
+}
+
+/* One of the netN keys as a JSON field: its type checked here, its value by pve_net_parse() later. */
+static int conf_key(Conf *c, json_object *root, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	if (strcmp(key, "tag") == 0 || strcmp(key, "mtu") == 0) {
+		if (!json_object_is_type(v, json_type_int))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s: must be an integer", key), -EINVAL;
+		return append(c->spec, sizeof(c->spec), ",%s=%" PRId64, key, json_object_get_int64(v));
+	}
+	if (strcmp(key, "rate") == 0) {
+		char num[64];
+
+		if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "rate: must be a number (MiB/s)"), -EINVAL;
+		format_double(num, sizeof(num), json_object_get_double(v));
+		return append(c->spec, sizeof(c->spec), ",rate=%s", num);
+	}
+	if (strcmp(key, "firewall") == 0) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "firewall: must be true or false"), -EINVAL;
+		return append(c->spec, sizeof(c->spec), ",firewall=%d", json_object_get_boolean(v) ? 1 : 0);
+	}
+	/* trunks: [100, 200] or Proxmox's "100;200" */
+	if (json_object_is_type(v, json_type_string))
+		return append(c->spec, sizeof(c->spec), ",trunks=%s", json_object_get_string(v));
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: must be a list of VLAN ids"), -EINVAL;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_int))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: must be a list of VLAN ids"), -EINVAL;
+		if (append(c->spec, sizeof(c->spec), "%s%" PRId64, i ? ";" : ",trunks=", json_object_get_int64(e)) < 0)
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: too many"), -EINVAL;
+	}
+	return 0;
+}
+
+/* Parse and check the network configuration; on failure the error is printed and -EINVAL returned. */
+static int conf_parse(const char *text, Conf *c)
+{
+	static const char *const keys[] = { "tag", "trunks", "rate", "mtu", "firewall" };
+	enum json_tokener_error jerr;
+	json_object *v;
+	const char *bridge, *vnet;
+
+	c->text = text;
+	c->root = json_tokener_parse_verbose(text, &jerr);
+	if (!c->root || !json_object_is_type(c->root, json_type_object))
+		return cni_fail(CNI_ERR_DECODE, NULL, "network configuration on stdin: %s",
+				c->root ? "not a JSON object" : json_tokener_error_desc(jerr)),
+		       -EINVAL;
+	v = NULL;
+	if (!json_object_object_get_ex(c->root, "cniVersion", &v) || !json_object_is_type(v, json_type_string))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "cniVersion: missing"), -EINVAL;
+	if (!version_supported(json_object_get_string(v)))
+		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL,
+				"cniVersion %s: lxcnet-cni supports 0.3.0, 0.3.1, 0.4.0, 1.0.0 and 1.1.0", json_object_get_string(v)),
+		       -EINVAL;
+	result_version = json_object_get_string(v);
+	c->name = json_str(c->root, "name");
+	if (!c->name || !*c->name || strpbrk(c->name, " \t\n"))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "name: missing or not a network name"), -EINVAL;
+	bridge = json_str(c->root, "bridge");
+	vnet = json_str(c->root, "vnet");
+	if (!!bridge == !!vnet)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "exactly one of \"bridge\" and \"vnet\" must be given"), -EINVAL;
+	c->bridge = bridge ?: vnet;
+	c->is_vnet = vnet;
+	if (!pve_word_valid(c->bridge) || strlen(c->bridge) >= IFNAMSIZ)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s: '%s' is not a valid name", bridge ? "bridge" : "vnet", c->bridge),
+		       -EINVAL;
+	snprintf(c->spec, sizeof(c->spec), "bridge=%s", c->bridge);
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (conf_key(c, c->root, keys[i]) < 0)
+			return -EINVAL;
+	if (json_object_object_get_ex(c->root, "ipam", &v) && !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_object))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: must be an object"), -EINVAL;
+		if (json_object_object_length(v) > 0) {
+			c->ipam_type = json_str(v, "type");
+			if (!c->ipam_type || !*c->ipam_type || strchr(c->ipam_type, '/'))
+				return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: \"type\" missing or not a plugin name"), -EINVAL;
+		}
+	}
+	if (json_object_object_get_ex(c->root, "prevResult", &v) && json_object_is_type(v, json_type_object))
+		c->prev = v;
+	if (json_object_object_get_ex(c->root, "dns", &v) && json_object_is_type(v, json_type_object))
+		c->dns = v;
+	if (json_object_object_get_ex(c->root, "runtimeConfig", &v) && json_object_is_type(v, json_type_object))
+		c->mac = json_str(v, "mac");
+	return 0;
+}
+
+/* CNI_ARGS "K=V;K=V": MAC is used, IgnoreUnknown allows others (K8S_POD_NAME, ...). */
+static int parse_args(Env *e)
+{
+	_cleanup_(strv_freep) char **items = NULL;
+	bool ignore_unknown = false;
+	const char *bad = NULL;
+
+	if (!e->args || !*e->args)
+		return 0;
+	if (strv_split(e->args, ";", &items) < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "out of memory"), -ENOMEM;
+	for (char **i = items; *i; i++) {
+		char *eq = strchr(*i, '=');
+
+		if (!eq)
+			return cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_ARGS: '%s' is not KEY=VALUE", *i), -EINVAL;
+		*eq = '\0';
+		if (strcmp(*i, "IgnoreUnknown") == 0)
+			ignore_unknown = strcmp(eq + 1, "1") == 0 || strcasecmp(eq + 1, "true") == 0;
+		else if (strcmp(*i, "MAC") == 0) {
+			/* Points into our copy: keep it (freed at exit). */
+			e->mac = strdup(eq + 1);
+		} else if (!bad)
+			bad = *i;
+	}
+	if (bad && !ignore_unknown)
+		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_ARGS: unknown key '%s' (set IgnoreUnknown=1 to allow it)", bad), -EINVAL;
+	return 0;
+}
+
+static int need_env(const Env *e, bool netns)
+{
+	const char *missing = !e->container_id || !*e->container_id ? "CNI_CONTAINERID"
+			      : !e->ifname || !*e->ifname	    ? "CNI_IFNAME"
+			      : netns && (!e->netns || !*e->netns)  ? "CNI_NETNS"
+								    : NULL;
+
+	if (missing)
+		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "%s is not set", missing), -EINVAL;
+	if (strpbrk(e->container_id, " \t\n") || strlen(e->container_id) > 160)
+		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID: has white space or is longer than 160 characters"),
+		       -EINVAL;
+	return 0;
+}
+
+static void attachment_names(const Conf *c, const Env *e, char ifname[IFNAMSIZ], char alias[LINK_ALIAS_MAX])
+{
+	char key[LINK_ALIAS_MAX];
+
+	snprintf(key, sizeof(key), "%s\n%s\n%s", c->name, e->container_id, e->ifname);
+	plug_hashed_ifname(ifname, "cni", key, -1);
+	snprintf(alias, LINK_ALIAS_MAX, "lxcnet-cni %s %s %s", c->name, e->container_id, e->ifname);
+}
+
+/* ---- IPAM delegation ---------------------------------------------------- */
+
+/* The plugin `type` in CNI_PATH. */
+static int find_plugin(const Env *e, const char *type, char **ret)
+{
+	_cleanup_(strv_freep) char **dirs = NULL;
+
+	if (!e->path || !*e->path)
+		return -ENOENT;
+	if (strv_split(e->path, ":", &dirs) < 0)
+		return -ENOMEM;
+	for (char **d = dirs; *d; d++) {
+		_cleanup_free_ char *p = NULL;
+
+		if (asprintf(&p, "%s/%s", *d, type) < 0)
+			return -ENOMEM;
+		if (access(p, X_OK) == 0) {
+			*ret = TAKE_PTR(p);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Run the IPAM plugin with command and the configuration on stdin, in our
+ * environment. *ret is its parsed result (ADD; NULL for the others). On
+ * failure its error is passed on (printed) and -EIO returned.
+ */
+static int ipam_exec(const Conf *c, const Env *e, const char *command, json_object **ret)
+{
+	_cleanup_free_ char *plugin = NULL, *out = NULL;
+	_cleanup_close_ int in = -1;
+	int pipefd[2], status, r;
+	size_t len = strlen(c->text);
+	pid_t pid;
+
+	if (ret)
+		*ret = NULL;
+	r = find_plugin(e, c->ipam_type, &plugin);
+	if (r < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: plugin '%s' not found in CNI_PATH '%s'", c->ipam_type,
+				e->path ?: ""),
+		       -EIO;
+	in = memfd_create("cni-config", MFD_CLOEXEC);
+	if (in < 0 || write(in, c->text, len) != (ssize_t)len || lseek(in, 0, SEEK_SET) < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot pass the configuration: %m"), -EIO;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "ipam: pipe: %m"), -EIO;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return cni_fail(CNI_ERR_IO, NULL, "ipam: fork: %m"), -EIO;
+	}
+	if (pid == 0) {
+		if (dup2(in, STDIN_FILENO) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0 || setenv("CNI_COMMAND", command, 1) < 0)
+			_exit(127);
+		execl(plugin, c->ipam_type, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	r = read_fd_full(pipefd[0], 1024 * 1024, &out, NULL);
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return cni_fail(CNI_ERR_IO, NULL, "ipam: waitpid: %m"), -EIO;
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot read what '%s' printed: %s", plugin, strerror(-r)), -EIO;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		_cleanup_(json_object_putp) json_object *err = json_tokener_parse(out);
+		json_object *code;
+
+		if (err && json_object_object_get_ex(err, "code", &code) && json_object_is_type(code, json_type_int)) {
+			const char *msg = json_str(err, "msg"), *details = json_str(err, "details");
+
+			return cni_fail((unsigned)json_object_get_int(code), msg, "ipam plugin '%s' %s failed%s%s", c->ipam_type,
+					command, details && *details ? ": " : "", details ?: ""),
+			       -EIO;
+		}
+		return cni_fail(CNI_ERR_IO, NULL, "ipam plugin '%s' %s failed (%s %d)", c->ipam_type, command,
+				WIFEXITED(status) ? "exit status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)),
+		       -EIO;
+	}
+	if (ret) {
+		*ret = json_tokener_parse(out);
+		if (!*ret || !json_object_is_type(*ret, json_type_object)) {
+			json_object_put(*ret);
+			*ret = NULL;
+			return cni_fail(CNI_ERR_DECODE, NULL, "ipam plugin '%s' printed no result", c->ipam_type), -EIO;
+		}
+	}
+	return 0;
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+typedef struct Cidr {
+	int family;
+	unsigned char addr[16];
+	unsigned prefixlen;
+} Cidr;
+
+static int parse_cidr(const char *s, Cidr *ret)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	uint64_t plen;
+	char *slash;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	ret->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(ret->family, buf, ret->addr) != 1 ||
+	    parse_uint_range(slash + 1, 0, ret->family == AF_INET ? 32 : 128, &plen) < 0)
+		return -EINVAL;
+	ret->prefixlen = (unsigned)plen;
+	return 0;
+}
+
+static int parse_ip(const char *s, int family, unsigned char ret[16])
+{
+	return s && inet_pton(family, s, ret) == 1 ? 0 : -EINVAL;
+}
+
+/* The first address of each family goes into the netN (firewall=1 filters on it); ips[] must be sane. */
+static int ips_to_spec(json_object *ipam_result, char *spec, size_t size, bool firewall)
+{
+	json_object *ips;
+	unsigned per_family[2] = {};
+
+	if (!json_object_object_get_ex(ipam_result, "ips", &ips) || !json_object_is_type(ips, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(ips); i++) {
+		json_object *ip = json_object_array_get_idx(ips, i);
+		const char *addr = json_str(ip, "address");
+		Cidr cidr;
+		unsigned f;
+
+		if (parse_cidr(addr, &cidr) < 0)
+			return cni_fail(CNI_ERR_DECODE, NULL, "ipam result: ips[%zu]: address '%s' is not ADDRESS/PREFIX", i,
+					addr ?: "(none)"),
+			       -EINVAL;
+		f = cidr.family == AF_INET6;
+		if (per_family[f]++ == 0 && append(spec, size, ",%s=%s", f ? "ip6" : "ip", addr) < 0)
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "configuration too long"), -EINVAL;
+	}
+	if (firewall && (per_family[0] > 1 || per_family[1] > 1))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "firewall: lxcnet filters on one address per family, IPAM gave more"),
+		       -EINVAL;
+	return 0;
+}
+
+/* The gateway of the first address of family in ips[], if it has one. */
+static const char *family_gateway(json_object *ips, int family)
+{
+	for (size_t i = 0; ips && i < json_object_array_length(ips); i++) {
+		json_object *ip = json_object_array_get_idx(ips, i);
+		Cidr c;
+
+		if (parse_cidr(json_str(ip, "address"), &c) == 0 && c.family == family)
+			return json_str(ip, "gateway");
+	}
+	return NULL;
+}
+
+/* Addresses after the first of each family, then the routes, in the container. */
+static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d)
+{
+	json_object *ips = NULL, *routes;
+	bool first[2] = { true, true };
+	int r;
+
+	if (json_object_object_get_ex(res, "ips", &ips) && json_object_is_type(ips, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(ips); i++) {
+			Cidr c;
+
+			if (parse_cidr(json_str(json_object_array_get_idx(ips, i), "address"), &c) < 0)
+				continue;
+			if (first[c.family == AF_INET6]) {
+				first[c.family == AF_INET6] = false;
+				continue;
+			}
+			r = ct_netif_addr_add(ns, ifname, c.family, c.addr, c.prefixlen);
+			if (r < 0)
+				return diag_error(d, r, "cannot add address %zu in the container: %s", i, strerror(-r));
+		}
+	else
+		ips = NULL;
+	if (!json_object_object_get_ex(res, "routes", &routes) || !json_object_is_type(routes, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(routes); i++) {
+		json_object *rt = json_object_array_get_idx(routes, i);
+		const char *dst = json_str(rt, "dst"), *gw = json_str(rt, "gw");
+		unsigned char via[16];
+		Cidr c;
+
+		if (parse_cidr(dst, &c) < 0)
+			return diag_error(d, -EINVAL, "routes[%zu]: dst '%s' is not ADDRESS/PREFIX", i, dst ?: "(none)");
+		/* No gw: the spec leaves it to the plugin; the address's gateway, else on the link. */
+		if (!gw)
+			gw = family_gateway(ips, c.family);
+		if (gw && parse_ip(gw, c.family, via) < 0)
+			return diag_error(d, -EINVAL, "routes[%zu]: gw '%s' is not an address of the route's family", i, gw);
+		r = ct_netif_route_add(ns, ifname, c.family, c.addr, c.prefixlen, gw ? via : NULL);
+		if (r < 0)
+			return diag_error(d, r, "cannot add route %s in the container: %s", dst, strerror(-r));
+	}
+	return 0;
+}
+
+/* ---- the result ------------------------------------------------------------ */
+
+static json_object *mac_json(const uint8_t m[6])
+{
+	char buf[18];
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return json_object_new_string(buf);
+}
+
+static json_object *interface_json(const char *name, const uint8_t mac[6], uint32_t mtu, const char *sandbox)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "mac", mac_json(mac));
+	if (version_at_least(result_version, "1.1.0"))
+		json_object_object_add(o, "mtu", json_object_new_int((int)mtu));
+	if (sandbox)
+		json_object_object_add(o, "sandbox", json_object_new_string(sandbox));
+	return o;
+}
+
+/* interfaces[0] is the host end, [1] the container's: every IP is on [1]. */
+static json_object *result_json(const Env *e, const char *host_ifname, const LinkInfo *host, const LinkInfo *ct,
+				json_object *ipam, json_object *conf_dns)
+{
+	json_object *o = json_object_new_object(), *ifs = json_object_new_array(), *ips, *v;
+
+	json_object_object_add(o, "cniVersion", json_object_new_string(result_version));
+	json_object_array_add(ifs, interface_json(host_ifname, host->mac, host->mtu, NULL));
+	json_object_array_add(ifs, interface_json(e->ifname, ct->mac, ct->mtu, e->netns));
+	json_object_object_add(o, "interfaces", ifs);
+	ips = json_object_new_array();
+	if (ipam && json_object_object_get_ex(ipam, "ips", &v) && json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *in = json_object_array_get_idx(v, i), *ip = json_object_new_object();
+			const char *addr = json_str(in, "address"), *gw = json_str(in, "gateway");
+			Cidr c = {};
+
+			(void)parse_cidr(addr, &c);
+			if (!version_at_least(result_version, "1.0.0"))
+				json_object_object_add(ip, "version", json_object_new_string(c.family == AF_INET6 ? "6" : "4"));
+			json_object_object_add(ip, "address", json_object_new_string(addr));
+			if (gw)
+				json_object_object_add(ip, "gateway", json_object_new_string(gw));
+			json_object_object_add(ip, "interface", json_object_new_int(1));
+			json_object_array_add(ips, ip);
+		}
+	json_object_object_add(o, "ips", ips);
+	if (ipam && json_object_object_get_ex(ipam, "routes", &v) && json_object_is_type(v, json_type_array))
+		json_object_object_add(o, "routes", json_object_get(v));
+	if (ipam && json_object_object_get_ex(ipam, "dns", &v) && json_object_is_type(v, json_type_object) &&
+	    json_object_object_length(v) > 0)
+		json_object_object_add(o, "dns", json_object_get(v));
+	else
+		json_object_object_add(o, "dns", conf_dns ? json_object_get(conf_dns) : json_object_new_object());
+	return o;
+}
+
+/* ---- commands ---------------------------------------------------------------- */
+
+static int open_netns(const Env *e, CtNetns *ns)
+{
+	_cleanup_close_ int fd = open(e->netns, O_RDONLY | O_CLOEXEC);
+	Diag d = {};
+
+	if (fd < 0)
+		return cni_fail(errno == ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_IO, NULL, "CNI_NETNS '%s': %m", e->netns),
+		       -EIO;
+	if (ct_netns_open(fd, ns, &d) < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "CNI_NETNS '%s': %s", e->netns, d.msg), -EIO;
+	return 0;
+}
+
+/* Our host end, if the kernel has it: 1 with *ret filled, 0 when absent, -EEXIST when the name is someone else's. */
+static int find_attachment(PlugEnv *env, const char *host_ifname, const char *alias, LinkInfo *ret)
+{
+	int r = link_get(env->nl, host_ifname, ret);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	return strcmp(ret->alias, alias) == 0 ? 1 : -EEXIST;
+}
+
+static int cmd_add(const Env *e, Conf *c)
+{
+	_cleanup_(json_object_putp) json_object *ipam = NULL, *result = NULL;
+	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX], spec[1024];
+	CtNetns ns = { .nsfd = -1 };
+	PlugEnv env = {};
+	PlugTarget t = {};
+	LinkInfo host, ct;
+	uint8_t mac[6];
+	PveNet n;
+	Diag d = {};
+	int r, ret = 1;
+	bool firewall;
+	const char *m = e->mac ?: c->mac;
+
+	if (need_env(e, true) < 0)
+		return 1;
+	attachment_names(c, e, host_ifname, alias);
+	ctx.ifname = host_ifname;
+	if (open_netns(e, &ns) < 0)
+		return 1;
+	r = plug_env_open(&env, lxc_hook_pve_dir());
+	if (r < 0) {
+		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
+		goto out;
+	}
+	r = find_attachment(&env, host_ifname, alias, &host);
+	if (r != 0) {
+		cni_fail(r == -EEXIST ? CNI_ERR_PLUG : CNI_ERR_IO, NULL, "host interface '%s': %s", host_ifname,
+			 r == -EEXIST ? "the name is taken (the attachment exists: DEL it first, or another's)" : strerror(-r));
+		goto out;
+	}
+	if (m) {
+		if (sscanf(m, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%*c", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) != 6) {
+			cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "mac: '%s' is not a MAC address", m);
+			goto out;
+		}
+	} else
+		ct_netif_random_hwaddr(mac);
+	firewall = strstr(c->spec, ",firewall=1");
+	if (c->ipam_type) {
+		if (ipam_exec(c, e, "ADD", &ipam) < 0)
+			goto out;
+	}
+	snprintf(spec, sizeof(spec), "name=%s,hwaddr=%02X:%02X:%02X:%02X:%02X:%02X,%s", e->ifname, mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5], c->spec);
+	if (ipam && ips_to_spec(ipam, spec, sizeof(spec), firewall) < 0)
+		goto release;
+	if (pve_net_parse(spec, &n, &d) < 0) {
+		cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
+		goto release;
+	}
+	if (c->is_vnet && !plug_names_vnet(&env, c->bridge)) {
+		cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "vnet: '%s' is not an SDN VNet of %s", c->bridge, env.pve_dir);
+		goto release;
+	}
+	if (plug_resolve(&env, &n, &t, &d) < 0) {
+		cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
+		goto release;
+	}
+	ctx.vnet = t.vnet[0] ? t.vnet : NULL;
+	if (plug_netns_add(&env, &ns, host_ifname, alias, &n, &t, &d) < 0) {
+		cni_fail(CNI_ERR_PLUG, NULL, "%s", d.msg);
+		goto release;
+	}
+	if ((ipam && apply_ipam(&ns, e->ifname, ipam, &d) < 0) || link_get(env.nl, host_ifname, &host) < 0 ||
+	    link_get(ns.nl, e->ifname, &ct) < 0) {
+		cni_fail(CNI_ERR_PLUG, NULL, "%s", d.msg[0] ? d.msg : "the interface vanished");
+		(void)plug_remove(&env, host_ifname, NULL);
+		goto release;
+	}
+	result = result_json(e, host_ifname, &host, &ct, ipam, c->dns);
+	print_json(result);
+	log_ctx(&ctx, LOG_INFO, "Added '%s' of container '%s' (network '%s') as '%s' on bridge '%s'", e->ifname, e->container_id,
+		c->name, host_ifname, t.bridge);
+	ret = 0;
+	goto out;
+
+release:
+	/* Give the addresses back; our error is already printed, the IPAM's is not wanted then. */
+	if (ipam) {
+		int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		fflush(stdout);
+		if (saved >= 0 && null >= 0 && dup2(null, STDOUT_FILENO) >= 0) {
+			(void)ipam_exec(c, e, "DEL", NULL);
+			fflush(stdout);
+			(void)dup2(saved, STDOUT_FILENO);
+		}
+		if (saved >= 0)
+			close(saved);
+		if (null >= 0)
+			close(null);
+	}
+out:
+	ct_netns_close(&ns);
+	plug_env_done(&env);
+	return ret;
+}
+
+static int cmd_del(const Env *e, Conf *c)
+{
+	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
+	PlugEnv env = {};
+	LinkInfo host;
+	int r;
+
+	if (need_env(e, false) < 0)
+		return 1;
+	attachment_names(c, e, host_ifname, alias);
+	ctx.ifname = host_ifname;
+	r = plug_env_open(&env, lxc_hook_pve_dir());
+	if (r < 0) {
+		plug_env_done(&env);
+		return cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
+	}
+	/* Gone already (the namespace took the pair, or a second DEL): fine. Another's: not ours to touch. */
+	r = find_attachment(&env, host_ifname, alias, &host);
+	if (r > 0) {
+		r = plug_remove(&env, host_ifname, NULL);
+		if (r < 0) {
+			plug_env_done(&env);
+			return cni_fail(CNI_ERR_IO, NULL, "cannot remove host interface '%s': %s", host_ifname, strerror(-r));
+		}
+		log_ctx(&ctx, LOG_INFO, "Removed '%s' of container '%s' (network '%s')", e->ifname, e->container_id, c->name);
+	}
+	(void)plug_sweep(&env);
+	plug_env_done(&env);
+	if (c->ipam_type && ipam_exec(c, e, "DEL", NULL) < 0)
+		return 1;
+	return 0;
+}
+
+static json_object *prev_container_interface(json_object *prev, const Env *e, int *ret_index)
+{
+	json_object *ifs;
+
+	if (!json_object_object_get_ex(prev, "interfaces", &ifs) || !json_object_is_type(ifs, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(ifs); i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+		const char *name = json_str(o, "name"), *sandbox = json_str(o, "sandbox");
+
+		if (name && sandbox && strcmp(name, e->ifname) == 0) {
+			*ret_index = (int)i;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+static int check_ct(const Env *e, const Conf *c, CtNetns *ns, const PveNet *n, const PlugTarget *t)
+{
+	json_object *ifc, *ips;
+	LinkInfo ct;
+	int idx = -1, r;
+	char mac[18];
+
+	r = link_get(ns->nl, e->ifname, &ct);
+	if (r < 0)
+		return cni_fail(CNI_ERR_CHECK, NULL, "'%s' is not in %s: %s", e->ifname, e->netns, strerror(-r));
+	if (ct.mtu != plug_nic_mtu(n, t))
+		return cni_fail(CNI_ERR_CHECK, NULL, "'%s' has MTU %u, not %u", e->ifname, ct.mtu, plug_nic_mtu(n, t));
+	ifc = prev_container_interface(c->prev, e, &idx);
+	if (!ifc)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "prevResult: no interface '%s' with a sandbox", e->ifname);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ct.mac[0], ct.mac[1], ct.mac[2], ct.mac[3], ct.mac[4],
+		 ct.mac[5]);
+	if (!json_str(ifc, "mac") || strcasecmp(json_str(ifc, "mac"), mac) != 0)
+		return cni_fail(CNI_ERR_CHECK, NULL, "'%s' has MAC %s, prevResult says %s", e->ifname, mac,
+				json_str(ifc, "mac") ?: "none");
+	if (!json_object_object_get_ex(c->prev, "ips", &ips) || !json_object_is_type(ips, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(ips); i++) {
+		json_object *ip = json_object_array_get_idx(ips, i), *iface;
+		const char *addr = json_str(ip, "address");
+		Cidr cidr;
+
+		if (json_object_object_get_ex(ip, "interface", &iface) && json_object_get_int(iface) != idx)
+			continue;
+		if (parse_cidr(addr, &cidr) < 0)
+			return cni_fail(CNI_ERR_DECODE, NULL, "prevResult: ips[%zu]: '%s' is not ADDRESS/PREFIX", i, addr ?: "(none)");
+		r = ct_netif_has_addr(ns, e->ifname, cidr.family, cidr.addr, cidr.prefixlen);
+		if (r <= 0)
+			return cni_fail(CNI_ERR_CHECK, NULL, "'%s' does not have %s", e->ifname, addr);
+	}
+	return 0;
+}
+
+static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, const PveNet *n, const PlugTarget *t)
+{
+	_cleanup_(datapath_freep) Datapath *dp = NULL;
+	struct lxcnet_port have, want = t->policy;
+	LinkInfo host;
+	Diag d = {};
+	int r;
+
+	r = find_attachment(env, host_ifname, alias, &host);
+	if (r <= 0)
+		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' %s", host_ifname,
+				r == 0 ? "does not exist" : "is not this attachment's");
+	if (n->link_down ? host.master != 0 || host.up : host.master != t->bridge_ifindex || !host.up)
+		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' is not %s", host_ifname,
+				n->link_down ? "down and unplugged (link_down)" : "up on its bridge");
+	if (host.master && host.mtu != t->bridge_mtu)
+		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' has MTU %u, bridge '%s' %u", host_ifname, host.mtu,
+				t->bridge, t->bridge_mtu);
+	if (datapath_open(false, &dp, &d) < 0) {
+		if (t->needs_datapath)
+			return cni_fail(CNI_ERR_CHECK, NULL, "the lxcnet datapath is not loaded: %s", d.msg);
+		return 0;
+	}
+	r = datapath_port_get(dp, host.ifindex, &have);
+	if (r < 0)
+		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' has no datapath policy", host_ifname);
+	/* The ifb is the shaper's; only whether there is one matters. */
+	if ((have.shaper_ifindex != 0) != (t->rate > 0))
+		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' is %s", host_ifname, t->rate > 0 ? "not shaped" : "shaped");
+	have.shaper_ifindex = want.shaper_ifindex = 0;
+	if (memcmp(&have, &want, sizeof(have)) != 0)
+		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s': the datapath policy (tag, trunks, filter) differs",
+				host_ifname);
+	return 0;
+}
+
+/* The container end's netN: its MAC and addresses from prevResult, the rest from the configuration. */
+static int check_spec(const Env *e, const Conf *c, PveNet *n)
+{
+	char spec[1024];
+	json_object *ifc;
+	Diag d = {};
+	int idx;
+
+	ifc = prev_container_interface(c->prev, e, &idx);
+	snprintf(spec, sizeof(spec), "name=%s,%s%s%s", e->ifname, ifc && json_str(ifc, "mac") ? "hwaddr=" : "",
+		 ifc && json_str(ifc, "mac") ? json_str(ifc, "mac") : "", ifc && json_str(ifc, "mac") ? "," : "");
+	if (append(spec, sizeof(spec), "%s", c->spec) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "configuration too long");
+	if (ips_to_spec(c->prev, spec, sizeof(spec), strstr(c->spec, ",firewall=1")) < 0)
+		return -EINVAL;
+	if (pve_net_parse(spec, n, &d) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
+	return 0;
+}
+
+static int cmd_check(const Env *e, Conf *c)
+{
+	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
+	CtNetns ns = { .nsfd = -1 };
+	PlugEnv env = {};
+	PlugTarget t = {};
+	PveNet n;
+	Diag d = {};
+	int r = 1;
+
+	if (!version_at_least(result_version, "0.4.0"))
+		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL, "CHECK needs cniVersion 0.4.0 or later, not %s", result_version);
+	if (need_env(e, true) < 0)
+		return 1;
+	if (!c->prev)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "prevResult: missing (CHECK compares against it)");
+	if (c->ipam_type && ipam_exec(c, e, "CHECK", NULL) < 0)
+		return 1;
+	attachment_names(c, e, host_ifname, alias);
+	ctx.ifname = host_ifname;
+	if (check_spec(e, c, &n) < 0 || open_netns(e, &ns) < 0)
+		return 1;
+	if (plug_env_open(&env, lxc_hook_pve_dir()) < 0)
+		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink");
+	else if (plug_resolve(&env, &n, &t, &d) < 0)
+		cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
+	else if (check_host(&env, host_ifname, alias, &n, &t) >= 0 && check_ct(e, c, &ns, &n, &t) >= 0)
+		r = 0;
+	ct_netns_close(&ns);
+	plug_env_done(&env);
+	return r;
+}
+
+typedef struct Gc {
+	const char *prefix; /* "lxcnet-cni <network> " */
+	json_object *valid; /* [{containerID, ifname}], may be NULL */
+	PlugEnv *env;
+	unsigned removed;
+	int failures;
+} Gc;
+
+static bool gc_valid(const Gc *g, const char *cid_ifname)
+{
+	for (size_t i = 0; g->valid && i < json_object_array_length(g->valid); i++) {
+		json_object *a = json_object_array_get_idx(g->valid, i);
+		const char *cid = json_str(a, "containerID"), *ifn = json_str(a, "ifname");
+		size_t l;
+
+		if (!cid || !ifn)
+			continue;
+		l = strlen(cid);
+		if (strncmp(cid_ifname, cid, l) == 0 && cid_ifname[l] == ' ' && strcmp(cid_ifname + l + 1, ifn) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int gc_one(struct nl_sock *nl, const char *ifname, void *userdata)
+{
+	Gc *g = userdata;
+	LinkInfo li;
+	int r;
+
+	if (link_get(nl, ifname, &li) < 0 || strncmp(li.alias, g->prefix, strlen(g->prefix)) != 0 ||
+	    gc_valid(g, li.alias + strlen(g->prefix)))
+		return 0;
+	r = plug_remove(g->env, ifname, NULL);
+	if (r < 0) {
+		log_ctx(&ctx, LOG_ERR, "Cannot remove stale attachment '%s' (%s): %s", ifname, li.alias, strerror(-r));
+		g->failures++;
+	} else {
+		log_ctx(&ctx, LOG_INFO, "Removed stale attachment '%s' (%s)", ifname, li.alias);
+		g->removed++;
+	}
+	return 0;
+}
+
+static int cmd_gc(const Env *e, Conf *c)
+{
+	char prefix[LINK_ALIAS_MAX];
+	PlugEnv env = {};
+	json_object *v;
+	Gc g = { .prefix = prefix, .env = &env };
+	int r;
+
+	if (!version_at_least(result_version, "1.1.0"))
+		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL, "GC needs cniVersion 1.1.0, not %s", result_version);
+	if (json_object_object_get_ex(c->root, "cni.dev/valid-attachments", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "cni.dev/valid-attachments: must be a list");
+		g.valid = v;
+	}
+	snprintf(prefix, sizeof(prefix), "lxcnet-cni %s ", c->name);
+	r = plug_env_open(&env, lxc_hook_pve_dir());
+	if (r >= 0)
+		r = link_foreach_prefix(env.nl, "cni", gc_one, &g);
+	if (r >= 0)
+		(void)plug_sweep(&env);
+	plug_env_done(&env);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "cannot list interfaces: %s", strerror(-r));
+	if (g.failures)
+		return cni_fail(CNI_ERR_IO, NULL, "%d stale attachments could not be removed", g.failures);
+	if (c->ipam_type && ipam_exec(c, e, "GC", NULL) < 0)
+		return 1;
+	return 0;
+}
+
+/* Ready for ADD: the bridge or VNet is there (and, for a VNet, usable on this node). */
+static int cmd_status(Conf *c)
+{
+	PlugEnv env = {};
+	PlugTarget t;
+	PveNet n;
+	Diag d = {};
+	int r;
+
+	if (!version_at_least(result_version, "1.1.0"))
+		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL, "STATUS needs cniVersion 1.1.0, not %s", result_version);
+	char spec[600];
+
+	/* The parser wants a name: any will do, no interface is made. */
+	snprintf(spec, sizeof(spec), "name=eth0,%s", c->spec);
+	if (pve_net_parse(spec, &n, &d) < 0)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
+	r = plug_env_open(&env, lxc_hook_pve_dir());
+	if (r >= 0)
+		r = plug_resolve(&env, &n, &t, &d);
+	plug_env_done(&env);
+	if (r < 0)
+		return cni_fail(CNI_ERR_NOT_AVAILABLE, NULL, "%s", d.msg[0] ? d.msg : strerror(-r));
+	return 0;
+}
+
+static int cmd_version(void)
+{
+	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < ELEMENTSOF(supported_versions); i++)
+		json_object_array_add(a, json_object_new_string(supported_versions[i]));
+	json_object_object_add(o, "cniVersion", json_object_new_string(CNI_LATEST));
+	json_object_object_add(o, "supportedVersions", a);
+	print_json(o);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION ... lxcnet-cni < NETWORK-CONFIG\n"
+	      "\n"
+	      "The CNI plugin of lxcnet (CNI 0.3.0 to 1.1.0), run by a container runtime.\n"
+	      "Environment: CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS\n"
+	      "(IgnoreUnknown, MAC), CNI_PATH (where the IPAM plugin is), LXCNET_PVE_DIR.\n"
+	      "Network configuration keys: bridge or vnet, tag, trunks, rate (MiB/s), mtu,\n"
+	      "firewall, ipam. See lxcnet-hooks(8).\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_free_ char *text = NULL;
+	Conf c = {};
+	Env e = {
+		.command = getenv("CNI_COMMAND"),
+		.container_id = getenv("CNI_CONTAINERID"),
+		.netns = getenv("CNI_NETNS"),
+		.ifname = getenv("CNI_IFNAME"),
+		.args = getenv("CNI_ARGS"),
+		.path = getenv("CNI_PATH"),
+	};
+	int r;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (!e.command || !*e.command) {
+		usage(stderr);
+		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_COMMAND is not set");
+	}
+	if (strcmp(e.command, "VERSION") == 0)
+		return cmd_version();
+	ctx.vmid = e.container_id;
+	r = read_fd_full(STDIN_FILENO, 1024 * 1024, &text, NULL);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "cannot read the network configuration on stdin: %s", strerror(-r));
+	if (conf_parse(text, &c) < 0 || parse_args(&e) < 0)
+		r = 1;
+	else if (strcmp(e.command, "ADD") == 0)
+		r = cmd_add(&e, &c);
+	else if (strcmp(e.command, "DEL") == 0)
+		r = cmd_del(&e, &c);
+	else if (strcmp(e.command, "CHECK") == 0)
+		r = cmd_check(&e, &c);
+	else if (strcmp(e.command, "GC") == 0)
+		r = cmd_gc(&e, &c);
+	else if (strcmp(e.command, "STATUS") == 0)
+		r = cmd_status(&c);
+	else
+		r = cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_COMMAND '%s' is not ADD, DEL, CHECK, STATUS, GC or VERSION", e.command);
+	json_object_put(c.root);
+	free((char *)e.mac);
+	return r;
+}
