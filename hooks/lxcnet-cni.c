@@ -843,7 +843,7 @@ static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, 
 	return 0;
 }
 
-/* The container end's netN: its MAC and addresses from prevResult, the rest from the configuration. */
+/* The container end's netN: its MAC and addresses from prevResult, the rest from the configuration. 0 or failed (printed). */
 static int check_spec(const Env *e, const Conf *c, PveNet *n)
 {
 	char spec[1024];
@@ -883,13 +883,13 @@ static int cmd_check(const Env *e, Conf *c)
 		return 1;
 	attachment_names(c, e, host_ifname, alias);
 	ctx.ifname = host_ifname;
-	if (check_spec(e, c, &n) < 0 || open_netns(e, &ns) < 0)
+	if (check_spec(e, c, &n) != 0 || open_netns(e, &ns) < 0)
 		return 1;
 	if (plug_env_open(&env, lxc_hook_pve_dir()) < 0)
 		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink");
 	else if (plug_resolve(&env, &n, &t, &d) < 0)
 		cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
-	else if (check_host(&env, host_ifname, alias, &n, &t) >= 0 && check_ct(e, c, &ns, &n, &t) >= 0)
+	else if (check_host(&env, host_ifname, alias, &n, &t) == 0 && check_ct(e, c, &ns, &n, &t) == 0)
 		r = 0;
 	ct_netns_close(&ns);
 	plug_env_done(&env);
