@@ -1,0 +1,74 @@
+#!/bin/sh
+# CNI ADD and DEL latency: lxcnet-cni against the containernetworking-plugins
+# `bridge` plugin (Debian's containernetworking-plugins), same machine, same
+# run, same bridge, namespace and host-local IPAM; medians (and p90) over N
+# ADD/DEL pairs each (default 50). Each invocation is timed from spawn to
+# exit, as a runtime sees it.
+#   LXCNET_BENCH_RUNS=N
+. "$(dirname "$0")/../integration/lib.sh"
+it_init 88
+N=${LXCNET_BENCH_RUNS:-50}
+CNI_DIR=/usr/lib/cni
+[ -x $CNI_DIR/bridge ] && [ -x $CNI_DIR/host-local ] || skip_all "containernetworking-plugins is not installed (contrib/deps.sh)"
+command -v python3 >/dev/null || skip_all "python3 is not installed"
+BR=lxnt88
+bridge $BR 1500 || skip_all "cannot create a bridge"
+netns cnib88 || skip_all "cannot create a netns"
+
+python3 - "$BUILD/lxcnet-cni" "$CNI_DIR" "$BR" "$T" "$N" <<'PY'
+import json, os, statistics, subprocess, sys, time
+plugin, cni_dir, br, tmp, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+
+def ipam(name):
+    return {"type": "host-local", "dataDir": os.path.join(tmp, "ipam-" + name),
+            "ranges": [[{"subnet": "10.88.0.0/16", "gateway": "10.88.0.1"}]], "routes": [{"dst": "0.0.0.0/0"}]}
+
+cases = [
+    ("bridge (containernetworking-plugins)", os.path.join(cni_dir, "bridge"),
+     {"cniVersion": "1.0.0", "name": "b88", "type": "bridge", "bridge": br, "ipam": ipam("bridge")}),
+    ("lxcnet-cni, untagged", plugin,
+     {"cniVersion": "1.0.0", "name": "l88", "type": "lxcnet-cni", "bridge": br, "ipam": ipam("lxcnet")}),
+    ("lxcnet-cni, tag=100 rate=10", plugin,
+     {"cniVersion": "1.0.0", "name": "t88", "type": "lxcnet-cni", "bridge": br, "tag": 100, "rate": 10,
+      "ipam": ipam("lxcnet-tag")}),
+]
+
+def run(exe, cmd, conf, cid):
+    env = dict(os.environ, CNI_COMMAND=cmd, CNI_CONTAINERID=cid, CNI_NETNS="/run/netns/cnib88",
+               CNI_IFNAME="eth0", CNI_PATH=cni_dir)
+    t0 = time.perf_counter_ns()
+    p = subprocess.run([exe], input=json.dumps(conf).encode(), env=env, capture_output=True)
+    t1 = time.perf_counter_ns()
+    if p.returncode != 0:
+        raise SystemExit("# %s %s failed: %s %s" % (os.path.basename(exe), cmd, p.stdout.decode(), p.stderr.decode()))
+    return (t1 - t0) / 1e6
+
+res = {}
+# Interleaved rounds, so that both see the same machine state.
+for i in range(n + 2):
+    for name, exe, conf in cases:
+        a = run(exe, "ADD", conf, "bench-%d" % i)
+        d = run(exe, "DEL", conf, "bench-%d" % i)
+        if i >= 2:  # the first rounds load the datapath and warm the caches
+            res.setdefault(name, {"ADD": [], "DEL": []})
+            res[name]["ADD"].append(a)
+            res[name]["DEL"].append(d)
+
+def p(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+print("# CNI latency over %d ADD/DEL pairs each, ms (spawn to exit)" % n)
+print("# %-38s %9s %9s %9s %9s" % ("plugin", "ADD p50", "ADD p90", "DEL p50", "DEL p90"))
+for name, _, _ in cases:
+    r = res[name]
+    print("# %-38s %9.2f %9.2f %9.2f %9.2f" % (name, statistics.median(r["ADD"]), p(r["ADD"], 0.9),
+                                              statistics.median(r["DEL"]), p(r["DEL"], 0.9)))
+base = res[cases[0][0]]
+for name, _, _ in cases[1:]:
+    r = res[name]
+    print("# %s / bridge: ADD %.2fx, DEL %.2fx" % (name, statistics.median(r["ADD"]) / statistics.median(base["ADD"]),
+                                                   statistics.median(r["DEL"]) / statistics.median(base["DEL"])))
+PY
+ok $? "CNI ADD/DEL latency measured"
+it_done
