@@ -36,16 +36,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
 #define CNI_LATEST "1.1.0"
 static const char *const supported_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
 
-/* The error codes of the CNI specification; 100 and up are lxcnet's. */
+/* The error codes of the CNI specification lxcnet-cni uses; 100 and up are lxcnet's. */
 enum {
 	CNI_ERR_INCOMPATIBLE_VERSION = 1,
-	CNI_ERR_UNSUPPORTED_FIELD = 2,
 	CNI_ERR_UNKNOWN_CONTAINER = 3,
 	CNI_ERR_INVALID_ENV = 4,
 	CNI_ERR_IO = 5,
 	CNI_ERR_DECODE = 6,
 	CNI_ERR_INVALID_CONFIG = 7,
-	CNI_ERR_TRY_AGAIN = 11,
 	CNI_ERR_NOT_AVAILABLE = 50,
 	CNI_ERR_PLUG = 100,  /* the interface could not be created or plugged */
 	CNI_ERR_CHECK = 101, /* CHECK found the attachment not as ADD left it */
@@ -59,8 +57,6 @@ static const char *error_msg(unsigned code)
 	switch (code) {
 	case CNI_ERR_INCOMPATIBLE_VERSION:
 		return "Incompatible CNI version";
-	case CNI_ERR_UNSUPPORTED_FIELD:
-		return "Unsupported field in network configuration";
 	case CNI_ERR_UNKNOWN_CONTAINER:
 		return "Container unknown or does not exist";
 	case CNI_ERR_INVALID_ENV:
@@ -71,8 +67,6 @@ static const char *error_msg(unsigned code)
 		return "Failed to decode content";
 	case CNI_ERR_INVALID_CONFIG:
 		return "Invalid network config";
-	case CNI_ERR_TRY_AGAIN:
-		return "Try again later";
 	case CNI_ERR_NOT_AVAILABLE:
 		return "Plugin not available";
 	case CNI_ERR_PLUG:

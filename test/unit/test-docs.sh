@@ -24,6 +24,17 @@ errors=$(sed -n 's/^#define LXCNET_ERR_[A-Z_]* "\(org\.lxcnet1\.Error\.[A-Za-z]*
 m=$(missing "$MAN/org.lxcnet1.5.scd" $errors)
 [ -z "$m" ]; ok $? "org.lxcnet1(5) has every error${m:+ (missing:$m)}"
 
+# lxcnet-cni's error codes and commands are all in lxcnet-hooks(8).
+codes=$(sed -n 's/^\tCNI_ERR_[A-Z_]* = \([0-9]*\),.*/\1/p' "$SRC/hooks/lxcnet-cni.c")
+[ "$(echo "$codes" | wc -w)" -ge 10 ]; ok $? "found lxcnet-cni's error codes ($(echo "$codes" | wc -w))"
+m=""
+for c in $codes; do
+	sed -n '/^Codes:/,/^$/p' "$MAN/lxcnet-hooks.8.scd" | grep -qw -- "$c" || m="$m $c"
+done
+[ -z "$m" ]; ok $? "lxcnet-hooks(8) explains every CNI error code${m:+ (missing:$m)}"
+m=$(missing "$MAN/lxcnet-hooks.8.scd" ADD DEL CHECK STATUS GC VERSION createRuntime poststop)
+[ -z "$m" ]; ok $? "lxcnet-hooks(8) has every CNI command and OCI hook stage${m:+ (missing:$m)}"
+
 if [ -x "$BUILD/lxcnetd" ] && [ -x "$BUILD/lxcnetctl" ]; then
 	opts=$("$BUILD/lxcnetd" --help | grep -o -- '--[a-z-]*' | sort -u)
 	m=$(missing "$MAN/lxcnetd.8.scd" $opts)
