@@ -357,6 +357,17 @@ int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del)
 	return r == -ENODEV ? 0 : r;
 }
 
+int plug_owned(PlugEnv *e, const char *ifname, const char *alias, LinkInfo *ret)
+{
+	int r = link_get(e->nl, ifname, ret);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	return strcmp(ret->alias, alias) == 0 ? 1 : -EEXIST;
+}
+
 int plug_sweep(PlugEnv *e)
 {
 	unsigned removed = 0;

@@ -83,6 +83,13 @@ int plug_netns_add(PlugEnv *e, CtNetns *ns, const char *host_ifname, const char 
 int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del);
 
 /*
+ * Whether host interface ifname exists and is the one alias marks: 1 (and
+ * *ret), 0 when there is no such interface, -EEXIST when the name is taken
+ * by another (a hash collision, or not lxcnet's), or -errno.
+ */
+int plug_owned(PlugEnv *e, const char *ifname, const char *alias, LinkInfo *ret);
+
+/*
  * Remove what the datapath and the shaper keep for interfaces that are gone
  * (any container's): after a stop, when the pair died with the namespace.
  */

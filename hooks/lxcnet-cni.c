@@ -51,6 +51,7 @@ enum {
 
 static LogContext ctx = { .identifier = "lxcnet-cni" };
 static const char *result_version = CNI_LATEST; /* the config's, once known */
+static bool error_printed; /* the runtime reads one error object: later ones go to the journal only */
 
 static const char *error_msg(unsigned code)
 {
@@ -84,7 +85,7 @@ static void print_json(json_object *o)
 	fflush(stdout);
 }
 
-/* The spec's error object on stdout, the details in the journal; returns the exit status. */
+/* The spec's error object on stdout (the first only), the details in the journal; returns the exit status. */
 static int _printf_(3, 4) cni_fail(unsigned code, const char *msg, const char *fmt, ...)
 {
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -98,7 +99,9 @@ static int _printf_(3, 4) cni_fail(unsigned code, const char *msg, const char *f
 	json_object_object_add(o, "code", json_object_new_int((int)code));
 	json_object_object_add(o, "msg", json_object_new_string(msg ?: error_msg(code)));
 	json_object_object_add(o, "details", json_object_new_string(details));
-	print_json(o);
+	if (!error_printed)
+		print_json(o);
+	error_printed = true;
 	log_ctx(&ctx, LOG_ERR, "%s: %s", msg ?: error_msg(code), details);
 	return 1;
 }
@@ -132,6 +135,7 @@ typedef struct Conf {
 	json_object *prev;     /* prevResult, may be NULL */
 	json_object *dns;      /* may be NULL */
 	const char *mac;       /* runtimeConfig.mac, may be NULL */
+	bool firewall;
 	char spec[512];	       /* the netN property string but name, hwaddr and addresses */
 } Conf;
 
@@ -180,6 +184,7 @@ static int conf_key(Conf *c, json_object *root, const char *key)
 	if (strcmp(key, "firewall") == 0) {
 		if (!json_object_is_type(v, json_type_boolean))
 			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "firewall: must be true or false"), -EINVAL;
+		c->firewall = json_object_get_boolean(v);
 		return append(c->spec, sizeof(c->spec), ",firewall=%d", json_object_get_boolean(v) ? 1 : 0);
 	}
 	/* trunks: [100, 200] or Proxmox's "100;200" */
@@ -527,12 +532,17 @@ static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d
 
 /* ---- the result ------------------------------------------------------------ */
 
+static const char *mac_str(char buf[18], const uint8_t m[6])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
 static json_object *mac_json(const uint8_t m[6])
 {
 	char buf[18];
 
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return json_object_new_string(buf);
+	return json_object_new_string(mac_str(buf, m));
 }
 
 static json_object *interface_json(const char *name, const uint8_t mac[6], uint32_t mtu, const char *sandbox)
@@ -600,18 +610,6 @@ static int open_netns(const Env *e, CtNetns *ns)
 	return 0;
 }
 
-/* Our host end, if the kernel has it: 1 with *ret filled, 0 when absent, -EEXIST when the name is someone else's. */
-static int find_attachment(PlugEnv *env, const char *host_ifname, const char *alias, LinkInfo *ret)
-{
-	int r = link_get(env->nl, host_ifname, ret);
-
-	if (r == -ENODEV)
-		return 0;
-	if (r < 0)
-		return r;
-	return strcmp(ret->alias, alias) == 0 ? 1 : -EEXIST;
-}
-
 static int cmd_add(const Env *e, Conf *c)
 {
 	_cleanup_(json_object_putp) json_object *ipam = NULL, *result = NULL;
@@ -624,7 +622,6 @@ static int cmd_add(const Env *e, Conf *c)
 	PveNet n;
 	Diag d = {};
 	int r, ret = 1;
-	bool firewall;
 	const char *m = e->mac ?: c->mac;
 
 	if (need_env(e, true) < 0)
@@ -638,7 +635,7 @@ static int cmd_add(const Env *e, Conf *c)
 		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
 		goto out;
 	}
-	r = find_attachment(&env, host_ifname, alias, &host);
+	r = plug_owned(&env, host_ifname, alias, &host);
 	if (r != 0) {
 		cni_fail(r == -EEXIST ? CNI_ERR_PLUG : CNI_ERR_IO, NULL, "host interface '%s': %s", host_ifname,
 			 r == -EEXIST ? "the name is taken (the attachment exists: DEL it first, or another's)" : strerror(-r));
@@ -651,14 +648,13 @@ static int cmd_add(const Env *e, Conf *c)
 		}
 	} else
 		ct_netif_random_hwaddr(mac);
-	firewall = strstr(c->spec, ",firewall=1");
 	if (c->ipam_type) {
 		if (ipam_exec(c, e, "ADD", &ipam) < 0)
 			goto out;
 	}
 	snprintf(spec, sizeof(spec), "name=%s,hwaddr=%02X:%02X:%02X:%02X:%02X:%02X,%s", e->ifname, mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5], c->spec);
-	if (ipam && ips_to_spec(ipam, spec, sizeof(spec), firewall) < 0)
+	if (ipam && ips_to_spec(ipam, spec, sizeof(spec), c->firewall) < 0)
 		goto release;
 	if (pve_net_parse(spec, &n, &d) < 0) {
 		cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);
@@ -691,21 +687,9 @@ static int cmd_add(const Env *e, Conf *c)
 	goto out;
 
 release:
-	/* Give the addresses back; our error is already printed, the IPAM's is not wanted then. */
-	if (ipam) {
-		int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		fflush(stdout);
-		if (saved >= 0 && null >= 0 && dup2(null, STDOUT_FILENO) >= 0) {
-			(void)ipam_exec(c, e, "DEL", NULL);
-			fflush(stdout);
-			(void)dup2(saved, STDOUT_FILENO);
-		}
-		if (saved >= 0)
-			close(saved);
-		if (null >= 0)
-			close(null);
-	}
+	/* Give the addresses back (our error is printed already, the IPAM's only logged). */
+	if (ipam)
+		(void)ipam_exec(c, e, "DEL", NULL);
 out:
 	ct_netns_close(&ns);
 	plug_env_done(&env);
@@ -729,7 +713,7 @@ static int cmd_del(const Env *e, Conf *c)
 		return cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
 	}
 	/* Gone already (the namespace took the pair, or a second DEL): fine. Another's: not ours to touch. */
-	r = find_attachment(&env, host_ifname, alias, &host);
+	r = plug_owned(&env, host_ifname, alias, &host);
 	if (r > 0) {
 		r = plug_remove(&env, host_ifname, NULL);
 		if (r < 0) {
@@ -778,8 +762,7 @@ static int check_ct(const Env *e, const Conf *c, CtNetns *ns, const PveNet *n, c
 	ifc = prev_container_interface(c->prev, e, &idx);
 	if (!ifc)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "prevResult: no interface '%s' with a sandbox", e->ifname);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ct.mac[0], ct.mac[1], ct.mac[2], ct.mac[3], ct.mac[4],
-		 ct.mac[5]);
+	mac_str(mac, ct.mac);
 	if (!json_str(ifc, "mac") || strcasecmp(json_str(ifc, "mac"), mac) != 0)
 		return cni_fail(CNI_ERR_CHECK, NULL, "'%s' has MAC %s, prevResult says %s", e->ifname, mac,
 				json_str(ifc, "mac") ?: "none");
@@ -809,7 +792,7 @@ static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, 
 	Diag d = {};
 	int r;
 
-	r = find_attachment(env, host_ifname, alias, &host);
+	r = plug_owned(env, host_ifname, alias, &host);
 	if (r <= 0)
 		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' %s", host_ifname,
 				r == 0 ? "does not exist" : "is not this attachment's");
@@ -850,7 +833,7 @@ static int check_spec(const Env *e, const Conf *c, PveNet *n)
 		 ifc && json_str(ifc, "mac") ? json_str(ifc, "mac") : "", ifc && json_str(ifc, "mac") ? "," : "");
 	if (append(spec, sizeof(spec), "%s", c->spec) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "configuration too long");
-	if (ips_to_spec(c->prev, spec, sizeof(spec), strstr(c->spec, ",firewall=1")) < 0)
+	if (ips_to_spec(c->prev, spec, sizeof(spec), c->firewall) < 0)
 		return -EINVAL;
 	if (pve_net_parse(spec, n, &d) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s", d.msg);

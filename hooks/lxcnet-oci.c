@@ -149,14 +149,14 @@ static int clear_name(PlugEnv *env, const Nic *nic, Diag *d)
 	LinkInfo li;
 	int r;
 
-	r = link_get(env->nl, nic->host_ifname, &li);
-	if (r == -ENODEV)
+	r = plug_owned(env, nic->host_ifname, nic->alias, &li);
+	if (r == 0)
 		return 0;
+	if (r == -EEXIST)
+		return diag_error(d, r, "host interface name '%s' is taken by '%s'", nic->host_ifname,
+				  li.alias[0] ? li.alias : "an interface that is not lxcnet's");
 	if (r < 0)
 		return diag_error(d, r, "host interface '%s': %s", nic->host_ifname, strerror(-r));
-	if (strcmp(li.alias, nic->alias) != 0)
-		return diag_error(d, -EEXIST, "host interface name '%s' is taken by '%s'", nic->host_ifname,
-				  li.alias[0] ? li.alias : "an interface that is not lxcnet's");
 	log_ctx(&ctx, LOG_INFO, "Removing leftover host interface '%s'", nic->host_ifname);
 	return plug_remove(env, nic->host_ifname, NULL);
 }
