@@ -174,24 +174,29 @@ EOF
 
 # Errors: the spec's JSON, a non-zero exit, and nothing left behind.
 before=$(ip -o link show | grep -c ' cni[0-9a-f]\{8\}')
-bad() { # bad CODE VERSION PATTERN DESCRIPTION < CONFIG
-	cni ADD cni89a ctr-bad eth0; r=$?
+# bad CODE VERSION PATTERN DESCRIPTION CONFIG: ADD fails with the spec's error (not in a pipe: ok counts here)
+bad() {
+	printf '%s' "$5" >"$T/bad.json"
+	cni ADD cni89a ctr-bad eth0 <"$T/bad.json"; r=$?
 	[ $r -ne 0 ] && shape error "$T/out" "$1" "$2" "$3"; ok $? "$4"
 }
-echo '{"cniVersion":' | bad 6 1.1.0 . "malformed JSON: error 6"
-conf 9.9.9 "\"bridge\":\"$BR\"" | bad 1 1.1.0 9.9.9 "unsupported cniVersion: error 1"
-conf 1.0.0 '"tag":100' | bad 7 1.0.0 bridge "neither bridge nor vnet: error 7"
-conf 1.0.0 "\"bridge\":\"nosuch89\"" | bad 7 1.0.0 nosuch89 "unknown bridge: error 7"
-conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":5000" | bad 7 1.0.0 "tag" "tag 5000: error 7"
-conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":\"100\"" | bad 7 1.0.0 "tag: must be an integer" "tag as a string: error 7"
-conf 1.0.0 "\"bridge\":\"$BR\",\"mtu\":9000" | bad 7 1.0.0 "mtu" "mtu above the bridge's: error 7"
-conf 1.0.0 "\"bridge\":\"$BR\",\"ipam\":{\"type\":\"nope\"}" | bad 7 1.0.0 "nope" "unknown IPAM plugin: error 7"
-conf 1.1.0 "\"bridge\":\"$BR\",$IPAM" | bad 1 1.1.0 "host-local" "IPAM's own error passed on (host-local knows no 1.1.0)"
-conf 1.0.0 "\"bridge\":\"$BR\"" | CNI_ARGS_="FOO=1" bad 4 1.0.0 FOO "unknown CNI_ARGS key: error 4"
-conf 1.0.0 "\"bridge\":\"$BR\"" | { cni ADD cni89a "" eth0; r=$?; [ $r -ne 0 ] && shape error "$T/out" 4 1.0.0 CNI_CONTAINERID; }
-ok $? "no CNI_CONTAINERID: error 4"
-conf 1.0.0 "\"bridge\":\"$BR\"" | { cni ADD cni89none ctr-bad eth0; r=$?; [ $r -ne 0 ] && shape error "$T/out" 3 1.0.0 cni89none; }
-ok $? "a namespace that does not exist: error 3"
+bad 6 1.1.0 . "malformed JSON: error 6" '{"cniVersion":'
+bad 1 1.1.0 9.9.9 "unsupported cniVersion: error 1" "$(conf 9.9.9 "\"bridge\":\"$BR\"")"
+bad 7 1.0.0 bridge "neither bridge nor vnet: error 7" "$(conf 1.0.0 '"tag":100')"
+bad 7 1.0.0 nosuch89 "unknown bridge: error 7" "$(conf 1.0.0 "\"bridge\":\"nosuch89\"")"
+bad 7 1.0.0 "tag" "tag 5000: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":5000")"
+bad 7 1.0.0 "tag: must be an integer" "tag as a string: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":\"100\"")"
+bad 7 1.0.0 "mtu" "mtu above the bridge's: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"mtu\":9000")"
+bad 7 1.0.0 "nope" "unknown IPAM plugin: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"ipam\":{\"type\":\"nope\"}")"
+bad 1 1.1.0 "host-local" "IPAM's own error passed on (host-local knows no 1.1.0)" "$(conf 1.1.0 "\"bridge\":\"$BR\",$IPAM")"
+CNI_ARGS_="FOO=1"
+bad 4 1.0.0 FOO "unknown CNI_ARGS key: error 4" "$(conf 1.0.0 "\"bridge\":\"$BR\"")"
+CNI_ARGS_=""
+conf 1.0.0 "\"bridge\":\"$BR\"" >"$T/plain.json"
+cni ADD cni89a "" eth0 <"$T/plain.json"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 4 1.0.0 CNI_CONTAINERID; ok $? "no CNI_CONTAINERID: error 4"
+cni ADD cni89none ctr-bad eth0 <"$T/plain.json"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 3 1.0.0 cni89none; ok $? "a namespace that does not exist: error 3"
 [ "$(ip -o link show | grep -c " cni[0-9a-f]\{8\}")" = "$before" ]; ok $? "failed ADDs left no host end"
 [ "$(ls "$T/ipam/net89" | grep -c '^10\.89')" -eq 1 ]
 ok $? "failed ADDs left no IPAM reservation (only ctr-b's)"
