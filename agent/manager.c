@@ -214,7 +214,6 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 	return false;
 }
 
-/* One link message, from a dump or an event; true when the saved state changed. */
 /*
  * A host end plugged by the OCI hook or the CNI plugin (their alias says
  * so, "lxcnet-oci ..." or "lxcnet-cni ...") is gone: usually with its
@@ -234,6 +233,7 @@ static void unplugged_gone(Manager *m, const LinkMsg *l)
 		"Interface '%s' (%s) is gone, its datapath entry removed", l->name ? l->name : "?", l->alias);
 }
 
+/* One link message, from a dump or an event; true when the saved state changed. */
 static bool link_msg(Manager *m, struct nlmsghdr *h)
 {
 	LinkMsg l;

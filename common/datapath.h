@@ -40,10 +40,10 @@ int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *polic
 /* Detach lxcnet's filters (and only those) and forget the port; idempotent. */
 int datapath_port_clear(Datapath *dp, int ifindex);
 
-/* The port's counters summed over CPUs; -ENOENT if it has none. */
 /* The policy in force on ifindex; -ENOENT when there is none. */
 int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret);
 
+/* The port's counters summed over CPUs; -ENOENT if it has none. */
 int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret);
 
 /* Forget policies and counters of interfaces that no longer exist. */
