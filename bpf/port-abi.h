@@ -2,34 +2,45 @@
 #pragma once
 
 /*
- * Shared between bpf/port.bpf.c and user space: the per-port policy and
- * counters, keyed by the host veth's ifindex. Changing any of this is an
- * ABI change: bump LXCNET_BPF_ABI so a new version pins beside the old one.
+ * Shared between bpf/port.bpf.c and user space. Each port (host veth) owns a
+ * slot: its tc filters carry the slot as their classid, which cls_bpf hands
+ * to the program in skb->tc_classid, so finding the policy and the counters
+ * is an array index, not a hash lookup. user space keeps ifindex -> slot in
+ * lxcnet_slots. Changing any of this is an ABI change: bump LXCNET_BPF_ABI
+ * so a new version pins beside the old one.
  */
 
 #include <linux/types.h>
 
-#define LXCNET_BPF_ABI "v1"
-#define LXCNET_PORTS_MAX 65536
-#define LXCNET_TRUNK_WORDS 64 /* 64 x 64 bits: VLAN ids 0..4095 */
+#define LXCNET_BPF_ABI "v2"
+#define LXCNET_PORT_SLOTS 16384 /* ports per host; slot 0 is never handed out */
+#define LXCNET_TRUNK_WORDS 64	/* 64 x 64 bits: VLAN ids 0..4095 */
 
 /* flags */
 #define LXCNET_PORT_FILTER_MAC 0x1 /* frames from the container must come from mac */
 #define LXCNET_PORT_FILTER_IP4 0x2 /* IPv4 and ARP from the container must use ip4 (or be DHCP) */
 #define LXCNET_PORT_FILTER_IP6 0x4 /* IPv6 from the container must use ip6, its link-local, or :: */
+#define LXCNET_PORT_TRUNKS 0x8	   /* lxcnet_trunks has this slot's VLANs (set by datapath_port_set) */
+#define LXCNET_PORT_FILTERS (LXCNET_PORT_FILTER_MAC | LXCNET_PORT_FILTER_IP4 | LXCNET_PORT_FILTER_IP6)
 
+/* lxcnet_ports[slot]: all the programs read for a frame, in one cache line. */
 struct lxcnet_port {
+	__u32 ifindex;	     /* the port owning the slot (set by datapath_port_set); 0 = free */
 	__u16 tag;	     /* access VLAN: pushed on untagged frames from the container, popped towards it; 0 = none */
 	__u16 service_tag;   /* qinq: outer tag pushed/popped outside everything else; 0 = none */
 	__u16 service_proto; /* qinq: network order ETH_P_8021Q or ETH_P_8021AD */
-	__u16 flags;	     /* LXCNET_PORT_FILTER_* */
+	__u16 flags;	     /* LXCNET_PORT_* */
 	__u8 mac[6];	     /* the NIC's hwaddr */
 	__u8 pad[2];
 	__u32 ip4;	     /* network order */
 	__u8 ip6[16];
 	__u8 ip6_ll[16];     /* fe80::/64 with the EUI-64 of mac */
 	__u32 shaper_ifindex; /* rate: frames from the container go through this ifb; 0 = none */
-	__u64 trunks[LXCNET_TRUNK_WORDS]; /* VLANs passed tagged both ways */
+};
+
+/* lxcnet_trunks{slot}: VLANs passed tagged both ways, only for ports that have trunks. */
+struct lxcnet_trunks {
+	__u64 vids[LXCNET_TRUNK_WORDS];
 };
 
 enum lxcnet_dir {
@@ -52,6 +63,18 @@ enum lxcnet_drop {
 	_LXCNET_DROP_MAX,
 };
 
+/* lxcnet_counters[slot], per CPU: every passed frame. */
+struct lxcnet_port_counters {
+	__u64 packets[_LXCNET_DIR_MAX];
+	__u64 bytes[_LXCNET_DIR_MAX];
+};
+
+/* lxcnet_drops{slot}, per CPU, made at the port's first drop; key LXCNET_PORT_SLOTS counts frames of no port. */
+struct lxcnet_port_drops {
+	__u64 drops[_LXCNET_DROP_MAX];
+};
+
+/* Both, summed over CPUs, as user space reads them. */
 struct lxcnet_port_stats {
 	__u64 packets[_LXCNET_DIR_MAX];
 	__u64 bytes[_LXCNET_DIR_MAX];

@@ -3,7 +3,9 @@
  * The container port datapath, attached to the host end of a container's
  * veth with tc (clsact): tc_ingress sees frames from the container,
  * tc_egress frames to it. VLANs are done here, so neither 8021q devices nor
- * a VLAN-aware bridge are needed: one hash lookup per packet.
+ * a VLAN-aware bridge are needed. The port's slot comes with the frame (the
+ * filter's classid, see port-abi.h): its policy and counters are array
+ * entries, found in O(1) whatever the number of ports.
  *
  * Tags may sit in the frame or in the skb's metadata (where
  * bpf_skb_vlan_push() and the bridge keep them); both are read.
@@ -23,61 +25,101 @@
 char LICENSE[] SEC("license") = "GPL";
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LXCNET_PORTS_MAX);
-	/* Only ports in use take memory: preallocated, this map alone would be ~40 MB. */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LXCNET_PORT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct lxcnet_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxcnet_ports SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, LXCNET_PORTS_MAX);
-	/* Per CPU: preallocated it would take 65536 x 112 bytes x CPUs (~940 MB on 128 CPUs). */
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LXCNET_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lxcnet_port_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_counters SEC(".maps");
+
+/* Only ports with trunks, and ports that dropped something, take memory in these. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LXCNET_PORT_SLOTS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, struct lxcnet_port_stats);
+	__type(value, struct lxcnet_trunks);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} lxcnet_stats SEC(".maps");
+} lxcnet_trunks SEC(".maps");
 
-static __always_inline struct lxcnet_port_stats *stats(__u32 ifindex)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, LXCNET_PORT_SLOTS + 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lxcnet_port_drops);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_drops SEC(".maps");
+
+/* ifindex -> slot: user space's index, never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LXCNET_PORT_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_slots SEC(".maps");
+
+/*
+ * The policy of the port the frame is on. A filter whose slot has been
+ * handed to another port since, or that lxcnet did not attach (classid 0),
+ * finds none: the slot's owner must be this interface.
+ */
+static __always_inline struct lxcnet_port *port_of(struct __sk_buff *skb, __u32 *slot)
 {
-	struct lxcnet_port_stats *s = bpf_map_lookup_elem(&lxcnet_stats, &ifindex);
+	struct lxcnet_port *p;
 
-	if (!s) {
-		struct lxcnet_port_stats zero = {};
-
-		bpf_map_update_elem(&lxcnet_stats, &ifindex, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&lxcnet_stats, &ifindex);
-	}
-	return s;
+	*slot = skb->tc_classid;
+	p = bpf_map_lookup_elem(&lxcnet_ports, slot);
+	if (!p || p->ifindex != skb->ifindex)
+		return 0;
+	return p;
 }
 
-static __always_inline int pass(struct __sk_buff *skb, enum lxcnet_dir dir)
+static __always_inline int pass(struct __sk_buff *skb, __u32 slot, enum lxcnet_dir dir)
 {
-	struct lxcnet_port_stats *s = stats(skb->ifindex);
+	struct lxcnet_port_counters *c = bpf_map_lookup_elem(&lxcnet_counters, &slot);
 
-	if (s) {
-		s->packets[dir]++;
-		s->bytes[dir] += skb->len;
+	if (c) {
+		c->packets[dir]++;
+		c->bytes[dir] += skb->len;
 	}
 	return TC_ACT_OK;
 }
 
-static __always_inline int drop(struct __sk_buff *skb, enum lxcnet_drop why)
+/* The slow path: a drop is counted in a hash entry made at the port's first one. */
+static __attribute__((noinline)) int drop(__u32 slot, enum lxcnet_drop why)
 {
-	struct lxcnet_port_stats *s = stats(skb->ifindex);
+	struct lxcnet_port_drops *s = bpf_map_lookup_elem(&lxcnet_drops, &slot);
 
+	if (!s) {
+		struct lxcnet_port_drops zero = {};
+
+		bpf_map_update_elem(&lxcnet_drops, &slot, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&lxcnet_drops, &slot);
+	}
 	if (s && why < _LXCNET_DROP_MAX)
 		s->drops[why]++;
 	return TC_ACT_SHOT;
 }
 
-static __always_inline int trunk_has(const struct lxcnet_port *p, __u32 vid)
+static __always_inline int trunk_has(const struct lxcnet_port *p, __u32 slot, __u32 vid)
 {
-	return (p->trunks[(vid >> 6) & (LXCNET_TRUNK_WORDS - 1)] >> (vid & 63)) & 1;
+	struct lxcnet_trunks *t;
+
+	if (!(p->flags & LXCNET_PORT_TRUNKS))
+		return 0;
+	t = bpf_map_lookup_elem(&lxcnet_trunks, &slot);
+	return t && (t->vids[(vid >> 6) & (LXCNET_TRUNK_WORDS - 1)] >> (vid & 63)) & 1;
 }
 
 /* The outermost tag: 1 tagged, 0 untagged, -1 malformed. proto in network order. */
@@ -208,80 +250,80 @@ static __always_inline int spoofed(struct __sk_buff *skb, const struct lxcnet_po
 SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
-	__u32 ifindex = skb->ifindex;
-	struct lxcnet_port *p = bpf_map_lookup_elem(&lxcnet_ports, &ifindex);
+	__u32 slot;
+	struct lxcnet_port *p = port_of(skb, &slot);
 	__u16 proto = 0, vid = 0;
 	int t;
 
 	/* Attached means managed: without a policy nothing passes. */
 	if (!p)
-		return drop(skb, LXCNET_DROP_NO_POLICY);
+		return drop(LXCNET_PORT_SLOTS, LXCNET_DROP_NO_POLICY);
 	t = outer_tag(skb, &proto, &vid);
 	if (t < 0)
-		return drop(skb, LXCNET_DROP_MALFORMED);
-	if (p->flags) {
+		return drop(slot, LXCNET_DROP_MALFORMED);
+	if (p->flags & LXCNET_PORT_FILTERS) {
 		int why = spoofed(skb, p);
 
 		if (why >= 0)
-			return drop(skb, (enum lxcnet_drop)why);
+			return drop(slot, (enum lxcnet_drop)why);
 	}
 	if (t > 0) {
 		/* A container may send tagged frames only on its trunk VLANs, as 802.1Q. */
-		if (proto != bpf_htons(ETH_P_8021Q) || !trunk_has(p, vid))
-			return drop(skb, LXCNET_DROP_VLAN_IN);
+		if (proto != bpf_htons(ETH_P_8021Q) || !trunk_has(p, slot, vid))
+			return drop(slot, LXCNET_DROP_VLAN_IN);
 	} else if (p->tag) {
 		if (bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), p->tag) < 0)
-			return drop(skb, LXCNET_DROP_TAG_OP);
+			return drop(slot, LXCNET_DROP_TAG_OP);
 	}
 	if (p->service_tag && bpf_skb_vlan_push(skb, p->service_proto, p->service_tag) < 0)
-		return drop(skb, LXCNET_DROP_TAG_OP);
+		return drop(slot, LXCNET_DROP_TAG_OP);
 	if (p->shaper_ifindex) {
 		/*
 		 * rate: shaped by the tbf of the port's ifb, which hands the frame
 		 * back to this port's receive path with classification skipped.
 		 */
-		pass(skb, LXCNET_FROM_CT);
+		pass(skb, slot, LXCNET_FROM_CT);
 		return bpf_redirect(p->shaper_ifindex, 0);
 	}
-	return pass(skb, LXCNET_FROM_CT);
+	return pass(skb, slot, LXCNET_FROM_CT);
 }
 
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
-	__u32 ifindex = skb->ifindex;
-	struct lxcnet_port *p = bpf_map_lookup_elem(&lxcnet_ports, &ifindex);
+	__u32 slot;
+	struct lxcnet_port *p = port_of(skb, &slot);
 	__u16 proto = 0, vid = 0, tag;
 	int t;
 
 	if (!p)
-		return drop(skb, LXCNET_DROP_NO_POLICY);
+		return drop(LXCNET_PORT_SLOTS, LXCNET_DROP_NO_POLICY);
 	tag = p->tag;
 	t = outer_tag(skb, &proto, &vid);
 	if (t < 0)
-		return drop(skb, LXCNET_DROP_MALFORMED);
+		return drop(slot, LXCNET_DROP_MALFORMED);
 	if (p->service_tag) {
 		if (t == 0 || proto != p->service_proto || vid != p->service_tag)
-			return drop(skb, LXCNET_DROP_SERVICE);
+			return drop(slot, LXCNET_DROP_SERVICE);
 		if (bpf_skb_vlan_pop(skb) < 0)
-			return drop(skb, LXCNET_DROP_TAG_OP);
+			return drop(slot, LXCNET_DROP_TAG_OP);
 		/* The next tag, if any, is now the outer one. */
 		proto = vid = 0;
 		t = outer_tag(skb, &proto, &vid);
 		if (t < 0)
-			return drop(skb, LXCNET_DROP_MALFORMED);
+			return drop(slot, LXCNET_DROP_MALFORMED);
 	}
 	if (t == 0)
-		return tag ? drop(skb, LXCNET_DROP_UNTAGGED_OUT) : pass(skb, LXCNET_TO_CT);
+		return tag ? drop(slot, LXCNET_DROP_UNTAGGED_OUT) : pass(skb, slot, LXCNET_TO_CT);
 	if (proto != bpf_htons(ETH_P_8021Q))
-		return drop(skb, LXCNET_DROP_VLAN_OUT);
+		return drop(slot, LXCNET_DROP_VLAN_OUT);
 	if (tag && vid == tag) {
 		/* The access VLAN reaches the container untagged (it is also the native VLAN of a trunk). */
 		if (bpf_skb_vlan_pop(skb) < 0)
-			return drop(skb, LXCNET_DROP_TAG_OP);
-		return pass(skb, LXCNET_TO_CT);
+			return drop(slot, LXCNET_DROP_TAG_OP);
+		return pass(skb, slot, LXCNET_TO_CT);
 	}
-	if (trunk_has(p, vid))
-		return pass(skb, LXCNET_TO_CT);
-	return drop(skb, LXCNET_DROP_VLAN_OUT);
+	if (trunk_has(p, slot, vid))
+		return pass(skb, slot, LXCNET_TO_CT);
+	return drop(slot, LXCNET_DROP_VLAN_OUT);
 }

@@ -3,8 +3,12 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <linux/magic.h>
+#include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
+#include <netlink/msg.h>
 #include <netlink/route/classifier.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -147,24 +151,63 @@ int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d)
 	return 0;
 }
 
-int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, bool *ret_created_clsact, Diag *d)
+/*
+ * lxcnet's cls_bpf filter on one clsact hook, replacing an earlier one:
+ * what bpf_tc_attach() sends, plus the classid, which libbpf cannot set.
+ */
+static int tc_filter_replace(struct nl_sock *nl, int ifindex, bool egress, int prog_fd, uint32_t classid)
 {
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
+		.tcm_handle = LXCNET_TC_HANDLE,
+		.tcm_info = TC_H_MAKE((uint32_t)LXCNET_TC_PRIORITY << 16, htons(ETH_P_ALL)),
+	};
+	struct bpf_prog_info info = {};
+	uint32_t info_len = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN + 16];
+	struct nlattr *opts;
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	/* The name tc shows, as libbpf makes it. */
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &info_len) < 0)
+		return negative_errno();
+	snprintf(name, sizeof(name), "%s:[%u]", info.name, info.id);
+	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, "bpf") < 0)
+		return -ENOMEM;
+	opts = nla_nest_start(msg, TCA_OPTIONS);
+	if (!opts || nla_put_u32(msg, TCA_BPF_FD, (uint32_t)prog_fd) < 0 || nla_put_string(msg, TCA_BPF_NAME, name) < 0 ||
+	    nla_put_u32(msg, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0 ||
+	    (classid && nla_put_u32(msg, TCA_BPF_CLASSID, classid) < 0))
+		return -ENOMEM;
+	nla_nest_end(msg, opts);
+	r = nl_send_auto(nl, msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(nl);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, uint32_t classid, bool *ret_created_clsact, Diag *d)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	int fds[2] = { ingress_fd, egress_fd };
-	enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 	bool created;
 	int r;
 
+	r = netlink_open(&nl);
+	if (r < 0)
+		return diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r));
 	r = bpf_tc_hook_create(&hook);
 	if (r < 0 && r != -EEXIST)
 		return diag_error(d, r, "cannot add the clsact qdisc: %s", strerror(-r));
 	created = r >= 0;
 	for (int i = 0; i < 2; i++) {
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LXCNET_TC_HANDLE, .priority = LXCNET_TC_PRIORITY, .prog_fd = fds[i],
-			    .flags = BPF_TC_F_REPLACE);
-
-		hook.attach_point = points[i];
-		r = bpf_tc_attach(&hook, &opts);
+		r = tc_filter_replace(nl, ifindex, i == 1, fds[i], classid);
 		if (r < 0) {
 			tc_detach_pair(ifindex);
 			if (created)

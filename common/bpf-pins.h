@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -34,10 +35,12 @@ int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d);
 
 /*
  * Attach ingress_fd and egress_fd as lxcnet's filter on ifindex's clsact
- * hooks, adding clsact if needed (*ret_created_clsact says whether it did).
- * On failure nothing of it stays.
+ * hooks, adding clsact if needed (*ret_created_clsact says whether it did),
+ * or replace the filter already there. classid, unless 0, is the filter's
+ * classid, which the programs read as skb->tc_classid. On failure nothing
+ * of it stays.
  */
-int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, bool *ret_created_clsact, Diag *d);
+int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, uint32_t classid, bool *ret_created_clsact, Diag *d);
 
 /* Detach lxcnet's filters (and only those); idempotent. */
 void tc_detach_pair(int ifindex);

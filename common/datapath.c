@@ -19,14 +19,18 @@
 #include "port.skel.h"
 #include "strutil.h"
 
-static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_stats", "tc_ingress", "tc_egress" };
+static const char *const pin_names[] = { "lxcnet_ports",  "lxcnet_counters", "lxcnet_trunks", "lxcnet_drops",
+					 "lxcnet_slots",  "tc_ingress",	     "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
 	if (!dp)
 		return;
 	closep(&dp->ports_fd);
-	closep(&dp->stats_fd);
+	closep(&dp->counters_fd);
+	closep(&dp->trunks_fd);
+	closep(&dp->drops_fd);
+	closep(&dp->slots_fd);
 	closep(&dp->ingress_fd);
 	closep(&dp->egress_fd);
 	free(dp->pin_dir);
@@ -60,8 +64,10 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 
 	if (!dp)
 		return -ENOMEM;
-	dp->ports_fd = dp->stats_fd = dp->ingress_fd = dp->egress_fd = -1;
-	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names, (int *const[]){ &dp->ports_fd, &dp->stats_fd, &dp->ingress_fd, &dp->egress_fd },
+	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
+	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
+			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
+					  &dp->ingress_fd, &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -69,15 +75,158 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	return 0;
 }
 
-int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *policy, Diag *d)
+/*
+ * Slots are handed out and taken back under a lock (hooks of containers
+ * starting at once, lxcnetd). The index entry ifindex -> slot is written
+ * before the slot and removed after it, so a slot in use is always indexed;
+ * an index entry whose slot belongs to someone else is stale and ignored.
+ */
+static int slots_lock(void)
 {
-	__u32 key = (__u32)ifindex;
+	int fd;
+
+	if (mkdir("/run/lxcnet", 0755) < 0 && errno != EEXIST)
+		return negative_errno();
+	fd = open(BPF_PINS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return negative_errno();
+	if (flock(fd, LOCK_EX) < 0) {
+		int r = negative_errno();
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* The slot ifindex owns, or 0. */
+static __u32 slot_of(Datapath *dp, __u32 ifindex, struct lxcnet_port *ret)
+{
+	struct lxcnet_port p;
+	__u32 slot;
+
+	if (bpf_map_lookup_elem(dp->slots_fd, &ifindex, &slot) < 0 || slot == 0 || slot >= LXCNET_PORT_SLOTS ||
+	    bpf_map_lookup_elem(dp->ports_fd, &slot, &p) < 0 || p.ifindex != ifindex)
+		return 0;
+	if (ret)
+		*ret = p;
+	return slot;
+}
+
+/* A free slot, looked for from where ifindex points: interfaces are numbered in turn, so it is usually the first. */
+static int slot_find_free(Datapath *dp, __u32 ifindex, __u32 *ret)
+{
+	const __u32 n = LXCNET_PORT_SLOTS - 1;
+
+	for (__u32 i = 0; i < n; i++) {
+		__u32 slot = 1 + (ifindex + i) % n;
+		struct lxcnet_port p;
+
+		if (bpf_map_lookup_elem(dp->ports_fd, &slot, &p) < 0)
+			return negative_errno();
+		if (p.ifindex == 0) {
+			*ret = slot;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Give slot back: its policy, trunks and drops go, then the index entry. Under the lock. */
+static void slot_free(Datapath *dp, __u32 ifindex, __u32 slot)
+{
+	struct lxcnet_port none = {};
+
+	if (slot) {
+		(void)bpf_map_update_elem(dp->ports_fd, &slot, &none, BPF_ANY);
+		(void)bpf_map_delete_elem(dp->trunks_fd, &slot);
+		(void)bpf_map_delete_elem(dp->drops_fd, &slot);
+	}
+	(void)bpf_map_delete_elem(dp->slots_fd, &ifindex);
+}
+
+static int sweep_locked(Datapath *dp, unsigned *ret_removed);
+
+/* A fresh slot for ifindex, indexed, with its counters at zero. Under the lock. */
+static int slot_take(Datapath *dp, __u32 ifindex, __u32 *ret)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	_cleanup_free_ struct lxcnet_port_counters *zero = NULL;
+	__u32 slot;
 	int r;
 
-	/* Policy first, so that no packet ever meets the programs without it. */
-	if (bpf_map_update_elem(dp->ports_fd, &key, policy, BPF_ANY) < 0)
-		return diag_error(d, -errno, "cannot set the datapath policy of ifindex %d: %m", ifindex);
-	r = tc_attach_pair(ifindex, dp->ingress_fd, dp->egress_fd, NULL, d);
+	if (ncpus <= 0)
+		return -EINVAL;
+	r = slot_find_free(dp, ifindex, &slot);
+	if (r == -ENOSPC) {
+		/* Ports whose interface is gone without being unplugged hold slots: take them back once. */
+		(void)sweep_locked(dp, NULL);
+		r = slot_find_free(dp, ifindex, &slot);
+	}
+	if (r < 0)
+		return r;
+	zero = calloc((size_t)ncpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(dp->slots_fd, &ifindex, &slot, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(dp->counters_fd, &slot, zero, BPF_ANY) < 0)
+		return negative_errno();
+	(void)bpf_map_delete_elem(dp->drops_fd, &slot);
+	*ret = slot;
+	return 0;
+}
+
+static bool trunks_any(const struct lxcnet_trunks *t)
+{
+	for (size_t i = 0; t && i < ELEMENTSOF(t->vids); i++)
+		if (t->vids[i])
+			return true;
+	return false;
+}
+
+int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
+		      Diag *d)
+{
+	struct lxcnet_port entry = *policy;
+	__u32 key = (__u32)ifindex, slot;
+	bool fresh = false;
+	int lock, r;
+
+	lock = slots_lock();
+	if (lock < 0)
+		return diag_error(d, lock, "cannot lock %s: %s", BPF_PINS_LOCK, strerror(-lock));
+	slot = slot_of(dp, key, NULL);
+	if (!slot) {
+		r = slot_take(dp, key, &slot);
+		if (r < 0) {
+			close(lock);
+			if (r == -ENOSPC)
+				return diag_error(d, r, "all %d datapath port slots are in use", LXCNET_PORT_SLOTS - 1);
+			return diag_error(d, r, "cannot take a datapath slot for ifindex %d: %s", ifindex, strerror(-r));
+		}
+		fresh = true;
+	}
+	entry.ifindex = key;
+	entry.flags = (__u16)((policy->flags & LXCNET_PORT_FILTERS) | (trunks_any(trunks) ? LXCNET_PORT_TRUNKS : 0));
+	/* Trunks before the flag that sends the programs to them, and gone only after it. */
+	r = 0;
+	if (entry.flags & LXCNET_PORT_TRUNKS)
+		r = bpf_map_update_elem(dp->trunks_fd, &slot, trunks, BPF_ANY);
+	/* Policy before the filters, so that no packet ever meets the programs without it. */
+	if (r >= 0)
+		r = bpf_map_update_elem(dp->ports_fd, &slot, &entry, BPF_ANY);
+	if (r < 0) {
+		r = negative_errno();
+		if (fresh)
+			slot_free(dp, key, slot);
+		close(lock);
+		return diag_error(d, r, "cannot set the datapath policy of ifindex %d: %s", ifindex, strerror(-r));
+	}
+	if (!(entry.flags & LXCNET_PORT_TRUNKS))
+		(void)bpf_map_delete_elem(dp->trunks_fd, &slot);
+	close(lock);
+
+	r = tc_attach_pair(ifindex, dp->ingress_fd, dp->egress_fd, slot, NULL, d);
 	if (r < 0)
 		(void)datapath_port_clear(dp, ifindex);
 	return r;
@@ -86,88 +235,110 @@ int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *polic
 int datapath_port_clear(Datapath *dp, int ifindex)
 {
 	__u32 key = (__u32)ifindex;
+	int lock;
 
 	tc_detach_pair(ifindex);
-	(void)bpf_map_delete_elem(dp->ports_fd, &key);
-	(void)bpf_map_delete_elem(dp->stats_fd, &key);
+	lock = slots_lock();
+	if (lock < 0)
+		return lock;
+	slot_free(dp, key, slot_of(dp, key, NULL));
+	close(lock);
 	return 0;
 }
 
-int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret)
+int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret, struct lxcnet_trunks *ret_trunks)
 {
-	__u32 key = (__u32)ifindex;
+	struct lxcnet_port p;
+	__u32 slot = slot_of(dp, (__u32)ifindex, &p);
 
-	return bpf_map_lookup_elem(dp->ports_fd, &key, ret) < 0 ? negative_errno() : 0;
+	if (!slot)
+		return -ENOENT;
+	if (ret_trunks) {
+		memset(ret_trunks, 0, sizeof(*ret_trunks));
+		if ((p.flags & LXCNET_PORT_TRUNKS) && bpf_map_lookup_elem(dp->trunks_fd, &slot, ret_trunks) < 0)
+			return negative_errno();
+	}
+	*ret = p;
+	return 0;
 }
 
 int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	_cleanup_free_ struct lxcnet_port_stats *per = NULL;
+	_cleanup_free_ struct lxcnet_port_counters *counters = NULL;
+	_cleanup_free_ struct lxcnet_port_drops *drops = NULL;
 	struct lxcnet_port_stats sum = {};
-	__u32 key = (__u32)ifindex;
+	__u32 slot = slot_of(dp, (__u32)ifindex, NULL);
+	bool dropped;
 
+	if (!slot)
+		return -ENOENT;
 	if (ncpus <= 0)
 		return -EINVAL;
-	per = calloc((size_t)ncpus, sizeof(*per));
-	if (!per)
+	counters = calloc((size_t)ncpus, sizeof(*counters));
+	drops = calloc((size_t)ncpus, sizeof(*drops));
+	if (!counters || !drops)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(dp->stats_fd, &key, per) < 0) {
-		struct lxcnet_port policy;
-		int r = negative_errno();
-
-		/* The program counts from the first packet on: a port with a policy and no traffic yet counts zero. */
-		if (r != -ENOENT || bpf_map_lookup_elem(dp->ports_fd, &key, &policy) < 0)
-			return r;
-		*ret = sum;
-		return 0;
-	}
+	if (bpf_map_lookup_elem(dp->counters_fd, &slot, counters) < 0)
+		return negative_errno();
+	/* The drops entry is made at the port's first drop. */
+	dropped = bpf_map_lookup_elem(dp->drops_fd, &slot, drops) == 0;
 	for (int c = 0; c < ncpus; c++) {
 		for (int i = 0; i < _LXCNET_DIR_MAX; i++) {
-			sum.packets[i] += per[c].packets[i];
-			sum.bytes[i] += per[c].bytes[i];
+			sum.packets[i] += counters[c].packets[i];
+			sum.bytes[i] += counters[c].bytes[i];
 		}
-		for (int i = 0; i < _LXCNET_DROP_MAX; i++)
-			sum.drops[i] += per[c].drops[i];
+		for (int i = 0; dropped && i < _LXCNET_DROP_MAX; i++)
+			sum.drops[i] += drops[c].drops[i];
 	}
 	*ret = sum;
 	return 0;
 }
 
-int datapath_sweep(Datapath *dp, unsigned *ret_removed)
+static int sweep_locked(Datapath *dp, unsigned *ret_removed)
 {
-	int fds[2] = { dp->ports_fd, dp->stats_fd };
+	_cleanup_free_ __u32 *dead = NULL;
+	size_t n_dead = 0;
 	unsigned removed = 0;
+	__u32 key, next;
+	bool first = true;
 
-	for (int m = 0; m < 2; m++) {
-		__u32 key, next;
-		bool first = true;
+	/* Collect first, free after: deleting while iterating restarts a hash walk. */
+	while (bpf_map_get_next_key(dp->slots_fd, first ? NULL : &key, &next) == 0) {
+		char name[IF_NAMESIZE];
+		__u32 *at;
 
-		/* Collect first, delete after: deleting while iterating restarts a hash walk. */
-		_cleanup_free_ __u32 *dead = NULL;
-		size_t n_dead = 0;
-		__u32 *slot;
+		first = false;
+		key = next;
+		if (slot_of(dp, key, NULL) && if_indextoname(key, name))
+			continue;
+		at = array_grow(&dead, n_dead, sizeof(*dead));
+		if (!at)
+			return -ENOMEM;
+		*at = key;
+		n_dead++;
+	}
+	for (size_t i = 0; i < n_dead; i++) {
+		__u32 slot = slot_of(dp, dead[i], NULL);
 
-		while (bpf_map_get_next_key(fds[m], first ? NULL : &key, &next) == 0) {
-			char name[IF_NAMESIZE];
-
-			first = false;
-			key = next;
-			if (if_indextoname(key, name))
-				continue;
-			slot = array_grow(&dead, n_dead, sizeof(*dead));
-			if (!slot)
-				return -ENOMEM;
-			*slot = key;
-			n_dead++;
-		}
-		for (size_t i = 0; i < n_dead; i++)
-			if (bpf_map_delete_elem(fds[m], &dead[i]) == 0 && m == 0)
-				removed++;
+		slot_free(dp, dead[i], slot);
+		if (slot)
+			removed++;
 	}
 	if (ret_removed)
 		*ret_removed = removed;
 	return 0;
+}
+
+int datapath_sweep(Datapath *dp, unsigned *ret_removed)
+{
+	int lock = slots_lock(), r;
+
+	if (lock < 0)
+		return lock;
+	r = sweep_locked(dp, ret_removed);
+	close(lock);
+	return r;
 }
 
 static const char *const drop_reasons[_LXCNET_DROP_MAX] = {

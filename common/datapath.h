@@ -19,8 +19,11 @@
 
 typedef struct Datapath {
 	char *pin_dir;
-	int ports_fd;
-	int stats_fd;
+	int ports_fd;	 /* lxcnet_ports: slot -> policy */
+	int counters_fd; /* lxcnet_counters: slot -> per-CPU packets and bytes */
+	int trunks_fd;	 /* lxcnet_trunks: slot -> VLAN bitmap */
+	int drops_fd;	 /* lxcnet_drops: slot -> per-CPU drops by reason */
+	int slots_fd;	 /* lxcnet_slots: ifindex -> slot */
 	int ingress_fd;
 	int egress_fd;
 } Datapath;
@@ -34,25 +37,27 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Datapath, datapath_free);
  */
 int datapath_open(bool load, Datapath **ret, Diag *d);
 
-/* Set ifindex's policy, then attach both programs to it (tc clsact ingress and egress). */
-int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *policy, Diag *d);
+/*
+ * Set ifindex's policy (its ifindex and LXCNET_PORT_TRUNKS flag are filled
+ * in here) and trunks (NULL: none), taking a slot for the port if it has
+ * none yet, then attach both programs to it (tc clsact ingress and egress)
+ * with the slot as classid. Setting an attached port's policy again keeps
+ * its slot and counters.
+ */
+int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
+		      Diag *d);
 
-/* Detach lxcnet's filters (and only those) and forget the port; idempotent. */
+/* Detach lxcnet's filters (and only those) and give the port's slot back; idempotent. */
 int datapath_port_clear(Datapath *dp, int ifindex);
 
-/* The policy in force on ifindex; -ENOENT when there is none. */
-int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret);
+/* The policy (and trunks, unless ret_trunks is NULL) in force on ifindex; -ENOENT when there is none. */
+int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret, struct lxcnet_trunks *ret_trunks);
 
-/* The port's counters summed over CPUs; -ENOENT if it has none. */
+/* The port's counters summed over CPUs; -ENOENT if it has no policy. */
 int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret);
 
-/* Forget policies and counters of interfaces that no longer exist. */
+/* Give back the slots of interfaces that no longer exist. */
 int datapath_sweep(Datapath *dp, unsigned *ret_removed);
-
-static inline void lxcnet_port_set_trunk(struct lxcnet_port *p, unsigned vid)
-{
-	p->trunks[(vid >> 6) & (LXCNET_TRUNK_WORDS - 1)] |= 1ULL << (vid & 63);
-}
 
 /* "vlan-in", "spoofed-mac", ...: a drop reason as the API and metrics name it. */
 const char *datapath_drop_reason(unsigned reason);

@@ -15,6 +15,7 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock, nl_socket_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link, rtnl_link_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache, nl_cache_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_msg, nlmsg_free);
 
 /* libnl's -NLE_* (or NLE_*) as a -errno. */
 int nlerr_to_errno(int nlerr);

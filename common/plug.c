@@ -109,6 +109,7 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
 	struct lxcnet_port *p = &t->policy;
 
 	memset(p, 0, sizeof(*p));
+	memset(&t->trunks, 0, sizeof(t->trunks));
 	if (n->firewall) {
 		int r = firewall_policy(n, p, d);
 
@@ -116,7 +117,7 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
 			return r;
 	}
 	if (pve_net_has(n, PVE_NET_TRUNKS))
-		memcpy(p->trunks, n->trunks, sizeof(p->trunks));
+		memcpy(t->trunks.vids, n->trunks, sizeof(t->trunks.vids));
 	p->tag = pve_net_has(n, PVE_NET_TAG) ? n->tag : 0;
 	if (t->service_tag) {
 		/* A qinq VNet: its zone's service tag outside, the VNet's tag inside. */
@@ -277,7 +278,7 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 		} else
 			/* Plugged again without a rate (a VNet change, a hotplug update): no shaper left over. */
 			(void)shaper_clear(e->nl, before.ifindex);
-		r = datapath_port_set(e->dp, before.ifindex, &policy, d);
+		r = datapath_port_set(e->dp, before.ifindex, &policy, &t->trunks, d);
 		if (r < 0) {
 			(void)shaper_clear(e->nl, before.ifindex);
 			return r;

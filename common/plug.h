@@ -42,6 +42,7 @@ typedef struct PlugTarget {
 	uint16_t service_tag;	   /* qinq outer tag, 0 = none */
 	uint16_t service_proto;	   /* qinq: 0x8100 or 0x88a8 */
 	struct lxcnet_port policy; /* what the datapath enforces on the port */
+	struct lxcnet_trunks trunks; /* the VLANs it passes tagged */
 	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
 } PlugTarget;

@@ -136,7 +136,7 @@ int storage_datapath_set(StorageDatapath *sd, int ifindex, const struct lxcnet_s
 	delete_keys(sd->rules_fd, sizeof(struct lxcnet_storage_key), ifindex, keep_rule, &set);
 	if (bpf_map_update_elem(sd->ifs_fd, &key, policy, BPF_ANY) < 0)
 		return diag_error(d, -errno, "cannot set the storage policy of ifindex %d: %m", ifindex);
-	r = tc_attach_pair(ifindex, sd->ingress_fd, sd->egress_fd, ret_created_clsact, d);
+	r = tc_attach_pair(ifindex, sd->ingress_fd, sd->egress_fd, 0, ret_created_clsact, d);
 	if (r < 0) {
 		(void)bpf_map_delete_elem(sd->ifs_fd, &key);
 		delete_keys(sd->rules_fd, sizeof(struct lxcnet_storage_key), ifindex, NULL, NULL);

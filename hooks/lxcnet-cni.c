@@ -788,6 +788,7 @@ static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, 
 {
 	_cleanup_(datapath_freep) Datapath *dp = NULL;
 	struct lxcnet_port have, want = t->policy;
+	struct lxcnet_trunks have_trunks;
 	LinkInfo host;
 	Diag d = {};
 	int r;
@@ -807,14 +808,17 @@ static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, 
 			return cni_fail(CNI_ERR_CHECK, NULL, "the lxcnet datapath is not loaded: %s", d.msg);
 		return 0;
 	}
-	r = datapath_port_get(dp, host.ifindex, &have);
+	r = datapath_port_get(dp, host.ifindex, &have, &have_trunks);
 	if (r < 0)
 		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' has no datapath policy", host_ifname);
 	/* The ifb is the shaper's; only whether there is one matters. */
 	if ((have.shaper_ifindex != 0) != (t->rate > 0))
 		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' is %s", host_ifname, t->rate > 0 ? "not shaped" : "shaped");
+	/* What datapath_port_set() fills in itself is not the configuration's. */
 	have.shaper_ifindex = want.shaper_ifindex = 0;
-	if (memcmp(&have, &want, sizeof(have)) != 0)
+	have.ifindex = want.ifindex = 0;
+	have.flags &= LXCNET_PORT_FILTERS;
+	if (memcmp(&have, &want, sizeof(have)) != 0 || memcmp(&have_trunks, &t->trunks, sizeof(have_trunks)) != 0)
 		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s': the datapath policy (tag, trunks, filter) differs",
 				host_ifname);
 	return 0;

@@ -23,7 +23,7 @@ SECS=${LXCNET_BENCH_SECONDS:-3}
 ROUNDS=${LXCNET_BENCH_ROUNDS:-3}
 BR=lxnt96
 PORT=5296
-MAP="$LXCNET_BPF_ROOT/v1/lxcnet_ports"
+PINS=$(dp_pins)
 bridge $BR 1500 || skip_all "cannot create a bridge"
 for i in 1 2; do
 	netns lxnt96n$i || skip_all "cannot create a netns"
@@ -63,7 +63,7 @@ iperf() {
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 prog_stat() { # prog_stat tc_ingress|tc_egress -> "run_time_ns run_cnt"
-	bpftool -j prog show pinned "$LXCNET_BPF_ROOT/v1/$1" |
+	bpftool -j prog show pinned "$PINS/$1" |
 		python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
 }
 noop_stat() { # run_time_ns and run_cnt summed over the attached no-op programs
@@ -82,24 +82,34 @@ noop_attach() {
 		tc filter add dev veth960${i}i0 egress bpf da obj "$NOOP" sec tc
 	done
 }
-# fill_map N: N extra policies (for ifindexes that do not exist) in lxcnet's map
+# fill_map N: N more ports (ifindexes that do not exist) in lxcnet's maps,
+# indexed as lxcnet-netup would have done it, in slots the two test ports
+# do not use; clear_map takes them out again
 fill_map() {
-	python3 - "$1" "$MAP" >"$T/batch" <<'PY'
+	python3 - "$1" "$PINS" "$(dp_port "$(cat /sys/class/net/veth9601i0/ifindex)" slot)" \
+		"$(dp_port "$(cat /sys/class/net/veth9602i0/ifindex)" slot)" >"$T/batch" <<'PY'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
-value = " ".join(["00"] * 568)
-for k in range(n):
-    key = (1000000 + k).to_bytes(4, "little")
-    print("map update pinned %s key hex %s value hex %s" % (path, " ".join("%02x" % b for b in key), value))
+n, pins, live = int(sys.argv[1]), sys.argv[2], {int(sys.argv[3]), int(sys.argv[4])}
+hx = lambda v, size: " ".join("%02x" % b for b in v.to_bytes(size, "little"))
+slots = [s for s in range(1, 16384) if s not in live][:n]
+for k, slot in enumerate(slots):
+    ifindex = 1000000 + k
+    print("map update pinned %s/lxcnet_slots key hex %s value hex %s" % (pins, hx(ifindex, 4), hx(slot, 4)))
+    print("map update pinned %s/lxcnet_ports key hex %s value hex %s" % (pins, hx(slot, 4), hx(ifindex, 4) + " 64 00" + " 00" * 54))
 PY
 	bpftool batch file "$T/batch" >/dev/null 2>&1
 }
 clear_map() {
-	python3 - "$MAP" >"$T/batch" <<'PY'
-import sys
-for k in range(1000000, 1010000):
-    print("map delete pinned %s key hex %s" % (sys.argv[1], " ".join("%02x" % b for b in k.to_bytes(4, "little"))))
-PY
+	bpftool -j map dump pinned "$PINS/lxcnet_slots" | python3 -c '
+import json, sys
+pins = sys.argv[1]
+hx = lambda v: " ".join("%02x" % b for b in v.to_bytes(4, "little"))
+for e in json.load(sys.stdin):
+    e = e.get("formatted", e)
+    if e["key"] >= 1000000:
+        print("map delete pinned %s/lxcnet_slots key hex %s" % (pins, hx(e["key"])))
+        print("map update pinned %s/lxcnet_ports key hex %s value hex %s" % (pins, hx(e["value"]), " ".join(["00"] * 60)))
+' "$PINS" >"$T/batch"
 	bpftool batch file "$T/batch" >/dev/null 2>&1
 }
 # nft_rules N: a bridge forward chain of N rules, none matching the test traffic
@@ -155,11 +165,17 @@ awk -v i="$nsin" -v e="$nseg" -v z="$nsnoop" 'BEGIN { printf "# over the no-op f
 gso off
 bare; iperf >"$T/s-bare"
 echo "# GSO off: bare bridge $(cut -d' ' -f1 "$T/s-bare") Mbit/s"
-printf '# %-9s %16s %16s\n' policies "lxcnet Mbit/s" "nft Mbit/s"
+printf '# %-9s %16s %22s %16s\n' policies "lxcnet Mbit/s" "ns/packet in, eg" "nft Mbit/s"
 for count in 1 100 10000; do
-	lxcnet; fill_map $((count - 1)); lx=$(iperf | cut -d' ' -f1); clear_map
+	lxcnet; fill_map $((count - 1)); ports=$(dp_ports)
+	set -- $(prog_stat tc_ingress) $(prog_stat tc_egress)
+	lx=$(iperf | cut -d' ' -f1)
+	set -- "$@" $(prog_stat tc_ingress) $(prog_stat tc_egress)
+	ns=$(awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" -v f="$6" -v g="$7" -v h="$8" \
+		'BEGIN { if (f > b && h > d) printf "%.1f, %.1f", (e - a) / (f - b), (g - c) / (h - d) }')
+	clear_map
 	bare; nft_rules "$count"; nf=$(iperf | cut -d' ' -f1); nft_clear
-	printf "# %-9s %16s %16s\n" "$count" "$lx" "$nf"
+	printf "# %-9s %16s %22s %16s\n" "$ports" "$lx" "$ns" "$nf"
 done
 gso on
 

@@ -117,6 +117,38 @@ wait_absent() {
 	return 1
 }
 
+# The port datapath's pins (bpf/port-abi.h, LXCNET_BPF_ABI).
+dp_pins() { echo "$LXCNET_BPF_ROOT/v2"; }
+
+# dp_port IFINDEX [FIELD]: the policy of the port (JSON), or one of its
+# fields; fails when the interface owns no datapath slot.
+dp_port() {
+	python3 - "$(dp_pins)" "$@" <<'PY'
+import json, subprocess, sys
+pins, ifindex = sys.argv[1], int(sys.argv[2])
+def lookup(m, k):
+    key = ["0x%02x" % b for b in k.to_bytes(4, "little")]
+    r = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", pins + "/" + m, "key"] + key, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(1)
+    j = json.loads(r.stdout)
+    j = j[0] if isinstance(j, list) else j
+    return j.get("formatted", j)["value"]
+slot = lookup("lxcnet_slots", ifindex)
+port = lookup("lxcnet_ports", slot)
+if port["ifindex"] != ifindex:
+    sys.exit(1)
+port["slot"] = slot
+print(json.dumps(port[sys.argv[3]]) if len(sys.argv) > 3 else json.dumps(port))
+PY
+}
+
+# dp_ports: how many interfaces own a datapath slot
+dp_ports() {
+	bpftool -j map dump pinned "$(dp_pins)/lxcnet_slots" 2>/dev/null |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
+}
+
 # netns NAME: a network namespace that exists only for this test
 netns() {
 	ip netns add "$1" || return 1

@@ -245,8 +245,7 @@ sleep 0.5
 out=$(call GetBinding ss 9702 net0 2>&1); echo "$out" | grep -q 'no bound interface'; ok $? "the deleted veth's binding is gone"
 grep -q 'member=VNetUnbound' "$T/signals2"; ok $? "VNetUnbound signal"
 grep -q 'member=ContainerStopped' "$T/signals2"; ok $? "ContainerStopped signal"
-key=$(printf '%08x' "$idx" | sed 's/\(..\)\(..\)\(..\)\(..\)/0x\4 0x\3 0x\2 0x\1/')
-! bpftool map lookup pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" key $key >/dev/null 2>&1; ok $? "its datapath entry is gone"
+! dp_port "$idx" >/dev/null; ok $? "its datapath entry is gone"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null; ok $? "lxcnetd stops on SIGTERM"
 out=$(ctl status 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q 'lxcnetd is not reachable'; ok $? "lxcnetctl status without the agent: exit 1 ($out)"
 it_done

@@ -130,9 +130,8 @@ mkdir -p "$T/pve/lxc/9402.conf.bak/x"
 fails Failed "config write fails" update 9402 net1 "name=eth7,bridge=$BR,tag=30,ip=10.94.10.22/24"
 rm -r "$T/pve/lxc/9402.conf.bak"
 cmp -s "$T/pve/lxc/9402.conf" "$T/9402.orig"; ok $? "...the file is unchanged"
-key=$(printf '%08x' "$(cat /sys/class/net/veth9402i1/ifindex)" | sed 's/\(..\)\(..\)\(..\)\(..\)/0x\4 0x\3 0x\2 0x\1/')
-bpftool -j map lookup pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" key $key | python3 -c 'import json,sys; j=json.load(sys.stdin); j=j[0] if isinstance(j, list) else j; sys.exit(j.get("formatted", j)["value"]["tag"] != 0)'
-ok $? "...and the port's policy is the old one again (untagged, not tag=30)"
+tag=$(dp_port "$(cat /sys/class/net/veth9402i1/ifindex)" tag)
+[ "$tag" = 0 ]; ok $? "...and the port's policy is the old one again (untagged, not tag=30: $tag)"
 
 # The container stops in the middle of an add (after the kernel part, before the file).
 ct_start 9403

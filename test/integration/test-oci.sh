@@ -66,8 +66,7 @@ oci_if() {
 	done
 	return 1
 }
-port_key() { printf '%08x' "$1" | sed 's/\(..\)\(..\)\(..\)\(..\)/0x\4 0x\3 0x\2 0x\1/'; }
-has_entry() { bpftool map lookup pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" key $(port_key "$1") >/dev/null 2>&1; }
+has_entry() { dp_port "$1" >/dev/null; }
 
 pve_conf 9001 "net0: name=eth0,bridge=$BR,tag=100,ip=10.90.0.1/24,host-managed=1"
 pve_conf 9002 "net0: name=eth0,bridge=$BR,tag=200,ip=10.90.0.2/24,host-managed=1"

@@ -17,6 +17,18 @@
 
 static struct port_bpf *skel;
 static const __u32 ifindex = 1; /* lo: test runs with ctx ifindex need an existing device */
+/* A test run has no tc filter, so skb->tc_classid is 0: the port is in slot 0, which lxcnet never hands out. */
+static const __u32 slot = 0, no_port = LXCNET_PORT_SLOTS;
+
+static void set_policy(struct lxcnet_port p, const struct lxcnet_trunks *trunks)
+{
+	p.ifindex = ifindex;
+	if (trunks) {
+		p.flags |= LXCNET_PORT_TRUNKS;
+		bpf_map__update_elem(skel->maps.lxcnet_trunks, &slot, sizeof(slot), trunks, sizeof(*trunks), BPF_ANY);
+	}
+	bpf_map__update_elem(skel->maps.lxcnet_ports, &slot, sizeof(slot), &p, sizeof(p), BPF_ANY);
+}
 
 /* dst, src, then what follows: a list of (tpid, vid) tags, then ethertype 0x0800 and payload. */
 static size_t frame(unsigned char *buf, const unsigned (*tags)[2], int ntags)
@@ -40,28 +52,42 @@ static size_t frame(unsigned char *buf, const unsigned (*tags)[2], int ntags)
 static void set_port(unsigned tag, unsigned service, unsigned service_proto, const unsigned *trunks)
 {
 	struct lxcnet_port p = { .tag = (__u16)tag, .service_tag = (__u16)service, .service_proto = htons((__u16)service_proto) };
+	struct lxcnet_trunks t = {};
 
-	for (; trunks && *trunks; trunks++)
-		p.trunks[*trunks / 64] |= 1ULL << (*trunks % 64);
-	bpf_map__update_elem(skel->maps.lxcnet_ports, &ifindex, sizeof(ifindex), &p, sizeof(p), BPF_ANY);
+	for (const unsigned *v = trunks; v && *v; v++)
+		t.vids[*v / 64] |= 1ULL << (*v % 64);
+	set_policy(p, trunks ? &t : NULL);
+}
+
+/* The port's counters and the drops counted under key (slot, or no_port for frames of no port), summed over CPUs. */
+static struct lxcnet_port_stats stats_of(__u32 key)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t n = ncpus > 0 ? (size_t)ncpus : 1;
+	_cleanup_free_ struct lxcnet_port_counters *c = calloc(n, sizeof(*c));
+	_cleanup_free_ struct lxcnet_port_drops *dr = calloc(n, sizeof(*dr));
+	struct lxcnet_port_stats sum = {};
+
+	if (!c || !dr || ncpus <= 0)
+		return sum;
+	if (bpf_map__lookup_elem(skel->maps.lxcnet_counters, &slot, sizeof(slot), c, sizeof(*c) * n, 0) < 0)
+		memset(c, 0, sizeof(*c) * n);
+	if (bpf_map__lookup_elem(skel->maps.lxcnet_drops, &key, sizeof(key), dr, sizeof(*dr) * n, 0) < 0)
+		memset(dr, 0, sizeof(*dr) * n);
+	for (size_t cpu = 0; cpu < n; cpu++) {
+		for (int i = 0; i < _LXCNET_DIR_MAX; i++) {
+			sum.packets[i] += c[cpu].packets[i];
+			sum.bytes[i] += c[cpu].bytes[i];
+		}
+		for (int i = 0; i < _LXCNET_DROP_MAX; i++)
+			sum.drops[i] += dr[cpu].drops[i];
+	}
+	return sum;
 }
 
 static struct lxcnet_port_stats stats(void)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	_cleanup_free_ struct lxcnet_port_stats *per = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(*per));
-	struct lxcnet_port_stats sum = {};
-
-	if (!per || ncpus <= 0 ||
-	    bpf_map__lookup_elem(skel->maps.lxcnet_stats, &ifindex, sizeof(ifindex), per, sizeof(*per) * (size_t)ncpus, 0) < 0)
-		return sum;
-	for (int c = 0; c < ncpus; c++) {
-		for (int i = 0; i < _LXCNET_DIR_MAX; i++)
-			sum.packets[i] += per[c].packets[i];
-		for (int i = 0; i < _LXCNET_DROP_MAX; i++)
-			sum.drops[i] += per[c].drops[i];
-	}
-	return sum;
+	return stats_of(slot);
 }
 
 /* Run prog on the frame; returns the tc verdict, out/out_len get the frame after the program. */
@@ -81,13 +107,14 @@ static void expect(const char *what, struct bpf_program *prog, const unsigned (*
 		   int drop_reason, int frame_tag)
 {
 	unsigned char in[128], out[256];
-	struct lxcnet_port_stats before = stats(), after;
+	__u32 key = drop_reason == LXCNET_DROP_NO_POLICY ? no_port : slot;
+	struct lxcnet_port_stats before = stats_of(key), after;
 	int dir = prog == skel->progs.tc_ingress ? LXCNET_FROM_CT : LXCNET_TO_CT;
 	size_t len = frame(in, tags, ntags);
 	__u32 out_len = 0;
 	int r = run(prog, in, len, out, &out_len);
 
-	after = stats();
+	after = stats_of(key);
 	is_int(r, verdict, "%s: %s", what, verdict == TC_ACT_OK ? "passes" : "dropped");
 	if (drop_reason >= 0)
 		is_int(after.drops[drop_reason] - before.drops[drop_reason], 1, "%s: counted as drop reason %d", what, drop_reason);
@@ -180,8 +207,8 @@ static void firewall_cases(void)
 	inet_pton(AF_INET, "10.0.0.2", &p.ip4);
 	inet_pton(AF_INET6, "fd00::2", p.ip6);
 	inet_pton(AF_INET6, "fe80::be24:11ff:fe00:2", p.ip6_ll);
-	p.trunks[5 / 64] |= 1ULL << 5;
-	bpf_map__update_elem(skel->maps.lxcnet_ports, &ifindex, sizeof(ifindex), &p, sizeof(p), BPF_ANY);
+	struct lxcnet_trunks t5 = { .vids = { 1ULL << 5 } };
+	set_policy(p, &t5);
 
 	expect_raw("firewall: IPv4 from its own address", f, ipv4(f, 2, 0, "10.0.0.2", 1, 0, 0), TC_ACT_OK, -1);
 	expect_raw("firewall: IPv4 from another address", f, ipv4(f, 2, 0, "10.0.0.9", 1, 0, 0), TC_ACT_SHOT, LXCNET_DROP_SPOOF_IP4);
@@ -204,7 +231,7 @@ static void firewall_cases(void)
 
 	/* ip=dhcp: only the MAC is known. */
 	p.flags = LXCNET_PORT_FILTER_MAC;
-	bpf_map__update_elem(skel->maps.lxcnet_ports, &ifindex, sizeof(ifindex), &p, sizeof(p), BPF_ANY);
+	set_policy(p, NULL);
 	expect_raw("firewall, MAC only: IPv4 from any address", f, ipv4(f, 2, 0, "10.0.0.9", 1, 0, 0), TC_ACT_OK, -1);
 	expect_raw("firewall, MAC only: from another MAC", f, ipv4(f, 4, 0, "10.0.0.2", 1, 0, 0), TC_ACT_SHOT, LXCNET_DROP_SPOOF_MAC);
 }
@@ -227,7 +254,10 @@ int main(void)
 		tap_skip_all("cannot open the BPF object");
 	/* No pinning for a test. */
 	bpf_map__set_pin_path(skel->maps.lxcnet_ports, NULL);
-	bpf_map__set_pin_path(skel->maps.lxcnet_stats, NULL);
+	bpf_map__set_pin_path(skel->maps.lxcnet_counters, NULL);
+	bpf_map__set_pin_path(skel->maps.lxcnet_trunks, NULL);
+	bpf_map__set_pin_path(skel->maps.lxcnet_drops, NULL);
+	bpf_map__set_pin_path(skel->maps.lxcnet_slots, NULL);
 	if (port_bpf__load(skel) < 0) {
 		port_bpf__destroy(skel);
 		tap_skip_all("the kernel refused to load the BPF programs");
@@ -289,6 +319,37 @@ int main(void)
 		is_int(run(in, f, sizeof(f), out, &out_len), TC_ACT_SHOT, "truncated 802.1Q header from container: dropped");
 		after = stats();
 		is_int(after.drops[LXCNET_DROP_MALFORMED] - before.drops[LXCNET_DROP_MALFORMED], 1, "counted as malformed");
+	}
+
+	/* A slot that belongs to another interface (handed on since the filter was attached): no policy. */
+	{
+		struct lxcnet_port other = { .ifindex = ifindex + 1000 };
+
+		bpf_map__update_elem(skel->maps.lxcnet_ports, &slot, sizeof(slot), &other, sizeof(other), BPF_ANY);
+		expect("slot owned by another interface, from container", in, untagged, 0, TC_ACT_SHOT, LXCNET_DROP_NO_POLICY, -1);
+		expect("slot owned by another interface, to container", eg, untagged, 0, TC_ACT_SHOT, LXCNET_DROP_NO_POLICY, -1);
+	}
+	/* The trunks flag with no trunks entry passes no tagged frame. */
+	{
+		struct lxcnet_port p = { .ifindex = ifindex, .flags = LXCNET_PORT_TRUNKS };
+
+		bpf_map__delete_elem(skel->maps.lxcnet_trunks, &slot, sizeof(slot), 0);
+		bpf_map__update_elem(skel->maps.lxcnet_ports, &slot, sizeof(slot), &p, sizeof(p), BPF_ANY);
+		expect("trunks flag without trunks: VLAN 200 from container", in, q200, 1, TC_ACT_SHOT, LXCNET_DROP_VLAN_IN, -1);
+		expect("trunks flag without trunks: VLAN 200 to container", eg, q200, 1, TC_ACT_SHOT, LXCNET_DROP_VLAN_OUT, -1);
+	}
+	/* Passed frames count bytes too. */
+	{
+		struct lxcnet_port_stats before, after;
+		unsigned char f[128], out[256];
+		size_t len = frame(f, untagged, 0);
+		__u32 out_len;
+
+		set_port(0, 0, 0, NULL);
+		before = stats();
+		run(eg, f, len, out, &out_len);
+		after = stats();
+		is_int((int)(after.bytes[LXCNET_TO_CT] - before.bytes[LXCNET_TO_CT]), (int)len, "bytes to container counted");
 	}
 
 	firewall_cases();

@@ -107,7 +107,7 @@ tc qdisc show dev veth9510i0 | grep -q 'tbf 4c58: root.*rate 41943Kbit burst 1Mb
 # Stopping removes the datapath entries of the stopped ports.
 for c in $ALL; do ct_stop $c; done
 wait_absent veth9501i0 veth9507i0 veth9509i0
-entries=$(bpftool -j map dump pinned "$LXCNET_BPF_ROOT/v1/lxcnet_ports" 2>/dev/null | grep -o '"key"' | wc -l)
+entries=$(dp_ports)
 [ "$entries" -eq 0 ]; ok $? "after stop no datapath policy is left ($entries)"
 [ ! -d "/sys/class/net/$ifb" ]; ok $? "after stop the shaper ifb $ifb is gone"
 it_done
