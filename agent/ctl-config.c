@@ -340,6 +340,8 @@ int ctl_lxc_config(const CtlOptions *o, const char *vmid)
 
 	/* pve-container's order: keys sorted as strings (net0, net1, net10, ..., net2). */
 	pve_net_key_order(order);
+	if (o->start_host)
+		printf("lxc.hook.start-host = %s\n", o->netup_path);
 	for (unsigned pass = 0; pass < PVE_NET_MAX; pass++) {
 		const PveNet *n;
 		uint32_t mtu = 0;
@@ -366,7 +368,7 @@ int ctl_lxc_config(const CtlOptions *o, const char *vmid)
 				fprintf(stderr, "lxcnetctl: warning: net%u: bridge '%s' not found, no mtu line written\n",
 					order[pass], n->bridge);
 		}
-		if (lxc_netconf_print(stdout, vmid, order[pass], n, mtu, o->netup_path, &d) < 0) {
+		if (lxc_netconf_print(stdout, vmid, order[pass], n, mtu, o->start_host ? NULL : o->netup_path, &d) < 0) {
 			fprintf(stderr, "%s\n", d.msg);
 			ret = CTL_EXIT_FAIL;
 		}

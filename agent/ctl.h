@@ -20,6 +20,7 @@ typedef struct CtlOptions {
 	int json;
 	int wait;
 	int prometheus;
+	int start_host; /* lxc-config: one lxc.hook.start-host for all NICs instead of a script.up each */
 	/* storage configure */
 	const char *storage_interface;
 	const char *storage_vlan;

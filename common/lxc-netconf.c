@@ -49,7 +49,8 @@ int lxc_netconf_print(FILE *f, const char *vmid, unsigned idx, const PveNet *n, 
 	fprintf(f, "%sname = %s\n", prefix, n->name);
 	if (mtu)
 		fprintf(f, "%smtu = %u\n", prefix, mtu);
-	fprintf(f, "%sscript.up = %s\n", prefix, netup_path);
+	if (netup_path)
+		fprintf(f, "%sscript.up = %s\n", prefix, netup_path);
 	if (n->host_managed && !n->link_down) {
 		char p[80];
 

@@ -18,6 +18,8 @@ int lxc_netconf_host_ifname(const char *vmid, unsigned idx, char ret[IFNAMSIZ]);
 /*
  * Print the lines for netIDX. bridge_mtu is the MTU of the bridge the NIC
  * plugs into, 0 if unknown (then no mtu line unless the NIC sets one).
+ * netup_path is the NIC's script.up; NULL for none (lxcnet-netup wired as
+ * lxc.hook.start-host plugs every NIC).
  */
 int lxc_netconf_print(FILE *f, const char *vmid, unsigned idx, const PveNet *n, uint32_t bridge_mtu,
 		      const char *netup_path, Diag *d);

@@ -76,6 +76,8 @@ pve_conf() {
 
 # ct_create NAME: a busybox container wired with the lxcnet hooks, its
 # lxc.net.N lines from `lxcnetctl lxc-config` (so from the pve/lxcnet config).
+# ct_create NAME [start-host]: a busybox container wired to the lxcnet hooks,
+# lxcnet-netup as each NIC's script.up, or once as lxc.hook.start-host
 ct_create() {
 	name=$1
 	lxc-create -P "$T/lxc" -t busybox -n "$name" >"$T/create-$name.log" 2>&1 || { cat "$T/create-$name.log"; return 1; }
@@ -88,7 +90,7 @@ ct_create() {
 		echo "lxc.apparmor.profile = unconfined"
 		echo "lxc.hook.pre-start = $BUILD/lxcnet-prestart"
 		echo "lxc.hook.post-stop = $BUILD/lxcnet-poststop"
-		"$BUILD/lxcnetctl" lxc-config "$name" 2>/dev/null | sed "s|script.up = .*/lxcnet-netup|script.up = $BUILD/lxcnet-netup|"
+		"$BUILD/lxcnetctl" lxc-config ${2:+--start-host} "$name" 2>/dev/null | sed "s|= .*/lxcnet-netup|= $BUILD/lxcnet-netup|"
 	} >>"$cfg"
 }
 

@@ -127,6 +127,41 @@ wait_absent veth9121i3; ok $? "post-stop removed the leftover veth9121i3"
 LXC_NAME=9121 "$BUILD/lxcnet-poststop" 9121 lxc post-stop; ok $? "post-stop again: nothing to do, exit 0"
 LXC_NAME=9121 LXC_HOOK_TYPE=post-stop LXC_HOOK_SECTION=lxc "$BUILD/lxcnet-poststop"; ok $? "post-stop with hook version 1"
 
+# --- lxcnet-netup once as lxc.hook.start-host plugs every NIC (lxc-config --start-host).
+pve_conf 9150 "net0: name=lan0,bridge=$B1,hwaddr=BC:24:11:91:50:00,ip=10.91.0.50/24,host-managed=1" \
+	"net1: name=side1,bridge=$B2,tag=100" "net2: name=off2,bridge=$B1,link_down=1"
+ct_create 9150 start-host
+grep -q "^lxc.hook.start-host = $BUILD/lxcnet-netup\$" "$T/lxc/9150/config" && ! grep -q 'script.up' "$T/lxc/9150/config"
+ok $? "start-host wiring: one lxc.hook.start-host line, no script.up"
+ct_start 9150; ok $? "container 9150 (start-host) starts"
+[ "$(link_field veth9150i0)" = "master=$B1 mtu=1450 up=1" ]; ok $? "start-host: veth9150i0 on $B1, bridge MTU, up ($(link_field veth9150i0))"
+[ "$(link_field veth9150i1)" = "master=$B2 mtu=1500 up=1" ]; ok $? "start-host: veth9150i1 on $B2 ($(link_field veth9150i1))"
+[ "$(link_field veth9150i2)" = "master=- mtu=1450 up=0" ]; ok $? "start-host: link_down veth9150i2 down, unattached ($(link_field veth9150i2))"
+idx1=$(cat /sys/class/net/veth9150i1/ifindex 2>/dev/null)
+[ "$(dp_port "$idx1" tag)" = 100 ]; ok $? "start-host: veth9150i1's datapath policy has tag 100"
+out=$(ct_exec 9150 cat /sys/class/net/lan0/address 2>&1)
+[ "$out" = "bc:24:11:91:50:00" ]; ok $? "inside 9150: lan0 with its MAC ($out)"
+ct_exec 9150 ping -c 2 -W 2 10.91.0.1 >/dev/null 2>&1; ok $? "9150 pings 9101 (script.up wiring) over $B1"
+ct_stop 9150
+wait_absent veth9150i0 veth9150i1 veth9150i2; ok $? "start-host: no host veth left after stop"
+! dp_port "$idx1" >/dev/null; ok $? "start-host: no datapath entry left after stop"
+
+pve_conf 9151 "net0: name=eth0,bridge=$B2"
+ct_create 9151 start-host
+echo "lxc.hook.version = 1" >>"$T/lxc/9151/config"
+ct_start 9151; ok $? "start-host with lxc.hook.version = 1 starts"
+[ "$(link_field veth9151i0)" = "master=$B2 mtu=1500 up=1" ]; ok $? "...and plugs veth9151i0 ($(link_field veth9151i0))"
+ct_stop 9151
+
+# A netN with no lxc.net.N in LXC's config: the start fails, naming the missing interface, and leaves nothing.
+pve_conf 9152 "net0: name=eth0,bridge=$B1" "net1: name=eth1,bridge=$B1"
+ct_create 9152 start-host
+sed -i '/^lxc\.net\.1\./d' "$T/lxc/9152/config"
+ct_start 9152; rc=$?
+[ $rc -ne 0 ] && grep -qF "no host interface 'veth9152i1'" "$T/start-9152.log"
+ok $? "start-host: netN without its LXC veth fails the start, naming veth9152i1"
+wait_absent veth9152i0; ok $? "...and no host interface of 9152 remains"
+
 # --- 20 containers started concurrently are all plugged correctly.
 i=0
 while [ $i -lt 20 ]; do

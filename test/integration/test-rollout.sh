@@ -81,6 +81,22 @@ done
 netup basic "$BR,tag=5" >/dev/null
 grep -q "^9310 net up veth veth9310i0 | LXC_NAME=9310 LXCNET_STANDIN=env-passed master=-$" "$T/legacy.log"
 ok $? "the legacy command got LXC's arguments and environment ($(cat "$T/legacy.log"))"
+# lxcnet-netup as lxc.hook.start-host: each NIC decided on its own; the legacy command gets what a script.up gets.
+ip link add veth9310i1 type veth peer name lxnt93p1 && IT_LINKS="$IT_LINKS veth9310i1"
+pve_conf 9310 "net0: name=eth0,bridge=$BR" "net1: name=eth1,bridge=$BR,tag=5"
+ip link set veth9310i0 nomaster down
+: >"$T/legacy.log"
+LXCNET_PHASE=basic LXC_NAME=9310 LXCNET_STANDIN=env-passed "$BUILD/lxcnet-netup" 9310 lxc start-host 2>>"$T/netup.log"
+ok $? "start-host in phase basic succeeds"
+[ "$(link_field veth9310i0)" = "master=$BR mtu=1500 up=1" ] && [ "$(wc -l <"$T/legacy.log")" -eq 1 ] &&
+	grep -q "^9310 net up veth veth9310i1 | LXC_NAME=9310 LXCNET_STANDIN=env-passed master=-$" "$T/legacy.log"
+ok $? "start-host: lxcnet plugs net0, the legacy command net1 with script.up's arguments ($(cat "$T/legacy.log"))"
+ip link set veth9310i0 nomaster down
+: >"$T/legacy.log"
+LXCNET_PHASE=basic LXC_NAME=9310 LXC_HOOK_TYPE=start-host LXC_HOOK_SECTION=lxc LXCNET_STANDIN=env-passed \
+	"$BUILD/lxcnet-netup" 2>>"$T/netup.log" && [ "$(link_field veth9310i0)" = "master=$BR mtu=1500 up=1" ] &&
+	grep -q "^veth veth9310i1 | LXC_NAME=9310 " "$T/legacy.log"
+ok $? "start-host, hook version 1: the legacy command gets 'veth <host-veth>' ($(cat "$T/legacy.log"))"
 grep -q "phase basic delegates NICs with tag, trunks, rate or firewall (lxcnet performs them from phase advanced)" "$T/netup.log"
 ok $? "the decision is logged with its reason"
 obs0=$(metric lxcnet_operations_total 'operation="net-up",path="observe",result="ok"')

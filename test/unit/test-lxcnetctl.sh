@@ -107,6 +107,9 @@ hooks=$(sed -n 's/^lxc.net.0.script.up = \(.*\)\/lxcnet-netup$/\1/p' "$tmp/out")
 sed -i "s|@HOOKS@|$hooks|" "$tmp/expected"
 [ -n "$hooks" ] && diff -u "$tmp/expected" "$tmp/out" >&2; ok $? "lxc-config: Proxmox's lines in Proxmox's key order (net0, net10, net2)"
 contains "$tmp/err" "net0: bridge 'vmbr0' not found, no mtu line written"; ok $? "lxc-config warns when the bridge MTU is unknown"
+run --pve-dir "$tmp/pve" lxc-config 100 --start-host
+{ echo "lxc.hook.start-host = $hooks/lxcnet-netup"; grep -v script.up "$tmp/expected"; } >"$tmp/expected-sh"
+[ $rc -eq 0 ] && diff -u "$tmp/expected-sh" "$tmp/out" >&2; ok $? "lxc-config --start-host: one start-host line, the NIC lines without script.up"
 
 run --pve-dir "$tmp/pve" sdn show
 ok $rc "sdn show exits 0"
