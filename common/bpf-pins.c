@@ -88,6 +88,24 @@ static int open_pins(const char *pin_dir, const char *const *names, int *const *
 	return 0;
 }
 
+int bpf_pins_lock(void)
+{
+	int fd, r;
+
+	r = mkdir_p("/run/lxcnet", 0755);
+	if (r < 0)
+		return r;
+	fd = open(BPF_PINS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return negative_errno();
+	if (flock(fd, LOCK_EX) < 0) {
+		r = negative_errno();
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, size_t n, bool load, BpfLoader loader,
 		  char **ret_pin_dir, Diag *d)
 {
@@ -111,11 +129,9 @@ int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, si
 	if (r < 0)
 		return r;
 	/* Two hooks starting at once must not both load: the first one loads, the other finds the pins. */
-	if (mkdir_p("/run/lxcnet", 0755) < 0)
-		return diag_error(d, -errno, "cannot create /run/lxcnet: %m");
-	lock_fd = open(BPF_PINS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
-		return diag_error(d, -errno, "cannot lock %s: %m", BPF_PINS_LOCK);
+	lock_fd = bpf_pins_lock();
+	if (lock_fd < 0)
+		return diag_error(d, lock_fd, "cannot lock %s: %s", BPF_PINS_LOCK, strerror(-lock_fd));
 	if (open_pins(pin_dir, names, fds, n) >= 0)
 		goto done;
 	r = mkdir_p(pin_dir, 0700);

@@ -19,6 +19,9 @@
 #define BPF_PINS_ROOT_DEFAULT "/sys/fs/bpf/lxcnet"
 #define BPF_PINS_LOCK "/run/lxcnet/datapath.lock"
 
+/* BPF_PINS_LOCK, held (flock) until the returned fd is closed; -errno on failure. */
+int bpf_pins_lock(void);
+
 /* Loads the family's object (its maps pin themselves under pin_dir) and pins its programs there. */
 typedef int (*BpfLoader)(const char *pin_dir, Diag *d);
 

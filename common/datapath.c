@@ -76,28 +76,11 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 }
 
 /*
- * Slots are handed out and taken back under a lock (hooks of containers
+ * Slots are handed out and taken back under BPF_PINS_LOCK (hooks of containers
  * starting at once, lxcnetd). The index entry ifindex -> slot is written
  * before the slot and removed after it, so a slot in use is always indexed;
  * an index entry whose slot belongs to someone else is stale and ignored.
  */
-static int slots_lock(void)
-{
-	int fd;
-
-	if (mkdir("/run/lxcnet", 0755) < 0 && errno != EEXIST)
-		return negative_errno();
-	fd = open(BPF_PINS_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return negative_errno();
-	if (flock(fd, LOCK_EX) < 0) {
-		int r = negative_errno();
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
 
 /* The slot ifindex owns, or 0. */
 static __u32 slot_of(Datapath *dp, __u32 ifindex, struct lxcnet_port *ret)
@@ -192,7 +175,7 @@ int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *polic
 	bool fresh = false;
 	int lock, r;
 
-	lock = slots_lock();
+	lock = bpf_pins_lock();
 	if (lock < 0)
 		return diag_error(d, lock, "cannot lock %s: %s", BPF_PINS_LOCK, strerror(-lock));
 	slot = slot_of(dp, key, NULL);
@@ -238,7 +221,7 @@ int datapath_port_clear(Datapath *dp, int ifindex)
 	int lock;
 
 	tc_detach_pair(ifindex);
-	lock = slots_lock();
+	lock = bpf_pins_lock();
 	if (lock < 0)
 		return lock;
 	slot_free(dp, key, slot_of(dp, key, NULL));
@@ -332,7 +315,7 @@ static int sweep_locked(Datapath *dp, unsigned *ret_removed)
 
 int datapath_sweep(Datapath *dp, unsigned *ret_removed)
 {
-	int lock = slots_lock(), r;
+	int lock = bpf_pins_lock(), r;
 
 	if (lock < 0)
 		return lock;
