@@ -133,7 +133,8 @@ static int run(Hotplug *h, Diag *d)
 	Manager *m = h->m;
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
 	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int lock_fd = -1;
+	/* Taken before the worker started (operation.c); released when run() returns, before any legacy fallback. */
+	_cleanup_close_ int lock_fd = TAKE_FD(op->lock_fd);
 	PlugTarget t = {}, told = {};
 	PveNet new = {}, old = {};
 	bool have_old, told_ok = false;
@@ -155,9 +156,11 @@ static int run(Hotplug *h, Diag *d)
 		return operation_fail(m, op, LXCNET_ERR_NO_SUCH_CONTAINER, r, d);
 	if (lxc_hook_config_path(op->container, m->pve_dir, m->conf_dir, &path) < 0)
 		return operation_fail(m, op, LXCNET_ERR_FAILED, -ENOMEM, NULL);
-	r = ct_config_lock(CT_CONFIG_LOCK_DIR, op->container, CT_CONFIG_LOCK_TIMEOUT_MS, &lock_fd, d);
-	if (r < 0)
-		return operation_fail(m, op, r == -ETIMEDOUT ? LXCNET_ERR_BUSY : LXCNET_ERR_FAILED, r, d);
+	if (lock_fd < 0) {
+		r = ct_config_lock(CT_CONFIG_LOCK_DIR, op->container, 0, &lock_fd, d);
+		if (r < 0)
+			return operation_fail(m, op, r == -ETIMEDOUT ? LXCNET_ERR_BUSY : LXCNET_ERR_FAILED, r, d);
+	}
 	r = ct_config_load(path, &c, d);
 	if (r < 0)
 		return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, r, d);
@@ -350,6 +353,8 @@ void hotplug_run(Manager *m, Operation *op)
 	if (strlen(op->container) + 8 < sizeof(h.host_ifname))
 		snprintf(h.host_ifname, sizeof(h.host_ifname), "veth%si%u", op->container, op->net);
 	route(&h);
+	/* A veto or the legacy path never reached run(): the lock goes now. */
+	op->lock_fd = safe_close(op->lock_fd);
 	operation_finish(m, op);
 	(void)link_delete_wait(&h.del);
 	ct_netns_close(&h.ns);

@@ -86,6 +86,7 @@ typedef struct Manager {
 	uint64_t next_op_id;
 	unsigned n_running;
 	int op_efd;
+	sd_event_source *op_retry; /* operations wait for a config lock held elsewhere */
 	pthread_mutex_t op_lock; /* the workers' fields of Operation */
 	pthread_mutex_t lxc_lock; /* liblxc calls, one at a time */
 	/* Rollout (rollout.c): lxcnet.conf as last read, and what each path did. */

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "plugins.h"
 #include "operation.h"
+#include "pve-ctconf.h"
 #include "pve-netconf.h"
 #include "strutil.h"
 
@@ -50,6 +51,7 @@ static void operation_free(Operation *op)
 		return;
 	free(op->spec);
 	free(op->legacy_pct);
+	safe_close(op->lock_fd);
 	free(op);
 }
 
@@ -129,41 +131,113 @@ static void *worker(void *userdata)
 	return NULL;
 }
 
-static bool container_busy(Manager *m, const char *container)
+/* Ended: what waits behind op goes on; a queued operation of its container may start now. */
+static void reap(Manager *m, Operation *op)
 {
-	for (size_t i = 0; i < m->n_ops; i++)
-		if (m->ops[i]->state == OP_RUNNING && strcmp(m->ops[i]->container, container) == 0)
-			return true;
-	return false;
+	op->reaped = true;
+	operation_queue_release(m->ops, m->n_ops, op);
 }
 
-/* Start what can start: oldest first, one per container, at most OPERATION_WORKERS. */
+/*
+ * An operation that failed before a worker started (the lock, no thread):
+ * final now; on_finished() announces it like any other.
+ */
+static void fail_unstarted(Manager *m, Operation *op, const char *error_name, int r, const Diag *d)
+{
+	(void)operation_fail(m, op, error_name, r, d);
+	pthread_mutex_lock(&m->op_lock);
+	op->state = OP_FAILED;
+	op->finished = clock_usec(CLOCK_REALTIME);
+	op->exited = true;
+	pthread_mutex_unlock(&m->op_lock);
+	if (op->lock_since)
+		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, false, false,
+				  clock_usec(CLOCK_MONOTONIC) - op->lock_since);
+	wake(m, op);
+}
+
+static int on_lock_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+/*
+ * Take Proxmox's config lock for an operation lxcnet performs (the legacy
+ * command takes it itself). 1: taken or not needed; 0: held elsewhere, try
+ * again later; an operation that waited too long has failed Busy.
+ */
+static int take_lock(Manager *m, Operation *op)
+{
+	uint64_t now = clock_usec(CLOCK_MONOTONIC);
+	Diag d = {};
+	int r;
+
+	if (op->route.path != PATH_LXCNET || op->lock_fd >= 0)
+		return 1;
+	if (!op->lock_since)
+		op->lock_since = now;
+	r = ct_config_lock(CT_CONFIG_LOCK_DIR, op->container, 0, &op->lock_fd, &d);
+	if (r >= 0)
+		return 1;
+	/* Anything but a held lock: the worker tries again and reports it (and may fall back). */
+	if (r != -ETIMEDOUT)
+		return 1;
+	if (now - op->lock_since >= (uint64_t)CT_CONFIG_LOCK_TIMEOUT_MS * 1000) {
+		diag_error(&d, -ETIMEDOUT, "%s/pve-config-%s.lock: still locked by another process after %d ms",
+			   CT_CONFIG_LOCK_DIR, op->container, CT_CONFIG_LOCK_TIMEOUT_MS);
+		fail_unstarted(m, op, LXCNET_ERR_BUSY, -ETIMEDOUT, &d);
+		return 0;
+	}
+	if (op->step == NULL || strcmp(op->step, "waiting for the configuration lock") != 0)
+		operation_step(m, op, "waiting for the configuration lock");
+	if (!m->op_retry &&
+	    sd_event_add_time_relative(m->event, &m->op_retry, CLOCK_MONOTONIC, OPERATION_LOCK_RETRY_USEC, 0, on_lock_retry, m) < 0)
+		m->op_retry = NULL;
+	return 0;
+}
+
+/*
+ * Start what can start: per container in submission order, each once the
+ * one before it has ended, at most OPERATION_WORKERS workers.
+ */
 static void dispatch(Manager *m)
 {
 	for (size_t i = 0; i < m->n_ops && m->n_running < OPERATION_WORKERS; i++) {
 		Operation *op = m->ops[i];
+		bool waiting_lock = op->state == OP_RUNNING && !op->has_thread && !op->exited;
 		int r;
 
-		if (op->state != OP_QUEUED || container_busy(m, op->container))
+		if ((op->state != OP_QUEUED && !waiting_lock) || !operation_queue_ready(op))
 			continue;
-		pthread_mutex_lock(&m->op_lock);
-		op->state = OP_RUNNING;
-		op->started = clock_usec(CLOCK_REALTIME);
-		op->step = "starting";
-		pthread_mutex_unlock(&m->op_lock);
+		if (op->state == OP_QUEUED) {
+			pthread_mutex_lock(&m->op_lock);
+			op->state = OP_RUNNING;
+			op->started = clock_usec(CLOCK_REALTIME);
+			op->step = "starting";
+			pthread_mutex_unlock(&m->op_lock);
+			emit_changed(m, op);
+		}
+		if (take_lock(m, op) == 0)
+			continue;
 		r = pthread_create(&op->thread, NULL, worker, op);
 		if (r != 0) {
 			Diag d = {};
 
+			op->lock_fd = safe_close(op->lock_fd);
 			diag_error(&d, -r, "cannot start a worker: %s", strerror(r));
-			(void)operation_fail(m, op, LXCNET_ERR_FAILED, -r, &d);
-			op->state = OP_FAILED;
-			op->finished = clock_usec(CLOCK_REALTIME);
-			op->announced = op->reaped = true;
-		} else
-			m->n_running++;
-		emit_changed(m, op);
+			fail_unstarted(m, op, LXCNET_ERR_FAILED, -r, &d);
+			continue;
+		}
+		op->has_thread = true;
+		m->n_running++;
 	}
+}
+
+static int on_lock_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	Manager *m = userdata;
+
+	(void)usec;
+	m->op_retry = sd_event_source_unref(s);
+	dispatch(m);
+	return 0;
 }
 
 /* Keep the newest OPERATION_HISTORY finished operations; queued and running ones always stay. */
@@ -220,11 +294,16 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
 				plugins_notify(m, plugin_events[op->kind], op->container, op->net, NULL, NULL, NULL);
 			}
 		}
-		/* A worker still waiting for the kernel to free a deleted link keeps its slot. */
+		/*
+		 * A worker still waiting for the kernel to free a deleted link keeps
+		 * its slot, and the container's next operation waits for it.
+		 */
 		if (exited) {
-			pthread_join(op->thread, NULL);
-			op->reaped = true;
-			m->n_running--;
+			if (op->has_thread) {
+				pthread_join(op->thread, NULL);
+				m->n_running--;
+			}
+			reap(m, op);
 		}
 	}
 	prune(m);
@@ -254,13 +333,14 @@ void operations_done(Manager *m)
 		Operation *op = m->ops[i];
 
 		/* A half-done hotplug would leave the kernel and the file apart: let it finish. */
-		if (!op->reaped && op->state != OP_QUEUED && op->state != OP_CANCELLED)
+		if (op->has_thread && !op->reaped)
 			pthread_join(op->thread, NULL);
 		operation_free(op);
 	}
 	free(m->ops);
 	m->ops = NULL;
 	m->n_ops = 0;
+	m->op_retry = sd_event_source_unref(m->op_retry);
 	if (m->op_efd >= 0)
 		close(m->op_efd);
 	m->op_efd = -1;
@@ -318,6 +398,8 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 		return r;
 
 	op = calloc(1, sizeof(*op));
+	if (op)
+		op->lock_fd = -1;
 	if (!op || (spec && !(op->spec = strdup(spec))) || !(op->legacy_pct = strdup(m->conf->legacy_pct))) {
 		operation_free(op);
 		return -ENOMEM;
@@ -342,6 +424,7 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 		op->route.path == PATH_LXCNET ? "lxcnet" : op->legacy_pct, op->route.reason);
 	*slot = op;
 	m->n_ops++;
+	operation_queue_link(m->ops, m->n_ops, op);
 	r = op_path(op, &path);
 	if (r < 0)
 		return r;
@@ -450,8 +533,10 @@ int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	op->step = "cancelled";
 	op->finished = clock_usec(CLOCK_REALTIME);
 	pthread_mutex_unlock(&m->op_lock);
-	op->announced = op->reaped = true;
+	op->announced = true;
+	reap(m, op);
 	emit_changed(m, op);
+	dispatch(m);
 	return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -7,6 +7,18 @@
  * thread, one operation per container at a time, up to OPERATION_WORKERS
  * containers at once. Finished operations are kept (the newest
  * OPERATION_HISTORY of them) for GetOperation/ListOperations.
+ *
+ * Order: the operations of one container start in the order they were
+ * submitted, each only once the one before it has ended (its worker joined,
+ * or cancelled). The main thread alone decides that, from fields only it
+ * writes (after, reaped), so no worker can race it.
+ *
+ * Proxmox's config lock: an operation lxcnet performs takes
+ * /run/lock/lxc/pve-config-<ct>.lock before its worker starts. While another
+ * process holds it the operation is running ("waiting for the configuration
+ * lock") without a worker, tried again every OPERATION_LOCK_RETRY_USEC, and
+ * fails Busy after CT_CONFIG_LOCK_TIMEOUT_MS: a held lock never ties up a
+ * worker that other containers' operations need.
  */
 
 #include <pthread.h>
@@ -20,6 +32,7 @@
 #define OPERATION_WORKERS 8
 #define OPERATION_HISTORY 256
 #define OPERATION_PATH "/org/lxcnet1/operation"
+#define OPERATION_LOCK_RETRY_USEC (20 * 1000)
 
 typedef struct Manager Manager;
 
@@ -48,8 +61,13 @@ typedef struct Operation {
 	pthread_t thread;
 	RolloutDecision route; /* who performs it, decided at submission */
 	char *legacy_pct;      /* the legacy command then */
-	bool announced; /* its end logged and signalled (main thread) */
-	bool reaped;	/* finished and its thread joined */
+	/* Main thread only. */
+	struct Operation *after; /* the container's previous operation, until it has ended */
+	bool announced;		 /* its end logged and signalled */
+	bool reaped;		 /* ended: its thread joined (or it never had one) */
+	bool has_thread;	 /* a worker was started */
+	int lock_fd;		 /* the config lock, taken before the worker starts, which takes it over; -1 */
+	uint64_t lock_since;	 /* CLOCK_MONOTONIC µs of the first try; 0 */
 	/* Below: written by the worker under Manager.op_lock while running. */
 	OpState state;
 	bool exited; /* the worker is about to return: it can be joined */
@@ -76,6 +94,16 @@ int operation_fail(Manager *m, Operation *op, const char *error_name, int r, con
  * free what it deleted. The worker calls it if hotplug_run() did not.
  */
 void operation_finish(Manager *m, Operation *op);
+
+/*
+ * The queue's order (operation-queue.c, no bus and no threads): link a new
+ * operation behind the last of ops[0..n) of its container that has not
+ * ended; whether op may start; and when op ends (reaped or cancelled), let
+ * those waiting behind it wait for what it waited for.
+ */
+void operation_queue_link(Operation *const *ops, size_t n, Operation *op);
+bool operation_queue_ready(const Operation *op);
+void operation_queue_release(Operation *const *ops, size_t n, const Operation *op);
 
 /* The hotplug itself, in the worker thread. */
 void hotplug_run(Manager *m, Operation *op);

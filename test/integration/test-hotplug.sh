@@ -245,5 +245,77 @@ done
 [ $good -eq 50 ]; ok $? "every container's config and kernel agree: 50 NICs updated to tag=7 with their new address ($good)"
 ping_ok 9411 10.95.1.12; ok $? "9411 and 9412 now share VLAN 7"
 
+# Order: every container's operations started in submission order, each after the one before it ended.
+cat >"$T/order.py" <<'PY'
+import json, sys
+ops = json.load(open(sys.argv[1]))
+ids = lambda o: int(o["operation"].rsplit("/", 1)[1])
+bad = []
+by_ct = {}
+for o in sorted(ops, key=ids):
+    by_ct.setdefault(o["container"], []).append(o)
+for ct, l in by_ct.items():
+    for a, b in zip(l, l[1:]):
+        if b["state"] == "cancelled" or a["state"] == "cancelled":
+            continue
+        if not (b["started_usec"] > a["started_usec"] and b["started_usec"] >= a["finished_usec"]):
+            bad.append((a["operation"], b["operation"]))
+print("# out of order:", bad[:5]) if bad else None
+sys.exit(1 if bad else 0)
+PY
+python3 "$T/order.py" "$T/ops.json"; ok $? "each container's operations ran one after the other, in submission order"
+
+# 60 alternating add/remove of one NIC, submitted without waiting: they run in order, and the last one wins.
+for k in $(seq 30); do
+	call AddInterface sss 9411 net20 "name=eth20,bridge=$BR,tag=20" >/dev/null
+	call RemoveInterface ss 9411 net20 >/dev/null
+done
+for _ in $(seq 600); do
+	ctl operations --json | python3 -c 'import json,sys; sys.exit(any(o["state"] in ("queued","running") for o in json.load(sys.stdin)))' && break
+	sleep 0.1
+done
+ctl operations --json >"$T/ops60.json"
+python3 - "$T/ops60.json" <<'PY'; ok $? "all 60 alternating operations of 9411 net20 are done"
+import json, sys
+l = [o for o in json.load(open(sys.argv[1])) if o["container"] == "9411" and o["net"] == "net20"]
+bad = [(o["operation"], o["state"], o["error_message"]) for o in l if o["state"] != "done"]
+print("# %d operations; not done:" % len(l), bad[:5]) if bad or len(l) != 60 else None
+sys.exit(1 if bad or len(l) != 60 else 0)
+PY
+python3 "$T/order.py" "$T/ops60.json"; ok $? "they started in submission order, each after the previous one ended"
+! conf_line 9411 net20 && ! inside 9411 ip link show eth20 >/dev/null 2>&1 && [ "$(link_field veth9411i20)" = absent ]
+ok $? "the last request removed net20: not in the config, the container or the host"
+
+# A config lock held elsewhere does not tie up a worker: 8 containers' locks (as many as there are workers) are
+# held, their operations wait without a worker, and a 9th container's operation runs meanwhile.
+holders=""
+for ct in 9411 9412 9413 9414 9415 9416 9417 9418; do
+	sh -c "exec 9>/run/lock/lxc/pve-config-$ct.lock; flock 9; exec sleep 6" &
+	holders="$holders $!"
+	IT_PIDS="$IT_PIDS $!"
+done
+sleep 0.3
+: >"$T/held"
+for ct in 9411 9412 9413 9414 9415 9416 9417 9418; do call AddInterface sss $ct net21 "name=eth21,bridge=$BR" >>"$T/held"; done
+t0=$(date +%s%N)
+ctl hotplug add 9419 net21 "name=eth21,bridge=$BR" --wait >/dev/null; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $rc -eq 0 ] && [ $ms -lt 3000 ] && conf_line 9419 net21 >/dev/null
+ok $? "with 8 locks held, another container's hotplug ran at once (${ms} ms)"
+waiting=0
+for p in $(sed -n 's/^o "\(.*\)"$/\1/p' "$T/held"); do
+	[ "$(bc get-property org.lxcnet1 "$p" org.lxcnet1.Operation State) $(bc get-property org.lxcnet1 "$p" org.lxcnet1.Operation Step)" = 's "running" s "waiting for the configuration lock"' ] &&
+		waiting=$((waiting + 1))
+done
+[ $waiting -eq 8 ]; ok $? "the 8 operations are running, waiting for the configuration lock ($waiting)"
+wait $holders 2>/dev/null
+for _ in $(seq 100); do
+	done8=0
+	for ct in 9411 9412 9413 9414 9415 9416 9417 9418; do conf_line $ct net21 >/dev/null && done8=$((done8 + 1)); done
+	[ $done8 -eq 8 ] && break
+	sleep 0.1
+done
+[ $done8 -eq 8 ]; ok $? "once the locks were free, all 8 were done ($done8)"
+
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
 it_done
