@@ -190,6 +190,10 @@ static int run(Hotplug *h, Diag *d)
 	}
 
 	r = ct_netns_open(h->pidfd, &h->ns, d);
+	if (r == -EINVAL) {
+		diag_prefix(d, "container '%s' shares the host's network namespace (lxc.net.0.type = none?): ", op->container);
+		return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, r, d);
+	}
 	if (r < 0)
 		return operation_fail(m, op, error_name(r), r, d);
 	if (op->kind != OP_REMOVE) {

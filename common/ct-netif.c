@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "ct-netif.h"
 #include "netlink-link.h"
@@ -15,6 +16,19 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr, nl_addr_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr, rtnl_addr_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_route, rtnl_route_put);
+
+/* Is the namespace fd refers to the same as the one the file at path (or fd other) is? */
+static bool same_netns(int fd, int other, const char *path)
+{
+	_cleanup_close_ int opened = -1;
+	struct stat a, b;
+
+	if (other < 0) {
+		opened = open(path, O_RDONLY | O_CLOEXEC);
+		other = opened;
+	}
+	return other >= 0 && fstat(fd, &a) == 0 && fstat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 int ct_netns_open(int pidfd, CtNetns *ret, Diag *d)
 {
@@ -28,12 +42,23 @@ int ct_netns_open(int pidfd, CtNetns *ret, Diag *d)
 	if (setns(pidfd, CLONE_NEWNET) < 0)
 		return diag_error(d, errno == ESRCH ? -ESRCH : -errno, "cannot enter the container's network namespace: %m");
 	ret->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	r = ret->nsfd < 0 ? -errno : netlink_open(&ret->nl);
+	r = ret->nsfd < 0 ? -errno : 0;
+	/*
+	 * A container sharing the host's namespace (lxc.net.0.type = none, a
+	 * host process's pid, /proc/self/ns/net): its "container end",
+	 * addresses and routes would land on the host.
+	 */
+	if (r >= 0 && (same_netns(ret->nsfd, self, NULL) || same_netns(ret->nsfd, -1, "/proc/1/ns/net")))
+		r = -EINVAL;
+	if (r >= 0)
+		r = netlink_open(&ret->nl);
 	if (setns(self, CLONE_NEWNET) < 0)
 		/* Staying in the container's namespace would plug host ports in there: never go on. */
 		abort();
 	if (r < 0) {
 		ct_netns_close(ret);
+		if (r == -EINVAL)
+			return diag_error(d, r, "the network namespace is the host's own: lxcnet puts no container interface there");
 		return diag_error(d, r, "cannot open rtnetlink in the container: %s", strerror(-r));
 	}
 	return 0;

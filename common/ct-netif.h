@@ -22,7 +22,11 @@ typedef struct CtNetns {
 	struct nl_sock *nl;  /* rtnetlink inside it */
 } CtNetns;
 
-/* Open the network namespace of the process behind pidfd and an rtnetlink socket in it. */
+/*
+ * Open the network namespace of the process behind pidfd (or a namespace
+ * fd) and an rtnetlink socket in it. -EINVAL when that namespace is the
+ * host's own (this process's, or PID 1's): never a container's.
+ */
 int ct_netns_open(int pidfd, CtNetns *ret, Diag *d);
 void ct_netns_close(CtNetns *ns);
 

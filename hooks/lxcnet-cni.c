@@ -11,6 +11,7 @@
  * the namespace nor any state file, and GC finds every attachment of the
  * network from the kernel's links alone.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +35,9 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
 
 #define CNI_LATEST "1.1.0"
+/* "lxcnet-cni <name> <container id, 160 at most> <ifname>" must fit LINK_ALIAS_MAX. */
+#define CNI_NAME_MAX 64
+#define CNI_CONFIG_MAX (1024 * 1024)
 static const char *const supported_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
 
 /* The error codes of the CNI specification lxcnet-cni uses; 100 and up are lxcnet's. */
@@ -187,9 +191,16 @@ static int conf_key(Conf *c, json_object *root, const char *key)
 		c->firewall = json_object_get_boolean(v);
 		return append(c->spec, sizeof(c->spec), ",firewall=%d", json_object_get_boolean(v) ? 1 : 0);
 	}
-	/* trunks: [100, 200] or Proxmox's "100;200" */
-	if (json_object_is_type(v, json_type_string))
-		return append(c->spec, sizeof(c->spec), ",trunks=%s", json_object_get_string(v));
+	/* trunks: [100, 200] or Proxmox's "100;200" (nothing else: it goes into the netN property string) */
+	if (json_object_is_type(v, json_type_string)) {
+		const char *t = json_object_get_string(v);
+
+		if (!*t || strspn(t, "0123456789;") != strlen(t))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: '%s' is not a list of VLAN ids (\"100;200\" or [100, 200])",
+					t),
+			       -EINVAL;
+		return append(c->spec, sizeof(c->spec), ",trunks=%s", t);
+	}
 	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: must be a list of VLAN ids"), -EINVAL;
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -199,6 +210,41 @@ static int conf_key(Conf *c, json_object *root, const char *key)
 			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: must be a list of VLAN ids"), -EINVAL;
 		if (append(c->spec, sizeof(c->spec), "%s%" PRId64, i ? ";" : ",trunks=", json_object_get_int64(e)) < 0)
 			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: too many"), -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Keys lxcnet-cni reads, and those a runtime adds. Another key is most
+ * likely a misspelt one ("tga" would put the container on the untagged
+ * LAN): a warning, or with "strict": true an error.
+ */
+static int conf_unknown_keys(json_object *root)
+{
+	static const char *const known[] = { "cniVersion", "name",	 "type",	  "bridge", "vnet",	"tag",
+					      "trunks",	    "rate",	 "mtu",		  "firewall", "ipam",	"dns",
+					      "prevResult", "runtimeConfig", "capabilities", "args",	"strict" };
+	json_object *v;
+	bool strict = false;
+
+	if (json_object_object_get_ex(root, "strict", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "strict: must be true or false"), -EINVAL;
+		strict = json_object_get_boolean(v);
+	}
+	json_object_object_foreach(root, key, val) {
+		bool found = strncmp(key, "cni.dev/", 8) == 0;
+
+		(void)val;
+		for (size_t i = 0; !found && i < ELEMENTSOF(known); i++)
+			found = strcmp(key, known[i]) == 0;
+		if (found)
+			continue;
+		if (strict)
+			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "'%s': unknown key (\"strict\": true refuses them)", key), -EINVAL;
+		fprintf(stderr, "lxcnet-cni: warning: unknown key '%s' in the network configuration is ignored"
+				" (\"strict\": true refuses it)\n", key);
+		log_ctx(&ctx, LOG_WARNING, "Unknown key '%s' in network configuration '%s' is ignored", key, json_str(root, "name") ?: "?");
 	}
 	return 0;
 }
@@ -226,8 +272,17 @@ static int conf_parse(const char *text, Conf *c)
 		       -EINVAL;
 	result_version = json_object_get_string(v);
 	c->name = json_str(c->root, "name");
-	if (!c->name || !*c->name || strpbrk(c->name, " \t\n"))
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "name: missing or not a network name"), -EINVAL;
+	/* The spec's network name; at most CNI_NAME_MAX so that the attachment's alias holds it. */
+	if (!c->name || !isalnum((unsigned char)c->name[0]) ||
+	    strspn(c->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(c->name))
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "name: missing or not a network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"),
+		       -EINVAL;
+	if (strlen(c->name) > CNI_NAME_MAX)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "name: '%.20s...' is %zu characters long; lxcnet-cni takes at most %d",
+				c->name, strlen(c->name), CNI_NAME_MAX),
+		       -EINVAL;
+	if (conf_unknown_keys(c->root) < 0)
+		return -EINVAL;
 	bridge = json_str(c->root, "bridge");
 	vnet = json_str(c->root, "vnet");
 	if (!!bridge == !!vnet)
@@ -300,6 +355,12 @@ static int need_env(const Env *e, bool netns)
 		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "%s is not set", missing), -EINVAL;
 	if (strpbrk(e->container_id, " \t\n") || strlen(e->container_id) > 160)
 		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID: has white space or is longer than 160 characters"),
+		       -EINVAL;
+	/* It becomes the netN's name: an interface name and nothing more (no ',' or '=' to smuggle keys in). */
+	if (!pve_word_valid(e->ifname) || strlen(e->ifname) >= IFNAMSIZ || strcmp(e->ifname, ".") == 0 ||
+	    strcmp(e->ifname, "..") == 0)
+		return cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_IFNAME: '%s' is not an interface name (A-Z a-z 0-9 - _ ., at most %d)",
+				e->ifname, IFNAMSIZ - 1),
 		       -EINVAL;
 	return 0;
 }
@@ -601,13 +662,24 @@ static int open_netns(const Env *e, CtNetns *ns)
 {
 	_cleanup_close_ int fd = open(e->netns, O_RDONLY | O_CLOEXEC);
 	Diag d = {};
+	int r;
 
 	if (fd < 0)
 		return cni_fail(errno == ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_IO, NULL, "CNI_NETNS '%s': %m", e->netns),
 		       -EIO;
-	if (ct_netns_open(fd, ns, &d) < 0)
-		return cni_fail(CNI_ERR_IO, NULL, "CNI_NETNS '%s': %s", e->netns, d.msg), -EIO;
+	r = ct_netns_open(fd, ns, &d);
+	if (r < 0)
+		return cni_fail(r == -EINVAL ? CNI_ERR_INVALID_ENV : CNI_ERR_IO, NULL, "CNI_NETNS '%s': %s", e->netns, d.msg), -EIO;
 	return 0;
+}
+
+/* "bc:24:11:00:00:01" and nothing after it. */
+static int mac_parse(const char *s, uint8_t ret[6])
+{
+	return s && strlen(s) == 17 &&
+			       sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &ret[0], &ret[1], &ret[2], &ret[3], &ret[4], &ret[5]) == 6 ?
+		       0 :
+		       -EINVAL;
 }
 
 static int cmd_add(const Env *e, Conf *c)
@@ -636,13 +708,18 @@ static int cmd_add(const Env *e, Conf *c)
 		goto out;
 	}
 	r = plug_owned(&env, host_ifname, alias, &host);
-	if (r != 0) {
+	if (r > 0) {
+		cni_fail(CNI_ERR_PLUG, NULL, "the attachment of '%s' in container '%s' to network '%s' exists already ('%s'): DEL it first",
+			 e->ifname, e->container_id, c->name, host_ifname);
+		goto out;
+	}
+	if (r < 0) {
 		cni_fail(r == -EEXIST ? CNI_ERR_PLUG : CNI_ERR_IO, NULL, "host interface '%s': %s", host_ifname,
-			 r == -EEXIST ? "the name is taken (the attachment exists: DEL it first, or another's)" : strerror(-r));
+			 r == -EEXIST ? "the name is taken by another interface" : strerror(-r));
 		goto out;
 	}
 	if (m) {
-		if (sscanf(m, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%*c", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) != 6) {
+		if (mac_parse(m, mac) < 0) {
 			cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "mac: '%s' is not a MAC address", m);
 			goto out;
 		}
@@ -832,9 +909,14 @@ static int check_spec(const Env *e, const Conf *c, PveNet *n)
 	Diag d = {};
 	int idx;
 
+	uint8_t mac[6];
+	const char *m;
+
 	ifc = prev_container_interface(c->prev, e, &idx);
-	snprintf(spec, sizeof(spec), "name=%s,%s%s%s", e->ifname, ifc && json_str(ifc, "mac") ? "hwaddr=" : "",
-		 ifc && json_str(ifc, "mac") ? json_str(ifc, "mac") : "", ifc && json_str(ifc, "mac") ? "," : "");
+	m = ifc ? json_str(ifc, "mac") : NULL;
+	if (m && mac_parse(m, mac) < 0)
+		return cni_fail(CNI_ERR_DECODE, NULL, "prevResult: mac '%s' of '%s' is not a MAC address", m, e->ifname);
+	snprintf(spec, sizeof(spec), "name=%s,%s%s%s", e->ifname, m ? "hwaddr=" : "", m ?: "", m ? "," : "");
 	if (append(spec, sizeof(spec), "%s", c->spec) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "configuration too long");
 	if (ips_to_spec(c->prev, spec, sizeof(spec), c->firewall) < 0)
@@ -1028,7 +1110,9 @@ int main(int argc, char **argv)
 	if (strcmp(e.command, "VERSION") == 0)
 		return cmd_version();
 	ctx.vmid = e.container_id;
-	r = read_fd_full(STDIN_FILENO, 1024 * 1024, &text, NULL);
+	r = read_fd_full(STDIN_FILENO, CNI_CONFIG_MAX, &text, NULL);
+	if (r == -EFBIG)
+		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "the network configuration on stdin is larger than %d bytes", CNI_CONFIG_MAX);
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, NULL, "cannot read the network configuration on stdin: %s", strerror(-r));
 	if (conf_parse(text, &c) < 0 || parse_args(&e) < 0)

@@ -197,6 +197,26 @@ cni ADD cni89a "" eth0 <"$T/plain.json"; r=$?
 [ $r -ne 0 ] && shape error "$T/out" 4 1.0.0 CNI_CONTAINERID; ok $? "no CNI_CONTAINERID: error 4"
 cni ADD cni89none ctr-bad eth0 <"$T/plain.json"; r=$?
 [ $r -ne 0 ] && shape error "$T/out" 3 1.0.0 cni89none; ok $? "a namespace that does not exist: error 3"
+# Hardening: values that would smuggle netN keys in, the host's own namespace, sizes, a second ADD, unknown keys.
+bad 7 1.0.0 "trunks: '10,link_down=1" "trunks with a ',': error 7, nothing plugged" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"trunks\":\"10,link_down=1\"")"
+cni ADD cni89a ctr-bad "eth1,tag=99" <"$T/plain.json"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 4 1.0.0 "CNI_IFNAME: 'eth1,tag=99' is not an interface name"; ok $? "CNI_IFNAME with a ',': error 4"
+env CNI_COMMAND=ADD CNI_NETNS=/proc/self/ns/net CNI_CONTAINERID=ctr-host CNI_IFNAME=lxnt89host CNI_PATH="$IPAM_DIR" \
+	"$PLUGIN" <"$T/plain.json" >"$T/out" 2>"$T/err"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 4 1.0.0 "host's own" && [ ! -e /sys/class/net/lxnt89host ]
+ok $? "CNI_NETNS of the host's own namespace: error 4, no interface on the host"
+bad 7 1.0.0 "name: 'n{20}\.\.\.' is 300 characters" "a 300-character network name: error 7" \
+	"$(printf '{"cniVersion":"1.0.0","name":"%s","type":"lxcnet-cni","bridge":"%s"}' "$(printf 'n%.0s' $(seq 300))" "$BR")"
+python3 -c 'import json,sys; print(json.dumps({"cniVersion":"1.0.0","name":"net89","type":"lxcnet-cni","bridge":sys.argv[1],"pad":"x"*(1024*1024)}))' "$BR" >"$T/big.json"
+cni ADD cni89a ctr-bad eth0 <"$T/big.json"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 7 1.1.0 "larger than 1048576 bytes"; ok $? "a config over 1 MiB: error 7 saying so"
+bad 7 1.0.0 "'tga': unknown key" "a misspelt key with \"strict\": true: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"tga\":100,\"strict\":true")"
+conf 1.0.0 "\"bridge\":\"$BR\",\"tga\":100" >"$T/tga.json"
+cni ADD cni89a ctr-tga eth5 <"$T/tga.json"; r=$?
+[ $r -eq 0 ] && grep -q "warning: unknown key 'tga'" "$T/err"; ok $? "a misspelt key without strict: added, with a warning on stderr ($(cat "$T/err"))"
+cni ADD cni89a ctr-tga eth5 <"$T/tga.json"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 100 1.0.0 "exists already.*DEL it first"; ok $? "a second ADD of the same attachment: error 100 saying it exists"
+cni DEL cni89a ctr-tga eth5 <"$T/tga.json"; ok $? "and DEL of it"
 [ "$(ip -o link show | grep -c " cni[0-9a-f]\{8\}")" = "$before" ]; ok $? "failed ADDs left no host end"
 [ "$(ls "$T/ipam/net89" | grep -c '^10\.89')" -eq 1 ]
 ok $? "failed ADDs left no IPAM reservation (only ctr-b's)"

@@ -41,6 +41,16 @@ done
 pve_conf 9403 "net0: name=eth0,bridge=$BR"
 ct_create 9403 # never started
 
+# A container sharing the host's network namespace (lxc.net.0.type = none) gets no NIC: it would land on the host.
+pve_conf 9404
+ct_create 9404 && echo "lxc.net.0.type = none" >>"$T/lxc/9404/config" && ct_start 9404
+out=$(ctl hotplug add 9404 net1 "name=lxnt94h,bridge=$BR,ip=10.94.44.1/24,gw=10.94.44.254" --wait 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "org.lxcnet1.Error.InvalidConfig" && echo "$out" | grep -q "shares the host's network namespace" &&
+	[ ! -e /sys/class/net/lxnt94h ] && [ "$(link_field veth9404i1)" = absent ] && ! ip -4 addr show | grep -q 10.94.44.1 &&
+	! grep -q '^net1:' "$T/pve/lxc/9404.conf"
+ok $? "hotplug add on a container in the host's namespace: InvalidConfig, nothing on the host, config unchanged ($out)"
+ct_stop 9404
+
 dbus-monitor --address "$BUS" "type='signal',sender='org.lxcnet1'" >"$T/signals" 2>&1 &
 IT_PIDS="$IT_PIDS $!"
 sleep 0.3

@@ -114,6 +114,14 @@ IFB=$(oci_if lxcnet-it90-b 0) && in_ns oci90 ip link show eth0 >/dev/null 2>&1; 
 state stopped 0 | "$BUILD/lxcnet-oci" poststop; ok $? "poststop with pid 0 succeeds"
 wait_absent "$IFB" && ! in_ns oci90 ip link show eth0 >/dev/null 2>&1; ok $? "and removed the pair"
 state stopped 0 | "$BUILD/lxcnet-oci" poststop; ok $? "poststop again: nothing to do, success"
+# A pid in the host's own network namespace is refused: nothing is created on the host.
+sleep 60 & hostpid=$!
+IT_PIDS="$IT_PIDS $hostpid"
+printf '{"ociVersion":"1.0.2","id":"lxcnet-it90-h","status":"created","pid":%s,"bundle":"/x","annotations":{"org.lxcnet.net0":"name=lxnt90h,bridge=%s"}}' \
+	$hostpid $BR | "$BUILD/lxcnet-oci" createRuntime >"$T/host.out" 2>&1; r=$?
+[ $r -ne 0 ] && grep -q "host's own" "$T/host.out" && [ ! -e /sys/class/net/lxnt90h ] && ! oci_if lxcnet-it90-h 0 >/dev/null
+ok $? "createRuntime with a host process's pid fails, naming the host's namespace; nothing on the host ($(cat "$T/host.out"))"
+kill $hostpid 2>/dev/null
 # A host end of that name belonging to another container is not touched.
 ip link add lxnt90x type veth peer name lxnt90y && IT_LINKS="$IT_LINKS lxnt90x"
 ip link set lxnt90x alias "lxcnet-oci someone-else net0"
