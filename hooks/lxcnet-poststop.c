@@ -6,15 +6,24 @@
  * Its state on the host: the host veths veth<name>i<N> (which normally die
  * with the container's netns), their datapath entries keyed by ifindex and
  * the ifb shaper devices of rated ports, which outlive them and are swept.
+ *
+ * It deletes a container's host interfaces, so it acts only as what it is:
+ * run as a post-stop hook (hook type "post-stop") of a container LXC
+ * reports stopped. Run by hand on a running container it removes nothing.
  */
 #include <errno.h>
+#include <libgen.h>
+#include <lxc/lxccontainer.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "lxc-hook.h"
 #include "netlink-link.h"
 #include "plug.h"
+#include "strutil.h"
 
 typedef struct Ctx {
 	const char *name;
@@ -39,6 +48,60 @@ static int remove_leftover(struct nl_sock *nl, const char *ifname, void *userdat
 	return 0;
 }
 
+/* A process that exists and has not exited (a zombie has). */
+static bool pid_alive(pid_t pid)
+{
+	_cleanup_free_ char *path = NULL, *stat = NULL;
+	const char *paren;
+
+	if (pid <= 0 || asprintf(&path, "/proc/%d/stat", (int)pid) < 0 || read_full_file(path, 4096, &stat, NULL) < 0)
+		return false;
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+/* Ask LXC (its lxcpath is where LXC_CONFIG_FILE is, <lxcpath>/<name>/config), for at most 2 s. */
+static bool lxc_says_stopped(const char *name)
+{
+	const char *config = getenv("LXC_CONFIG_FILE");
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		_cleanup_free_ char *copy = config ? strdup(config) : NULL;
+		struct lxc_container *c;
+
+		/* A monitor busy running hooks does not answer: that is no "stopped". */
+		alarm(2);
+		c = lxc_container_new(name, copy ? dirname(dirname(copy)) : NULL);
+		_exit(c && !c->is_running(c) ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * Is the container really stopped? LXC's own post-stop sets LXC_PID (the
+ * container's init, gone by then) once the init existed; without it, LXC's
+ * hook environment (LXC_HOOK_VERSION, LXC_TARGET) means the start failed
+ * before there was an init. Run any other way, LXC is asked.
+ */
+static bool container_stopped(const char *name)
+{
+	const char *pid = getenv("LXC_PID");
+	uint64_t n;
+
+	if (pid && *pid)
+		return parse_uint_range(pid, 1, INT32_MAX, &n) >= 0 && !pid_alive((pid_t)n);
+	if (getenv("LXC_HOOK_VERSION") && getenv("LXC_TARGET"))
+		return true;
+	return lxc_says_stopped(name);
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
@@ -55,6 +118,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ctx.vmid = c.name = a.name;
+	if (!a.type || strcmp(a.type, "post-stop") != 0) {
+		log_ctx(&ctx, LOG_ERR, "Not cleaning up container '%s': lxcnet-poststop runs as lxc.hook.post-stop, not as hook type '%s'",
+			a.name, a.type ? a.type : "");
+		return 1;
+	}
+	if (!container_stopped(a.name)) {
+		log_ctx(&ctx, LOG_ERR, "Not cleaning up container '%s': it is running", a.name);
+		return 1;
+	}
 	r = netlink_open(&nl);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot clean up container '%s': cannot open rtnetlink: %s", a.name, strerror(-r));

@@ -126,6 +126,15 @@ wait_absent veth9121i3; ok $? "post-stop removed the leftover veth9121i3"
 [ -d /sys/class/net/veth91210i0 ]; ok $? "post-stop left veth91210i0 (container 91210's) alone"
 LXC_NAME=9121 "$BUILD/lxcnet-poststop" 9121 lxc post-stop; ok $? "post-stop again: nothing to do, exit 0"
 LXC_NAME=9121 LXC_HOOK_TYPE=post-stop LXC_HOOK_SECTION=lxc "$BUILD/lxcnet-poststop"; ok $? "post-stop with hook version 1"
+# Run on a running container, or as another hook type, it removes nothing.
+ct_start 9121
+link_field veth9121i0 | grep -q "^master=$B1 .* up=1$"; ok $? "9121 runs again, veth9121i0 plugged"
+LXC_NAME=9121 LXC_HOOK_TYPE= LXC_CONFIG_FILE="$T/lxc/9121/config" "$BUILD/lxcnet-poststop" >"$T/ps.out" 2>&1; r=$?
+[ $r -ne 0 ] && [ -d /sys/class/net/veth9121i0 ]; ok $? "post-stop with an empty hook type: refused, veth9121i0 kept ($(cat "$T/ps.out"))"
+LXC_NAME=9121 LXC_CONFIG_FILE="$T/lxc/9121/config" "$BUILD/lxcnet-poststop" 9121 lxc post-stop >"$T/ps.out" 2>&1; r=$?
+[ $r -ne 0 ] && grep -q "it is running" "$T/ps.out" && link_field veth9121i0 | grep -q "^master=$B1 .* up=1$"
+ok $? "post-stop of a running container: refused, veth9121i0 kept ($(cat "$T/ps.out"))"
+ct_stop 9121
 
 # --- lxcnet-netup once as lxc.hook.start-host plugs every NIC (lxc-config --start-host).
 pve_conf 9150 "net0: name=lan0,bridge=$B1,hwaddr=BC:24:11:91:50:00,ip=10.91.0.50/24,host-managed=1" \
