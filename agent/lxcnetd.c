@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
@@ -90,6 +91,12 @@ int main(int argc, char **argv)
 			state_dir = optarg;
 			break;
 		case OPT_NOTIFY:
+			/* A datagram socket's path: absolute, and it must fit sun_path. */
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+				fprintf(stderr, "lxcnetd: --notify-socket: '%s' is not an absolute path of at most %zu bytes\n",
+					optarg, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+				return 2;
+			}
 			notify = optarg;
 			break;
 		case OPT_PVE_DIR:

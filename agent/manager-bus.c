@@ -190,6 +190,15 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
+/* A VNet id as SDN spells them; anything else cannot name one. */
+static int check_vnet_id(const char *vnet, sd_bus_error *error)
+{
+	if (!sdn_id_valid(vnet))
+		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a VNet id (2..%d letters and digits)", vnet,
+					 SDN_ID_MAX);
+	return 0;
+}
+
 static int method_notify_binding(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	Manager *mgr = userdata;
@@ -205,8 +214,12 @@ static int method_notify_binding(sd_bus_message *m, void *userdata, sd_bus_error
 		return r;
 	if (!*container || strlen(container) >= sizeof(((Binding *)0)->container))
 		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a container name", container);
-	if (strlen(vnet) >= sizeof(((Binding *)0)->vnet))
-		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a VNet id", vnet);
+	/* "" says the NIC is on no VNet; anything else must be a VNet id, as BindVNet takes them. */
+	if (*vnet) {
+		r = check_vnet_id(vnet, error);
+		if (r < 0)
+			return r;
+	}
 	r = manager_bus_authorize(m, error);
 	if (r < 0)
 		return r;
@@ -233,18 +246,6 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = manager_save(userdata);
 	return r < 0 ? r : sd_bus_reply_method_return(m, NULL);
-}
-
-/* A VNet id as SDN spells them; anything else cannot name one. */
-static int check_vnet_id(const char *vnet, sd_bus_error *error)
-{
-	size_t n = strlen(vnet);
-
-	if (n < 2 || n > SDN_ID_MAX || strspn(vnet, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != n ||
-	    !((vnet[0] >= 'a' && vnet[0] <= 'z') || (vnet[0] >= 'A' && vnet[0] <= 'Z')))
-		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a VNet id (2..%d letters and digits)", vnet,
-					 SDN_ID_MAX);
-	return 0;
 }
 
 /* A bind or unbind between its call and its reply: plugins and a legacy command run in the helper thread. */

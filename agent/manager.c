@@ -401,7 +401,7 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		else if (strncmp(line, "usec=", 5) == 0 && parse_uint_range(line + 5, 0, UINT64_MAX, &usec) < 0)
 			usec = 0;
 	}
-	if (!container[0] || net == UINT64_MAX) {
+	if (!container[0] || net == UINT64_MAX || (vnet[0] && !sdn_id_valid(vnet))) {
 		log_ctx(&lctx, LOG_WARNING, "Ignoring a malformed notification");
 		return 0;
 	}
@@ -422,10 +422,16 @@ static int notify_socket_open(Manager *m)
 	_cleanup_free_ char *dir = strdup(m->notify_path);
 	int one = 1, fd;
 
-	if (!dir || strlen(m->notify_path) >= sizeof(sa.sun_path))
+	/* lxcnetd checked that it is an absolute path that fits. */
+	if (!dir || m->notify_path[0] != '/' || strlen(m->notify_path) >= sizeof(sa.sun_path))
 		return -EINVAL;
 	*strrchr(dir, '/') = '\0';
-	(void)mkdir(dir, 0755);
+	if (*dir && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		int r = negative_errno();
+
+		log_ctx(&lctx, LOG_ERR, "Cannot create the notify socket's directory '%s': %s", dir, strerror(-r));
+		return r;
+	}
 	strcpy(sa.sun_path, m->notify_path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -436,6 +442,7 @@ static int notify_socket_open(Manager *m)
 		int r = negative_errno();
 
 		close(fd);
+		log_ctx(&lctx, LOG_ERR, "Cannot listen on the notify socket '%s': %s", m->notify_path, strerror(-r));
 		return r;
 	}
 	m->notify_fd = fd;
@@ -467,8 +474,7 @@ int manager_save(Manager *m)
 	_cleanup_free_ char *tmp = NULL;
 	json_object *a = json_object_new_array();
 	const char *text;
-	FILE *f;
-	int r = 0;
+	int r;
 
 	for (size_t i = 0; i < m->n_bindings; i++) {
 		const Binding *b = &m->bindings[i];
@@ -485,14 +491,12 @@ int manager_save(Manager *m)
 		json_object_put(a);
 		return -ENOMEM;
 	}
-	/* Atomically: a crash leaves the old or the new file, never half of one. */
-	f = fopen(tmp, "we");
-	if (!f || fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0)
+	/* Atomically, never through a planted link: a crash leaves the old or the new file, never half of one. */
+	r = write_file_sync(tmp, 0644, text, strlen(text));
+	if (r >= 0 && rename(tmp, m->state_file) < 0)
 		r = negative_errno();
-	if (f && fclose(f) != 0 && r == 0)
-		r = negative_errno();
-	if (r == 0 && rename(tmp, m->state_file) < 0)
-		r = negative_errno();
+	if (r >= 0)
+		r = fsync_parent_dir(m->state_file);
 	if (r < 0) {
 		(void)unlink(tmp);
 		log_ctx(&lctx, LOG_ERR, "Cannot save the bindings to '%s': %s", m->state_file, strerror(-r));
@@ -501,36 +505,94 @@ int manager_save(Manager *m)
 	return r;
 }
 
-/* Saved VNet annotations and start times, for bindings whose interface still exists. */
+/* A saved entry is only used as lxcnet writes them: anything else is dropped, with the reason. */
+static bool state_entry_valid(json_object *o, const char **ret_container, unsigned *ret_net, const char **ret_vnet,
+			      uint64_t *ret_since, const char **ret_why)
+{
+	json_object *c, *n, *v = NULL, *s = NULL;
+	const char *container, *vnet = "";
+	int64_t net, since = 0;
+
+	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "container", &c) ||
+	    !json_object_is_type(c, json_type_string) || !json_object_object_get_ex(o, "net", &n) ||
+	    !json_object_is_type(n, json_type_int))
+		return *ret_why = "not an object with a container name and a net number", false;
+	container = json_object_get_string(c);
+	if (!*container || strlen(container) >= sizeof(((Binding *)0)->container))
+		return *ret_why = "container: not a container name", false;
+	net = json_object_get_int64(n);
+	if (net < 0 || net >= PVE_NET_MAX)
+		return *ret_why = "net: not 0..31", false;
+	if (json_object_object_get_ex(o, "vnet", &v)) {
+		if (!json_object_is_type(v, json_type_string))
+			return *ret_why = "vnet: not a string", false;
+		vnet = json_object_get_string(v);
+		if (*vnet && !sdn_id_valid(vnet))
+			return *ret_why = "vnet: not a VNet id", false;
+	}
+	if (json_object_object_get_ex(o, "since", &s)) {
+		if (!json_object_is_type(s, json_type_int) || (since = json_object_get_int64(s)) < 0)
+			return *ret_why = "since: not a time", false;
+	}
+	*ret_container = container;
+	*ret_net = (unsigned)net;
+	*ret_vnet = vnet;
+	*ret_since = (uint64_t)since;
+	return true;
+}
+
+/*
+ * Saved VNet annotations and start times, for bindings whose interface still
+ * exists. A file that cannot be read or parsed is kept as <file>.bad (the
+ * next save replaces the file) and said so.
+ */
 static void load_state(Manager *m)
 {
-	_cleanup_free_ char *data = NULL;
-	json_object *a;
+	_cleanup_free_ char *data = NULL, *bad = NULL;
+	enum json_tokener_error jerr = json_tokener_success;
+	json_object *a = NULL;
+	const char *why;
+	bool kept;
 	size_t size;
+	int r;
 
-	if (read_full_file(m->state_file, 16 * 1024 * 1024, &data, &size) < 0)
+	r = read_full_file(m->state_file, MANAGER_STATE_MAX, &data, &size);
+	if (r == -ENOENT)
 		return;
-	a = json_tokener_parse(data);
-	if (!a || !json_object_is_type(a, json_type_array)) {
-		log_ctx(&lctx, LOG_WARNING, "Ignoring unreadable state file '%s'", m->state_file);
-		json_object_put(a);
-		return;
+	if (r >= 0) {
+		a = json_tokener_parse_verbose(data, &jerr);
+		if (a && json_object_is_type(a, json_type_array))
+			goto parsed;
 	}
+	why = r == -EFBIG ? "larger than 16 MiB" : r < 0 ? strerror(-r) : a ? "not a JSON array" : json_tokener_error_desc(jerr);
+	json_object_put(a);
+	if (asprintf(&bad, "%s.bad", m->state_file) < 0)
+		return;
+	kept = rename(m->state_file, bad) == 0;
+	log_ctx(&lctx, LOG_WARNING, "Ignoring the state file '%s': %s; its VNet annotations are lost%s%s", m->state_file, why,
+		kept ? ", the file is kept as " : "", kept ? bad : "");
+	return;
+
+parsed:
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *o = json_object_array_get_idx(a, i), *c, *n, *v, *s;
+		const char *container, *vnet;
+		unsigned net;
+		uint64_t since;
 		Binding *b;
 
-		if (!json_object_object_get_ex(o, "container", &c) || !json_object_object_get_ex(o, "net", &n))
+		if (!state_entry_valid(json_object_array_get_idx(a, i), &container, &net, &vnet, &since, &why)) {
+			log_ctx(&lctx, LOG_WARNING, "Ignoring entry %zu of the state file '%s': %s", i, m->state_file, why);
+			m->rebuild_dropped++;
 			continue;
-		b = manager_find(m, json_object_get_string(c), (unsigned)json_object_get_int(n));
+		}
+		b = manager_find(m, container, net);
 		if (!b) {
 			m->rebuild_dropped++;
 			continue;
 		}
-		if (json_object_object_get_ex(o, "vnet", &v))
-			snprintf(b->vnet, sizeof(b->vnet), "%s", json_object_get_string(v));
-		if (json_object_object_get_ex(o, "since", &s))
-			b->since = (uint64_t)json_object_get_int64(s);
+		snprintf(b->vnet, sizeof(b->vnet), "%s", vnet);
+		if (since)
+			b->since = since;
 	}
 	json_object_put(a);
 }
@@ -567,8 +629,11 @@ int manager_new(const char *state_dir, const char *notify_path, Manager **ret)
 	m->state_dir = strdup(state_dir);
 	if (!m->state_dir)
 		return -ENOMEM;
-	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
-		return negative_errno();
+	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST) {
+		r = negative_errno();
+		log_ctx(&lctx, LOG_ERR, "Cannot create the state directory '%s': %s", state_dir, strerror(-r));
+		return r;
+	}
 	r = sd_event_default(&m->event);
 	if (r < 0)
 		return r;

@@ -38,6 +38,7 @@
 #define LXCNET_ERR_INVALID_STORAGE "org.lxcnet1.Error.InvalidStorage"
 #define LXCNET_ERR_NO_SUCH_STORAGE_NETWORK "org.lxcnet1.Error.NoSuchStorageNetwork"
 #define LXCNETD_STATE_DIR "/var/lib/lxcnet"
+#define MANAGER_STATE_MAX (16 * 1024 * 1024) /* bindings.json */
 
 typedef struct Binding {
 	char container[64];

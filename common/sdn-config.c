@@ -158,8 +158,7 @@ static int get_ifname(const Ctx *x, const char *key, bool required, char ret[IFN
 	return 1;
 }
 
-/* pve-sdn-zone-id / pve-sdn-vnet-id: [a-zA-Z][a-zA-Z0-9]*[a-zA-Z0-9], 2..8 characters. */
-static bool sdn_id_valid(const char *s)
+bool sdn_id_valid(const char *s)
 {
 	size_t n = strlen(s);
 

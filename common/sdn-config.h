@@ -18,6 +18,9 @@
 #include "section-config.h"
 
 #define SDN_ID_MAX 8		 /* zone and VNet ids: [a-zA-Z][a-zA-Z0-9]*, 2..8 chars */
+
+/* pve-sdn-zone-id / pve-sdn-vnet-id: [a-zA-Z][a-zA-Z0-9]*[a-zA-Z0-9], 2..8 characters. */
+bool sdn_id_valid(const char *s);
 #define SDN_VNI_MAX 16777215
 
 typedef enum SdnZoneType {

@@ -157,6 +157,55 @@ ours >"$T/after"
 cmp -s "$T/before" "$T/after"; ok $? "after the restart: the same 50 bindings (container, net, ifindex, veth, bridge, VNet, state)"
 out=$(call GetBinding ss 9702 net0 2>&1); echo "$out" | grep -q "\"v97\" true"; ok $? "the VNet of 9702 survived the restart (state file): $out"
 
+# NotifyBinding takes only what BindVNet would: a VNet id, or "" for none.
+for v in "../x" "v97
+x" "averyveryverylongvnet" "9x"; do
+	out=$(call NotifyBinding sss 9702 net0 "$v" 2>&1)
+	echo "$out" | grep -q "is not a VNet id"; ok $? "NotifyBinding with VNet '$(printf '%s' "$v" | tr '\n' '|')': InvalidArgument"
+done
+call GetBinding ss 9702 net0 | grep -q '"v97" true'; ok $? "...and 9702 is still on v97"
+
+# The state file: a bad one is said so and kept aside, bad entries are dropped one by one, the writer follows no link.
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+cp "$T/state/bindings.json" "$T/good.json"
+printf '[{"container":"9702",' >"$T/state/bindings.json"
+: >"$T/agent.log"; start_agent
+grep -q "Ignoring the state file '$T/state/bindings.json': .*; its VNet annotations are lost, the file is kept as $T/state/bindings.json.bad" "$T/agent.log" &&
+	[ "$(cat "$T/state/bindings.json.bad")" = '[{"container":"9702",' ]
+ok $? "an unparsable state file: the reason logged, the file kept as bindings.json.bad ($(grep 'state file' "$T/agent.log"))"
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+head -c 17000000 /dev/zero >"$T/state/bindings.json"
+: >"$T/agent.log"; start_agent
+grep -q "Ignoring the state file '$T/state/bindings.json': larger than 16 MiB" "$T/agent.log"; ok $? "a state file over 16 MiB: said so"
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+python3 - "$T/good.json" "$T/state/bindings.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+a += [{"container": "9701", "net": 0, "vnet": "averyveryverylongvnet", "since": 5},
+      {"container": "9703", "net": 0, "vnet": "", "since": -5},
+      {"container": "9750", "net": 40, "vnet": ""}]
+json.dump(a, open(sys.argv[2], "w"))
+PY
+echo keep >"$T/victim"
+ln -sf "$T/victim" "$T/state/bindings.json.tmp"
+: >"$T/agent.log"; start_agent
+[ "$(grep -c "Ignoring entry [0-9]* of the state file" "$T/agent.log")" -eq 3 ] && grep -q "vnet: not a VNet id" "$T/agent.log" &&
+	grep -q "since: not a time" "$T/agent.log" && grep -q "net: not 0..31" "$T/agent.log"
+ok $? "three bad entries dropped, each with its reason"
+call GetBinding ss 9702 net0 | grep -q '"v97" true' && call GetBinding ss 9701 net0 | grep -q '"lxnt97" "" true'
+ok $? "the good entries were used (9702 on v97), the bad ones not (9701 on no VNet)"
+[ "$(cat "$T/victim")" = keep ] && [ -f "$T/state/bindings.json" ] && [ ! -L "$T/state/bindings.json" ] &&
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/state/bindings.json"
+ok $? "saving did not write through a link planted at bindings.json.tmp"
+
+# Bad paths are named, not crashed on.
+out=$("$BUILD/lxcnetd" --bus-address="$BUS" --notify-socket relsock 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "notify-socket: 'relsock' is not an absolute path"; ok $? "--notify-socket relsock: usage error 2 ($out)"
+out=$("$BUILD/lxcnetd" --bus-address="$BUS" --state-dir=/nonexistent-lxcnet/state 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "'/nonexistent-lxcnet/state'"; ok $? "a state directory that cannot be made is named ($(echo "$out" | head -1))"
+out=$("$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state2" --notify-socket=/nonexistent-lxcnet/a/notify 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "'/nonexistent-lxcnet/a'"; ok $? "a notify socket directory that cannot be made is named ($(echo "$out" | grep nonexistent | head -1))"
+
 # Binding objects: /org/lxcnet1/binding/<host veth>, properties from the kernel, the config and the datapath.
 bprop() { bc get-property org.lxcnet1 "/org/lxcnet1/binding/$1" org.lxcnet1.Binding "$2"; }
 bc tree org.lxcnet1 | grep -q '/org/lxcnet1/binding/veth9701i0'; ok $? "busctl tree lists the binding objects"
