@@ -129,6 +129,10 @@ static int parse_buffer(CtConfig *c, Diag *d)
 		size_t end = pos + len + (nl ? 1 : 0), klen;
 
 		lineno++;
+		/* Proxmox reads no key after a byte order mark: say so rather than miss the line. */
+		if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			return diag_error(d, -EINVAL, "%s:%u: the line starts with a UTF-8 byte order mark (BOM): remove it", c->name,
+					  lineno);
 		if (is_blank(s, len))
 			goto next;
 		/* The current section ends at the first snapshot or pending header. */
@@ -203,6 +207,14 @@ int ct_config_load(const char *path, CtConfig **ret, Diag *d)
 	return ct_config_parse(path, data, size, ret, d);
 }
 
+/* The file's line ending, as its first line has it: "\r\n" or "\n". */
+static const char *line_ending(const CtConfig *c)
+{
+	const char *nl = memchr(c->data, '\n', c->size);
+
+	return nl && nl > c->data && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
 /* Where a new netIDX line goes: after the last key of the current section that sorts before it. */
 static size_t insert_position(const CtConfig *c, const char *key)
 {
@@ -251,13 +263,19 @@ int ct_config_set_net(CtConfig *c, unsigned idx, const PveNet *net, Diag *d)
 		stop = e->off + e->len;
 		if (!net && stop < c->size)
 			stop++; /* deleting: take the newline too */
+		else if (net && stop > start && c->data[stop - 1] == '\r')
+			stop--; /* replacing: the line keeps its CRLF */
 	} else if (net) {
 		start = stop = insert_position(c, key);
-		/* A new line needs its own newline, and one before it if it follows an unterminated last line. */
+		/*
+		 * A new line needs its own newline (the file's kind), and one before
+		 * it if it follows an unterminated last line.
+		 */
 		bool after_unterminated = start > 0 && c->data[start - 1] != '\n';
+		const char *eol = line_ending(c);
 		_cleanup_free_ char *l2 = NULL;
 
-		if (asprintf(&l2, "%s%s\n", after_unterminated ? "\n" : "", line) < 0)
+		if (asprintf(&l2, "%s%s%s", after_unterminated ? eol : "", line, eol) < 0)
 			return -ENOMEM;
 		free(line);
 		line = TAKE_PTR(l2);
@@ -298,19 +316,27 @@ int ct_config_set_net(CtConfig *c, unsigned idx, const PveNet *net, Diag *d)
 
 int ct_config_save(const CtConfig *c, Diag *d)
 {
-	_cleanup_free_ char *tmp = NULL, *bak = NULL, *baktmp = NULL, *old = NULL;
+	_cleanup_free_ char *tmp = NULL, *bak = NULL, *baktmp = NULL, *old = NULL, *target = NULL;
+	const char *path = c->path;
 	size_t old_size = 0;
 	mode_t mode = 0640;
 	struct stat st;
 	int r;
 
-	if (asprintf(&tmp, "%s.tmp.%d", c->path, (int)getpid()) < 0 ||
-	    asprintf(&bak, "%s.bak", c->path) < 0 || asprintf(&baktmp, "%s.bak.tmp.%d", c->path, (int)getpid()) < 0)
+	/* A config that is a symbolic link stays one: the file it points to is replaced. */
+	if (lstat(c->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		target = realpath(c->path, NULL);
+		if (!target)
+			return diag_error(d, -errno, "%s: a symbolic link to nothing that can be written: %m", c->path);
+		path = target;
+	}
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0 || asprintf(&bak, "%s.bak", path) < 0 ||
+	    asprintf(&baktmp, "%s.bak.tmp.%d", path, (int)getpid()) < 0)
 		return -ENOMEM;
 
-	if (stat(c->path, &st) == 0) {
+	if (stat(path, &st) == 0) {
 		mode = st.st_mode & 07777;
-		r = read_full_file(c->path, CT_CONFIG_SIZE_MAX, &old, &old_size);
+		r = read_full_file(path, CT_CONFIG_SIZE_MAX, &old, &old_size);
 		if (r < 0)
 			return diag_error(d, r, "%s: cannot read current file for backup: %s", c->path, strerror(-r));
 	} else if (errno != ENOENT)
@@ -328,11 +354,11 @@ int ct_config_save(const CtConfig *c, Diag *d)
 			goto fail;
 		}
 	}
-	if (rename(tmp, c->path) < 0) {
+	if (rename(tmp, path) < 0) {
 		r = negative_errno();
 		goto fail;
 	}
-	r = fsync_parent_dir(c->path);
+	r = fsync_parent_dir(path);
 	if (r < 0)
 		return diag_error(d, r, "%s: written, but syncing its directory failed: %s", c->path, strerror(-r));
 	return 0;

@@ -63,7 +63,9 @@ int ct_config_set_net(CtConfig *c, unsigned idx, const PveNet *net, Diag *d);
  * The caller holds the config lock (ct_config_lock()).
  * Write c->data to c->path atomically: temp file + fsync + rename + fsync of
  * the directory; the previous content is kept as "<path>.bak". Proxmox's own
- * writer does not keep a backup; ours is one generation deep.
+ * writer does not keep a backup; ours is one generation deep. When c->path
+ * is a symbolic link, the file it points to is written (and backed up beside
+ * it) and the link stays.
  */
 int ct_config_save(const CtConfig *c, Diag *d);
 

@@ -47,6 +47,9 @@ static int parse_ifname(const char *key, const char *v, char *ret, Diag *d)
 	if (!pve_word_valid(v))
 		return diag_error(d, -EINVAL, "%s: '%s' contains characters other than A-Z a-z 0-9 - _ .",
 				  key, ESC(v));
+	/* The kernel names no interface so (dev_valid_name()). */
+	if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		return diag_error(d, -EINVAL, "%s: '%s' is not an interface name", key, v);
 	if (strlen(v) >= IFNAMSIZ)
 		return diag_error(d, -EINVAL, "%s: '%s' is longer than %d characters", key, ESC(v),
 				  IFNAMSIZ - 1);

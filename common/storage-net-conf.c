@@ -113,8 +113,10 @@ int storage_net_conf_set(StorageNetConf *s, const char *key, const char *value, 
 		return 0;
 	}
 	if (strcmp(key, "rate") == 0) {
-		if (parse_decimal(value, &rate) < 0 || rate <= 0 || rate > RATE_MAX)
-			return diag_error(d, -EINVAL, "rate: '%s' is not a rate in MiB/s (above 0, at most %g)", v, RATE_MAX);
+		/* Below 1 byte/s no shaper can be set up: the same bound as the NICs' rate. */
+		if (parse_decimal(value, &rate) < 0 || rate * 1024 * 1024 < 1 || rate > RATE_MAX)
+			return diag_error(d, -EINVAL, "rate: '%s' is not a rate in MiB/s (at least 1 byte/s, at most %g)", v,
+					  RATE_MAX);
 		s->rate = rate;
 		return 0;
 	}

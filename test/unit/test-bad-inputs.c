@@ -47,6 +47,9 @@ static const Case cases[] = {
 	{ NET, "name=eth0/1", 0, NULL, NULL, "name: 'eth0/1' contains characters other than A-Z a-z 0-9 - _ ." },
 	{ NET, "name=eth0 ", 0, NULL, NULL, "name: 'eth0 ' contains characters other than A-Z a-z 0-9 - _ ." },
 	{ NET, "name=abcdefghijklmnop", 0, NULL, NULL, "name: 'abcdefghijklmnop' is longer than 15 characters" },
+	{ NET, "name=.", 0, NULL, NULL, "name: '.' is not an interface name" },
+	{ NET, "name=..", 0, NULL, NULL, "name: '..' is not an interface name" },
+	{ NET, "name=eth0,bridge=..", 0, NULL, NULL, "bridge: '..' is not an interface name" },
 	{ NET, "name=eth0,bridge=vmbr0;x", 0, NULL, NULL,
 	  "bridge: 'vmbr0;x' contains characters other than A-Z a-z 0-9 - _ ." },
 	{ NET, "name=eth0,bridge=vmbr0'x", 0, NULL, NULL,
@@ -112,6 +115,10 @@ static const Case cases[] = {
 
 	/* --- container config files --- */
 	{ CT, "net0: name=eth0,tag=5000\n", 0, NULL, NULL, "100.conf:1: net0: tag: 5000 is out of range 1..4094" },
+	{ CT, "\xef\xbb\xbfnet0: name=eth0\n", 0, NULL, NULL,
+	  "100.conf:1: the line starts with a UTF-8 byte order mark (BOM): remove it" },
+	{ CT, "arch: amd64\n\xef\xbb\xbfnet1: name=eth0\n", 0, NULL, NULL,
+	  "100.conf:2: the line starts with a UTF-8 byte order mark (BOM): remove it" },
 	{ CT, "arch: amd64\n\nnet1: name=eth0,tag=5000\n", 0, NULL, NULL, "100.conf:3: net1: tag: 5000 is out of range 1..4094" },
 	{ CT, "net0: name=eth0\nnet0: name=eth1\n", 0, NULL, NULL, "100.conf:2: net0: duplicate entry (first on line 1)" },
 	{ CT, "net32: name=eth0\n", 0, NULL, NULL, "100.conf:1: net32: not a NIC key (net0..net31)" },

@@ -149,8 +149,15 @@ int main(void)
 	expect_change("add stays out of snapshot", "arch: amd64\n\n[snap]\nnet0: name=eth9\n", 0, "name=eth0",
 		      "arch: amd64\nnet0: name=eth0\n\n[snap]\nnet0: name=eth9\n");
 	expect_change("delete last unterminated line", "arch: amd64\nnet0: name=eth0", 0, NULL, "arch: amd64\n");
-	expect_change("replace keeps CRLF neighbours", "a: 1\r\nnet0: name=eth0\r\nb: 2\r\n", 0, "name=eth1",
-		      "a: 1\r\nnet0: name=eth1\nb: 2\r\n");
+	expect_change("replace keeps the file's CRLF", "a: 1\r\nnet0: name=eth0\r\nb: 2\r\n", 0, "name=eth1",
+		      "a: 1\r\nnet0: name=eth1\r\nb: 2\r\n");
+	expect_change("add to a CRLF file ends the line with CRLF", "arch: amd64\r\nostype: debian\r\n", 1, "name=eth1",
+		      "arch: amd64\r\nnet1: name=eth1\r\nostype: debian\r\n");
+	expect_change("add after an unterminated CRLF file's last line", "arch: amd64\r\nhostname: x", 1, "name=eth1",
+		      "arch: amd64\r\nhostname: x\r\nnet1: name=eth1\r\n");
+	expect_change("delete from a CRLF file takes the whole line", "a: 1\r\nnet0: name=eth0\r\nb: 2\r\n", 0, NULL,
+		      "a: 1\r\nb: 2\r\n");
+	expect_change("replace keeps an LF file LF", "a: 1\nnet0: name=eth0\nb: 2\n", 0, "name=eth1", "a: 1\nnet0: name=eth1\nb: 2\n");
 
 	/* On disk, under the lock. */
 	if (asprintf(&path, "%s/100.conf", tmpdir) < 0 || asprintf(&lockdir, "%s/lock", tmpdir) < 0 ||
@@ -220,6 +227,32 @@ int main(void)
 		ok(r == -ENOENT, "missing config file: ENOENT");
 		is_str(d.msg, msg, "missing config file message names the path");
 		ok(stat(missing, &st) < 0, "missing config file is not created");
+	}
+
+	/* A config that is a symbolic link: the file it points to is written, the link stays. */
+	{
+		_cleanup_free_ char *real = NULL, *link = NULL, *now = NULL, *realbak = NULL, *prev = NULL;
+		struct stat st;
+
+		if (asprintf(&real, "%s/real-100.conf", tmpdir) < 0 || asprintf(&link, "%s/101.conf", tmpdir) < 0 ||
+		    asprintf(&realbak, "%s/real-100.conf.bak", tmpdir) < 0)
+			return 1;
+		spew(real, "arch: amd64\nnet0: name=eth0\n");
+		ok(symlink("real-100.conf", link) == 0, "101.conf is a link to real-100.conf");
+		n = net("name=eth0,tag=9");
+		r = ct_config_update_net(link, lockdir, 0, &n, &d);
+		ok(r >= 0, "update through the link (%s)", r < 0 ? d.msg : "ok");
+		ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "101.conf is still a link");
+		now = slurp(real, NULL);
+		is_str(now, "arch: amd64\nnet0: name=eth0,tag=9\n", "the file it points to has the new line");
+		prev = slurp(realbak, NULL);
+		is_str(prev, "arch: amd64\nnet0: name=eth0\n", "the backup is beside that file");
+		unlink(real);
+		unlink(realbak);
+		r = ct_config_save(&(CtConfig){ .path = link, .name = "101.conf", .data = (char *)"x\n", .size = 2 }, &d);
+		ok(r < 0 && strstr(d.msg, "a symbolic link to nothing that can be written"), "a dangling link is refused (%s)", d.msg);
+		ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode) && stat(real, &st) < 0, "and nothing is created");
+		unlink(link);
 	}
 
 	/* The lock excludes a second writer (Proxmox uses flock on the same file). */

@@ -193,6 +193,8 @@ static void test_conf(void)
 		{ "\tinterface eno2\n\tstorages a\n\tallow tcp/0\n", "lxcnet.conf:4: s: allow: 'tcp/0' is neither" },
 		{ "\tinterface eno2\n\tstorages a\n\tallow bad_host!\n", "lxcnet.conf:4: s: allow: 'bad_host!' is neither" },
 		{ "\tinterface eno2\n\tstorages a\n\trate 0\n", "lxcnet.conf:4: s: rate: '0' is not a rate" },
+		{ "\tinterface eno2\n\tstorages a\n\trate 0.0000001\n",
+		  "lxcnet.conf:4: s: rate: '0.0000001' is not a rate in MiB/s (at least 1 byte/s" },
 		{ "\tinterface eno2\n\tstorages a,a\n", "lxcnet.conf:3: s: storages: 'a' is listed twice" },
 		{ "\tinterface this-name-is-too-long\n\tstorages a\n", "lxcnet.conf:2: s: interface: 'this-name-is-too-long'" },
 	};
