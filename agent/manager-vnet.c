@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "lxc-hook.h"
@@ -165,20 +166,43 @@ out:
 	return r;
 }
 
+/* The same file as when it was read: same inode, size and times (a rename or a write changes one). */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * A binding object's properties (GetAll reads five of them, any caller may)
+ * come from its container's netN: the file is parsed again only when it
+ * changed, so a big config costs one read, not one per property and call.
+ */
 int manager_binding_net(Manager *m, const Binding *b, PveNet *ret)
 {
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
 	_cleanup_free_ char *path = NULL;
+	ConfCache *k = &m->conf_cache;
+	struct stat st;
 	Diag d;
 	int r;
 
 	if (lxc_hook_config_path(b->container, m->pve_dir, m->conf_dir, &path) < 0)
 		return -ENOMEM;
-	r = ct_config_load(path, &c, &d);
-	if (r < 0)
-		return r;
-	if (!c->nets[b->net].present)
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!k->path || strcmp(k->path, path) != 0 || !same_file(&k->st, &st)) {
+		r = ct_config_load(path, &c, &d);
+		if (r < 0)
+			return r;
+		free(k->path);
+		k->path = TAKE_PTR(path);
+		k->st = st;
+		memcpy(k->nets, c->nets, sizeof(k->nets));
+	}
+	if (!k->nets[b->net].present)
 		return -ENOENT;
-	*ret = c->nets[b->net].net;
+	*ret = k->nets[b->net].net;
 	return 0;
 }

@@ -751,6 +751,7 @@ void manager_free(Manager *m)
 	datapath_free(m->dp);
 	sd_event_unref(m->event);
 	free(m->bindings);
+	free(m->conf_cache.path);
 	free(m->state_file);
 	free(m->state_dir);
 	free(m);

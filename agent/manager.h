@@ -11,12 +11,14 @@
 #include <netlink/netlink.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "datapath.h"
 #include "lxcnet-conf.h"
 #include "operation.h"
+#include "pve-ctconf.h"
 #include "pve-netconf.h"
 #include "sdn-config.h"
 #include "macro.h"
@@ -51,6 +53,13 @@ typedef struct Binding {
 	bool seen;	/* found by the current dump */
 	uint64_t since; /* CLOCK_REALTIME, µs */
 } Binding;
+
+/* The netN lines of the container config read last, for as long as the file stays the same (manager-vnet.c). */
+typedef struct ConfCache {
+	char *path;
+	struct stat st;
+	CtNetEntry nets[PVE_NET_MAX];
+} ConfCache;
 
 typedef struct Plugins Plugins;
 typedef struct StorageNet StorageNet;
@@ -101,6 +110,7 @@ typedef struct Manager {
 	StorageDatapath *sdp; /* storage.c; NULL until a storage network needs it */
 	StorageNet *storage_nets;
 	size_t n_storage_nets;
+	ConfCache conf_cache;
 } Manager;
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret);
