@@ -167,16 +167,16 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 	Manager *mgr = userdata;
 	struct lxcnet_port_stats st;
 	const Binding *b;
-	Diag d;
 	int r;
 
 	r = read_binding_args(m, mgr, &b, error);
 	if (r < 0)
 		return r;
-	if (!mgr->dp)
-		(void)datapath_open(false, &mgr->dp, &d);
-	if (!mgr->dp || datapath_port_stats(mgr->dp, b->ifindex, &st) < 0)
-		return sd_bus_error_setf(error, LXCNET_ERR_NO_DATAPATH, "No datapath counters for '%s'", b->ifname);
+	if (!manager_datapath(mgr) || datapath_port_stats(mgr->dp, b->ifindex, &st) < 0)
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_DATAPATH, "No datapath counters for '%s'%s", b->ifname,
+					 datapath_port_orphaned(b->ifindex) ?
+						 ": it runs a datapath whose pins were removed (plug it again to count it)" :
+						 "");
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
 		r = sd_bus_message_append(reply, "tttt", st.packets[LXCNET_FROM_CT], st.bytes[LXCNET_FROM_CT],
@@ -732,14 +732,11 @@ static int binding_counter(sd_bus *bus, const char *path, const char *interface,
 	const Binding *b = binding_from_path(m, path);
 	struct lxcnet_port_stats st = {};
 	uint64_t v, drops = 0;
-	Diag d;
 
 	(void)bus, (void)interface, (void)error;
 	if (!b)
 		return -ENOENT;
-	if (!m->dp)
-		(void)datapath_open(false, &m->dp, &d);
-	if (m->dp)
+	if (manager_datapath(m))
 		(void)datapath_port_stats(m->dp, b->ifindex, &st);
 	for (int i = 0; i < _LXCNET_DROP_MAX; i++)
 		drops += st.drops[i];

@@ -74,12 +74,41 @@ size_t manager_count_container(Manager *m, const char *container)
 	return n;
 }
 
-static void datapath_try(Manager *m)
+/* Ports whose filter runs a datapath nobody can reach any more: say which, since nothing else will. */
+static void log_orphaned_ports(Manager *m)
 {
-	Diag d;
+	for (size_t i = 0; i < m->n_bindings; i++) {
+		const Binding *b = &m->bindings[i];
 
+		if (datapath_port_orphaned(b->ifindex))
+			log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = b->container, .ifname = b->ifname }, LOG_WARNING,
+				"Interface '%s' of container '%s' runs an eBPF datapath whose pins were removed: its policy and "
+				"counters cannot be read or changed until it is plugged again (restart the container or hotplug "
+				"update the NIC)",
+				b->ifname, b->container);
+	}
+}
+
+Datapath *manager_datapath(Manager *m)
+{
+	Diag d = {};
+
+	if (m->dp && !datapath_current(m->dp)) {
+		log_ctx(&lctx, LOG_WARNING, "The eBPF datapath pinned in '%s' was removed or replaced; opening the pinned one again",
+			m->dp->pin_dir);
+		datapath_free(m->dp);
+		m->dp = NULL;
+		if (datapath_open(false, &m->dp, &d) < 0)
+			log_ctx(&lctx, LOG_WARNING, "No eBPF datapath is pinned now (%s); the next hook pins one", d.msg);
+		else
+			log_ctx(&lctx, LOG_INFO, "Opened the eBPF datapath pinned in '%s'", m->dp->pin_dir);
+		log_orphaned_ports(m);
+		manager_status(m);
+		return m->dp;
+	}
 	if (!m->dp)
 		(void)datapath_open(false, &m->dp, &d);
+	return m->dp;
 }
 
 /* What lxcnetd needs of one RTM_NEWLINK/RTM_DELLINK: not the whole link, so 20,000 links cost nothing. */
@@ -151,8 +180,7 @@ static void remove_binding(Manager *m, Binding *b)
 	/* Order does not matter (ListContainers sorts): the last one takes its place, O(1). */
 	*b = m->bindings[--m->n_bindings];
 	/* The port is gone: its datapath entry and shaper must not outlive it. */
-	datapath_try(m);
-	if (m->dp)
+	if (manager_datapath(m))
 		(void)datapath_port_clear(m->dp, gone.ifindex);
 	(void)shaper_clear(m->nl, gone.ifindex);
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = gone.container, .ifname = gone.ifname }, LOG_INFO,
@@ -225,8 +253,7 @@ static void unplugged_gone(Manager *m, const LinkMsg *l)
 {
 	if (!l->alias || (strncmp(l->alias, "lxcnet-oci ", 11) != 0 && strncmp(l->alias, "lxcnet-cni ", 11) != 0))
 		return;
-	datapath_try(m);
-	if (m->dp)
+	if (manager_datapath(m))
 		(void)datapath_port_clear(m->dp, l->ifindex);
 	(void)shaper_clear(m->nl, l->ifindex);
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .ifname = l->name }, LOG_INFO,
@@ -604,6 +631,8 @@ int manager_reload(Manager *m)
 	/* Events first: what is queued is older than the dump. */
 	drain_events(m);
 	r = resync(m);
+	/* Pins removed under the agent: it follows the pinned datapath again. */
+	(void)manager_datapath(m);
 	manager_status(m);
 	return r;
 }
@@ -711,6 +740,7 @@ int manager_start(Manager *m)
 		(void)datapath_sweep(m->dp, &swept);
 		m->rebuild_dropped += swept;
 	}
+	log_orphaned_ports(m);
 	(void)shaper_sweep(m->nl);
 	(void)manager_save(m);
 	/* The state file's JSON was freed: give that memory back. */

@@ -131,6 +131,12 @@ int manager_reload(Manager *m);
 
 int manager_save(Manager *m);
 
+/*
+ * The pinned datapath, opened if needed; NULL when none is pinned. Its pins
+ * removed or replaced meanwhile, it is opened again (and said so).
+ */
+Datapath *manager_datapath(Manager *m);
+
 /* Save within MANAGER_SAVE_DELAY_USEC, once for however many changes come meanwhile (and at exit). */
 #define MANAGER_SAVE_DELAY_USEC (100 * 1000)
 void manager_save_later(Manager *m);

@@ -71,11 +71,9 @@ static int interfaces(Manager *m, sd_bus_message *r)
 	struct lxcnet_port_stats *st;
 	bool *have;
 	char net[16];
-	Diag d;
 	int k;
 
-	if (!m->dp)
-		(void)datapath_open(false, &m->dp, &d);
+	(void)manager_datapath(m);
 	st = calloc(m->n_bindings ?: 1, sizeof(*st));
 	have = calloc(m->n_bindings ?: 1, sizeof(*have));
 	if (!st || !have) {

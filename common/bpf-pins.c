@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
@@ -106,15 +107,80 @@ int bpf_pins_lock(void)
 	return fd;
 }
 
+const char *bpf_pins_root(void)
+{
+	const char *root = getenv("LXCNET_BPF_ROOT");
+
+	return root && *root ? root : BPF_PINS_ROOT_DEFAULT;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
+
+/* The kernel's id of a BPF map or program (both info structs start with type and id); 0 when unknown. */
+static uint32_t obj_id(int fd)
+{
+	union {
+		struct bpf_map_info map;
+		struct bpf_prog_info prog;
+	} info = {};
+	uint32_t len = sizeof(info);
+
+	return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.map.id : 0;
+}
+
+/* The id of what is pinned at path; 0 when nothing is. */
+static uint32_t pin_id(const char *path)
+{
+	_cleanup_close_ int fd = bpf_obj_get(path);
+
+	return obj_id(fd);
+}
+
+bool bpf_pin_is(const char *pin_dir, const char *name, int fd)
+{
+	_cleanup_free_ char *path = NULL;
+	uint32_t id = obj_id(fd);
+
+	return id && asprintf(&path, "%s/%s", pin_dir, name) >= 0 && pin_id(path) == id;
+}
+
+bool bpf_prog_pinned_anywhere(uint32_t prog_id, const char *name)
+{
+	_cleanup_(closedirp) DIR *dir = opendir(bpf_pins_root());
+	struct dirent *e;
+
+	while (dir && (e = readdir(dir))) {
+		_cleanup_free_ char *path = NULL;
+
+		if (e->d_name[0] == '.' || asprintf(&path, "%s/%s/%s", bpf_pins_root(), e->d_name, name) < 0)
+			continue;
+		if (pin_id(path) == prog_id)
+			return true;
+	}
+	return false;
+}
+
+int tc_filter_prog_id(int ifindex, uint32_t *ret_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = LXCNET_TC_HANDLE, .priority = LXCNET_TC_PRIORITY);
+	int r;
+
+	r = bpf_tc_query(&hook, &opts);
+	if (r < 0)
+		return r;
+	*ret_id = opts.prog_id;
+	return 0;
+}
+
 int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, size_t n, bool load, BpfLoader loader,
 		  char **ret_pin_dir, Diag *d)
 {
 	_cleanup_free_ char *pin_dir = NULL;
 	_cleanup_close_ int lock_fd = -1;
-	const char *root = getenv("LXCNET_BPF_ROOT");
 	int r;
 
-	if (asprintf(&pin_dir, "%s/%s", root && *root ? root : BPF_PINS_ROOT_DEFAULT, abi) < 0)
+	if (asprintf(&pin_dir, "%s/%s", bpf_pins_root(), abi) < 0)
 		return -ENOMEM;
 	libbpf_set_print(libbpf_quiet);
 

@@ -19,6 +19,18 @@
 #define BPF_PINS_ROOT_DEFAULT "/sys/fs/bpf/lxcnet"
 #define BPF_PINS_LOCK "/run/lxcnet/datapath.lock"
 
+/* <root>: $LXCNET_BPF_ROOT, else BPF_PINS_ROOT_DEFAULT. */
+const char *bpf_pins_root(void);
+
+/* Is fd (a map or program) the one pinned as <pin_dir>/<name>? False once the pin was removed or replaced. */
+bool bpf_pin_is(const char *pin_dir, const char *name, int fd);
+
+/* Is the program with this id pinned as <root>/<any ABI>/<name>? */
+bool bpf_prog_pinned_anywhere(uint32_t prog_id, const char *name);
+
+/* The id of the program lxcnet's tc filter runs on ifindex's ingress; -ENOENT when there is no such filter. */
+int tc_filter_prog_id(int ifindex, uint32_t *ret_id);
+
 /* BPF_PINS_LOCK, held (flock) until the returned fd is closed; -errno on failure. */
 int bpf_pins_lock(void);
 

@@ -75,6 +75,18 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	return 0;
 }
 
+bool datapath_current(const Datapath *dp)
+{
+	return bpf_pin_is(dp->pin_dir, "lxcnet_ports", dp->ports_fd);
+}
+
+bool datapath_port_orphaned(int ifindex)
+{
+	uint32_t id;
+
+	return tc_filter_prog_id(ifindex, &id) >= 0 && id && !bpf_prog_pinned_anywhere(id, "tc_ingress");
+}
+
 /*
  * Slots are handed out and taken back under BPF_PINS_LOCK (hooks of containers
  * starting at once, lxcnetd). The index entry ifindex -> slot is written

@@ -38,6 +38,20 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Datapath, datapath_free);
 int datapath_open(bool load, Datapath **ret, Diag *d);
 
 /*
+ * Are dp's maps still the pinned ones? False once the pins were removed (a
+ * hook then pins a new datapath) or replaced: open it again.
+ */
+bool datapath_current(const Datapath *dp);
+
+/*
+ * Does lxcnet's filter on ifindex run a program that is pinned under no ABI
+ * any more (its pins were removed)? Its policy and counters can then be
+ * neither read nor changed; replugging the port (or restarting its
+ * container) puts it on the pinned datapath.
+ */
+bool datapath_port_orphaned(int ifindex);
+
+/*
  * Set ifindex's policy (its ifindex and LXCNET_PORT_TRUNKS flag are filled
  * in here) and trunks (NULL: none), taking a slot for the port if it has
  * none yet, then attach both programs to it (tc clsact ingress and egress)

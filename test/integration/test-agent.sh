@@ -334,6 +334,30 @@ out=$(call GetBinding ss 9702 net0 2>&1); echo "$out" | grep -q 'no bound interf
 grep -q 'member=VNetUnbound' "$T/signals2"; ok $? "VNetUnbound signal"
 grep -q 'member=ContainerStopped' "$T/signals2"; ok $? "ContainerStopped signal"
 ! dp_port "$idx" >/dev/null; ok $? "its datapath entry is gone"
+
+# The pins removed under the running agent: the next hook pins a new datapath, the agent follows it and says so;
+# ports still on the old one are named; Reload re-opens; a restart names them again.
+rm -rf "$(dp_pins)"
+: >"$T/agent.log"
+plug 6 9706 "$BR,tag=100"; ok $? "with the pins removed, a hook plugs 9706 (and pins a new datapath)"
+out=$(ctl stats 9706 net0 2>&1); ok $? "lxcnetctl stats of the new port works without an agent restart (${out%%
+*})"
+grep -q "The eBPF datapath pinned in '$(dp_pins)' was removed or replaced; opening the pinned one again" "$T/agent.log" &&
+	grep -q "Opened the eBPF datapath pinned in '$(dp_pins)'" "$T/agent.log"
+ok $? "the agent logged that the pins were replaced and that it opened the new ones"
+grep -q "Interface 'veth9701i0' of container '9701' runs an eBPF datapath whose pins were removed" "$T/agent.log"
+ok $? "and named the ports still on the old datapath"
+out=$(call GetStatistics ss 9701 net0 2>&1); echo "$out" | grep -q "runs a datapath whose pins were removed"
+ok $? "GetStatistics of such a port: NoDatapath saying why ($out)"
+rm -rf "$(dp_pins)"
+: >"$T/agent.log"
+ctl reload; ok $? "lxcnetctl reload after the pins were removed again"
+grep -q "No eBPF datapath is pinned now" "$T/agent.log"; ok $? "Reload noticed they are gone ($(grep -i 'pinned' "$T/agent.log" | head -1))"
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+: >"$T/agent.log"
+start_agent; ok $? "lxcnetd starts again"
+grep -q "Interface 'veth9706i0' of container '9706' runs an eBPF datapath whose pins were removed" "$T/agent.log"
+ok $? "at start it names the ports whose datapath is no longer pinned"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null; ok $? "lxcnetd stops on SIGTERM"
 out=$(ctl status 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q 'lxcnetd is not reachable'; ok $? "lxcnetctl status without the agent: exit 1 ($out)"
 it_done
