@@ -41,6 +41,11 @@ done
 pve_conf 9403 "net0: name=eth0,bridge=$BR"
 ct_create 9403 # never started
 
+for name in . ..; do
+	out=$(ctl hotplug add 9401 net7 "name=$name,bridge=$BR" 2>&1); rc=$?
+	[ $rc -ne 0 ] && echo "$out" | grep -q "name: '$name' is not an interface name (org.lxcnet1.Error.InvalidArgument)"
+	ok $? "hotplug add with name=$name: InvalidArgument at once ($out)"
+done
 # A container sharing the host's network namespace (lxc.net.0.type = none) gets no NIC: it would land on the host.
 pve_conf 9404
 ct_create 9404 && echo "lxc.net.0.type = none" >>"$T/lxc/9404/config" && ct_start 9404

@@ -146,6 +146,8 @@ ctl storage configure san --interface stor0 --vlan 3000 --storages nas,nowhere >
 ok $? "lxcnetctl: an unknown storage id is named ($(cat "$T/o"))"
 out=$(call ConfigureStorageNetwork ssqasdas san stor0 5000 1 nas 0 0 2>&1)
 echo "$out" | grep -q "vlan: '5000' is not a VLAN"; ok $? "vlan 5000: InvalidArgument ($out)"
+out=$(call ConfigureStorageNetwork ssqasdas san stor0 3000 1 nas 0.0000001 0 2>&1)
+echo "$out" | grep -q "rate: '0.0000001' is not a rate in MiB/s (at least 1 byte/s"; ok $? "rate 1e-7: InvalidArgument ($out)"
 out=$(call ConfigureStorageNetwork ssqasdas san nosuchif 3000 1 nas 0 0 2>&1)
 echo "$out" | grep -q "interface 'nosuchif' does not exist"; ok $? "a missing interface is named ($out)"
 [ "$(state)" = "$BEFORE" ]; ok $? "failed calls left the interface alone"
