@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Proxmox firewall files: Proxmox's own fixtures (proxmox-firewall's test
+ * input, pve-firewall's test directories), a table of lines pve-firewall
+ * skips (each with its exact problem), the effective firewall of a NIC for
+ * each combination of the enables and filters, and the backend decision.
+ */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <ftw.h>
+
+#include "pve-fwconf.h"
+#include "tap.h"
+
+static const char *samples;
+
+static FwConfig *load(const char *rel, FwFileKind kind)
+{
+	_cleanup_free_ char *path = NULL;
+	FwConfig *c = NULL;
+	Diag d = {};
+
+	if (asprintf(&path, "%s/%s", samples, rel) < 0)
+		return NULL;
+	if (fw_config_load(path, kind, &c, &d) < 0)
+		tap_diag("%s: %s", rel, d.msg);
+	return c;
+}
+
+static FwConfig *parse(FwFileKind kind, const char *text)
+{
+	FwConfig *c = NULL;
+	Diag d = {};
+
+	if (fw_config_parse(kind == FW_CLUSTER ? "cluster.fw" : kind == FW_HOST ? "host.fw" : "100.fw", kind, text, strlen(text),
+			    &c, &d) < 0)
+		tap_diag("parse failed: %s", d.msg);
+	return c;
+}
+
+static void proxmox_firewall_fixtures(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = load("proxmox-firewall/tests/input/100.fw", FW_GUEST);
+	_cleanup_(fw_config_freep) FwConfig *c = load("proxmox-firewall/tests/input/cluster.fw", FW_CLUSTER);
+	_cleanup_(fw_config_freep) FwConfig *h = load("proxmox-firewall/tests/input/host.fw", FW_HOST);
+	_cleanup_(fw_config_freep) FwConfig *g2 = load("proxmox-firewall/tests/input/101.fw", FW_GUEST);
+	const FwIpset *set;
+
+	if (!ok(g && c && h && g2, "proxmox-firewall's 100.fw, 101.fw, cluster.fw and host.fw parse"))
+		return;
+	is_int(g->n_problems + c->n_problems + h->n_problems + g2->n_problems, 0, "with no line skipped");
+	ok(g->options.enable == 1 && g->options.ndp == 1 && g->options.ipfilter == 1 && g->options.dhcp == 1 &&
+		   g->options.macfilter == 0 && g->options.radv == -1,
+	   "100.fw: enable, ndp, ipfilter, dhcp, macfilter as written, radv unset");
+	ok(g->options.policy_in == FW_DROP && g->options.policy_out == FW_REJECT, "100.fw: policy_in DROP, policy_out REJECT");
+	is_int(g->n_unknown_options, 2, "100.fw: log_level_in and log_level_out kept, not used");
+	set = fw_config_find_ipset(g, "IPFILTER-NET1");
+	ok(set && set->n_entries == 1 && strcmp(set->entries[0].cidr, "dc/network1") == 0 && !set->entries[0].nomatch,
+	   "100.fw: [IPSET ipfilter-net1] holds dc/network1 (found case-insensitively)");
+	is_int(g->n_rules, 5, "100.fw: five rules");
+	is_str(g->n_rules ? g->rules[0].text : NULL, "GROUP network1 -i net1", "100.fw: the first rule as written");
+	is_int(g->n_rules ? g->rules[0].line : 0, 19, "100.fw: and its line");
+
+	ok(c->options.enable == 1 && fw_cluster_enabled(c, 0), "cluster.fw: enable 1");
+	is_int(c->n_aliases, 3, "cluster.fw: three aliases");
+	ok(c->n_aliases == 3 && strcmp(c->aliases[0].name, "network1") == 0 && strcmp(c->aliases[0].cidr, "172.16.100.0/24") == 0,
+	   "cluster.fw: network1 is 172.16.100.0/24");
+	ok(fw_config_find_ipset(c, "network1") && fw_config_find_ipset(c, "management") && c->n_ipsets == 2,
+	   "cluster.fw: ipsets network1 and management");
+	is_int(c->n_rules, 6, "cluster.fw: six rules (FORWARD included)");
+	ok(c->n_groups == 1 && strcmp(c->groups[0].name, "network1") == 0 && c->groups[0].n_rules == 2,
+	   "cluster.fw: security group network1 with two rules");
+
+	ok(h->options.nftables == 1 && h->options.enable == 1, "host.fw: nftables 1, enable 1");
+	is_int(h->n_rules, 9, "host.fw: nine rules");
+	ok(g2->options.ndp == 0 && g2->options.radv == 0 && g2->options.dhcp == 1 && g2->options.policy_out == FW_ACCEPT &&
+		   g2->options.policy_in == FW_VERDICT_UNSET,
+	   "101.fw: ndp 0, radv 0, dhcp 1, policy_out ACCEPT, policy_in unset");
+	set = fw_config_find_ipset(g2, "testing");
+	ok(set && set->n_entries == 0, "101.fw: the empty ipset testing exists");
+	ok(g2->n_aliases == 1 && strcmp(g2->aliases[0].cidr, "123.123.123.123") == 0, "101.fw: alias analias");
+}
+
+static unsigned n_files, n_failed;
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	size_t len = strlen(base);
+	FwFileKind kind;
+	FwConfig *c = NULL;
+	Diag d = {};
+
+	(void)st;
+	if (type != FTW_F || len < 4 || strcmp(base + len - 3, ".fw") != 0)
+		return 0;
+	kind = strcmp(base, "cluster.fw") == 0 ? FW_CLUSTER : strcmp(base, "host.fw") == 0 ? FW_HOST : FW_GUEST;
+	n_files++;
+	if (fw_config_load(path, kind, &c, &d) < 0) {
+		tap_diag("%s: %s", path, d.msg);
+		n_failed++;
+	}
+	fw_config_free(c);
+	return 0;
+}
+
+static void pve_firewall_fixtures(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *e4 = load("pve-firewall/test/test-errors4/100.fw", FW_GUEST);
+	_cleanup_(fw_config_freep) FwConfig *e1 = load("pve-firewall/test/test-errors1/100.fw", FW_GUEST);
+	_cleanup_(fw_config_freep) FwConfig *ip1 = load("pve-firewall/test/test-vm-ipfilter1/100.fw", FW_GUEST);
+	_cleanup_(fw_config_freep) FwConfig *set1 = load("pve-firewall/test/test-ipset1/cluster.fw", FW_CLUSTER);
+	_cleanup_free_ char *dir = NULL;
+	const FwIpset *s;
+
+	if (asprintf(&dir, "%s/pve-firewall/test", samples) < 0)
+		return;
+	nftw(dir, visit, 16, FTW_PHYS);
+	ok(n_files >= 25 && n_failed == 0, "every .fw file of pve-firewall's %u test files reads", n_files);
+
+	if (!ok(e4 && e1 && ip1 && set1, "test-errors4, test-errors1, test-vm-ipfilter1, test-ipset1 parse"))
+		return;
+	is_int(e4->n_problems, 1, "test-errors4: one line skipped");
+	is_str(e4->n_problems ? e4->problems[0] : NULL,
+	       "100.fw:3: can't parse option 'dafadfsdf: afda # unknown option - should be skipped' (unknown option)",
+	       "test-errors4: the unknown option, with file and line");
+	ok(e4->options.enable == 1 && e4->n_rules == 1, "test-errors4: lower-case [options] and [rules] read, enable 1");
+	ok(e1->options.enable == 1 && e1->n_rules == 2, "test-errors1: a repeated [options] section is read again");
+	s = fw_config_find_ipset(ip1, "ipfilter-net0");
+	ok(s && s->n_entries == 2, "test-vm-ipfilter1: ipfilter-net0 has two addresses");
+	s = fw_config_find_ipset(ip1, "ipfilter-net2");
+	ok(s && s->n_entries == 0, "test-vm-ipfilter1: the empty ipfilter-net2 (comment after its header) exists");
+	s = fw_config_find_ipset(set1, "myipset");
+	ok(s && s->n_entries == 5 && strcmp(s->entries[3].cidr, "mynetworkalias") == 0,
+	   "test-ipset1: myipset has addresses, a network and aliases (trailing blank trimmed)");
+	is_int(set1->n_problems, 0, "test-ipset1: nothing skipped");
+}
+
+/* Each line pve-firewall skips, with the problem lxcnet reports for it. */
+static const struct {
+	FwFileKind kind;
+	const char *text;
+	const char *problem;
+} bad[] = {
+	{ FW_GUEST, "enable: 1\n", "100.fw:1: skip line - no section: 'enable: 1'" },
+	{ FW_GUEST, "[OPTIONS]\nenable: 2\n", "100.fw:2: enable: '2' is not 0 or 1" },
+	{ FW_GUEST, "[OPTIONS]\nenable: yes\n", "100.fw:2: enable: 'yes' is not 0 or 1" },
+	{ FW_GUEST, "[OPTIONS]\nmacfilter:\n", "100.fw:2: macfilter: '' is not 0 or 1" },
+	{ FW_GUEST, "[OPTIONS]\npolicy_in: ALLOW\n", "100.fw:2: policy_in: 'ALLOW' is not ACCEPT, DROP or REJECT" },
+	{ FW_GUEST, "[OPTIONS]\nfoo: 1\n", "100.fw:2: can't parse option 'foo: 1' (unknown option)" },
+	{ FW_GUEST, "[OPTIONS]\nnftables: 1\n", "100.fw:2: can't parse option 'nftables: 1' (unknown option)" },
+	{ FW_GUEST, "[OPTIONS]\nenable 1\n", "100.fw:2: can't parse option 'enable 1'" },
+	{ FW_GUEST, "[OPTIONS]\n: 1\n", "100.fw:2: can't parse option ': 1'" },
+	{ FW_CLUSTER, "[OPTIONS]\nenable: -1\n", "cluster.fw:2: enable: '-1' is not a number" },
+	{ FW_CLUSTER, "[OPTIONS]\nmacfilter: 0\n", "cluster.fw:2: can't parse option 'macfilter: 0' (unknown option)" },
+	{ FW_HOST, "[OPTIONS]\nnftables: on\n", "host.fw:2: nftables: 'on' is not 0 or 1" },
+	{ FW_GUEST, "[ALIASES]\nonlyname\n", "100.fw:2: alias 'onlyname': want NAME ADDRESS" },
+	{ FW_GUEST, "[ALIASES]\nx1 1.2.3.4 5.6.7.8\n", "100.fw:2: alias 'x1': want NAME ADDRESS" },
+	{ FW_GUEST, "[ALIASES]\n1x 1.2.3.4\n", "100.fw:2: alias '1x': not an alias name" },
+	{ FW_GUEST, "[ALIASES]\nsrv 1.2.3.400\n", "100.fw:2: alias 'srv': '1.2.3.400' does not look like a valid IP address or CIDR network" },
+	{ FW_GUEST, "[ALIASES]\nsrv 1.2.3.0/33\n", "100.fw:2: alias 'srv': '1.2.3.0/33' does not look like a valid IP address or CIDR network" },
+	{ FW_GUEST, "[ALIASES]\nsrv 1.2.3.4\nSRV 1.2.3.5\n", "100.fw:3: alias 'srv': defined already on line 2" },
+	{ FW_GUEST, "[IPSET ipfilter-net0]\n1.2.3.4 5.6.7.8\n", "100.fw:2: ipset 'ipfilter-net0': '1.2.3.4 5.6.7.8' is not one address, network or alias" },
+	{ FW_GUEST, "[IPSET s1]\n1.2.3.0/0\n", "100.fw:2: ipset 's1': a zero prefix is not allowed in ipset entries ('1.2.3.0/0')" },
+	{ FW_GUEST, "[IPSET s1]\n::/00\n", "100.fw:2: ipset 's1': a zero prefix is not allowed in ipset entries ('::/00')" },
+	{ FW_GUEST, "[IPSET s1]\n1.2.3.4\n1.2.3.4 # again\n", "100.fw:3: ipset 's1': duplicate ipset entry for '1.2.3.4'" },
+	{ FW_GUEST, "[IPSET s1]\nbad/alias\n", "100.fw:2: ipset 's1': 'bad/alias' does not look like a valid IP address, CIDR network or alias" },
+	{ FW_GUEST, "[IPSET s1]\n!\n", "100.fw:2: ipset 's1': '' is not one address, network or alias" },
+	{ FW_GUEST, "[IPSET 1bad]\n1.2.3.4\n", "100.fw:1: invalid ipset name '1bad'" },
+	{ FW_GUEST, "[IPSET s1] junk\n", "100.fw:1: skip line - not a section header: '[IPSET s1] junk'" },
+	{ FW_GUEST, "[IPSET s1]\n[IPSET S1]\n", "100.fw:2: ipset 's1' is defined twice" },
+	{ FW_CLUSTER, "[group averyveryverylonggroupname]\n", "cluster.fw:1: invalid group name 'averyveryverylonggroupname'" },
+	{ FW_GUEST, "[RULES]\nACCEPT -p tcp\n", "100.fw:2: unknown rule type in 'ACCEPT -p tcp'" },
+	{ FW_GUEST, "[RULES]\n[group g1]\n", "100.fw:2: unknown rule type in '[group g1]'" },
+	{ FW_HOST, "[RULES]\n[IPSET s1]\n", "host.fw:2: unknown rule type in '[IPSET s1]'" },
+	{ FW_CLUSTER, "[group g1]\nGROUP g2\n", "cluster.fw:2: unknown rule type in 'GROUP g2'" },
+	{ FW_GUEST, "[OOPS]\nenable: 1\n", "100.fw:1: skip line - no section: '[OOPS]'" },
+};
+
+static void bad_lines(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		_cleanup_(fw_config_freep) FwConfig *c = parse(bad[i].kind, bad[i].text);
+
+		if (!ok(c && c->n_problems >= 1, "bad line %zu: skipped with a problem", i))
+			continue;
+		is_str(c->problems[0], bad[i].problem, "bad line %zu: the problem names file, line and reason", i);
+	}
+	{
+		_cleanup_(fw_config_freep) FwConfig *c = parse(FW_GUEST, "[OPTIONS]\nenable: 2\nenable: 1\n");
+
+		ok(c && c->options.enable == 1, "a skipped option leaves the one after it in force");
+	}
+	{
+		_cleanup_(fw_config_freep) FwConfig *c = parse(FW_GUEST, "[IPSET 1bad]\n1.2.3.4\n[OPTIONS]\nenable: 1\n");
+
+		ok(c && c->n_problems == 2 && c->n_ipsets == 0 && c->options.enable == 1,
+		   "after a bad ipset header its entries are skipped too, up to the next section");
+	}
+	{
+		char *big = malloc(2 * 1024 * 1024);
+		_cleanup_(fw_config_freep) FwConfig *c = NULL;
+
+		memset(big, 'x', 2 * 1024 * 1024 - 1);
+		memcpy(big, "[OPTIONS]\n", 10);
+		big[2 * 1024 * 1024 - 1] = '\0';
+		c = parse(FW_GUEST, big);
+		ok(c && c->n_problems == 1 && strlen(c->problems[0]) < 300, "a 2 MiB line makes a short problem");
+		free(big);
+	}
+	{
+		FwConfig *c = NULL;
+		Diag d = {};
+
+		ok(fw_config_parse("100.fw", FW_GUEST, "[OPTIONS]\n\0", 11, &c, &d) == -EINVAL &&
+			   strcmp(d.msg, "100.fw: contains a NUL byte") == 0,
+		   "a NUL byte makes the file unreadable (%s)", d.msg);
+		ok(fw_config_load("/nonexistent/100.fw", FW_GUEST, &c, &d) == -ENOENT &&
+			   strcmp(d.msg, "/nonexistent/100.fw: No such file or directory") == 0,
+		   "a missing file: ENOENT naming it");
+	}
+	{
+		_cleanup_(fw_config_freep) FwConfig *c =
+			parse(FW_GUEST, "  [Options]  \r\n\tENABLE:   1  \r\n[ipset  IPFILTER-net3 ]  # mine\r\n ! 10.0.0.0/8  # not these\r\n");
+		const FwIpset *s = c ? fw_config_find_ipset(c, "ipfilter-net3") : NULL;
+
+		ok(c && c->n_problems == 0 && c->options.enable == 1 && s && s->n_entries == 1 && s->entries[0].nomatch &&
+			   strcmp(s->entries[0].cidr, "10.0.0.0/8") == 0,
+		   "blanks, CRLF, case and comments as pve-firewall allows them; '!' marks a nomatch entry");
+	}
+}
+
+static void nic_policy(void)
+{
+	static const struct {
+		const char *cluster, *guest;
+		bool nic_firewall;
+		time_t now;
+		bool effective, macfilter, ipfilter, dhcp, ndp, radv;
+		FwVerdict in, out;
+	} t[] = {
+		/* The three enables. */
+		{ "enable: 1", "enable: 1", true, 0, true, true, false, true, true, false, FW_DROP, FW_ACCEPT },
+		{ "enable: 0", "enable: 1", true, 0, false },
+		{ NULL, "enable: 1", true, 0, false },
+		{ "enable: 1", "enable: 0", true, 0, false },
+		{ "enable: 1", NULL, true, 0, false },
+		{ "enable: 1", "", true, 0, false },
+		{ "enable: 1", "enable: 1", false, 0, false },
+		{ "", "enable: 1", true, 0, false },
+		/* Temporary enable: a time within the last 60 s. */
+		{ "enable: 1000", "enable: 1", true, 1050, true, true, false, true, true, false, FW_DROP, FW_ACCEPT },
+		{ "enable: 1000", "enable: 1", true, 1061, false },
+		/* The filters and their defaults. */
+		{ "enable: 1", "enable: 1\nmacfilter: 0", true, 0, true, false, false, true, true, false, FW_DROP, FW_ACCEPT },
+		{ "enable: 1", "enable: 1\nipfilter: 1", true, 0, true, true, true, true, true, false, FW_DROP, FW_ACCEPT },
+		{ "enable: 1", "enable: 1\nipfilter: 0", true, 0, true, true, false, true, true, false, FW_DROP, FW_ACCEPT },
+		{ "enable: 1", "enable: 1\nipfilter: 0\n[IPSET ipfilter-net2]\n10.0.0.5", true, 0, true, true, true, true, true,
+		  false, FW_DROP, FW_ACCEPT },
+		{ "enable: 1", "enable: 1\n[IPSET ipfilter-net1]\n10.0.0.5", true, 0, true, true, false, true, true, false,
+		  FW_DROP, FW_ACCEPT },
+		{ "enable: 1", "enable: 1\ndhcp: 0\nndp: 0\nradv: 1", true, 0, true, true, false, false, false, true, FW_DROP,
+		  FW_ACCEPT },
+		{ "enable: 1", "enable: 1\npolicy_in: ACCEPT\npolicy_out: REJECT", true, 0, true, true, false, true, true, false,
+		  FW_ACCEPT, FW_REJECT },
+		/* A refused value is no value: the default holds. */
+		{ "enable: 1", "enable: 1\nmacfilter: no", true, 0, true, true, false, true, true, false, FW_DROP, FW_ACCEPT },
+		{ "enable: 1", "enable: yes", true, 0, false },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		_cleanup_free_ char *ctext = NULL, *gtext = NULL;
+		_cleanup_(fw_config_freep) FwConfig *c = NULL, *g = NULL;
+		PveNet n = { .firewall = t[i].nic_firewall };
+		FwNicPolicy p;
+
+		if ((t[i].cluster && asprintf(&ctext, "[OPTIONS]\n%s\n", t[i].cluster) < 0) ||
+		    (t[i].guest && asprintf(&gtext, "[OPTIONS]\n%s\n", t[i].guest) < 0))
+			return;
+		c = ctext ? parse(FW_CLUSTER, ctext) : NULL;
+		g = gtext ? parse(FW_GUEST, gtext) : NULL;
+		fw_nic_policy(c, g, 2, &n, t[i].now, &p);
+		if (!t[i].effective) {
+			ok(!p.effective && !p.macfilter && !p.ipfilter, "policy %zu: not in effect (cluster.fw %s, guest .fw %s, firewall=%d)",
+			   i, t[i].cluster ? "read" : "missing", t[i].guest ? "read" : "missing", t[i].nic_firewall);
+			continue;
+		}
+		ok(p.effective && p.macfilter == t[i].macfilter && p.ipfilter == t[i].ipfilter && p.dhcp == t[i].dhcp &&
+			   p.ndp == t[i].ndp && p.radv == t[i].radv && p.policy_in == t[i].in && p.policy_out == t[i].out,
+		   "policy %zu: in effect, macfilter %d ipfilter %d dhcp %d ndp %d radv %d, in %s out %s", i, t[i].macfilter,
+		   t[i].ipfilter, t[i].dhcp, t[i].ndp, t[i].radv, fw_verdict_name(t[i].in), fw_verdict_name(t[i].out));
+	}
+}
+
+static void backend(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *on = parse(FW_HOST, "[OPTIONS]\nnftables: 1\n");
+	_cleanup_(fw_config_freep) FwConfig *off = parse(FW_HOST, "[OPTIONS]\nnftables: 0\n");
+
+	ok(fw_backend(on, false, true) == FW_BACKEND_NFTABLES, "nftables: 1, installed, not disabled: proxmox-firewall");
+	ok(fw_backend(on, true, true) == FW_BACKEND_IPTABLES, "the force-disable flag: pve-firewall");
+	ok(fw_backend(on, false, false) == FW_BACKEND_IPTABLES, "proxmox-firewall not installed: pve-firewall");
+	ok(fw_backend(off, false, true) == FW_BACKEND_IPTABLES, "nftables: 0: pve-firewall");
+	ok(fw_backend(NULL, false, true) == FW_BACKEND_IPTABLES, "no host.fw: pve-firewall");
+	is_str(fw_backend_name(FW_BACKEND_NFTABLES), "proxmox-nftables", "backend names as the API shows them");
+}
+
+int main(void)
+{
+	samples = getenv("LXCNET_SAMPLES_DIR");
+	bad_lines();
+	nic_policy();
+	backend();
+	if (!samples || !*samples) {
+		tap_diag("LXCNET_SAMPLES_DIR is not set: Proxmox's fixtures not read");
+		ok(false, "Proxmox's firewall fixtures are available (configure --with-pve-samples)");
+		return tap_done();
+	}
+	proxmox_firewall_fixtures();
+	pve_firewall_fixtures();
+	return tap_done();
+}
