@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 
 #include "log.h"
 #include "plug.h"
+#include "pve-fwconf.h"
 #include "shaper.h"
 
 static void node_name(char *buf, size_t bufsz);
@@ -64,6 +66,60 @@ static bool bridge_exists_netlink(const char *ifname, void *userdata)
 	LinkInfo li;
 
 	return link_get(userdata, ifname, &li) >= 0 && li.is_bridge;
+}
+
+/* A Proxmox firewall file: NULL when it does not exist (pve-firewall reads that as empty). */
+static int load_fw(const char *pve_dir, const char *rel, FwFileKind kind, FwConfig **ret, Diag *d)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	*ret = NULL;
+	if (asprintf(&path, "%s/%s", pve_dir, rel) < 0)
+		return -ENOMEM;
+	r = fw_config_load(path, kind, ret, d);
+	return r == -ENOENT ? 0 : r;
+}
+
+int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
+{
+	_cleanup_(fw_config_freep) FwConfig *cluster = NULL, *guest = NULL, *host = NULL;
+	_cleanup_free_ char *guest_rel = NULL, *host_rel = NULL;
+	const char *nft = getenv("LXCNET_PROXMOX_FIREWALL"); /* tests: where proxmox-firewall is */
+	FwNicPolicy fw;
+	int r;
+
+	t->fw_enforcer = FW_ENFORCER_NONE;
+	if (!n->firewall)
+		return 0;
+	if (asprintf(&guest_rel, "firewall/%s.fw", vmid) < 0 || asprintf(&host_rel, "nodes/%s/host.fw", e->node) < 0)
+		return -ENOMEM;
+	/* A file that exists but cannot be read could hide an enabled firewall: never guess open. */
+	r = load_fw(e->pve_dir, "firewall/cluster.fw", FW_CLUSTER, &cluster, d);
+	if (r >= 0)
+		r = load_fw(e->pve_dir, guest_rel, FW_GUEST, &guest, d);
+	if (r >= 0)
+		r = load_fw(e->pve_dir, host_rel, FW_HOST, &host, d);
+	if (r < 0) {
+		diag_prefix(d, "firewall: ");
+		return r;
+	}
+	fw_nic_policy(cluster, guest, idx, n, time(NULL), &fw);
+	if (!fw.effective)
+		return 0;
+	if (fw_backend(host, access(FW_NFT_FORCE_DISABLE_FILE, F_OK) == 0, access(nft && *nft ? nft : FW_NFT_BINARY, X_OK) == 0) ==
+	    FW_BACKEND_IPTABLES)
+		return diag_error(d, -EOPNOTSUPP,
+				  "firewall: Proxmox's firewall is in effect for net%u (enable: 1 in cluster.fw and %s.fw, "
+				  "firewall=1), and pve-firewall filters it on the firewall bridge fwbr%si%u, which lxcnet does "
+				  "not build: Proxmox's own plug must plug it (the legacy command)",
+				  idx, vmid, vmid, idx);
+	/* proxmox-firewall filters the veth on the bridge itself, anti-spoofing included: nothing of lxcnet's on top. */
+	t->fw_enforcer = FW_ENFORCER_PROXMOX_NFTABLES;
+	t->policy.flags &= (uint16_t)~LXCNET_PORT_FILTERS;
+	t->needs_datapath = t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 ||
+			    pve_net_has(n, PVE_NET_TRUNKS);
+	return 0;
 }
 
 /*

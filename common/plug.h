@@ -33,6 +33,12 @@ typedef struct PlugEnv {
 int plug_env_open(PlugEnv *e, const char *pve_dir);
 void plug_env_done(PlugEnv *e);
 
+/* Who enforces a NIC's Proxmox guest firewall (rules and policies of <vmid>.fw). */
+typedef enum PlugFwEnforcer {
+	FW_ENFORCER_NONE,		/* not in effect: lxcnet's own anti-spoofing for firewall=1, as before */
+	FW_ENFORCER_PROXMOX_NFTABLES,	/* proxmox-firewall, on the veth in the bridge */
+} PlugFwEnforcer;
+
 typedef struct PlugTarget {
 	char bridge[IFNAMSIZ];
 	int bridge_ifindex;
@@ -45,6 +51,7 @@ typedef struct PlugTarget {
 	struct lxcnet_trunks trunks; /* the VLANs it passes tagged */
 	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
+	PlugFwEnforcer fw_enforcer; /* plug_guest_firewall(): who enforces Proxmox's guest firewall */
 } PlugTarget;
 
 /*
@@ -54,6 +61,19 @@ typedef struct PlugTarget {
  * the datapath is available. d starts with the key: "mtu: 9000 is bigger ...".
  */
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
+
+/*
+ * Proxmox's guest firewall for netIDX of Proxmox container vmid, after
+ * plug_resolve(): in effect when cluster.fw and <vmid>.fw both say enable: 1
+ * and the NIC firewall=1 (pve-fwconf.h). With proxmox-firewall (nftables)
+ * the veth on the bridge is what it filters, so lxcnet plugs it there and
+ * adds no anti-spoofing of its own (t is changed so). With pve-firewall
+ * (iptables) the rules apply only on Proxmox's firewall bridge, which lxcnet
+ * does not build yet: -EOPNOTSUPP, so that the NIC is never silently left
+ * unfiltered (the legacy command, Proxmox's own plug, can do it). Not in
+ * effect: t stays as it was.
+ */
+int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d);
 
 /*
  * Plug host interface ifname as netN: datapath policy set and attached

@@ -69,6 +69,8 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 	}
 
 	r = plug_resolve(env, n, &t, &d);
+	if (r >= 0 && lxc_hook_is_vmid(name))
+		r = plug_guest_firewall(env, name, idx, n, &t, &d);
 	if (r >= 0) {
 		ctx.vnet = t.vnet[0] ? t.vnet : NULL;
 		r = plug_host_veth(env, ifname, n, &t, &d);

@@ -195,4 +195,30 @@ wait_absent $(seq -f 'veth%gi0' 9130 9149)
 left=$(ls /sys/class/net | grep -c '^veth91[34][0-9]i' || true)
 [ "$left" -eq 0 ]; ok $? "after stopping all 20, no host veth left ($left)"
 
+# --- Proxmox's guest firewall (cluster.fw and <vmid>.fw enable: 1, firewall=1) is never silently bypassed.
+mkdir -p "$T/pve/firewall" "$T/pve/nodes/$(uname -n | cut -d. -f1)"
+printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
+printf '[OPTIONS]\nenable: 1\npolicy_in: DROP\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\n' >"$T/pve/firewall/9160.fw"
+pve_conf 9160 "net0: name=eth0,bridge=$B1,hwaddr=BC:24:11:91:60:00,ip=10.91.2.60/24,firewall=1"
+ct_create 9160
+ct_start 9160; rc=$?
+[ $rc -ne 0 ] && grep -q "net0.*pve-firewall filters it on the firewall bridge fwbr9160i0, which lxcnet does not build" "$T/start-9160.log" &&
+	[ "$(link_field veth9160i0)" = absent ]
+ok $? "firewall in effect with pve-firewall (iptables): the start fails naming net0 and the firewall bridge; nothing left"
+# proxmox-firewall (host.fw nftables: 1, installed): the veth on the bridge is what it filters; nothing of lxcnet's on top.
+printf '[OPTIONS]\nnftables: 1\n' >"$T/pve/nodes/$(uname -n | cut -d. -f1)/host.fw"
+LXCNET_PROXMOX_FIREWALL=/bin/true ct_start 9160; ok $? "firewall in effect with proxmox-firewall (nftables): the container starts"
+idx=$(cat /sys/class/net/veth9160i0/ifindex 2>/dev/null)
+[ "$(link_field veth9160i0)" = "master=$B1 mtu=1450 up=1" ] && flags=$(dp_port "$idx" flags 2>/dev/null || echo 0) && [ "$flags" = 0 ]
+ok $? "veth9160i0 is on $B1 without lxcnet's anti-spoofing (filter flags ${flags:-?})"
+ct_stop 9160
+# Not in effect (the guest's enable: 0): lxcnet's own anti-spoofing for firewall=1, as before.
+printf '[OPTIONS]\nenable: 0\n' >"$T/pve/firewall/9160.fw"
+ct_start 9160; ok $? "guest firewall off: the container starts"
+idx=$(cat /sys/class/net/veth9160i0/ifindex 2>/dev/null)
+flags=$(dp_port "$idx" flags 2>/dev/null)
+[ -n "$flags" ] && [ $((flags & 1)) -eq 1 ]; ok $? "lxcnet's MAC filter is on (flags $flags)"
+ct_stop 9160
+rm -rf "$T/pve/firewall" "$T/pve/nodes"
+
 it_done

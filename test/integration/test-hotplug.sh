@@ -46,6 +46,16 @@ for name in . ..; do
 	[ $rc -ne 0 ] && echo "$out" | grep -q "name: '$name' is not an interface name (org.lxcnet1.Error.InvalidArgument)"
 	ok $? "hotplug add with name=$name: InvalidArgument at once ($out)"
 done
+# Proxmox's guest firewall in effect with pve-firewall: lxcnet cannot plug for it, and says so; nothing changes.
+mkdir -p "$T/pve/firewall"
+printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
+printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/9401.fw"
+cp "$T/pve/lxc/9401.conf" "$T/9401.before"
+out=$(ctl hotplug add 9401 net8 "name=eth8,bridge=$BR,hwaddr=BC:24:11:94:01:08,firewall=1" --wait 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "fwbr9401i8, which lxcnet does not build.*(org.lxcnet1.Error.Failed)" &&
+	cmp -s "$T/pve/lxc/9401.conf" "$T/9401.before" && [ "$(link_field veth9401i8)" = absent ]
+ok $? "hotplug add of a NIC under Proxmox's iptables firewall: Failed naming the firewall bridge, nothing changed ($out)"
+rm -rf "$T/pve/firewall"
 # A container sharing the host's network namespace (lxc.net.0.type = none) gets no NIC: it would land on the host.
 pve_conf 9404
 ct_create 9404 && echo "lxc.net.0.type = none" >>"$T/lxc/9404/config" && ct_start 9404
