@@ -494,8 +494,7 @@ int fw_config_load(const char *path, FwFileKind kind, FwConfig **ret, Diag *d)
 	r = read_config_file(path, FW_FILE_SIZE_MAX, &data, &size, d);
 	if (r < 0)
 		return r;
-	r = fw_config_parse(slash ? slash + 1 : path, kind, data, size, ret, d);
-	return r;
+	return fw_config_parse(slash ? slash + 1 : path, kind, data, size, ret, d);
 }
 
 const FwIpset *fw_config_find_ipset(const FwConfig *c, const char *name)
