@@ -364,6 +364,7 @@ void hotplug_run(Manager *m, Operation *op)
 		(void)operation_fail(m, op, LXCNET_ERR_FAILED, r, NULL);
 		return;
 	}
+	h.env.fw_filter_always = op->fw_filter_always;
 	if (strlen(op->container) + 8 < sizeof(h.host_ifname))
 		snprintf(h.host_ifname, sizeof(h.host_ifname), "veth%si%u", op->container, op->net);
 	route(&h);

@@ -92,6 +92,7 @@ int manager_bind_vnet(Manager *m, const char *container, unsigned net, const cha
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
+	e.fw_filter_always = m->conf->firewall_always;
 	if (vnet) {
 		r = load_vnet(m, &e, vnet, kind, d);
 		if (r < 0)

@@ -418,6 +418,7 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	op->step = "queued";
 	op->error_name = "";
 	op->manager = m;
+	op->fw_filter_always = m->conf->firewall_always;
 	rollout_decide(m->conf, operation_rollout_op(kind), NIC_PLAIN, &op->route);
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = net }, LOG_INFO,
 		"Hotplug %s of %s of container '%s': %s performs it, %s", kind_names[kind], net, op->container,

@@ -191,9 +191,16 @@ static int parse_main(LxcnetConf *c, const SectionFile *f, const Section *s, Dia
 					       LXCNET_PLUGIN_TIMEOUT_MAX_S);
 			if (r >= 0)
 				c->plugin_timeout_ms = (unsigned)v * 1000;
+		} else if (strcmp(e->key, "firewall") == 0) {
+			r = need_value(f, s, e, d);
+			if (r >= 0 && strcmp(e->value, "always") != 0 && strcmp(e->value, "proxmox") != 0)
+				r = diag_error(d, -EINVAL, "%sfirewall: '%s' is neither proxmox nor always", where, e->value);
+			if (r >= 0)
+				c->firewall_always = strcmp(e->value, "always") == 0;
 		} else
-			r = diag_error(d, -EINVAL, "%s%s: unknown key (phase, fallback, legacy-net-up, legacy-pct, plugin-timeout)",
-				       where, e->key);
+			r = diag_error(d, -EINVAL,
+				       "%s%s: unknown key (phase, fallback, legacy-net-up, legacy-pct, plugin-timeout, firewall)", where,
+				       e->key);
 		if (r < 0)
 			return r;
 	}

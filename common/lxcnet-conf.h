@@ -11,6 +11,7 @@
  *           legacy-net-up /usr/share/lxc/lxcnetaddbr
  *           legacy-pct /usr/sbin/pct
  *           plugin-timeout 5
+ *           firewall proxmox
  *
  *   operation: hotplug-add
  *           path legacy
@@ -129,6 +130,12 @@ typedef struct LxcnetConf {
 	char *legacy_net_up;
 	char *legacy_pct;
 	unsigned plugin_timeout_ms;
+	/*
+	 * firewall always: lxcnet's own anti-spoofing on every firewall=1 NIC,
+	 * stricter than Proxmox; default (firewall proxmox): on a Proxmox
+	 * container's NIC only as Proxmox's guest firewall would filter it.
+	 */
+	bool firewall_always;
 	RolloutOverride ops[_ROP_MAX];
 	StorageNetConf *storage_nets;
 	size_t n_storage_nets;

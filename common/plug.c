@@ -81,6 +81,18 @@ static int load_fw(const char *pve_dir, const char *rel, FwFileKind kind, FwConf
 	return r == -ENOENT ? 0 : r;
 }
 
+/* Proxmox's rules decide, not lxcnet's anti-spoofing: the filters go, and the datapath if nothing else needs it. */
+static void drop_filters(const PveNet *n, PlugTarget *t)
+{
+	memset(t->policy.mac, 0, sizeof(t->policy.mac));
+	memset(t->policy.ip6, 0, sizeof(t->policy.ip6));
+	memset(t->policy.ip6_ll, 0, sizeof(t->policy.ip6_ll));
+	t->policy.ip4 = 0;
+	t->policy.flags &= (uint16_t)~LXCNET_PORT_FILTERS;
+	t->needs_datapath = t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 ||
+			    pve_net_has(n, PVE_NET_TRUNKS);
+}
+
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
 {
 	_cleanup_(fw_config_freep) FwConfig *cluster = NULL, *guest = NULL, *host = NULL;
@@ -105,20 +117,19 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 		return r;
 	}
 	fw_nic_policy(cluster, guest, idx, n, time(NULL), &fw);
-	if (!fw.effective)
-		return 0;
-	if (fw_backend(host, access(FW_NFT_FORCE_DISABLE_FILE, F_OK) == 0, access(nft && *nft ? nft : FW_NFT_BINARY, X_OK) == 0) ==
-	    FW_BACKEND_IPTABLES)
+	if (fw.effective &&
+	    fw_backend(host, access(FW_NFT_FORCE_DISABLE_FILE, F_OK) == 0, access(nft && *nft ? nft : FW_NFT_BINARY, X_OK) == 0) ==
+		    FW_BACKEND_IPTABLES)
 		return diag_error(d, -EOPNOTSUPP,
 				  "firewall: Proxmox's firewall is in effect for net%u (enable: 1 in cluster.fw and %s.fw, "
 				  "firewall=1), and pve-firewall filters it on the firewall bridge fwbr%si%u, which lxcnet does "
 				  "not build: Proxmox's own plug must plug it (the legacy command)",
 				  idx, vmid, vmid, idx);
-	/* proxmox-firewall filters the veth on the bridge itself, anti-spoofing included: nothing of lxcnet's on top. */
-	t->fw_enforcer = FW_ENFORCER_PROXMOX_NFTABLES;
-	t->policy.flags &= (uint16_t)~LXCNET_PORT_FILTERS;
-	t->needs_datapath = t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 ||
-			    pve_net_has(n, PVE_NET_TRUNKS);
+	/* proxmox-firewall filters the veth on the bridge itself, anti-spoofing included. */
+	if (fw.effective)
+		t->fw_enforcer = FW_ENFORCER_PROXMOX_NFTABLES;
+	if (!e->fw_filter_always)
+		drop_filters(n, t);
 	return 0;
 }
 

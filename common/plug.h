@@ -25,6 +25,7 @@ typedef struct PlugEnv {
 	SdnConfig *sdn;	     /* loaded on first use of a VNet, owned */
 	bool sdn_loaded;
 	Datapath *dp;	     /* opened (loaded and pinned if needed) on first use, owned */
+	bool fw_filter_always; /* lxcnet.conf "firewall always" (plug_guest_firewall()) */
 	int dp_error;	     /* why it could not be opened, once tried */
 	char dp_reason[DIAG_MAX];
 } PlugEnv;
@@ -35,7 +36,7 @@ void plug_env_done(PlugEnv *e);
 
 /* Who enforces a NIC's Proxmox guest firewall (rules and policies of <vmid>.fw). */
 typedef enum PlugFwEnforcer {
-	FW_ENFORCER_NONE,		/* not in effect: lxcnet's own anti-spoofing for firewall=1, as before */
+	FW_ENFORCER_NONE,		/* not in effect: no filter, or lxcnet's own anti-spoofing with firewall always */
 	FW_ENFORCER_PROXMOX_NFTABLES,	/* proxmox-firewall, on the veth in the bridge */
 } PlugFwEnforcer;
 
@@ -64,14 +65,16 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
 
 /*
  * Proxmox's guest firewall for netIDX of Proxmox container vmid, after
- * plug_resolve(): in effect when cluster.fw and <vmid>.fw both say enable: 1
- * and the NIC firewall=1 (pve-fwconf.h). With proxmox-firewall (nftables)
- * the veth on the bridge is what it filters, so lxcnet plugs it there and
- * adds no anti-spoofing of its own (t is changed so). With pve-firewall
- * (iptables) the rules apply only on Proxmox's firewall bridge, which lxcnet
- * does not build yet: -EOPNOTSUPP, so that the NIC is never silently left
- * unfiltered (the legacy command, Proxmox's own plug, can do it). Not in
- * effect: t stays as it was.
+ * plug_resolve() (which adds lxcnet's own anti-spoofing for firewall=1): in
+ * effect when cluster.fw and <vmid>.fw both say enable: 1 and the NIC
+ * firewall=1 (pve-fwconf.h). With proxmox-firewall (nftables) the veth on
+ * the bridge is what it filters, so lxcnet plugs it there. With
+ * pve-firewall (iptables) the rules apply only on Proxmox's firewall
+ * bridge, which lxcnet does not build yet: -EOPNOTSUPP, so that the NIC is
+ * never silently left unfiltered (the legacy command, Proxmox's own plug,
+ * can do it). Not in effect, Proxmox filters nothing. Unless
+ * e->fw_filter_always, lxcnet's anti-spoofing is taken off t as well in
+ * both cases where the NIC is plugged.
  */
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d);
 

@@ -199,7 +199,7 @@ left=$(ls /sys/class/net | grep -c '^veth91[34][0-9]i' || true)
 mkdir -p "$T/pve/firewall" "$T/pve/nodes/$(uname -n | cut -d. -f1)"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
 printf '[OPTIONS]\nenable: 1\npolicy_in: DROP\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\n' >"$T/pve/firewall/9160.fw"
-pve_conf 9160 "net0: name=eth0,bridge=$B1,hwaddr=BC:24:11:91:60:00,ip=10.91.2.60/24,firewall=1"
+pve_conf 9160 "net0: name=eth0,bridge=$B1,hwaddr=BC:24:11:91:60:00,ip=10.91.2.60/24,firewall=1,host-managed=1"
 ct_create 9160
 ct_start 9160; rc=$?
 [ $rc -ne 0 ] && grep -q "net0.*pve-firewall filters it on the firewall bridge fwbr9160i0, which lxcnet does not build" "$T/start-9160.log" &&
@@ -212,13 +212,29 @@ idx=$(cat /sys/class/net/veth9160i0/ifindex 2>/dev/null)
 [ "$(link_field veth9160i0)" = "master=$B1 mtu=1450 up=1" ] && flags=$(dp_port "$idx" flags 2>/dev/null || echo 0) && [ "$flags" = 0 ]
 ok $? "veth9160i0 is on $B1 without lxcnet's anti-spoofing (filter flags ${flags:-?})"
 ct_stop 9160
-# Not in effect (the guest's enable: 0): lxcnet's own anti-spoofing for firewall=1, as before.
+# Not in effect (the guest's enable: 0): Proxmox filters nothing, nor does lxcnet by default. A container that
+# changes its MAC and address still talks; with "firewall always" in lxcnet.conf, lxcnet's anti-spoofing stops it.
 printf '[OPTIONS]\nenable: 0\n' >"$T/pve/firewall/9160.fw"
+pve_conf 9161 "net0: name=eth0,bridge=$B1,hwaddr=BC:24:11:91:61:00,ip=10.91.2.61/24,host-managed=1"
+ct_create 9161 && ct_start 9161
 ct_start 9160; ok $? "guest firewall off: the container starts"
+idx=$(cat /sys/class/net/veth9160i0/ifindex 2>/dev/null)
+flags=$(dp_port "$idx" flags 2>/dev/null || echo 0)
+[ "$flags" = 0 ]; ok $? "no anti-spoofing of lxcnet's (filter flags $flags)"
+ct_exec 9160 ip link set eth0 down && ct_exec 9160 ip link set eth0 address bc:24:11:91:60:99 &&
+	ct_exec 9160 ip link set eth0 up && ct_exec 9160 ip addr flush dev eth0 && ct_exec 9160 ip addr add 10.91.2.66/24 dev eth0
+ct_exec 9160 ping -c 1 -W 3 10.91.2.61 >/dev/null 2>&1; ok $? "with another MAC and address it still reaches 9161, as on Proxmox"
+ct_stop 9160
+printf 'lxcnet: node\n\tfirewall always\n' >"$T/conf/lxcnet.conf"
+ct_start 9160; ok $? "firewall always: the container starts"
 idx=$(cat /sys/class/net/veth9160i0/ifindex 2>/dev/null)
 flags=$(dp_port "$idx" flags 2>/dev/null)
 [ -n "$flags" ] && [ $((flags & 1)) -eq 1 ]; ok $? "lxcnet's MAC filter is on (flags $flags)"
-ct_stop 9160
+ct_exec 9160 ping -c 1 -W 3 10.91.2.61 >/dev/null 2>&1; ok $? "from its own MAC and address it reaches 9161"
+ct_exec 9160 ip link set eth0 down && ct_exec 9160 ip link set eth0 address bc:24:11:91:60:99 && ct_exec 9160 ip link set eth0 up
+! ct_exec 9160 ping -c 1 -W 2 10.91.2.61 >/dev/null 2>&1; ok $? "with another MAC it reaches nothing"
+ct_stop 9160; ct_stop 9161
+rm -f "$T/conf/lxcnet.conf"
 rm -rf "$T/pve/firewall" "$T/pve/nodes"
 
 it_done

@@ -34,6 +34,8 @@ pve_conf 9505 "net0: name=eth0,bridge=$BR,trunks=100,host-managed=1"
 pve_conf 9506 "net0: name=eth0,bridge=v300,ip=10.95.0.6/24,host-managed=1"
 pve_conf 9507 "net0: name=eth0,bridge=v300,ip=10.95.0.7/24,host-managed=1"
 pve_conf 9508 "net0: name=eth0,bridge=$BR,firewall=1,hwaddr=BC:24:11:95:08:00,ip=10.95.5.8/24,host-managed=1"
+# No Proxmox firewall here: lxcnet's own anti-spoofing of firewall=1 NICs is what "firewall always" asks for.
+printf 'lxcnet: node\n\tfirewall always\n' >"$T/conf/lxcnet.conf"
 pve_conf 9509 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:95:09:00,ip=10.95.5.9/24,host-managed=1"
 pve_conf 9510 "net0: name=eth0,bridge=$BR,rate=5,ip=10.95.6.10/24,host-managed=1"
 pve_conf 9511 "net0: name=eth0,bridge=$BR,ip=10.95.6.11/24,host-managed=1"

@@ -73,6 +73,15 @@ static void test_defaults_and_overrides(void)
 	is_str(c->legacy_net_up, "/usr/share/lxc/lxcnetaddbr", "default legacy net-up command");
 	is_str(c->legacy_pct, "/usr/sbin/pct", "default legacy pct command");
 	is_int(c->plugin_timeout_ms, 5000, "default plugin timeout: 5 s");
+	ok(!c->firewall_always, "default: firewall proxmox (no anti-spoofing while Proxmox's firewall is off)");
+	lxcnet_conf_free(c);
+	c = NULL;
+
+	ok(parse("lxcnet: node\n\tfirewall always\n", NULL, &c, &d) == 0 && c->firewall_always, "firewall always parses: %s",
+	   d.msg);
+	lxcnet_conf_free(c);
+	c = NULL;
+	ok(parse("lxcnet: node\n\tfirewall proxmox\n", NULL, &c, &d) == 0 && !c->firewall_always, "firewall proxmox parses");
 	lxcnet_conf_free(c);
 	c = NULL;
 
@@ -85,6 +94,7 @@ static void test_defaults_and_overrides(void)
 		 NULL, &c, &d) == 0,
 	   "a full file parses: %s", d.msg);
 	is_int(c->plugin_timeout_ms, 2000, "plugin-timeout 2 is 2000 ms");
+	ok(!c->firewall_always, "no firewall key: proxmox");
 	is_str(c->legacy_net_up, "/opt/addbr", "legacy-net-up set");
 	ok(c->phase_source == PHASE_FROM_CONFIG, "phase source: config");
 	rollout_decide(c, ROP_NET_UP, NIC_PLAIN, &rd);
@@ -125,6 +135,8 @@ static void test_errors(void)
 		{ "lxcnet: node\n\tphase\n", NULL, "lxcnet.conf:2: node: phase: needs a value" },
 		{ "lxcnet: node\n\tlegacy-net-up lxcnetaddbr\n", NULL, "legacy-net-up: 'lxcnetaddbr' is not an absolute path" },
 		{ "lxcnet: node\n\tplugin-timeout 0\n", NULL, "plugin-timeout: '0' is not a number of seconds (1..3600)" },
+		{ "lxcnet: node\n\tfirewall strict\n", NULL, "lxcnet.conf:2: node: firewall: 'strict' is neither proxmox nor always" },
+		{ "lxcnet: node\n\tfirewall\n", NULL, "lxcnet.conf:2: node: firewall: needs a value" },
 		{ "lxcnet: node\n\tphaze full\n", NULL, "lxcnet.conf:2: node: phaze: unknown key" },
 		{ "lxcnet: a\n\tphase full\n\nlxcnet: b\n\tphase basic\n", NULL, "lxcnet.conf:4: b: a second 'lxcnet' section" },
 		{ "operation: hotplug\n\tpath legacy\n", NULL, "lxcnet.conf:1: hotplug: not an operation" },
@@ -186,7 +198,8 @@ static void test_example(void)
 	if (!c || !def)
 		return;
 	ok(c->phase == def->phase && c->fallback == def->fallback && c->plugin_timeout_ms == def->plugin_timeout_ms &&
-		   strcmp(c->legacy_net_up, def->legacy_net_up) == 0 && strcmp(c->legacy_pct, def->legacy_pct) == 0,
+		   strcmp(c->legacy_net_up, def->legacy_net_up) == 0 && strcmp(c->legacy_pct, def->legacy_pct) == 0 &&
+		   c->firewall_always == def->firewall_always,
 	   "the example's values are the defaults");
 	for (int i = 0; i < _ROP_MAX; i++)
 		ok(c->ops[i].path == -1 && c->ops[i].fallback == -1, "the example overrides nothing for %s", rollout_op_name(i));
