@@ -81,6 +81,12 @@ static int load_fw(const char *pve_dir, const char *rel, FwFileKind kind, FwConf
 	return r == -ENOENT ? 0 : r;
 }
 
+/* The policy does more than drop tagged frames: tags, filters, trunks or a shaper. */
+static bool needs_datapath(const PveNet *n, const PlugTarget *t)
+{
+	return t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 || pve_net_has(n, PVE_NET_TRUNKS);
+}
+
 /* Proxmox's rules decide, not lxcnet's anti-spoofing: the filters go, and the datapath if nothing else needs it. */
 static void drop_filters(const PveNet *n, PlugTarget *t)
 {
@@ -89,8 +95,7 @@ static void drop_filters(const PveNet *n, PlugTarget *t)
 	memset(t->policy.ip6_ll, 0, sizeof(t->policy.ip6_ll));
 	t->policy.ip4 = 0;
 	t->policy.flags &= (uint16_t)~LXCNET_PORT_FILTERS;
-	t->needs_datapath = t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 ||
-			    pve_net_has(n, PVE_NET_TRUNKS);
+	t->needs_datapath = needs_datapath(n, t);
 }
 
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
@@ -207,7 +212,7 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
 		if (r < 0)
 			return r;
 	}
-	t->needs_datapath = p->tag || p->service_tag || p->flags || t->rate > 0 || pve_net_has(n, PVE_NET_TRUNKS);
+	t->needs_datapath = needs_datapath(n, t);
 	if (t->needs_datapath && !plug_datapath(e))
 		return diag_error(d, -EOPNOTSUPP, "%s: needs the lxcnet eBPF datapath, which cannot be used: %s",
 				  pve_net_has(n, PVE_NET_TAG) ? "tag" : pve_net_has(n, PVE_NET_TRUNKS) ? "trunks" :
