@@ -101,12 +101,6 @@ static bool container_stopped(Hotplug *h)
 	return poll(&p, 1, 0) > 0;
 }
 
-/* Proxmox's guest firewall, for Proxmox containers (plug_guest_firewall()). */
-static int resolve_firewall(Hotplug *h, const PveNet *n, PlugTarget *t, Diag *d)
-{
-	return lxc_hook_is_vmid(h->op->container) ? plug_guest_firewall(&h->env, h->op->container, h->op->net, n, t, d) : 0;
-}
-
 static const char *error_name(int r)
 {
 	return r == -ESRCH ? LXCNET_ERR_NO_SUCH_CONTAINER : LXCNET_ERR_FAILED;
@@ -207,12 +201,13 @@ static int run(Hotplug *h, Diag *d)
 		if (r < 0)
 			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, r, d);
 		/* Proxmox's firewall in effect where lxcnet cannot plug for it: lxcnet fails, the legacy command may not. */
-		r = resolve_firewall(h, &new, &t, d);
+		r = plug_guest_firewall(&h->env, op->container, op->net, &new, &t, d);
 		if (r < 0)
 			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
 	}
 	if (have_old)
-		told_ok = plug_resolve(&h->env, &old, &told, &dr) >= 0 && resolve_firewall(h, &old, &told, &dr) >= 0;
+		told_ok = plug_resolve(&h->env, &old, &told, &dr) >= 0 &&
+			  plug_guest_firewall(&h->env, op->container, op->net, &old, &told, &dr) >= 0;
 
 	if (op->kind == OP_ADD) {
 		if (link_get(h->ns.nl, new.name, &li) >= 0)

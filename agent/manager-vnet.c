@@ -125,17 +125,14 @@ int manager_bind_vnet(Manager *m, const char *container, unsigned net, const cha
 		*kind = MANAGER_INVALID_CONFIG;
 		goto out;
 	}
-	if (lxc_hook_is_vmid(container)) {
-		r = plug_guest_firewall(&e, container, net, &new, &t, d);
-		if (r < 0) {
-			diag_prefix(d, "%s: net%u: ", c->name, net);
-			*kind = MANAGER_FAILED;
-			goto out;
-		}
+	r = plug_guest_firewall(&e, container, net, &new, &t, d);
+	if (r < 0) {
+		diag_prefix(d, "%s: net%u: ", c->name, net);
+		*kind = MANAGER_FAILED;
+		goto out;
 	}
 	/* ...and the old one is what a failure goes back to. */
-	old_ok = plug_resolve(&e, &old, &told, &dold) >= 0 &&
-		 (!lxc_hook_is_vmid(container) || plug_guest_firewall(&e, container, net, &old, &told, &dold) >= 0);
+	old_ok = plug_resolve(&e, &old, &told, &dold) >= 0 && plug_guest_firewall(&e, container, net, &old, &told, &dold) >= 0;
 	r = plug_host_veth(&e, b->ifname, &new, &t, d);
 	if (r < 0) {
 		*kind = MANAGER_FAILED;

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include "log.h"
+#include "lxc-hook.h"
 #include "plug.h"
 #include "pve-fwconf.h"
 #include "shaper.h"
@@ -107,7 +108,8 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 	int r;
 
 	t->fw_enforcer = FW_ENFORCER_NONE;
-	if (!n->firewall)
+	/* A plain LXC container has no Proxmox firewall: lxcnet's own anti-spoofing stays. */
+	if (!n->firewall || !lxc_hook_is_vmid(vmid))
 		return 0;
 	if (asprintf(&guest_rel, "firewall/%s.fw", vmid) < 0 || asprintf(&host_rel, "nodes/%s/host.fw", e->node) < 0)
 		return -ENOMEM;

@@ -64,7 +64,7 @@ typedef struct PlugTarget {
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
 
 /*
- * Proxmox's guest firewall for netIDX of Proxmox container vmid, after
+ * Proxmox's guest firewall for netIDX of container vmid, after
  * plug_resolve() (which adds lxcnet's own anti-spoofing for firewall=1): in
  * effect when cluster.fw and <vmid>.fw both say enable: 1 and the NIC
  * firewall=1 (pve-fwconf.h). With proxmox-firewall (nftables) the veth on
@@ -74,7 +74,8 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
  * never silently left unfiltered (the legacy command, Proxmox's own plug,
  * can do it). Not in effect, Proxmox filters nothing. Unless
  * e->fw_filter_always, lxcnet's anti-spoofing is taken off t as well in
- * both cases where the NIC is plugged.
+ * both cases where the NIC is plugged. A container that is no Proxmox VMID
+ * (plain LXC) has no Proxmox firewall: t stays as it is.
  */
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d);
 

@@ -69,7 +69,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 	}
 
 	r = plug_resolve(env, n, &t, &d);
-	if (r >= 0 && lxc_hook_is_vmid(name))
+	if (r >= 0)
 		r = plug_guest_firewall(env, name, idx, n, &t, &d);
 	if (r >= 0) {
 		ctx.vnet = t.vnet[0] ? t.vnet : NULL;
