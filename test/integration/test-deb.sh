@@ -24,7 +24,7 @@ deb=$(ls "$T"/lxcnet_*_*.deb 2>/dev/null | head -1)
 contents=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{ print $6 }')
 m=""
 for f in ./usr/sbin/lxcnetd ./usr/bin/lxcnetctl ./usr/libexec/lxcnet/lxcnet-prestart ./usr/libexec/lxcnet/lxcnet-netup \
-	./usr/libexec/lxcnet/lxcnet-poststop ./usr/libexec/lxcnet/lxcnet-oci ./usr/lib/cni/lxcnet-cni ./lib/systemd/system/lxcnetd.service ./usr/share/dbus-1/system.d/org.lxcnet1.conf \
+	./usr/libexec/lxcnet/lxcnet-poststop ./usr/libexec/lxcnet/lxcnet-oci ./usr/lib/cni/lxcnet-cni ./lib/systemd/system/lxcnetd.service ./lib/systemd/system/lxcnet-bpffs.service ./usr/share/dbus-1/system.d/org.lxcnet1.conf \
 	./usr/share/dbus-1/system-services/org.lxcnet1.service ./usr/share/man/man8/lxcnetd.8.gz ./usr/share/man/man8/lxcnetctl.8.gz \
 	./usr/share/man/man8/lxcnet-hooks.8.gz ./usr/share/man/man5/lxcnet.conf.5.gz ./usr/share/man/man5/org.lxcnet1.5.gz \
 	./usr/share/bash-completion/completions/lxcnetctl ./usr/share/lxcnet/lxc/lxcnet.conf \
