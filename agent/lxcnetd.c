@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "lxc-hook.h"
 #include "manager.h"
+#include "spawn.h"
 #include "storage.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
@@ -172,6 +174,15 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_ctx(&lctx, LOG_ERR, "Cannot connect to the bus: %s", strerror(-r));
 		return 1;
+	}
+	/* Under systemd the agent's sandbox is no place for pct or a plugin: each runs as its own transient service. */
+	if (spawn_under_systemd()) {
+		if (access(SYSTEMD_RUN, X_OK) == 0) {
+			spawn_use_systemd(SYSTEMD_RUN);
+			log_ctx(&lctx, LOG_INFO, "Running plugins and legacy commands as transient services (%s)", SYSTEMD_RUN);
+		} else
+			log_ctx(&lctx, LOG_WARNING, "%s is missing: plugins and legacy commands run inside lxcnetd's sandbox",
+				SYSTEMD_RUN);
 	}
 	r = manager_start(m);
 	if (r < 0) {

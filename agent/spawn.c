@@ -5,17 +5,84 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "clock.h"
 #include "macro.h"
 #include "spawn.h"
 
 extern char **environ;
+
+static const char *systemd_run;
+
+void spawn_use_systemd(const char *path)
+{
+	systemd_run = path;
+}
+
+bool spawn_under_systemd(void)
+{
+	const char *id = getenv("INVOCATION_ID");
+
+	return id && *id && sd_booted() > 0;
+}
+
+char **spawn_systemd_argv(const char *run, char *const argv[], char *const envp[], unsigned timeout_ms)
+{
+	static const char *const fixed[] = { "--quiet", "--collect", "--wait", "--pipe", "--service-type=exec",
+					     "--property=KillMode=control-group", "--property=TimeoutStopSec=2" };
+	size_t nargv = 0, nenv = 0, n, size, i;
+	char **out, *p;
+	char desc[256], limit[64];
+
+	while (argv[nargv])
+		nargv++;
+	while (envp && envp[nenv])
+		nenv++;
+	snprintf(desc, sizeof(desc), "--description=lxcnetd: %s%s%s", argv[0], nargv > 1 ? " " : "", nargv > 1 ? argv[1] : "");
+	snprintf(limit, sizeof(limit), "--property=RuntimeMaxSec=%ums", timeout_ms);
+	/* run, fixed, desc, limit, --setenv per variable, "--", argv, NULL */
+	n = 1 + ELEMENTSOF(fixed) + 2 + nenv + 1 + nargv + 1;
+	size = n * sizeof(char *) + strlen(run) + 1 + strlen(desc) + 1 + strlen(limit) + 1;
+	for (i = 0; i < ELEMENTSOF(fixed); i++)
+		size += strlen(fixed[i]) + 1;
+	for (i = 0; i < nenv; i++)
+		size += strlen("--setenv=") + strlen(envp[i]) + 1;
+	size += 3;
+	for (i = 0; i < nargv; i++)
+		size += strlen(argv[i]) + 1;
+	out = malloc(size);
+	if (!out)
+		return NULL;
+	p = (char *)(out + n);
+	n = 0;
+#define PUT(...)                                          \
+	do {                                              \
+		out[n++] = p;                             \
+		p += sprintf(p, __VA_ARGS__) + 1;         \
+	} while (0)
+	PUT("%s", run);
+	for (i = 0; i < ELEMENTSOF(fixed); i++)
+		PUT("%s", fixed[i]);
+	PUT("%s", desc);
+	if (timeout_ms)
+		PUT("%s", limit);
+	for (i = 0; i < nenv; i++)
+		PUT("--setenv=%s", envp[i]);
+	PUT("--");
+	for (i = 0; i < nargv; i++)
+		PUT("%s", argv[i]);
+#undef PUT
+	out[n] = NULL;
+	return out;
+}
 
 static int start(char *const argv[], char *const envp[], int in_fd, int err_fd, pid_t *ret)
 {
@@ -62,6 +129,7 @@ static void read_err(int fd, char *buf, size_t bufsz, size_t *len, bool *eof)
 int spawn_run(char *const argv[], char *const envp[], const char *input, unsigned timeout_ms, SpawnResult *ret)
 {
 	_cleanup_close_ int in_r = -1, in_w = -1, err_r = -1, err_w = -1, pidfd = -1;
+	_cleanup_free_ char **systemd_run_argv = NULL;
 	SpawnResult res = { .status = -1 };
 	uint64_t t0 = clock_usec(CLOCK_MONOTONIC), deadline;
 	size_t in_len = input ? strlen(input) : 0, in_done = 0, err_len = 0;
@@ -70,6 +138,14 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 	int fds[2], status = 0, r;
 	pid_t pid;
 
+	if (systemd_run) {
+		systemd_run_argv = spawn_systemd_argv(systemd_run, argv, envp, timeout_ms);
+		if (!systemd_run_argv)
+			return -ENOMEM;
+		/* systemd-run itself gets the agent's environment; the command, envp. */
+		argv = systemd_run_argv;
+		envp = NULL;
+	}
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return negative_errno();
 	in_r = fds[0], in_w = fds[1];

@@ -21,3 +21,20 @@ typedef struct SpawnResult {
 
 /* envp NULL: the agent's environment. timeout_ms 0: no limit. */
 int spawn_run(char *const argv[], char *const envp[], const char *input, unsigned timeout_ms, SpawnResult *ret);
+
+/*
+ * Under systemd (spawn_use_systemd(SYSTEMD_RUN)), every command runs as a
+ * transient service of its own through systemd-run, outside the agent's
+ * sandbox: pct needs lxc-attach and lxc-device, and an administrator's
+ * plugin the host as root sees it. stdin, stderr and the exit status pass
+ * through (--pipe --wait), envp becomes --setenv, and the time limit is the
+ * unit's RuntimeMaxSec= as well.
+ */
+#define SYSTEMD_RUN "/usr/bin/systemd-run"
+/* path NULL: commands run as the agent's children again. */
+void spawn_use_systemd(const char *path);
+/* Whether lxcnetd was started by systemd as a service: $INVOCATION_ID, and systemd is PID 1. */
+bool spawn_under_systemd(void);
+
+/* The systemd-run command line for argv: a NULL-terminated array, its strings in the array's own allocation. */
+char **spawn_systemd_argv(const char *systemd_run, char *const argv[], char *const envp[], unsigned timeout_ms);
