@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpf-pins.h"
 #include "storage-datapath.h"
@@ -110,6 +111,22 @@ static void delete_keys(int fd, size_t key_size, int ifindex, bool (*keep)(const
 		(void)bpf_map_delete_elem(fd, keys + i * key_size);
 }
 
+/*
+ * The rules map is not preallocated: the kernel takes its elements from a
+ * per-CPU cache that it refills asynchronously (irq_work), so a burst of
+ * inserts can find it empty for a moment and get ENOMEM. Wait for the refill.
+ */
+static int update_elem_retry(int fd, const void *key, const void *value)
+{
+	for (int i = 0;; i++) {
+		if (bpf_map_update_elem(fd, key, value, BPF_ANY) == 0)
+			return 0;
+		if (errno != ENOMEM || i == 100)
+			return -1;
+		(void)usleep(1000);
+	}
+}
+
 typedef struct RuleSet {
 	const struct lxcnet_storage_key *rules;
 	size_t n;
@@ -131,7 +148,7 @@ int storage_datapath_set(StorageDatapath *sd, int ifindex, const struct lxcnet_s
 	int r;
 
 	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(sd->rules_fd, &rules[i], &values[i], BPF_ANY) < 0)
+		if (update_elem_retry(sd->rules_fd, &rules[i], &values[i]) < 0)
 			return diag_error(d, -errno, "cannot add a storage rule (%zu of %zu): %m", i + 1, n);
 	delete_keys(sd->rules_fd, sizeof(struct lxcnet_storage_key), ifindex, keep_rule, &set);
 	if (bpf_map_update_elem(sd->ifs_fd, &key, policy, BPF_ANY) < 0)
