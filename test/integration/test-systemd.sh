@@ -1,0 +1,47 @@
+#!/bin/sh
+# lxcnetd under a real systemd: a Debian node booted under User-Mode Linux
+# (test/kernel/uml-run --systemd: systemd 252 as PID 1 on an overlay of this
+# machine's root, nothing of the host written) installs the .deb built from
+# this tree with dpkg -i and runs test/kernel/node-lxcnetd.sh there: the
+# agent started by D-Bus activation and systemctl with the unit exactly as
+# the package ships it, containers plugged by the hooks, hotplug on a
+# privileged and an unprivileged container, BindVNet, a storage network
+# probed by name, metrics, a plugin, the legacy path, journald fields, the
+# watchdog and Restart=. Its TAP lines are this test's. The node's journal
+# and console are kept in test/integration/systemd-node/ of the build dir.
+. "$(dirname "$0")/lib.sh"
+it_init 99
+[ "${LXCNET_SKIP_PACKAGING:-0}" = 1 ] && skip_all "LXCNET_SKIP_PACKAGING=1 (run-tests.sh runs it in the first build only)"
+for t in linux.uml dpkg-buildpackage dh fakeroot; do
+	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
+done
+dpkg -s lxcnet >/dev/null 2>&1 && skip_all "the lxcnet package is installed here already"
+
+src="$T/lxcnet-src"
+make -C "$BUILD" distdir distdir="$src" >"$T/distdir.log" 2>&1 && cp -R "$IT_SRC/contrib/debian" "$src/debian" &&
+	(cd "$src" && dpkg-buildpackage -b -us -uc) >"$T/build.log" 2>&1
+rc=$?
+deb=$(ls "$T"/lxcnet_*_*.deb 2>/dev/null | head -1)
+[ $rc -eq 0 ] && [ -f "$deb" ] || tail -30 "$T/build.log" | sed 's/^/# /'
+[ $rc -eq 0 ] && [ -f "$deb" ]; ok $? "the package to install: ${deb##*/}"
+[ -f "$deb" ] || it_done
+
+logs="$BUILD/test/integration/systemd-node"
+rm -rf "$logs"
+"$IT_SRC/test/kernel/uml-run" --systemd --timeout 900 --out "$logs" --env LXCNET_DEB="$deb" \
+	"$IT_SRC/test/kernel/node-lxcnetd.sh" >"$T/node.tap" 2>"$T/node.err"
+rc=$?
+ok $rc "the node booted, ran the test and powered off (uml-run exit $rc) $(tail -5 "$T/node.err" | tr '\n' ' ')"
+# The node's TAP lines become this test's, renumbered.
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$T/node.tap")
+ran=0
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ran=$((ran + 1)); ok 0 "node: ${line#ok [0-9]* - }" ;;
+	"not ok "*) ran=$((ran + 1)); ok 1 "node: ${line#not ok [0-9]* - }" ;;
+	"1.."*) ;;
+	*) echo "# node: $line" ;;
+	esac
+done <"$T/node.tap"
+[ -n "$planned" ] && [ "$ran" -eq "$planned" ]; ok $? "the node ran all its checks ($ran of ${planned:-?})"
+it_done
