@@ -12,6 +12,7 @@ libnl-3-dev libnl-route-3-dev
 libbpf-dev libsystemd-dev libjson-c-dev
 dbus iproute2 iputils-ping iperf3 tcpdump util-linux ethtool nftables python3
 crun containernetworking-plugins
+user-mode-linux kmod
 scdoc bash-completion
 dpkg-dev debhelper fakeroot lintian
 "
