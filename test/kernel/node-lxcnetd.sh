@@ -61,6 +61,14 @@ ok $? "systemd-analyze security: exposure ${exposure:-?} <= 3.0"
 # ------------------------------------------------------ bus activation
 # Regression, first, while nothing is pinned yet: the old line left bpffs
 # read-only for the agent although ReadWritePaths= names it.
+# And without lxcnet-bpffs.service (this node's systemd mounts no bpffs),
+# nothing mounts it where the agent could use it.
+cursor "$T/c-bpffs"
+systemctl mask --runtime lxcnet-bpffs.service >/dev/null 2>&1 && systemctl start $U
+sleep 0.5
+journal_since "$T/c-bpffs" | grep -q "The eBPF datapath cannot be loaded: cannot mount bpffs"
+ok $? "regression, no lxcnet-bpffs.service: no bpffs, no datapath ($(journal_since "$T/c-bpffs" | grep -m1 'cannot be loaded'))"
+systemctl stop $U; systemctl unmask --runtime lxcnet-bpffs.service >/dev/null 2>&1
 cursor "$T/c-pkt"
 old_line ProtectKernelTunables=yes
 sleep 0.5
@@ -169,6 +177,10 @@ cursor "$T/c1"
 systemctl reload $U && wait_for 5 sh -c "journalctl -u $U --after-cursor='$(cat "$T/c1")' -o cat | grep -qi reload"
 [ $? -eq 0 ] && [ "$(main_pid)" = "$pid0" ] && [ "$(active)" = active ]
 ok $? "systemctl reload: SIGHUP re-read, same process $(journal_since "$T/c1" | tail -1)"
+
+systemctl stop $U && [ "$(active)" = inactive ] && systemctl start $U && [ "$(active)" = active ] &&
+	lxcnetctl bindings 2>/dev/null | grep -q veth9802i0
+ok $? "systemctl stop, systemctl start: active again, 9802's binding found again"
 
 # ------------------------------------------------ storage network, by name
 # A storage server in its own namespace behind VLAN 3000 (a real 8021q

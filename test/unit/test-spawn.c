@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * spawn_run() and its systemd-run form: the command line systemd-run gets
+ * (the command after "--", its environment as --setenv, the time limit as
+ * RuntimeMaxSec=), and through a stand-in systemd-run that execs what
+ * follows "--", that stdin, stderr and the exit status pass through.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "tap.h"
+
+/* The array as one string, arguments separated by '|'. */
+static char *joined(char **v)
+{
+	static char buf[4096];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; v && v[i]; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? "|" : "", v[i]);
+	return buf;
+}
+
+int main(void)
+{
+	char *pct[] = { (char *)"/usr/sbin/pct", (char *)"set", (char *)"100", (char *)"--net1",
+			(char *)"name=eth1,bridge=vmbr0", NULL };
+	char *plugin[] = { (char *)"/etc/lxcnet/hooks.d/10-log", (char *)"hotplug-add", NULL };
+	char *env[] = { (char *)"LXCNET_EVENT=hotplug-add", (char *)"LXCNET_SPEC=name=eth1,bridge=vmbr0,tag=5", NULL };
+	char dir[] = "/tmp/lxcnet-spawn-XXXXXX", fake[64];
+	SpawnResult res;
+	char **v;
+	FILE *f;
+
+	v = spawn_systemd_argv("/usr/bin/systemd-run", pct, NULL, 60000);
+	is_str(joined(v),
+	       "/usr/bin/systemd-run|--quiet|--collect|--wait|--pipe|--service-type=exec|--property=KillMode=control-group|"
+	       "--property=TimeoutStopSec=2|--description=lxcnetd: /usr/sbin/pct set|--property=RuntimeMaxSec=60000ms|--|"
+	       "/usr/sbin/pct|set|100|--net1|name=eth1,bridge=vmbr0",
+	       "pct: the command after --, its time limit as RuntimeMaxSec=");
+	free(v);
+	v = spawn_systemd_argv("/usr/bin/systemd-run", plugin, env, 0);
+	is_str(joined(v),
+	       "/usr/bin/systemd-run|--quiet|--collect|--wait|--pipe|--service-type=exec|--property=KillMode=control-group|"
+	       "--property=TimeoutStopSec=2|--description=lxcnetd: /etc/lxcnet/hooks.d/10-log hotplug-add|"
+	       "--setenv=LXCNET_EVENT=hotplug-add|--setenv=LXCNET_SPEC=name=eth1,bridge=vmbr0,tag=5|--|"
+	       "/etc/lxcnet/hooks.d/10-log|hotplug-add",
+	       "plugin: its environment as --setenv, no limit without a timeout");
+	free(v);
+	unsetenv("INVOCATION_ID");
+	ok(!spawn_under_systemd(), "without $INVOCATION_ID lxcnetd was not started by systemd");
+
+	/* A stand-in systemd-run: drops its own options, sets --setenv, execs the command. */
+	if (!mkdtemp(dir))
+		tap_skip_all("no temp dir");
+	snprintf(fake, sizeof(fake), "%s/systemd-run", dir);
+	f = fopen(fake, "w");
+	fputs("#!/bin/sh\n"
+	      "while [ \"$1\" != -- ]; do case \"$1\" in --setenv=*) export \"${1#--setenv=}\";; esac; shift; done\n"
+	      "shift\nexec \"$@\"\n",
+	      f);
+	fclose(f);
+	chmod(fake, 0755);
+	char *sh[] = { (char *)"/bin/sh", (char *)"-c",
+		       (char *)"read line; echo \"got $line and $LXCNET_EVENT\" >&2; exit 7", NULL };
+	spawn_use_systemd(fake);
+	ok(spawn_run(sh, env, "input-line\n", 5000, &res) == 0, "spawn_run through the stand-in systemd-run");
+	is_int(res.status, 7, "the exit status passes through");
+	is_str(res.first_line, "got input-line and hotplug-add", "stdin, stderr and the environment pass through");
+	spawn_use_systemd(NULL);
+	ok(spawn_run(sh, env, "direct\n", 5000, &res) == 0 && res.status == 7 &&
+		   strcmp(res.first_line, "got direct and hotplug-add") == 0,
+	   "and as a child again after spawn_use_systemd(NULL): %s", res.first_line);
+	unlink(fake);
+	rmdir(dir);
+	return tap_done();
+}
