@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/if_bridge.h>
 #include <linux/rtnetlink.h>
+#include <netlink/msg.h>
 #include <netlink/errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -67,6 +69,65 @@ int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret)
 		memcpy(ret->mac, nl_addr_get_binary_addr(rtnl_link_get_addr(link)), 6);
 	snprintf(ret->alias, sizeof(ret->alias), "%s", rtnl_link_get_ifalias(link) ?: "");
 	return 0;
+}
+
+static int read_sysfs(const char *ifname, const char *attr, char *buf, size_t bufsz)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge/%s", ifname, attr);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ENODEV : -errno;
+	if (!fgets(buf, (int)bufsz, f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	return 0;
+}
+
+int bridge_vlan_info(const char *ifname, bool *ret_filtering, uint16_t *ret_proto)
+{
+	char buf[32];
+	int r;
+
+	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
+		return -ENODEV;
+	r = read_sysfs(ifname, "bridge_id", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	/* Kernels without bridge VLAN filtering have no vlan_filtering. */
+	*ret_filtering = read_sysfs(ifname, "vlan_filtering", buf, sizeof(buf)) >= 0 && strtoul(buf, NULL, 0) != 0;
+	/* Kernels without 802.1ad bridges have no vlan_protocol: 802.1Q. */
+	*ret_proto = read_sysfs(ifname, "vlan_protocol", buf, sizeof(buf)) < 0 ? 0x8100 : (uint16_t)strtoul(buf, NULL, 0);
+	return 0;
+}
+
+int bridge_port_vlans(struct nl_sock *sk, int ifindex, bool add, uint16_t first, uint16_t last, uint16_t flags)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	struct bridge_vlan_info v[2] = { { .flags = flags, .vid = first }, { .flags = flags, .vid = last } };
+	struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_SETLINK : RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
+	struct nlattr *spec;
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (first != last) {
+		v[0].flags |= BRIDGE_VLAN_INFO_RANGE_BEGIN;
+		v[1].flags |= BRIDGE_VLAN_INFO_RANGE_END;
+	}
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || !(spec = nla_nest_start(msg, IFLA_AF_SPEC)) ||
+	    nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(v[0]), &v[0]) < 0 ||
+	    (first != last && nla_put(msg, IFLA_BRIDGE_VLAN_INFO, sizeof(v[1]), &v[1]) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, spec);
+	r = nl_send_sync(sk, msg); /* frees msg */
+	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
 int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias)

@@ -47,6 +47,21 @@ int link_set(struct nl_sock *sk, int ifindex, int master_ifindex, uint32_t mtu, 
 
 int link_delete(struct nl_sock *sk, const char *ifname);
 
+/*
+ * A bridge's VLAN filtering (IFLA_BR_VLAN_FILTERING) and the protocol of
+ * its VLANs (0x8100 or 0x88a8, host order), from sysfs: -ENODEV when
+ * ifname is no bridge there (sysfs shows the network namespace it was
+ * mounted in).
+ */
+int bridge_vlan_info(const char *ifname, bool *ret_filtering, uint16_t *ret_proto);
+
+/*
+ * A bridge port's VLAN membership, as `bridge vlan add|del dev PORT vid
+ * FIRST-LAST [pvid] [untagged]` sets it: add true adds (flags
+ * BRIDGE_VLAN_INFO_PVID, _UNTAGGED), false deletes.
+ */
+int bridge_port_vlans(struct nl_sock *sk, int ifindex, bool add, uint16_t first, uint16_t last, uint16_t flags);
+
 /* Set the interface's alias (IFLA_IFALIAS), by which lxcnet marks host ends that carry no VMID. */
 int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <linux/if_bridge.h>
 
 #include "log.h"
 #include "lxc-hook.h"
@@ -85,7 +86,103 @@ static int load_fw(const char *pve_dir, const char *rel, FwFileKind kind, FwConf
 /* The policy does more than drop tagged frames: tags, filters, trunks or a shaper. */
 static bool needs_datapath(const PveNet *n, const PlugTarget *t)
 {
+	/* On a VLAN-aware bridge the port's membership carries the NIC's VLANs: only a qinq inner tag is the datapath's. */
+	if (t->bridge_vlan_aware)
+		return t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0;
 	return t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 || pve_net_has(n, PVE_NET_TRUNKS);
+}
+
+static void vids_set(struct lxcnet_trunks *v, unsigned first, unsigned last)
+{
+	for (unsigned vid = first; vid <= last; vid++)
+		v->vids[vid / 64] |= UINT64_C(1) << (vid % 64);
+}
+
+static bool vids_any(const struct lxcnet_trunks *v)
+{
+	for (size_t i = 0; i < ELEMENTSOF(v->vids); i++)
+		if (v->vids[i])
+			return true;
+	return false;
+}
+
+/*
+ * On a VLAN-aware bridge, Proxmox's membership for the port (pve-common's
+ * bridge_add_interface): the NIC's tag (or VLAN 1) as PVID, untagged; its
+ * trunks tagged, or without tag and trunks every VLAN 2-4094 tagged. The
+ * datapath keeps filtering and counting, and lets through, tagged, the
+ * VLANs the port carries tagged. The VNet's tag of a vlan zone becomes the
+ * PVID; a qinq zone's service tag too when the bridge's VLAN protocol is
+ * the zone's, with the VNet's tag still pushed inside by the datapath.
+ */
+static int vlan_aware_policy(const PveNet *n, PlugTarget *t, Diag *d)
+{
+	struct lxcnet_port *p = &t->policy;
+
+	memset(&t->port_vids, 0, sizeof(t->port_vids));
+	if (t->service_tag) {
+		if (t->service_proto != t->bridge_vlan_proto)
+			return diag_error(d, -EOPNOTSUPP,
+					  "bridge: qinq VNet '%s' uses service VLAN protocol 0x%04x, bridge '%s' 0x%04x "
+					  "(its vlan_protocol)",
+					  t->vnet, t->service_proto, t->bridge, t->bridge_vlan_proto);
+		if (vids_any(&t->trunks))
+			return diag_error(d, -EOPNOTSUPP, "trunks: not supported inside qinq VNet '%s' on VLAN-aware bridge '%s'",
+					  t->vnet, t->bridge);
+		t->port_pvid = p->service_tag;
+		p->service_tag = 0;
+		p->service_proto = 0;
+		return 0;
+	}
+	if (p->service_tag)
+		/* A VLAN-aware VNet's own VLAN around the NIC's: two 802.1Q tags the bridge cannot take apart. */
+		return diag_error(d, -EOPNOTSUPP,
+				  "tag: a VLAN inside VLAN-aware VNet '%s' is not supported on VLAN-aware bridge '%s' "
+				  "(the VNet's VLAN is the bridge's, the NIC's would be a second 802.1Q tag)",
+				  t->vnet, t->bridge);
+	if (t->vlan_tag && vids_any(&t->trunks))
+		return diag_error(d, -EOPNOTSUPP, "trunks: not supported inside VNet '%s' on VLAN-aware bridge '%s'", t->vnet,
+				  t->bridge);
+	t->port_pvid = p->tag ? p->tag : 1;
+	p->tag = 0;
+	if (vids_any(&t->trunks))
+		t->port_vids = t->trunks;
+	else if (!pve_net_has(n, PVE_NET_TAG) && !t->vlan_tag) {
+		vids_set(&t->port_vids, 2, 4094);
+		/* The container may use them as on Proxmox: the datapath lets them through. */
+		t->trunks = t->port_vids;
+	}
+	t->port_vids.vids[t->port_pvid / 64] &= ~(UINT64_C(1) << (t->port_pvid % 64));
+	return 0;
+}
+
+/* The port's VLANs on its VLAN-aware bridge: none of the defaults left, then t's. */
+static int set_port_vlans(PlugEnv *e, int ifindex, const PlugTarget *t, Diag *d)
+{
+	int r;
+
+	r = bridge_port_vlans(e->nl, ifindex, false, 1, 4094, 0);
+	if (r < 0 && r != -ENOENT)
+		return diag_error(d, r, "cannot clear the VLANs of the port on bridge '%s': %s", t->bridge, strerror(-r));
+	for (unsigned vid = 1; vid <= 4094; vid++) {
+		unsigned last = vid;
+
+		if (!(t->port_vids.vids[vid / 64] >> (vid % 64) & 1))
+			continue;
+		while (last < 4094 && (t->port_vids.vids[(last + 1) / 64] >> ((last + 1) % 64) & 1))
+			last++;
+		r = bridge_port_vlans(e->nl, ifindex, true, (uint16_t)vid, (uint16_t)last, 0);
+		if (r < 0)
+			return diag_error(d, r, "cannot add VLANs %u-%u to the port on bridge '%s': %s", vid, last, t->bridge,
+					  strerror(-r));
+		vid = last;
+	}
+	r = bridge_port_vlans(e->nl, ifindex, true, t->port_pvid, t->port_pvid,
+			      BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED);
+	if (r < 0)
+		return diag_error(d, r, "cannot make VLAN %u the port's untagged VLAN on bridge '%s': %s", t->port_pvid,
+				  t->bridge, strerror(-r));
+	return 0;
 }
 
 /* Proxmox's rules decide, not lxcnet's anti-spoofing: the filters go, and the datapath if nothing else needs it. */
@@ -192,7 +289,7 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
 	}
 	if (pve_net_has(n, PVE_NET_TRUNKS))
 		memcpy(t->trunks.vids, n->trunks, sizeof(t->trunks.vids));
-	p->tag = pve_net_has(n, PVE_NET_TAG) ? n->tag : 0;
+	p->tag = pve_net_has(n, PVE_NET_TAG) && !t->proxmox_vlan_bridge ? n->tag : 0;
 	if (t->service_tag) {
 		/* A qinq VNet: its zone's service tag outside, the VNet's tag inside. */
 		if (p->tag)
@@ -207,6 +304,12 @@ static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
 	} else if (t->vlan_tag)
 		p->tag = t->vlan_tag;
 
+	if (t->bridge_vlan_aware) {
+		int r = vlan_aware_policy(n, t, d);
+
+		if (r < 0)
+			return r;
+	}
 	t->rate = pve_net_has(n, PVE_NET_RATE) ? n->rate : 0;
 	if (t->rate > 0) {
 		int r = shaper_check_rate(t->rate, d);
@@ -319,6 +422,35 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 	} else
 		return diag_error(d, r, "bridge: cannot look up '%s': %s", n->bridge, strerror(-r));
 
+	r = bridge_vlan_info(t.bridge, &t.bridge_vlan_aware, &t.bridge_vlan_proto);
+	if (r == -ENODEV)
+		/* This process's /sys belongs to another network namespace: a plain bridge is all it can assume. */
+		log_ctx(NULL, LOG_WARNING, "Bridge '%s' is not in /sys/class/net here; taken as not VLAN-aware", t.bridge);
+	else if (r < 0)
+		return diag_error(d, r, "bridge: cannot read the VLAN settings of bridge '%s': %s", t.bridge, strerror(-r));
+	if (!t.bridge_vlan_aware && !*t.vnet && pve_net_has(n, PVE_NET_TAG)) {
+		/*
+		 * Proxmox plugs tag=N on a bridge that is not VLAN-aware into
+		 * <bridge>vN, whose 8021q device on the uplink takes every VLAN N
+		 * frame before the bridge sees it: where it exists, lxcnet plugs
+		 * there as well, untagged, or the NIC would reach neither the
+		 * wire nor Proxmox's guests on that VLAN.
+		 */
+		char vbridge[IFNAMSIZ + 8];
+		LinkInfo vli;
+
+		snprintf(vbridge, sizeof(vbridge), "%sv%u", t.bridge, n->tag);
+		if (strlen(vbridge) < IFNAMSIZ && link_get(e->nl, vbridge, &vli) >= 0 && vli.is_bridge) {
+			if (pve_net_has(n, PVE_NET_TRUNKS))
+				return diag_error(d, -EOPNOTSUPP,
+						  "trunks: bridge '%s' is not VLAN-aware and Proxmox's '%s' takes VLAN %u off its "
+						  "uplink; trunks need a VLAN-aware bridge (bridge-vlan-aware yes)",
+						  t.bridge, vbridge, n->tag);
+			strcpy(t.bridge, vbridge);
+			t.proxmox_vlan_bridge = true;
+			li = vli;
+		}
+	}
 	t.bridge_ifindex = li.ifindex;
 	t.bridge_mtu = li.mtu;
 	if (pve_net_has(n, PVE_NET_MTU) && n->mtu > t.bridge_mtu)
@@ -365,8 +497,20 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 
 	if (n->link_down)
 		r = link_set(e->nl, before.ifindex, 0, t->bridge_mtu, false);
-	else
+	else {
 		r = link_set(e->nl, before.ifindex, t->bridge_ifindex, t->bridge_mtu, true);
+		if (r >= 0 && t->bridge_vlan_aware) {
+			r = set_port_vlans(e, before.ifindex, t, d);
+			if (r < 0) {
+				(void)link_set(e->nl, before.ifindex, before.master, before.mtu, before.up);
+				if (e->dp) {
+					(void)datapath_port_clear(e->dp, before.ifindex);
+					(void)shaper_clear(e->nl, before.ifindex);
+				}
+				return r;
+			}
+		}
+	}
 	if (r >= 0 && plug_test_failure())
 		r = -EIO; /* after the last step, so that everything is undone below */
 	if (r < 0) {

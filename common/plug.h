@@ -53,6 +53,17 @@ typedef struct PlugTarget {
 	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
 	PlugFwEnforcer fw_enforcer; /* plug_guest_firewall(): who enforces Proxmox's guest firewall */
+	/*
+	 * A VLAN-aware bridge (vlan_filtering 1) tags itself, as Proxmox's
+	 * tap_plug has it: the port's VLAN membership does what the datapath
+	 * does on other bridges, which then only filters and counts.
+	 */
+	bool bridge_vlan_aware;
+	uint16_t bridge_vlan_proto;    /* its VLAN protocol, host order */
+	uint16_t port_pvid;	       /* the port's untagged VLAN there (PVID) */
+	struct lxcnet_trunks port_vids; /* and its tagged ones */
+	/* tag=N on a bridge that is not VLAN-aware, where Proxmox made <bridge>vN: that bridge, untagged. */
+	bool proxmox_vlan_bridge;
 } PlugTarget;
 
 /*
