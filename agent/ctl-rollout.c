@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lxcnetctl: phase, fallback, legacy test, config example, plugins, metrics. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,10 +19,12 @@ int ctl_config_example(const CtlOptions *o)
 	return CTL_EXIT_OK;
 }
 
-/* A legacy command must be an executable regular file. */
+/* A legacy command must be an executable regular file, and not lxcnet's own hook. */
 static const char *check_command(const char *path)
 {
+	char real[PATH_MAX];
 	struct stat st;
+	const char *base;
 
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? "missing" : "cannot be checked";
@@ -29,6 +32,9 @@ static const char *check_command(const char *path)
 		return "not a regular file";
 	if (access(path, X_OK) < 0)
 		return "not executable";
+	base = realpath(path, real) ? strrchr(real, '/') : NULL;
+	if (base && strcmp(base + 1, "lxcnet-netup") == 0)
+		return "is lxcnet-netup itself (it would run itself)";
 	return NULL;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -125,9 +126,18 @@ int lxc_hook_net_index(const char *name, const char *ifname)
 
 int lxc_hook_run_legacy(const char *command, char **argv)
 {
+	char self[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
 	int status;
 	pid_t pid;
 
+	/* lxcnet as its own legacy command (lxcnetaddbr diverted to lxcnet-netup, the default kept): it would loop. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && realpath(command, target)) {
+		self[n] = '\0';
+		if (strcmp(self, target) == 0)
+			return -ELOOP;
+	}
 	pid = fork();
 	if (pid < 0)
 		return negative_errno();

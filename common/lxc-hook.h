@@ -58,7 +58,8 @@ void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet
 /*
  * Run a legacy command (Proxmox's lxcnetaddbr) as LXC ran us: same
  * arguments after argv[0], same environment. Its exit status, or -errno
- * when it could not run at all.
+ * when it could not run at all: -ELOOP when command is this very program
+ * (lxcnetaddbr diverted to lxcnet-netup and named as its own legacy command).
  */
 int lxc_hook_run_legacy(const char *command, char **argv);
 

@@ -103,7 +103,9 @@ static int conf_new(const char *name, LxcnetConf **ret)
 	c->phase = c->config_phase = PHASE_FULL;
 	c->plugin_timeout_ms = LXCNET_PLUGIN_TIMEOUT_DEFAULT_MS;
 	c->path = strdup(name);
-	c->legacy_net_up = strdup(LXCNET_LEGACY_NET_UP_DEFAULT);
+	/* Under the package's diversion the original is the legacy command; lxcnetaddbr itself is lxcnet. */
+	c->legacy_net_up = strdup(access(LXCNET_LEGACY_NET_UP_DIVERTED, F_OK) == 0 ? LXCNET_LEGACY_NET_UP_DIVERTED
+										     : LXCNET_LEGACY_NET_UP_DEFAULT);
 	c->legacy_pct = strdup(LXCNET_LEGACY_PCT_DEFAULT);
 	if (!c->path || !c->legacy_net_up || !c->legacy_pct)
 		return -ENOMEM;

@@ -32,6 +32,8 @@
 
 #define LXCNET_CONF_FILE "lxcnet.conf"
 #define LXCNET_LEGACY_NET_UP_DEFAULT "/usr/share/lxc/lxcnetaddbr"
+/* Where Proxmox's lxcnetaddbr is once the lxcnet package diverted it (and put lxcnet-netup in its place). */
+#define LXCNET_LEGACY_NET_UP_DIVERTED "/usr/share/lxc/lxcnetaddbr.distrib"
 #define LXCNET_LEGACY_PCT_DEFAULT "/usr/sbin/pct"
 #define LXCNET_PLUGIN_TIMEOUT_DEFAULT_MS 5000u
 #define LXCNET_PLUGIN_TIMEOUT_MAX_S 3600u

@@ -25,7 +25,10 @@ static bool run_legacy(LogContext *ctx, const char *command, char **argv)
 {
 	int r = lxc_hook_run_legacy(command, argv);
 
-	if (r < 0)
+	if (r == -ELOOP)
+		log_ctx(ctx, LOG_ERR, "Cannot run legacy command '%s': it is lxcnet-netup itself (lxcnetaddbr diverted to "
+			"lxcnet?); Proxmox's original is %s", command, LXCNET_LEGACY_NET_UP_DIVERTED);
+	else if (r < 0)
 		log_ctx(ctx, LOG_ERR, "Cannot run legacy command '%s': %s", command, strerror(-r));
 	else if (r > 0)
 		log_ctx(ctx, LOG_ERR, "Legacy command '%s' failed (exit status %d)", command, r);
