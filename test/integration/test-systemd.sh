@@ -7,8 +7,10 @@
 # the package ships it, containers plugged by the hooks, hotplug on a
 # privileged and an unprivileged container, BindVNet, a storage network
 # probed by name, metrics, a plugin, the legacy path, journald fields, the
-# watchdog and Restart=. Its TAP lines are this test's. The node's journal
-# and console are kept in test/integration/systemd-node/ of the build dir.
+# watchdog and Restart=; then, in a second node, test/kernel/node-takeover.sh:
+# the package beside stand-ins of lxc-pve and pve-container, with real apt.
+# Their TAP lines are this test's. Each node's journal and console are kept
+# in test/integration/systemd-node/<script>/ of the build dir.
 . "$(dirname "$0")/lib.sh"
 it_init 99
 [ "${LXCNET_SKIP_PACKAGING:-0}" = 1 ] && skip_all "LXCNET_SKIP_PACKAGING=1 (run-tests.sh runs it in the first build only)"
@@ -25,6 +27,31 @@ deb=$(ls "$T"/lxcnet_*_*.deb 2>/dev/null | head -1)
 [ $rc -eq 0 ] && [ -f "$deb" ] || tail -30 "$T/build.log" | sed 's/^/# /'
 [ $rc -eq 0 ] && [ -f "$deb" ]; ok $? "the package to install: ${deb##*/}"
 [ -f "$deb" ] || it_done
+
+# Each node script in a node of its own: node-lxcnetd.sh (the agent under
+# systemd), node-takeover.sh (the package on a node with lxc-pve and
+# pve-container stand-ins, real apt and dpkg).
+for script in node-lxcnetd node-takeover; do
+	logs="$BUILD/test/integration/systemd-node/$script"
+	rm -rf "$logs"
+	"$IT_SRC/test/kernel/uml-run" --systemd --timeout 900 --out "$logs" --env LXCNET_DEB="$deb" \
+		"$IT_SRC/test/kernel/$script.sh" >"$T/$script.tap" 2>"$T/$script.err"
+	rc=$?
+	ok $rc "$script: the node booted, ran the test and powered off (uml-run exit $rc) $(tail -5 "$T/$script.err" | tr '\n' ' ')"
+	# The node's TAP lines become this test's, renumbered.
+	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$T/$script.tap")
+	ran=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) ran=$((ran + 1)); ok 0 "$script: ${line#ok [0-9]* - }" ;;
+		"not ok "*) ran=$((ran + 1)); ok 1 "$script: ${line#not ok [0-9]* - }" ;;
+		"1.."*) ;;
+		*) echo "# $script: $line" ;;
+		esac
+	done <"$T/$script.tap"
+	[ -n "$planned" ] && [ "$ran" -eq "$planned" ]; ok $? "$script: ran all its checks ($ran of ${planned:-?})"
+done
+it_done
 
 logs="$BUILD/test/integration/systemd-node"
 rm -rf "$logs"
