@@ -22,6 +22,23 @@ ok() { # ok STATUS DESCRIPTION
 diag() { echo "# $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 it_done() { echo "1..$n"; exit 0; }
+# tap_forward PREFIX FILE: the TAP lines of FILE (a test run elsewhere, e.g.
+# under User-Mode Linux) become this test's, renumbered, their descriptions
+# prefixed; TAP_RAN and TAP_PLANNED say how many; 0 when all planned ran.
+tap_forward() {
+	TAP_PLANNED=$(sed -n 's/^1\.\.\([0-9]*\).*$/\1/p' "$2")
+	TAP_RAN=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) TAP_RAN=$((TAP_RAN + 1)); ok 0 "$1: ${line#ok [0-9]* - }" ;;
+		"not ok "*) TAP_RAN=$((TAP_RAN + 1)); ok 1 "$1: ${line#not ok [0-9]* - }" ;;
+		"1..0 # SKIP"*) diag "$1: ${line#1..0 }" ;;
+		"1.."*) ;;
+		*) echo "# $1: $line" ;;
+		esac
+	done <"$2"
+	[ -n "$TAP_PLANNED" ] && [ "$TAP_RAN" -eq "$TAP_PLANNED" ]
+}
 
 it_init() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (real containers, bridges)"

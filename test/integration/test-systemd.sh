@@ -38,37 +38,7 @@ for script in node-lxcnetd node-takeover; do
 		"$IT_SRC/test/kernel/$script.sh" >"$T/$script.tap" 2>"$T/$script.err"
 	rc=$?
 	ok $rc "$script: the node booted, ran the test and powered off (uml-run exit $rc) $(tail -5 "$T/$script.err" | tr '\n' ' ')"
-	# The node's TAP lines become this test's, renumbered.
-	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$T/$script.tap")
-	ran=0
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) ran=$((ran + 1)); ok 0 "$script: ${line#ok [0-9]* - }" ;;
-		"not ok "*) ran=$((ran + 1)); ok 1 "$script: ${line#not ok [0-9]* - }" ;;
-		"1.."*) ;;
-		*) echo "# $script: $line" ;;
-		esac
-	done <"$T/$script.tap"
-	[ -n "$planned" ] && [ "$ran" -eq "$planned" ]; ok $? "$script: ran all its checks ($ran of ${planned:-?})"
+	tap_forward "$script" "$T/$script.tap"
+	ok $? "$script: ran all its checks ($TAP_RAN of ${TAP_PLANNED:-?})"
 done
-it_done
-
-logs="$BUILD/test/integration/systemd-node"
-rm -rf "$logs"
-"$IT_SRC/test/kernel/uml-run" --systemd --timeout 900 --out "$logs" --env LXCNET_DEB="$deb" \
-	"$IT_SRC/test/kernel/node-lxcnetd.sh" >"$T/node.tap" 2>"$T/node.err"
-rc=$?
-ok $rc "the node booted, ran the test and powered off (uml-run exit $rc) $(tail -5 "$T/node.err" | tr '\n' ' ')"
-# The node's TAP lines become this test's, renumbered.
-planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$T/node.tap")
-ran=0
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ran=$((ran + 1)); ok 0 "node: ${line#ok [0-9]* - }" ;;
-	"not ok "*) ran=$((ran + 1)); ok 1 "node: ${line#not ok [0-9]* - }" ;;
-	"1.."*) ;;
-	*) echo "# node: $line" ;;
-	esac
-done <"$T/node.tap"
-[ -n "$planned" ] && [ "$ran" -eq "$planned" ]; ok $? "the node ran all its checks ($ran of ${planned:-?})"
 it_done

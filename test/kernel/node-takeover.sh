@@ -4,9 +4,11 @@
 # with real dpkg and apt. Stand-ins for lxc-pve (LXC repackaged: Provides,
 # Conflicts and Replaces liblxc1 and lxc, as the real one) and for
 # pve-container (an /usr/share/lxc/lxcnetaddbr that records its calls and
-# plugs with ip, as Proxmox's does) are built with dpkg-deb and installed
-# first. Then: apt proposes to remove nothing for lxcnet; lxcnetaddbr is
-# diverted to lxcnet-netup; a container whose config runs lxcnetaddbr is
+# plugs with ip, as Proxmox's does) are built with dpkg-deb. With lxc-pve
+# installed, apt proposes to remove nothing for lxcnet and nothing is
+# diverted; pve-container installed afterwards (lxcnet's trigger), or
+# lxcnet installed after it, diverts lxcnetaddbr to lxcnet-netup; a
+# container whose config runs lxcnetaddbr is
 # plugged by lxcnet; phase legacy runs Proxmox's original; an upgrade of
 # pve-container lands in .distrib; lxcnet as its own legacy command is
 # refused; purge puts Proxmox's file back byte for byte. TAP on stdout.
@@ -26,6 +28,9 @@ P=/var/tmp/pkgs
 ADDBR=/usr/share/lxc/lxcnetaddbr
 BR=lxbr0
 master_of() { basename "$(readlink "/sys/class/net/$1/master" 2>/dev/null)" 2>/dev/null; }
+
+# The node is thrown away: no man page index to rebuild at each dpkg run.
+echo 'man-db man-db/auto-update boolean false' | debconf-set-selections 2>/dev/null
 
 # ------------------------------------------------------ the stand-ins
 mkdir -p "$P/lxc-pve/DEBIAN" "$P/pvect/DEBIAN" "$P/pvect/usr/share/lxc"
@@ -64,20 +69,31 @@ ct_control() {
 ct_control 5.0.0 >"$P/pvect/DEBIAN/control"
 dpkg-deb -b "$P/lxc-pve" "$P/lxc-pve.deb" >/dev/null 2>&1 && dpkg-deb -b "$P/pvect" "$P/pve-container.deb" >/dev/null 2>&1
 ok $? "stand-in lxc-pve ($(wc -l <"$T/lxc-files") files of liblxc1, liblxc-common, lxc) and pve-container built"
-apt-get install -y "$P/lxc-pve.deb" "$P/pve-container.deb" >"$T/apt-pve.log" 2>&1 &&
+apt-get install -y "$P/lxc-pve.deb" >"$T/apt-pve.log" 2>&1 &&
 	dpkg -s lxc-pve 2>/dev/null | grep -q '^Status: install ok installed' && ! dpkg -s liblxc1 >/dev/null 2>&1 && command -v lxc-start >/dev/null
-ok $? "apt installs them in place of Debian's LXC, as on a Proxmox node $(tail -1 "$T/apt-pve.log")"
+ok $? "apt installs lxc-pve in place of Debian's LXC, as on a Proxmox node $(tail -1 "$T/apt-pve.log")"
 
 # ------------------------------------------------------ lxcnet itself
 cp "$LXCNET_DEB" "$P/lxcnet.deb"
 apt-get install -s "$P/lxcnet.deb" >"$T/apt-sim.log" 2>&1
 grep -q '^Inst lxcnet' "$T/apt-sim.log" && ! grep -q '^Remv' "$T/apt-sim.log"
-ok $? "apt would install lxcnet and remove nothing ($(grep -c '^Remv' "$T/apt-sim.log") removals: $(grep '^Remv' "$T/apt-sim.log" | tr '\n' ' '))"
-apt-get install -y "$P/lxcnet.deb" >"$T/apt-lxcnet.log" 2>&1 && dpkg -s lxc-pve pve-container >/dev/null 2>&1
-ok $? "apt installs lxcnet; lxc-pve and pve-container stay $(tail -1 "$T/apt-lxcnet.log")"
+ok $? "apt would install lxcnet beside lxc-pve and remove nothing ($(grep -c '^Remv' "$T/apt-sim.log") removals: $(grep '^Remv' "$T/apt-sim.log" | tr '\n' ' '))"
+dpkg -i "$P/lxcnet.deb" >"$T/apt-lxcnet.log" 2>&1 && dpkg -s lxc-pve >/dev/null 2>&1
+ok $? "lxcnet installs; lxc-pve stays $(tail -1 "$T/apt-lxcnet.log")"
+[ -z "$(dpkg-divert --listpackage $ADDBR)" ] && [ ! -e $ADDBR ]
+ok $? "without pve-container nothing is diverted (a plain LXC host)"
+# pve-container after lxcnet: lxcnet's trigger on lxcnetaddbr takes it over.
+dpkg -i "$P/pve-container.deb" >"$T/apt-ct.log" 2>&1 && dpkg -s pve-container >/dev/null 2>&1
+ok $? "pve-container installs afterwards $(tail -1 "$T/apt-ct.log")"
 [ "$(dpkg-divert --listpackage $ADDBR)" = lxcnet ] && [ "$(dpkg-divert --truename $ADDBR)" = $ADDBR.distrib ] &&
 	[ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ] && grep -q 'pve-container 5.0.0' $ADDBR.distrib
-ok $? "lxcnetaddbr diverted by lxcnet to .distrib, lxcnet-netup in its place ($(readlink $ADDBR))"
+ok $? "lxcnet's trigger diverted lxcnetaddbr to .distrib, lxcnet-netup in its place ($(readlink $ADDBR))"
+# The same when lxcnet comes second: reinstalled over pve-container.
+dpkg --purge lxcnet >/dev/null 2>&1 && [ -f $ADDBR ] && [ ! -L $ADDBR ] && [ -z "$(dpkg-divert --listpackage $ADDBR)" ]
+ok $? "purge gives it back"
+dpkg -i "$P/lxcnet.deb" >"$T/apt-lxcnet2.log" 2>&1 && [ "$(dpkg-divert --listpackage $ADDBR)" = lxcnet ] &&
+	[ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ] && grep -q 'pve-container 5.0.0' $ADDBR.distrib
+ok $? "lxcnet installed on a node with pve-container diverts it at once"
 lxcnetctl legacy test >"$T/lt" 2>&1
 grep -q "^legacy-net-up  *$ADDBR.distrib  *ok" "$T/lt"
 ok $? "the legacy command is now Proxmox's original: $(head -1 "$T/lt")"
