@@ -88,12 +88,6 @@ ok $? "pve-container installs afterwards $(tail -1 "$T/apt-ct.log")"
 [ "$(dpkg-divert --listpackage $ADDBR)" = lxcnet ] && [ "$(dpkg-divert --truename $ADDBR)" = $ADDBR.distrib ] &&
 	[ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ] && grep -q 'pve-container 5.0.0' $ADDBR.distrib
 ok $? "lxcnet's trigger diverted lxcnetaddbr to .distrib, lxcnet-netup in its place ($(readlink $ADDBR))"
-# The same when lxcnet comes second: reinstalled over pve-container.
-dpkg --purge lxcnet >/dev/null 2>&1 && [ -f $ADDBR ] && [ ! -L $ADDBR ] && [ -z "$(dpkg-divert --listpackage $ADDBR)" ]
-ok $? "purge gives it back"
-dpkg -i "$P/lxcnet.deb" >"$T/apt-lxcnet2.log" 2>&1 && [ "$(dpkg-divert --listpackage $ADDBR)" = lxcnet ] &&
-	[ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ] && grep -q 'pve-container 5.0.0' $ADDBR.distrib
-ok $? "lxcnet installed on a node with pve-container diverts it at once"
 lxcnetctl legacy test >"$T/lt" 2>&1
 grep -q "^legacy-net-up  *$ADDBR.distrib  *ok" "$T/lt"
 ok $? "the legacy command is now Proxmox's original: $(head -1 "$T/lt")"
@@ -158,5 +152,10 @@ lxc-start -n 9701 -l DEBUG -o "$T/start3.log" && lxc-wait -n 9701 -s RUNNING -t 
 	grep -q "^9701 net up veth veth9701i0" /var/log/lxcnetaddbr.calls
 ok $? "and the container is plugged by Proxmox's script again"
 lxc-stop -n 9701 -k >/dev/null 2>&1
+
+# The other order: lxcnet installed on a node that has pve-container diverts at once.
+dpkg -i "$P/lxcnet.deb" >"$T/dpkg-lxcnet2.log" 2>&1 && [ "$(dpkg-divert --listpackage $ADDBR)" = lxcnet ] &&
+	[ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ] && grep -q 'pve-container 5.0.1' $ADDBR.distrib
+ok $? "lxcnet installed where pve-container is diverts lxcnetaddbr at once $(tail -1 "$T/dpkg-lxcnet2.log")"
 echo "1..$n"
 exit 0
