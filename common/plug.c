@@ -86,10 +86,9 @@ static int load_fw(const char *pve_dir, const char *rel, FwFileKind kind, FwConf
 /* The policy does more than drop tagged frames: tags, filters, trunks or a shaper. */
 static bool needs_datapath(const PveNet *n, const PlugTarget *t)
 {
-	/* On a VLAN-aware bridge the port's membership carries the NIC's VLANs: only a qinq inner tag is the datapath's. */
-	if (t->bridge_vlan_aware)
-		return t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0;
-	return t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 || pve_net_has(n, PVE_NET_TRUNKS);
+	/* On a VLAN-aware bridge the port's membership carries the NIC's trunks (and tag: only a qinq inner tag is left). */
+	return t->policy.tag || t->policy.service_tag || t->policy.flags || t->rate > 0 ||
+	       (!t->bridge_vlan_aware && pve_net_has(n, PVE_NET_TRUNKS));
 }
 
 static void vids_set(struct lxcnet_trunks *v, unsigned first, unsigned last)
@@ -464,6 +463,7 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d)
 {
+	bool described = false; /* d already says what failed */
 	LinkInfo before;
 	int r;
 
@@ -501,14 +501,7 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 		r = link_set(e->nl, before.ifindex, t->bridge_ifindex, t->bridge_mtu, true);
 		if (r >= 0 && t->bridge_vlan_aware) {
 			r = set_port_vlans(e, before.ifindex, t, d);
-			if (r < 0) {
-				(void)link_set(e->nl, before.ifindex, before.master, before.mtu, before.up);
-				if (e->dp) {
-					(void)datapath_port_clear(e->dp, before.ifindex);
-					(void)shaper_clear(e->nl, before.ifindex);
-				}
-				return r;
-			}
+			described = r < 0;
 		}
 	}
 	if (r >= 0 && plug_test_failure())
@@ -520,7 +513,7 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 			(void)datapath_port_clear(e->dp, before.ifindex);
 			(void)shaper_clear(e->nl, before.ifindex);
 		}
-		return diag_error(d, r, "cannot plug '%s' into bridge '%s': %s", ifname, t->bridge, strerror(-r));
+		return described ? r : diag_error(d, r, "cannot plug '%s' into bridge '%s': %s", ifname, t->bridge, strerror(-r));
 	}
 	return 0;
 }
