@@ -22,6 +22,22 @@ ok() { # ok STATUS DESCRIPTION
 diag() { echo "# $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 it_done() { echo "1..$n"; exit 0; }
+# deb_source: $T/lxcnet-src, this build's distribution with contrib/debian as debian/.
+# deb_build: the .deb from it with dpkg-buildpackage -b -us -uc, as $deb; on
+# failure the build log's tail as diagnostics.
+deb_source() {
+	deb=""
+	make -C "$BUILD" distdir distdir="$T/lxcnet-src" >"$T/distdir.log" 2>&1 &&
+		cp -R "$IT_SRC/contrib/debian" "$T/lxcnet-src/debian"
+}
+deb_build() {
+	(cd "$T/lxcnet-src" && dpkg-buildpackage -b -us -uc) >"$T/build.log" 2>&1
+	_rc=$?
+	deb=$(ls "$T"/lxcnet_*_*.deb 2>/dev/null | head -1)
+	[ $_rc -eq 0 ] && [ -f "$deb" ] && return 0
+	tail -30 "$T/build.log" | sed 's/^/# /'
+	return 1
+}
 # tap_forward PREFIX FILE: the TAP lines of FILE (a test run elsewhere, e.g.
 # under User-Mode Linux) become this test's, renumbered, their descriptions
 # prefixed; TAP_RAN and TAP_PLANNED say how many; 0 when all planned ran.

@@ -13,14 +13,8 @@ done
 dpkg -s lxcnet >/dev/null 2>&1 && skip_all "the lxcnet package is installed here already"
 trap 'dpkg -s lxcnet >/dev/null 2>&1 && dpkg --purge lxcnet >/dev/null 2>&1; it_cleanup' EXIT
 
-src="$T/lxcnet-src"
-make -C "$BUILD" distdir distdir="$src" >"$T/distdir.log" 2>&1 && cp -R "$IT_SRC/contrib/debian" "$src/debian"
-ok $? "a source tree with debian/ from contrib/debian"
-(cd "$src" && dpkg-buildpackage -b -us -uc) >"$T/build.log" 2>&1
-rc=$?
-[ $rc -ne 0 ] && tail -30 "$T/build.log" | sed 's/^/# /'
-deb=$(ls "$T"/lxcnet_*_*.deb 2>/dev/null | head -1)
-[ $rc -eq 0 ] && [ -f "$deb" ]; ok $? "dpkg-buildpackage -b -us -uc builds ${deb##*/}"
+deb_source; ok $? "a source tree with debian/ from contrib/debian"
+deb_build; ok $? "dpkg-buildpackage -b -us -uc builds ${deb##*/}"
 contents=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{ print $6 }')
 m=""
 for f in ./usr/sbin/lxcnetd ./usr/bin/lxcnetctl ./usr/libexec/lxcnet/lxcnet-prestart ./usr/libexec/lxcnet/lxcnet-netup \

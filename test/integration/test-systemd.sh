@@ -19,13 +19,7 @@ for t in linux.uml dpkg-buildpackage dh fakeroot; do
 done
 dpkg -s lxcnet >/dev/null 2>&1 && skip_all "the lxcnet package is installed here already"
 
-src="$T/lxcnet-src"
-make -C "$BUILD" distdir distdir="$src" >"$T/distdir.log" 2>&1 && cp -R "$IT_SRC/contrib/debian" "$src/debian" &&
-	(cd "$src" && dpkg-buildpackage -b -us -uc) >"$T/build.log" 2>&1
-rc=$?
-deb=$(ls "$T"/lxcnet_*_*.deb 2>/dev/null | head -1)
-[ $rc -eq 0 ] && [ -f "$deb" ] || tail -30 "$T/build.log" | sed 's/^/# /'
-[ $rc -eq 0 ] && [ -f "$deb" ]; ok $? "the package to install: ${deb##*/}"
+deb_source && deb_build; ok $? "the package to install: ${deb##*/}"
 [ -f "$deb" ] || it_done
 
 # Each node script in a node of its own: node-lxcnetd.sh (the agent under
