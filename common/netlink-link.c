@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_bridge.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
@@ -9,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <netlink/route/link/veth.h>
 
 #include "netlink-link.h"
 
@@ -170,6 +174,122 @@ int link_delete(struct nl_sock *sk, const char *ifname)
 	rtnl_link_set_name(link, ifname);
 	r = rtnl_link_delete(sk, link);
 	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+/* The settings pve-common's copy_bridge_config() copies to a firewall bridge, as IFLA_BR_* attributes. */
+static const int bridge_copied[] = {
+	IFLA_BR_AGEING_TIME, IFLA_BR_STP_STATE, IFLA_BR_PRIORITY,      IFLA_BR_FORWARD_DELAY,
+	IFLA_BR_HELLO_TIME,  IFLA_BR_MAX_AGE,	IFLA_BR_MCAST_SNOOPING, IFLA_BR_MCAST_QUERIER,
+};
+
+typedef struct BridgeSettings {
+	int ifindex;
+	struct nl_msg *out; /* where the copied attributes go */
+	int found;	    /* -ENODEV until the link's answer came */
+} BridgeSettings;
+
+static int on_bridge_settings(struct nl_msg *msg, void *userdata)
+{
+	BridgeSettings *s = userdata;
+	struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1], *data[IFLA_BR_MAX + 1];
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct ifinfomsg *ifi;
+
+	if (h->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(h, sizeof(*ifi)))
+		return NL_SKIP;
+	ifi = nlmsg_data(h);
+	if (ifi->ifi_index != s->ifindex || nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_SKIP;
+	s->found = -EINVAL; /* the link, but no bridge */
+	if (!tb[IFLA_LINKINFO] || nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) < 0 ||
+	    !info[IFLA_INFO_KIND] || strcmp(nla_get_string(info[IFLA_INFO_KIND]), "bridge") != 0 || !info[IFLA_INFO_DATA] ||
+	    nla_parse_nested(data, IFLA_BR_MAX, info[IFLA_INFO_DATA], NULL) < 0)
+		return NL_SKIP;
+	s->found = 0;
+	/* What this kernel does not report (no IGMP snooping built in) is not copied. */
+	for (size_t i = 0; i < ELEMENTSOF(bridge_copied); i++) {
+		const struct nlattr *a = data[bridge_copied[i]];
+
+		if (a && nla_put(s->out, bridge_copied[i], nla_len(a), nla_data(a)) < 0) {
+			s->found = -ENOMEM;
+			return NL_STOP;
+		}
+	}
+	return NL_OK;
+}
+
+int bridge_create_like(struct nl_sock *sk, const char *ifname, int like_ifindex, uint32_t mtu)
+{
+	struct ifinfomsg get = { .ifi_family = AF_UNSPEC, .ifi_index = like_ifindex }, add = { .ifi_family = AF_UNSPEC };
+	_cleanup_(nlmsg_freep) struct nl_msg *req = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlattr *linkinfo, *data;
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	BridgeSettings s = { .ifindex = like_ifindex, .out = msg, .found = -ENODEV };
+	int r;
+
+	if (!req || !msg || !cb || strlen(ifname) >= IFNAMSIZ || nlmsg_append(req, &get, sizeof(get), NLMSG_ALIGNTO) < 0 ||
+	    nlmsg_append(msg, &add, sizeof(add), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, IFLA_IFNAME, ifname) < 0 ||
+	    (mtu && nla_put_u32(msg, IFLA_MTU, mtu) < 0) || !(linkinfo = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 || !(data = nla_nest_start(msg, IFLA_INFO_DATA))) {
+		r = strlen(ifname) >= IFNAMSIZ ? -ENAMETOOLONG : -ENOMEM;
+		goto out;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_bridge_settings, &s);
+	r = nl_send_auto(sk, req);
+	if (r >= 0)
+		r = nl_recvmsgs(sk, cb);
+	/* nl_send_auto() asked for an ack as well (unless the socket says otherwise): it must not be left behind. */
+	if (r >= 0 && (nlmsg_hdr(req)->nlmsg_flags & NLM_F_ACK))
+		r = nl_wait_for_ack(sk);
+	r = r < 0 ? nlerr_to_errno(r) : s.found;
+	if (r < 0)
+		goto out;
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, linkinfo);
+	r = nl_send_sync(sk, TAKE_PTR(msg)); /* frees msg */
+	r = r < 0 ? nlerr_to_errno(r) : 0;
+out:
+	nlmsg_free(msg);
+	nl_cb_put(cb);
+	return r;
+}
+
+int veth_pair_create(struct nl_sock *sk, const char *ifname, const char *peer_ifname, uint32_t mtu)
+{
+	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer;
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	peer = rtnl_link_veth_get_peer(l); /* a new reference */
+	rtnl_link_set_name(l, ifname);
+	rtnl_link_set_name(peer, peer_ifname);
+	if (mtu) {
+		rtnl_link_set_mtu(l, mtu);
+		rtnl_link_set_mtu(peer, mtu);
+	}
+	r = nlerr_to_errno(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL));
+	rtnl_link_put(peer);
+	rtnl_link_veth_release(l);
+	return r;
+}
+
+int link_disable_ipv6(const char *ifname)
+{
+	char path[128];
+	int fd, r = 0;
+
+	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* no IPv6 in this kernel or namespace */
+	if (write(fd, "1\n", 2) != 2)
+		r = -errno;
+	close(fd);
+	return r;
 }
 
 int link_foreach_prefix(struct nl_sock *sk, const char *prefix, int (*fn)(struct nl_sock *sk, const char *ifname, void *userdata),

@@ -62,6 +62,22 @@ int bridge_vlan_info(const char *ifname, bool *ret_filtering, uint16_t *ret_prot
  */
 int bridge_port_vlans(struct nl_sock *sk, int ifindex, bool add, uint16_t first, uint16_t last, uint16_t flags);
 
+/*
+ * Create bridge ifname (mtu 0: the kernel's) with the settings pve-common
+ * copies from a guest's bridge to its firewall bridge (ageing time, STP,
+ * priority, forward delay, hello time, max age, multicast snooping and
+ * querier) taken from bridge like_ifindex, over rtnetlink: also where
+ * /sys shows another network namespace. -EEXIST when the name is taken,
+ * -EINVAL when like_ifindex is no bridge.
+ */
+int bridge_create_like(struct nl_sock *sk, const char *ifname, int like_ifindex, uint32_t mtu);
+
+/* A veth pair ifname / peer_ifname in this namespace, both with mtu (0: the kernel's). */
+int veth_pair_create(struct nl_sock *sk, const char *ifname, const char *peer_ifname, uint32_t mtu);
+
+/* No IPv6 (and no link-local address) on ifname, as Proxmox has its bridge ports; 0 when IPv6 is absent. */
+int link_disable_ipv6(const char *ifname);
+
 /* Set the interface's alias (IFLA_IFALIAS), by which lxcnet marks host ends that carry no VMID. */
 int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias);
 

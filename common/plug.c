@@ -9,18 +9,17 @@
 #include <arpa/inet.h>
 #include <linux/if_bridge.h>
 
+#include "fw-bridge.h"
 #include "log.h"
 #include "lxc-hook.h"
 #include "plug.h"
 #include "pve-fwconf.h"
 #include "shaper.h"
 
-static void node_name(char *buf, size_t bufsz);
-
 int plug_env_open(PlugEnv *e, const char *pve_dir)
 {
 	*e = (PlugEnv){ .pve_dir = pve_dir };
-	node_name(e->node, sizeof(e->node));
+	plug_node_name(e->node, sizeof(e->node));
 	return netlink_open(&e->nl);
 }
 
@@ -51,8 +50,7 @@ static Datapath *plug_datapath(PlugEnv *e)
 	return e->dp;
 }
 
-/* The short host name, as Proxmox names nodes. */
-static void node_name(char *buf, size_t bufsz)
+void plug_node_name(char *buf, size_t bufsz)
 {
 	struct utsname u;
 
@@ -195,7 +193,15 @@ static void drop_filters(const PveNet *n, PlugTarget *t)
 	t->needs_datapath = needs_datapath(n, t);
 }
 
-int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
+const char *plug_fw_enforcer_name(PlugFwEnforcer f)
+{
+	return f == FW_ENFORCER_PROXMOX_IPTABLES ? fw_backend_name(FW_BACKEND_IPTABLES) :
+	       f == FW_ENFORCER_PROXMOX_NFTABLES ? fw_backend_name(FW_BACKEND_NFTABLES) :
+						   "none";
+}
+
+int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, unsigned idx, const PveNet *n,
+		     PlugFwEnforcer *ret, Diag *d)
 {
 	_cleanup_(fw_config_freep) FwConfig *cluster = NULL, *guest = NULL, *host = NULL;
 	_cleanup_free_ char *guest_rel = NULL, *host_rel = NULL;
@@ -203,34 +209,43 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 	FwNicPolicy fw;
 	int r;
 
-	t->fw_enforcer = FW_ENFORCER_NONE;
-	/* A plain LXC container has no Proxmox firewall: lxcnet's own anti-spoofing stays. */
+	*ret = FW_ENFORCER_NONE;
 	if (!n->firewall || !lxc_hook_is_vmid(vmid))
 		return 0;
-	if (asprintf(&guest_rel, "firewall/%s.fw", vmid) < 0 || asprintf(&host_rel, "nodes/%s/host.fw", e->node) < 0)
+	if (asprintf(&guest_rel, "firewall/%s.fw", vmid) < 0 || asprintf(&host_rel, "nodes/%s/host.fw", node) < 0)
 		return -ENOMEM;
 	/* A file that exists but cannot be read could hide an enabled firewall: never guess open. */
-	r = load_fw(e->pve_dir, "firewall/cluster.fw", FW_CLUSTER, &cluster, d);
+	r = load_fw(pve_dir, "firewall/cluster.fw", FW_CLUSTER, &cluster, d);
 	if (r >= 0)
-		r = load_fw(e->pve_dir, guest_rel, FW_GUEST, &guest, d);
+		r = load_fw(pve_dir, guest_rel, FW_GUEST, &guest, d);
 	if (r >= 0)
-		r = load_fw(e->pve_dir, host_rel, FW_HOST, &host, d);
+		r = load_fw(pve_dir, host_rel, FW_HOST, &host, d);
 	if (r < 0) {
 		diag_prefix(d, "firewall: ");
 		return r;
 	}
 	fw_nic_policy(cluster, guest, idx, n, time(NULL), &fw);
-	if (fw.effective &&
-	    fw_backend(host, access(FW_NFT_FORCE_DISABLE_FILE, F_OK) == 0, access(nft && *nft ? nft : FW_NFT_BINARY, X_OK) == 0) ==
-		    FW_BACKEND_IPTABLES)
-		return diag_error(d, -EOPNOTSUPP,
-				  "firewall: Proxmox's firewall is in effect for net%u (enable: 1 in cluster.fw and %s.fw, "
-				  "firewall=1), and pve-firewall filters it on the firewall bridge fwbr%si%u, which lxcnet does "
-				  "not build: Proxmox's own plug must plug it (the legacy command)",
-				  idx, vmid, vmid, idx);
-	/* proxmox-firewall filters the veth on the bridge itself, anti-spoofing included. */
 	if (fw.effective)
-		t->fw_enforcer = FW_ENFORCER_PROXMOX_NFTABLES;
+		*ret = fw_backend(host, access(FW_NFT_FORCE_DISABLE_FILE, F_OK) == 0,
+				  access(nft && *nft ? nft : FW_NFT_BINARY, X_OK) == 0) == FW_BACKEND_IPTABLES ?
+			       FW_ENFORCER_PROXMOX_IPTABLES :
+			       FW_ENFORCER_PROXMOX_NFTABLES;
+	return 0;
+}
+
+int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
+{
+	int r;
+
+	/* A plain LXC container has no Proxmox firewall: lxcnet's own anti-spoofing stays. */
+	if (!n->firewall || !lxc_hook_is_vmid(vmid)) {
+		t->fw_enforcer = FW_ENFORCER_NONE;
+		return 0;
+	}
+	r = plug_fw_enforcer(e->pve_dir, e->node, vmid, idx, n, &t->fw_enforcer, d);
+	if (r < 0)
+		return r;
+	/* pve-firewall and proxmox-firewall both do Proxmox's anti-spoofing themselves; off, Proxmox filters nothing. */
 	if (!e->fw_filter_always)
 		drop_filters(n, t);
 	return 0;
@@ -461,48 +476,99 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 	return 0;
 }
 
+/* A Proxmox-named veth's firewall bridge, and what the datapath and the shaper kept for its fwpr. */
+static int remove_fw_bridge(PlugEnv *e, const FwBridge *fb)
+{
+	int fwpr, r;
+
+	r = fw_bridge_remove(e->nl, fb, &fwpr);
+	if (fwpr > 0) {
+		if (plug_datapath(e))
+			(void)datapath_port_clear(e->dp, fwpr);
+		(void)shaper_clear(e->nl, fwpr);
+	}
+	return r;
+}
+
+/* Policy and shaper of port ifindex (the veth, or the fwpr of its firewall bridge), before it joins the bridge. */
+static int set_port_policy(PlugEnv *e, int ifindex, const char *ifname, const PlugTarget *t, Diag *d)
+{
+	struct lxcnet_port policy = t->policy;
+	int ifb = 0, r;
+
+	if (!plug_datapath(e)) {
+		if (t->needs_datapath)
+			return diag_error(d, -EOPNOTSUPP, "the lxcnet eBPF datapath cannot be used: %s", e->dp_reason);
+		log_ctx(NULL, LOG_WARNING, "Plugging '%s' without the datapath (tagged frames from the container are not dropped): %s",
+			ifname, e->dp_reason);
+		return 0;
+	}
+	if (t->rate > 0) {
+		r = shaper_set(e->nl, ifindex, t->rate, &ifb, d);
+		if (r < 0)
+			return r;
+		policy.shaper_ifindex = (__u32)ifb;
+	} else
+		/* Plugged again without a rate (a VNet change, a hotplug update): no shaper left over. */
+		(void)shaper_clear(e->nl, ifindex);
+	r = datapath_port_set(e->dp, ifindex, &policy, &t->trunks, d);
+	if (r < 0)
+		(void)shaper_clear(e->nl, ifindex);
+	return r;
+}
+
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d)
 {
-	bool described = false; /* d already says what failed */
+	bool fw_bridge = t->fw_enforcer == FW_ENFORCER_PROXMOX_IPTABLES && !n->link_down;
+	bool proxmox_name, described = false; /* d already says what failed */
+	FwBridge fb;
 	LinkInfo before;
-	int r;
+	int port, r;
 
+	r = fw_bridge_names(ifname, &fb);
+	proxmox_name = r >= 0;
+	if (fw_bridge && !proxmox_name)
+		return diag_error(d, r, "firewall: pve-firewall filters the NIC on Proxmox's firewall bridge, which needs a host "
+				  "interface named veth<vmid>i<N> (fwbr<vmid>i<N> at most %d characters), not '%s'",
+				  IFNAMSIZ - 1, ifname);
+	/* As Proxmox's tap_plug: a firewall bridge left from before (firewall=1 then, or a crash) goes first. */
+	if (proxmox_name) {
+		r = remove_fw_bridge(e, &fb);
+		if (r < 0)
+			return diag_error(d, r, "cannot remove the firewall bridge '%s' left from before: %s", fb.fwbr,
+					  strerror(-r));
+	}
 	r = link_get(e->nl, ifname, &before);
 	if (r < 0)
 		return diag_error(d, r, "host interface '%s': %s", ifname, strerror(-r));
+	port = before.ifindex;
+	if (fw_bridge) {
+		r = fw_bridge_create(e->nl, &fb, t->bridge_ifindex, t->bridge_mtu);
+		if (r < 0)
+			return diag_error(d, r, "firewall: cannot build Proxmox's firewall bridge '%s' (%s, %s) for '%s': %s",
+					  fb.fwbr, fb.fwln, fb.fwpr, ifname, strerror(-r));
+		port = fb.fwpr_ifindex;
+	}
 
 	/* Shaping and policy are in force before the port joins the bridge. */
-	if (plug_datapath(e)) {
-		struct lxcnet_port policy = t->policy;
-		int ifb = 0;
-
-		if (t->rate > 0) {
-			r = shaper_set(e->nl, before.ifindex, t->rate, &ifb, d);
-			if (r < 0)
-				return r;
-			policy.shaper_ifindex = (__u32)ifb;
-		} else
-			/* Plugged again without a rate (a VNet change, a hotplug update): no shaper left over. */
-			(void)shaper_clear(e->nl, before.ifindex);
-		r = datapath_port_set(e->dp, before.ifindex, &policy, &t->trunks, d);
-		if (r < 0) {
-			(void)shaper_clear(e->nl, before.ifindex);
-			return r;
-		}
-	} else if (t->needs_datapath)
-		return diag_error(d, -EOPNOTSUPP, "the lxcnet eBPF datapath cannot be used: %s", e->dp_reason);
-	else
-		log_ctx(NULL, LOG_WARNING, "Plugging '%s' without the datapath (tagged frames from the container are not dropped): %s",
-			ifname, e->dp_reason);
+	r = set_port_policy(e, port, fw_bridge ? fb.fwpr : ifname, t, d);
+	if (r < 0) {
+		if (fw_bridge)
+			(void)fw_bridge_remove(e->nl, &fb, NULL);
+		return r;
+	}
 
 	if (n->link_down)
 		r = link_set(e->nl, before.ifindex, 0, t->bridge_mtu, false);
 	else {
-		r = link_set(e->nl, before.ifindex, t->bridge_ifindex, t->bridge_mtu, true);
+		r = link_set(e->nl, port, t->bridge_ifindex, t->bridge_mtu, true);
 		if (r >= 0 && t->bridge_vlan_aware) {
-			r = set_port_vlans(e, before.ifindex, t, d);
+			r = set_port_vlans(e, port, t, d);
 			described = r < 0;
 		}
+		/* The guest's veth into its firewall bridge, without IPv6 as Proxmox has it. */
+		if (r >= 0 && fw_bridge && (r = link_disable_ipv6(ifname)) >= 0)
+			r = link_set(e->nl, before.ifindex, fb.fwbr_ifindex, t->bridge_mtu, true);
 	}
 	if (r >= 0 && plug_test_failure())
 		r = -EIO; /* after the last step, so that everything is undone below */
@@ -510,9 +576,11 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 		/* The kernel applies the attributes one by one: put back what may have changed. */
 		(void)link_set(e->nl, before.ifindex, before.master, before.mtu, before.up);
 		if (e->dp) {
-			(void)datapath_port_clear(e->dp, before.ifindex);
-			(void)shaper_clear(e->nl, before.ifindex);
+			(void)datapath_port_clear(e->dp, port);
+			(void)shaper_clear(e->nl, port);
 		}
+		if (fw_bridge)
+			(void)fw_bridge_remove(e->nl, &fb, NULL);
 		return described ? r : diag_error(d, r, "cannot plug '%s' into bridge '%s': %s", ifname, t->bridge, strerror(-r));
 	}
 	return 0;
@@ -549,17 +617,21 @@ int plug_netns_add(PlugEnv *e, CtNetns *ns, const char *host_ifname, const char 
 
 int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del)
 {
+	FwBridge fb;
 	LinkInfo li;
 	int r;
 
 	if (del)
 		(void)link_delete_wait(del);
-	r = link_get(e->nl, ifname, &li);
-	if (r < 0)
-		return r == -ENODEV ? 0 : r;
 	/* Taking an entry out needs the pins, not a load. */
 	if (!e->dp && datapath_open(false, &e->dp, &(Diag){}) < 0)
 		e->dp = NULL;
+	/* Its firewall bridge also when the veth itself is gone already. */
+	if (fw_bridge_names(ifname, &fb) >= 0)
+		(void)remove_fw_bridge(e, &fb);
+	r = link_get(e->nl, ifname, &li);
+	if (r < 0)
+		return r == -ENODEV ? 0 : r;
 	if (e->dp)
 		(void)datapath_port_clear(e->dp, li.ifindex);
 	(void)shaper_clear(e->nl, li.ifindex);

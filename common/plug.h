@@ -30,6 +30,9 @@ typedef struct PlugEnv {
 	char dp_reason[DIAG_MAX];
 } PlugEnv;
 
+/* This node's name as Proxmox has it: the short host name. */
+void plug_node_name(char *buf, size_t bufsz);
+
 /* Open what plugging needs (rtnetlink, the node name); plug_env_done() releases it all. */
 int plug_env_open(PlugEnv *e, const char *pve_dir);
 void plug_env_done(PlugEnv *e);
@@ -37,8 +40,22 @@ void plug_env_done(PlugEnv *e);
 /* Who enforces a NIC's Proxmox guest firewall (rules and policies of <vmid>.fw). */
 typedef enum PlugFwEnforcer {
 	FW_ENFORCER_NONE,		/* not in effect: no filter, or lxcnet's own anti-spoofing with firewall always */
+	FW_ENFORCER_PROXMOX_IPTABLES,	/* pve-firewall, on Proxmox's firewall bridge (fw-bridge.h), which lxcnet builds */
 	FW_ENFORCER_PROXMOX_NFTABLES,	/* proxmox-firewall, on the veth in the bridge */
 } PlugFwEnforcer;
+
+/* "none", "proxmox-iptables", "proxmox-nftables": as the Binding object and lxcnetctl show it. */
+const char *plug_fw_enforcer_name(PlugFwEnforcer f);
+
+/*
+ * Who enforces Proxmox's guest firewall for netIDX (n) of container vmid
+ * on this node: in effect when cluster.fw and <vmid>.fw both say enable: 1
+ * and the NIC firewall=1 (pve-fwconf.h), then the backend Proxmox runs.
+ * FW_ENFORCER_NONE for a container that is no Proxmox VMID. A firewall file
+ * that exists but cannot be read is an error: never guessed open.
+ */
+int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, unsigned idx, const PveNet *n,
+		     PlugFwEnforcer *ret, Diag *d);
 
 typedef struct PlugTarget {
 	char bridge[IFNAMSIZ];
@@ -76,17 +93,14 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
 
 /*
  * Proxmox's guest firewall for netIDX of container vmid, after
- * plug_resolve() (which adds lxcnet's own anti-spoofing for firewall=1): in
- * effect when cluster.fw and <vmid>.fw both say enable: 1 and the NIC
- * firewall=1 (pve-fwconf.h). With proxmox-firewall (nftables) the veth on
- * the bridge is what it filters, so lxcnet plugs it there. With
- * pve-firewall (iptables) the rules apply only on Proxmox's firewall
- * bridge, which lxcnet does not build yet: -EOPNOTSUPP, so that the NIC is
- * never silently left unfiltered (the legacy command, Proxmox's own plug,
- * can do it). Not in effect, Proxmox filters nothing. Unless
- * e->fw_filter_always, lxcnet's anti-spoofing is taken off t as well in
- * both cases where the NIC is plugged. A container that is no Proxmox VMID
- * (plain LXC) has no Proxmox firewall: t stays as it is.
+ * plug_resolve() (which adds lxcnet's own anti-spoofing for firewall=1):
+ * t->fw_enforcer from plug_fw_enforcer(). With proxmox-firewall (nftables)
+ * the veth on the bridge is what it filters, so lxcnet plugs it there. With
+ * pve-firewall (iptables) the rules apply on Proxmox's firewall bridge, which
+ * plug_host_veth() then builds. Not in effect, Proxmox filters nothing.
+ * Unless e->fw_filter_always, lxcnet's anti-spoofing is taken off t in all
+ * three cases. A container that is no Proxmox VMID (plain LXC) has no
+ * Proxmox firewall: t stays as it is.
  */
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d);
 
@@ -96,6 +110,11 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
  * and not enslaved. A failure restores the interface's previous master, MTU
  * and state and removes the datapath entry. Without a usable datapath a
  * port that needs none is plugged all the same (a warning says so).
+ *
+ * As Proxmox's tap_plug, a Proxmox-named veth's firewall bridge left from
+ * before goes first. Under pve-firewall (t->fw_enforcer) ifname is plugged
+ * into a new firewall bridge (fw-bridge.h) instead, with the datapath and
+ * the shaper on its fwpr end in the bridge; a failure removes it again.
  */
 int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTarget *t, Diag *d);
 
@@ -113,8 +132,9 @@ int plug_netns_add(PlugEnv *e, CtNetns *ns, const char *host_ifname, const char 
 
 /*
  * Unplug and delete host interface ifname (its container end goes with it):
- * datapath entry and shaper first. 0 when there is no such interface. With
- * del, the deletion goes on in a thread (see link_delete_start()).
+ * datapath entry and shaper first, and its firewall bridge (fw-bridge.h).
+ * 0 when there is no such interface. With del, the deletion of ifname goes
+ * on in a thread (see link_delete_start()).
  */
 int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del);
 

@@ -4,8 +4,10 @@
  * Runs after every stop and after a failed start (when LXC runs no down
  * scripts), so it must be idempotent and must not depend on the config.
  * Its state on the host: the host veths veth<name>i<N> (which normally die
- * with the container's netns), their datapath entries keyed by ifindex and
- * the ifb shaper devices of rated ports, which outlive them and are swept.
+ * with the container's netns), the firewall bridges fwbr<name>i<N> with
+ * their fwln/fwpr pairs (which do not), the datapath entries keyed by
+ * ifindex and the ifb shaper devices of rated ports, which outlive them and
+ * are swept.
  *
  * It deletes a container's host interfaces, so it acts only as what it is:
  * run as a post-stop hook (hook type "post-stop") of a container LXC
@@ -34,9 +36,12 @@ typedef struct Ctx {
 static int remove_leftover(struct nl_sock *nl, const char *ifname, void *userdata)
 {
 	Ctx *c = userdata;
+	char veth[IFNAMSIZ];
 	int r;
 
-	if (lxc_hook_net_index(c->name, ifname) < 0)
+	/* veth<name>i<N>, or the fwln<name>i<N> and fwbr<name>i<N> of its firewall bridge (fw-bridge.h). */
+	snprintf(veth, sizeof(veth), "veth%s", ifname + 4);
+	if (lxc_hook_net_index(c->name, veth) < 0)
 		return 0; /* veth1000i0 is not container 100's */
 	r = link_delete(nl, ifname);
 	if (r < 0 && r != -ENODEV) {
@@ -105,6 +110,7 @@ static bool container_stopped(const char *name)
 int main(int argc, char **argv)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
+	static const char *const kinds[] = { "veth", "fwln", "fwbr" };
 	LogContext ctx = { .identifier = "lxcnet-poststop" };
 	char prefix[IFNAMSIZ + 8];
 	HookArgs a;
@@ -132,11 +138,14 @@ int main(int argc, char **argv)
 		log_ctx(&ctx, LOG_ERR, "Cannot clean up container '%s': cannot open rtnetlink: %s", a.name, strerror(-r));
 		return 1;
 	}
-	snprintf(prefix, sizeof(prefix), "veth%si", a.name);
-	r = link_foreach_prefix(nl, prefix, remove_leftover, &c);
-	if (r < 0) {
-		log_ctx(&ctx, LOG_ERR, "Cannot list interfaces of container '%s': %s", a.name, strerror(-r));
-		return 1;
+	/* The veths, then the firewall bridges: each pair through fwln (its fwpr goes with it), then the bridge. */
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		snprintf(prefix, sizeof(prefix), "%s%si", kinds[i], a.name);
+		r = link_foreach_prefix(nl, prefix, remove_leftover, &c);
+		if (r < 0) {
+			log_ctx(&ctx, LOG_ERR, "Cannot list interfaces of container '%s': %s", a.name, strerror(-r));
+			return 1;
+		}
 	}
 
 	/* Shaper ifbs, policies and counters of interfaces that are gone (this container's and any other's). */
