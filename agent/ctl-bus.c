@@ -16,6 +16,8 @@
 #define DEST "org.lxcnet1"
 #define PATH "/org/lxcnet1"
 #define IFACE "org.lxcnet1.Manager"
+#define BINDING_OBJECT_PATH "/org/lxcnet1/binding"
+#define BINDING_OBJECT_IFACE "org.lxcnet1.Binding"
 
 int ctl_connect_bus(sd_bus **ret)
 {
@@ -134,19 +136,31 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *path = NULL, *enforcer = NULL;
 	BindingRow b;
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "GetBinding", &reply, "ss", container, net) < 0)
 		return CTL_EXIT_FAIL;
 	if (read_binding(reply, &b) <= 0)
 		return CTL_EXIT_FAIL;
+	/* Who enforces Proxmox's guest firewall on it: a property of its Binding object. */
+	if (sd_bus_path_encode(BINDING_OBJECT_PATH, b.ifname, &path) < 0 ||
+	    sd_bus_get_property_string(bus, DEST, path, BINDING_OBJECT_IFACE, "FirewallEnforcer", &error, &enforcer) < 0) {
+		fprintf(stderr, "lxcnetctl: cannot read FirewallEnforcer of '%s': %s\n", b.ifname,
+			error.message ? error.message : "out of memory");
+		return CTL_EXIT_FAIL;
+	}
 	if (o->json) {
 		_cleanup_(json_object_putp) json_object *j = binding_json(&b);
 
+		json_object_object_add(j, "firewall_enforcer", json_object_new_string(enforcer));
 		ctl_print_json(j);
 	} else {
-		binding_header();
-		binding_row(&b);
+		printf("%-12s %-6s %-15s %-15s %-9s %-5s %s\n", "CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK",
+		       "FIREWALL");
+		printf("%-12s %-6s %-15s %-15s %-9s %-5s %s\n", b.container, b.net, b.ifname, *b.bridge ? b.bridge : "-",
+		       *b.vnet ? b.vnet : "-", b.up ? "up" : "down", enforcer);
 	}
 	return CTL_EXIT_OK;
 }

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "ctl.h"
+#include "plug.h"
 #include "lxc-hook.h"
 #include "lxc-netconf.h"
 #include "pve-ctconf.h"
@@ -156,18 +156,6 @@ int ctl_config_check(const CtlOptions *o, const char *vmid)
 	return load_ct(o, vmid, &c) < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
-static void short_hostname(char *buf, size_t bufsz)
-{
-	struct utsname u;
-
-	if (uname(&u) < 0) {
-		snprintf(buf, bufsz, "localhost");
-		return;
-	}
-	snprintf(buf, bufsz, "%s", u.nodename);
-	buf[strcspn(buf, ".")] = '\0';
-}
-
 static json_object *strv_to_json(char **l)
 {
 	json_object *a = json_object_new_array();
@@ -201,7 +189,7 @@ int ctl_sdn_show(const CtlOptions *o)
 		fprintf(stderr, "%s\n", d.msg);
 		return CTL_EXIT_FAIL;
 	}
-	short_hostname(node, sizeof(node));
+	plug_node_name(node, sizeof(node));
 
 	if (o->json) {
 		_cleanup_(json_object_putp) json_object *root = json_object_new_object();

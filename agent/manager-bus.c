@@ -172,9 +172,9 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 	r = read_binding_args(m, mgr, &b, error);
 	if (r < 0)
 		return r;
-	if (!manager_datapath(mgr) || datapath_port_stats(mgr->dp, b->ifindex, &st) < 0)
+	if (!manager_datapath(mgr) || datapath_port_stats(mgr->dp, b->port_ifindex, &st) < 0)
 		return sd_bus_error_setf(error, LXCNET_ERR_NO_DATAPATH, "No datapath counters for '%s'%s", b->ifname,
-					 datapath_port_orphaned(b->ifindex) ?
+					 datapath_port_orphaned(b->port_ifindex) ?
 						 ": it runs a datapath whose pins were removed (plug it again to count it)" :
 						 "");
 	r = sd_bus_message_new_method_return(m, &reply);
@@ -677,6 +677,18 @@ static int binding_config_property(sd_bus *bus, const char *path, const char *in
 		return sd_bus_message_append(reply, "d", pve_net_has(&n, PVE_NET_RATE) ? n.rate : 0.0);
 	if (strcmp(property, "Firewall") == 0)
 		return sd_bus_message_append(reply, "b", (int)n.firewall);
+	if (strcmp(property, "FirewallEnforcer") == 0) {
+		PlugFwEnforcer f;
+		char node[256];
+		Diag d = {};
+
+		/* A firewall file that cannot be read: who filters is not known, and it is not "none". */
+		plug_node_name(node, sizeof(node));
+		return sd_bus_message_append(reply, "s",
+					     plug_fw_enforcer(m->pve_dir, node, b->container, b->net, &n, &f, &d) < 0 ?
+						     "unknown" :
+						     plug_fw_enforcer_name(f));
+	}
 	if (strcmp(property, "Trunks") == 0) {
 		r = sd_bus_message_open_container(reply, 'a', "q");
 		for (unsigned vid = PVE_VLAN_MIN; r >= 0 && vid <= PVE_VLAN_MAX; vid++)
@@ -737,7 +749,7 @@ static int binding_counter(sd_bus *bus, const char *path, const char *interface,
 	if (!b)
 		return -ENOENT;
 	if (manager_datapath(m))
-		(void)datapath_port_stats(m->dp, b->ifindex, &st);
+		(void)datapath_port_stats(m->dp, b->port_ifindex, &st);
 	for (int i = 0; i < _LXCNET_DROP_MAX; i++)
 		drops += st.drops[i];
 	v = strcmp(property, "PacketsFromContainer") == 0 ? st.packets[LXCNET_FROM_CT] :
@@ -764,6 +776,7 @@ static const sd_bus_vtable binding_vtable[] = {
 	B_PROP("Trunks", "aq", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	B_PROP("Rate", "d", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	B_PROP("Firewall", "b", binding_config_property, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	B_PROP("FirewallEnforcer", "s", binding_config_property, 0),
 	B_PROP("PacketsFromContainer", "t", binding_counter, 0),
 	B_PROP("BytesFromContainer", "t", binding_counter, 0),
 	B_PROP("PacketsToContainer", "t", binding_counter, 0),

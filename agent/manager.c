@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fw-bridge.h"
 #include "log.h"
 #include "helper.h"
 #include "manager.h"
@@ -80,7 +81,7 @@ static void log_orphaned_ports(Manager *m)
 	for (size_t i = 0; i < m->n_bindings; i++) {
 		const Binding *b = &m->bindings[i];
 
-		if (datapath_port_orphaned(b->ifindex))
+		if (datapath_port_orphaned(b->port_ifindex))
 			log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = b->container, .ifname = b->ifname }, LOG_WARNING,
 				"Interface '%s' of container '%s' runs an eBPF datapath whose pins were removed: its policy and "
 				"counters cannot be read or changed until it is plugged again (restart the container or hotplug "
@@ -152,6 +153,26 @@ static int link_msg_parse(struct nlmsghdr *h, LinkMsg *ret)
 }
 
 /*
+ * A veth in its Proxmox firewall bridge: the datapath is on the fwpr end,
+ * which is in the guest's bridge. Asked on a socket of its own: this runs
+ * inside the dump of m->nl.
+ */
+static void binding_fw_bridge(Binding *b)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	FwBridge fb;
+	LinkInfo li;
+
+	if (!b->bridge[0] || fw_bridge_names(b->ifname, &fb) < 0 || strcmp(b->bridge, fb.fwbr) != 0)
+		return;
+	if (netlink_open(&sk) < 0 || link_get(sk, fb.fwpr, &li) < 0)
+		return;
+	b->port_ifindex = li.ifindex;
+	if (li.master <= 0 || !if_indextoname((unsigned)li.master, b->bridge))
+		b->bridge[0] = '\0';
+}
+
+/*
  * Fill b from a link; false when the link is not a container's host veth.
  * A message without the link kind (not every RTM_NEWLINK carries it) keeps
  * an existing binding's identity.
@@ -165,11 +186,12 @@ static bool binding_from_link(Manager *m, const LinkMsg *l, Binding *b)
 	if (manager_parse_ifname(l->name, b->container, sizeof(b->container), &b->net) < 0)
 		return false;
 	snprintf(b->ifname, sizeof(b->ifname), "%s", l->name);
-	b->ifindex = l->ifindex;
+	b->ifindex = b->port_ifindex = l->ifindex;
 	b->up = l->up;
 	b->bridge[0] = '\0';
 	if (l->master > 0 && !if_indextoname((unsigned)l->master, b->bridge))
 		b->bridge[0] = '\0';
+	binding_fw_bridge(b);
 	return true;
 }
 
@@ -183,6 +205,12 @@ static void remove_binding(Manager *m, Binding *b)
 	if (manager_datapath(m))
 		(void)datapath_port_clear(m->dp, gone.ifindex);
 	(void)shaper_clear(m->nl, gone.ifindex);
+	/* A firewall bridge's fwpr outlives the veth until post-stop deletes it: it counts nothing any more. */
+	if (gone.port_ifindex != gone.ifindex) {
+		if (m->dp)
+			(void)datapath_port_clear(m->dp, gone.port_ifindex);
+		(void)shaper_clear(m->nl, gone.port_ifindex);
+	}
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = gone.container, .ifname = gone.ifname }, LOG_INFO,
 		"Interface '%s' of container '%s' is gone, binding ended", gone.ifname, gone.container);
 	if (gone.vnet[0])
@@ -233,6 +261,7 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 		return true;
 	}
 	b->seen = true;
+	b->port_ifindex = nb.port_ifindex;
 	if (strcmp(b->bridge, nb.bridge) != 0 || b->up != nb.up) {
 		strcpy(b->bridge, nb.bridge);
 		b->up = nb.up;

@@ -47,7 +47,10 @@ typedef struct Binding {
 	unsigned net; /* N of netN */
 	char ifname[IFNAMSIZ];
 	int ifindex;
-	char bridge[IFNAMSIZ]; /* current master, "" when unplugged */
+	/* Where the datapath counts it: ifindex, or the fwpr of its Proxmox firewall bridge (fw-bridge.h). */
+	int port_ifindex;
+	/* The bridge it is plugged into (through its firewall bridge when it has one), "" when unplugged. */
+	char bridge[IFNAMSIZ];
 	char vnet[16];	       /* as the hook reported it, "" when none */
 	bool up;
 	bool seen;	/* found by the current dump */

@@ -82,7 +82,7 @@ static int interfaces(Manager *m, sd_bus_message *r)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < m->n_bindings; i++)
-		have[i] = m->dp && datapath_port_stats(m->dp, m->bindings[i].ifindex, &st[i]) >= 0;
+		have[i] = m->dp && datapath_port_stats(m->dp, m->bindings[i].port_ifindex, &st[i]) >= 0;
 
 	k = family_open(r, "lxcnet_interface_packets_total", "counter", "Packets through a container interface's datapath");
 	for (size_t i = 0; k >= 0 && i < m->n_bindings; i++) {
