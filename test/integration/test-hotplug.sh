@@ -46,15 +46,24 @@ for name in . ..; do
 	[ $rc -ne 0 ] && echo "$out" | grep -q "name: '$name' is not an interface name (org.lxcnet1.Error.InvalidArgument)"
 	ok $? "hotplug add with name=$name: InvalidArgument at once ($out)"
 done
-# Proxmox's guest firewall in effect with pve-firewall: lxcnet cannot plug for it, and says so; nothing changes.
+# Proxmox's guest firewall in effect with pve-firewall: the NIC goes through Proxmox's firewall bridge, and
+# updates of firewall replug as Proxmox's do.
 mkdir -p "$T/pve/firewall"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/9401.fw"
-cp "$T/pve/lxc/9401.conf" "$T/9401.before"
-out=$(ctl hotplug add 9401 net8 "name=eth8,bridge=$BR,hwaddr=BC:24:11:94:01:08,firewall=1" --wait 2>&1); rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q "fwbr9401i8, which lxcnet does not build.*(org.lxcnet1.Error.Failed)" &&
-	cmp -s "$T/pve/lxc/9401.conf" "$T/9401.before" && [ "$(link_field veth9401i8)" = absent ]
-ok $? "hotplug add of a NIC under Proxmox's iptables firewall: Failed naming the firewall bridge, nothing changed ($out)"
+fwnet8() { ctl hotplug "$1" 9401 net8 "name=eth8,bridge=$BR,hwaddr=BC:24:11:94:01:08,firewall=$2" --wait >/dev/null; }
+fwnet8 add 1 && [ "$(link_field veth9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ] &&
+	[ "$(link_field fwpr9401p8)" = "master=$BR mtu=1500 up=1" ] && [ "$(link_field fwln9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ]
+ok $? "hotplug add under Proxmox's iptables firewall: veth9401i8 in fwbr9401i8, fwpr9401p8 in $BR"
+fwnet8 update 0 && [ "$(link_field veth9401i8)" = "master=$BR mtu=1500 up=1" ] &&
+	[ "$(link_field fwbr9401i8) $(link_field fwln9401i8) $(link_field fwpr9401p8)" = "absent absent absent" ]
+ok $? "update firewall=0: veth9401i8 straight in $BR, its firewall bridge gone ($(link_field veth9401i8))"
+fwnet8 update 1 && [ "$(link_field veth9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ]
+ok $? "update firewall=1: through fwbr9401i8 again ($(link_field veth9401i8))"
+ctl hotplug remove 9401 net8 --wait >/dev/null &&
+	[ "$(link_field veth9401i8) $(link_field fwbr9401i8) $(link_field fwln9401i8) $(link_field fwpr9401p8)" = "absent absent absent absent" ] &&
+	! grep -q '^net8:' "$T/pve/lxc/9401.conf"
+ok $? "hotplug remove: no veth, fwbr, fwln or fwpr of net8 left, nor the config line"
 rm -rf "$T/pve/firewall"
 # A container sharing the host's network namespace (lxc.net.0.type = none) gets no NIC: it would land on the host.
 # (No gw in the spec: should the refusal ever fail, the NIC must not take the host's default route with it.)

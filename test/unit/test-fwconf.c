@@ -9,6 +9,11 @@
 #include <errno.h>
 #include <ftw.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fw-bridge.h"
+#include "plug.h"
 #include "pve-fwconf.h"
 #include "tap.h"
 
@@ -305,12 +310,102 @@ static void backend(void)
 	is_str(fw_backend_name(FW_BACKEND_NFTABLES), "proxmox-nftables", "backend names as the API shows them");
 }
 
+static void bridge_names(void)
+{
+	static const struct {
+		const char *veth, *fwbr, *fwln, *fwpr;
+		int r;
+	} t[] = {
+		{ "veth100i0", "fwbr100i0", "fwln100i0", "fwpr100p0", 0 },
+		{ "veth999999i31", "fwbr999999i31", "fwln999999i31", "fwpr999999p31", 0 },
+		/* As long as the veth's name: what fits one fits the others (15 characters). */
+		{ "veth12345678i31", "fwbr12345678i31", "fwln12345678i31", "fwpr12345678p31", 0 },
+		{ "veth123456789i31", NULL, NULL, NULL, -ENAMETOOLONG },
+		{ "vethweb91i0", NULL, NULL, NULL, -EINVAL }, /* a plain container: no Proxmox firewall */
+		{ "veth100i", NULL, NULL, NULL, -EINVAL },
+		{ "vethi0", NULL, NULL, NULL, -EINVAL },
+		{ "oci1b2c3d4ei0", NULL, NULL, NULL, -EINVAL },
+		{ "veth100x0", NULL, NULL, NULL, -EINVAL },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		FwBridge fb;
+		int r = fw_bridge_names(t[i].veth, &fb);
+
+		if (t[i].r < 0) {
+			is_int(r, t[i].r, "%s: no firewall bridge names (%s)", t[i].veth, strerror(-t[i].r));
+			continue;
+		}
+		ok(r == 0 && strcmp(fb.fwbr, t[i].fwbr) == 0 && strcmp(fb.fwln, t[i].fwln) == 0 && strcmp(fb.fwpr, t[i].fwpr) == 0,
+		   "%s: %s, %s, %s", t[i].veth, t[i].fwbr, t[i].fwln, t[i].fwpr);
+	}
+}
+
+/* plug_fw_enforcer() on files in a temporary pve-dir: the gate, the backend, and never open on an unreadable file. */
+static void enforcer(void)
+{
+	char dir[] = "/tmp/lxcnet-fwconf-XXXXXX", path[256];
+	PveNet fw1 = { .firewall = true }, fw0 = {};
+	PlugFwEnforcer f;
+	Diag d = {};
+	FILE *fp;
+	int r;
+
+	if (!mkdtemp(dir)) {
+		ok(false, "a temporary pve-dir");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/firewall", dir);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/nodes", dir);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/nodes/n1", dir);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/firewall/cluster.fw", dir);
+	fp = fopen(path, "w");
+	fputs("[OPTIONS]\nenable: 1\n", fp);
+	fclose(fp);
+
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	ok(r == 0 && f == FW_ENFORCER_NONE, "no 100.fw: the guest's firewall is off, nothing enforces (%d)", r);
+	snprintf(path, sizeof(path), "%s/firewall/100.fw", dir);
+	fp = fopen(path, "w");
+	fputs("[OPTIONS]\nenable: 1\n", fp);
+	fclose(fp);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	ok(r == 0 && f == FW_ENFORCER_PROXMOX_IPTABLES, "in effect, no host.fw: pve-firewall (%s)", plug_fw_enforcer_name(f));
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw0, &f, &d);
+	ok(r == 0 && f == FW_ENFORCER_NONE, "firewall=0 on the NIC: none (%s)", plug_fw_enforcer_name(f));
+	r = plug_fw_enforcer(dir, "n1", "web", 0, &fw1, &f, &d);
+	ok(r == 0 && f == FW_ENFORCER_NONE, "a container that is no VMID: none (%s)", plug_fw_enforcer_name(f));
+	snprintf(path, sizeof(path), "%s/nodes/n1/host.fw", dir);
+	fp = fopen(path, "w");
+	fputs("[OPTIONS]\nnftables: 1\n", fp);
+	fclose(fp);
+	setenv("LXCNET_PROXMOX_FIREWALL", "/bin/true", 1);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	ok(r == 0 && f == FW_ENFORCER_PROXMOX_NFTABLES, "host.fw nftables: 1, proxmox-firewall installed: %s",
+	   plug_fw_enforcer_name(f));
+	unsetenv("LXCNET_PROXMOX_FIREWALL");
+	snprintf(path, sizeof(path), "%s/firewall/100.fw", dir);
+	(void)unlink(path);
+	(void)mkdir(path, 0755); /* exists, cannot be read as a file */
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	ok(r < 0 && strncmp(d.msg, "firewall: ", 10) == 0, "100.fw unreadable: an error, not 'none' (%s)", d.msg);
+	is_str(plug_fw_enforcer_name(FW_ENFORCER_PROXMOX_IPTABLES), "proxmox-iptables", "enforcer names as the API shows them");
+	(void)rmdir(path);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	(void)!system(path);
+}
+
 int main(void)
 {
 	samples = getenv("LXCNET_SAMPLES_DIR");
 	bad_lines();
 	nic_policy();
 	backend();
+	bridge_names();
+	enforcer();
 	if (!samples || !*samples) {
 		tap_diag("LXCNET_SAMPLES_DIR is not set: Proxmox's fixtures not read");
 		ok(false, "Proxmox's firewall fixtures are available (configure --with-pve-samples)");
