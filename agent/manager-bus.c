@@ -611,6 +611,10 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_SIGNAL_WITH_NAMES("InterfaceUpdated", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("ContainerStarted", "s", SD_BUS_PARAM(container), 0),
 	SD_BUS_SIGNAL_WITH_NAMES("ContainerStopped", "s", SD_BUS_PARAM(container), 0),
+	SD_BUS_SIGNAL_WITH_NAMES("Reconciled", "sssss",
+				 SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(action) SD_BUS_PARAM(reason)
+					 SD_BUS_PARAM(difference),
+				 0),
 	SD_BUS_VTABLE_END,
 };
 
@@ -818,6 +822,17 @@ void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
 	}
 	if (strcmp(signal, "BindingChanged") == 0)
 		(void)sd_bus_emit_properties_changed(m->bus, BUS_PATH, BUS_INTERFACE, "NBindings", NULL);
+}
+
+void manager_bus_emit_reconciled(Manager *m, const Binding *b, const char *action, const char *reason, const char *difference)
+{
+	char net[16];
+
+	if (!m->bus || !m->announce)
+		return;
+	snprintf(net, sizeof(net), "net%u", b->net);
+	(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, "Reconciled", "sssss", b->container, net, action, reason,
+				 difference);
 }
 
 void manager_bus_emit_container(Manager *m, const char *signal, const char *container)

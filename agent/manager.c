@@ -265,6 +265,8 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 	if (strcmp(b->bridge, nb.bridge) != 0 || b->up != nb.up) {
 		strcpy(b->bridge, nb.bridge);
 		b->up = nb.up;
+		if (m->conf && m->conf->reconcile)
+			reconcile_link_changed(m, b);
 		manager_bus_emit(m, "BindingChanged", b);
 		manager_bus_emit_binding_properties(m, b, "Bridge", "State", NULL);
 	}
@@ -783,6 +785,9 @@ int manager_start(Manager *m)
 	r = notify_socket_open(m);
 	if (r < 0)
 		return r;
+	r = reconcile_init(m);
+	if (r < 0)
+		return r;
 	return sd_event_add_io(m->event, NULL, m->notify_fd, EPOLLIN, on_notify, m);
 }
 
@@ -790,6 +795,7 @@ void manager_free(Manager *m)
 {
 	if (!m)
 		return;
+	reconcile_done(m);
 	operations_done(m);
 	/* Queued plugin runs end within their time limit; their callbacks may still use the bus. */
 	helper_stop(m);

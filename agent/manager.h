@@ -20,6 +20,7 @@
 #include "operation.h"
 #include "pve-ctconf.h"
 #include "pve-netconf.h"
+#include "reconcile.h"
 #include "sdn-config.h"
 #include "macro.h"
 
@@ -55,6 +56,11 @@ typedef struct Binding {
 	bool up;
 	bool seen;	/* found by the current dump */
 	uint64_t since; /* CLOCK_REALTIME, µs */
+	/* Reconciliation (reconcile.h). */
+	bool reconcile_seen;   /* looked at once since it appeared */
+	bool reconcile_link;   /* its master or state changed since */
+	bool reconcile_failed; /* the last look failed: not again until the config or the port changes */
+	struct stat conf_st;   /* its container's config file then */
 } Binding;
 
 /* The netN lines of the container config read last, for as long as the file stays the same (manager-vnet.c). */
@@ -114,6 +120,10 @@ typedef struct Manager {
 	StorageNet *storage_nets;
 	size_t n_storage_nets;
 	ConfCache conf_cache;
+	/* Reconciliation (reconcile.c). */
+	sd_event_source *reconcile_tick, *reconcile_settle;
+	unsigned reconcile_ticks;
+	uint64_t reconcile_total[_RECONCILE_REASON_MAX][_RECONCILE_ACTION_MAX];
 } Manager;
 
 int manager_new(const char *state_dir, const char *notify_path, Manager **ret);
@@ -197,5 +207,7 @@ int manager_bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error);
 int manager_bus_setup(Manager *m);
 void manager_bus_emit(Manager *m, const char *signal, const Binding *b);
 void manager_bus_emit_container(Manager *m, const char *signal, const char *container);
+/* Reconciled(container, net, action, reason, difference): a port was made what its config says (reconcile.h). */
+void manager_bus_emit_reconciled(Manager *m, const Binding *b, const char *action, const char *reason, const char *difference);
 /* PropertiesChanged on the binding's object /org/lxcnet1/binding/<host ifname>, for the names given. */
 void manager_bus_emit_binding_properties(Manager *m, const Binding *b, ...) _sentinel_;

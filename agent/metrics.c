@@ -242,6 +242,15 @@ int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = family_close(reply);
 	if (r >= 0)
+		r = family_open(reply, "lxcnet_reconcile_total", "counter",
+				"Ports that differed from their config, by what noticed it and what was done");
+	for (int why = 0; r >= 0 && why < _RECONCILE_REASON_MAX; why++)
+		for (int what = 0; r >= 0 && what < _RECONCILE_ACTION_MAX; what++)
+			r = sample(reply, "", (double)m->reconcile_total[why][what], "reason", reconcile_reason_name(why), "action",
+				   reconcile_action_name(what), NULL);
+	if (r >= 0)
+		r = family_close(reply);
+	if (r >= 0)
 		r = interfaces(m, reply);
 	if (r >= 0)
 		r = operations(m, reply);

@@ -45,6 +45,14 @@ const char *operation_state_name(OpState s)
 	return state_names[s];
 }
 
+bool operations_container_busy(Manager *m, const char *container)
+{
+	for (size_t i = 0; i < m->n_ops; i++)
+		if (!m->ops[i]->reaped && strcmp(m->ops[i]->container, container) == 0)
+			return true;
+	return false;
+}
+
 static void operation_free(Operation *op)
 {
 	if (!op)

@@ -78,6 +78,9 @@ typedef struct Operation {
 } Operation;
 
 const char *operation_kind_name(OpKind k);
+
+/* Whether container has an operation that has not ended (main thread). */
+bool operations_container_busy(Manager *m, const char *container);
 const char *operation_state_name(OpState s);
 RolloutOp operation_rollout_op(OpKind k);
 

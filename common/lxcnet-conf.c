@@ -102,6 +102,7 @@ static int conf_new(const char *name, LxcnetConf **ret)
 		return -ENOMEM;
 	c->phase = c->config_phase = PHASE_FULL;
 	c->plugin_timeout_ms = LXCNET_PLUGIN_TIMEOUT_DEFAULT_MS;
+	c->reconcile = true;
 	c->path = strdup(name);
 	/* Under the package's diversion the original is the legacy command; lxcnetaddbr itself is lxcnet. */
 	c->legacy_net_up = strdup(access(LXCNET_LEGACY_NET_UP_DIVERTED, F_OK) == 0 ? LXCNET_LEGACY_NET_UP_DIVERTED
@@ -199,10 +200,13 @@ static int parse_main(LxcnetConf *c, const SectionFile *f, const Section *s, Dia
 				r = diag_error(d, -EINVAL, "%sfirewall: '%s' is neither proxmox nor always", where, e->value);
 			if (r >= 0)
 				c->firewall_always = strcmp(e->value, "always") == 0;
+		} else if (strcmp(e->key, "reconcile") == 0) {
+			r = parse_bool_entry(f, s, e, &c->reconcile, d);
 		} else
 			r = diag_error(d, -EINVAL,
-				       "%s%s: unknown key (phase, fallback, legacy-net-up, legacy-pct, plugin-timeout, firewall)", where,
-				       e->key);
+				       "%s%s: unknown key (phase, fallback, legacy-net-up, legacy-pct, plugin-timeout, firewall, "
+				       "reconcile)",
+				       where, e->key);
 		if (r < 0)
 			return r;
 	}

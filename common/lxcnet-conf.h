@@ -12,6 +12,7 @@
  *           legacy-pct /usr/sbin/pct
  *           plugin-timeout 5
  *           firewall proxmox
+ *           reconcile on
  *
  *   operation: hotplug-add
  *           path legacy
@@ -138,6 +139,8 @@ typedef struct LxcnetConf {
 	 * container's NIC only as Proxmox's guest firewall would filter it.
 	 */
 	bool firewall_always;
+	/* reconcile on (default): lxcnetd converges running containers' ports on their config (agent/reconcile.h). */
+	bool reconcile;
 	RolloutOverride ops[_ROP_MAX];
 	StorageNetConf *storage_nets;
 	size_t n_storage_nets;

@@ -74,6 +74,10 @@ static void test_defaults_and_overrides(void)
 	is_str(c->legacy_pct, "/usr/sbin/pct", "default legacy pct command");
 	is_int(c->plugin_timeout_ms, 5000, "default plugin timeout: 5 s");
 	ok(!c->firewall_always, "default: firewall proxmox (no anti-spoofing while Proxmox's firewall is off)");
+	ok(c->reconcile, "default: reconcile on");
+	lxcnet_conf_free(c);
+	c = NULL;
+	ok(parse("lxcnet: node\n\treconcile off\n", NULL, &c, &d) == 0 && !c->reconcile, "reconcile off parses: %s", d.msg);
 	lxcnet_conf_free(c);
 	c = NULL;
 
@@ -137,6 +141,8 @@ static void test_errors(void)
 		{ "lxcnet: node\n\tplugin-timeout 0\n", NULL, "plugin-timeout: '0' is not a number of seconds (1..3600)" },
 		{ "lxcnet: node\n\tfirewall strict\n", NULL, "lxcnet.conf:2: node: firewall: 'strict' is neither proxmox nor always" },
 		{ "lxcnet: node\n\tfirewall\n", NULL, "lxcnet.conf:2: node: firewall: needs a value" },
+		{ "lxcnet: node\n\treconcile sometimes\n", NULL,
+		  "lxcnet.conf:2: node: reconcile: 'sometimes' is not a boolean (1/0, on/off, yes/no, true/false)" },
 		{ "lxcnet: node\n\tphaze full\n", NULL, "lxcnet.conf:2: node: phaze: unknown key" },
 		{ "lxcnet: a\n\tphase full\n\nlxcnet: b\n\tphase basic\n", NULL, "lxcnet.conf:4: b: a second 'lxcnet' section" },
 		{ "operation: hotplug\n\tpath legacy\n", NULL, "lxcnet.conf:1: hotplug: not an operation" },

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Reconciliation: every port of a running container that lxcnetd knows
+ * (veth<ct>i<N>) converges on what its netN line and the rollout phase say.
+ * The desired state is what lxcnet would plug now (plug_resolve() and
+ * plug_guest_firewall()); the actual one is the kernel's: the veth's master
+ * (through its firewall bridge when it has one), MTU and state, and the
+ * datapath entry of its port (policy, trunks, shaper).
+ *
+ * When they differ and the phase gives the NIC to lxcnet, the port is
+ * plugged again as lxcnet plugs it. When the phase gives it to Proxmox,
+ * lxcnet never fights: only after the port was replugged by somebody else
+ * (a link change) does it take its own datapath entry away, so that no
+ * stale policy is left under Proxmox's plumbing.
+ *
+ * Triggers: a link change of a bound port (after RECONCILE_SETTLE_USEC, so
+ * that whoever changes it has finished), a changed container config (its
+ * file checked every RECONCILE_TICK_USEC, as /etc/pve is a FUSE file system
+ * without inotify), the agent's start, and a full pass every
+ * RECONCILE_FULL_TICKS ticks. A port younger than RECONCILE_YOUNG_USEC is
+ * still being plugged by its container's start, and one whose container has
+ * a hotplug operation is being changed by lxcnetd itself: both wait.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECONCILE_TICK_USEC (500 * 1000)
+#define RECONCILE_SETTLE_USEC (200 * 1000)
+#define RECONCILE_YOUNG_USEC (2 * 1000 * 1000)
+#define RECONCILE_FULL_TICKS 60
+
+typedef struct Manager Manager;
+typedef struct Binding Binding;
+
+typedef enum ReconcileReason {
+	RECONCILE_LINK,	    /* the port's master or state changed */
+	RECONCILE_CONFIG,   /* its container's config file changed */
+	RECONCILE_START,    /* first look after the agent or the port started */
+	RECONCILE_PERIODIC, /* the full pass */
+	RECONCILE_FORCED,   /* asked for over the bus */
+	_RECONCILE_REASON_MAX,
+} ReconcileReason;
+
+typedef enum ReconcileAction {
+	RECONCILE_REPLUGGED, /* plugged again as lxcnet plugs it */
+	RECONCILE_WITHDRAWN, /* lxcnet's datapath entry taken off a port Proxmox plugs */
+	RECONCILE_FAILED,    /* it differs and could not be plugged again */
+	_RECONCILE_ACTION_MAX,
+} ReconcileAction;
+
+const char *reconcile_reason_name(ReconcileReason r);
+const char *reconcile_action_name(ReconcileAction a);
+
+/* Start the tick; reconcile_done() stops it. */
+int reconcile_init(Manager *m);
+void reconcile_done(Manager *m);
+
+/* b's master or state changed (not by a binding's first appearance): look at it once things settled. */
+void reconcile_link_changed(Manager *m, Binding *b);
+
+/*
+ * One port: 1 when it differs (diff says how, for example "master is
+ * 'vmbr0v200', lxcnet plugs it into 'vmbr0'"), 0 when it is as it should
+ * be or not lxcnet's to judge, <0 when the desired state cannot be worked
+ * out (diff says why). With apply, a difference is acted on and *ret_action
+ * says how.
+ */
+int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
+		   ReconcileAction *ret_action);
