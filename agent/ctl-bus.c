@@ -165,6 +165,45 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 	return CTL_EXIT_OK;
 }
 
+int ctl_ports(const CtlOptions *o, const char *container, bool apply)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(json_object_putp) json_object *a = json_object_new_array();
+	const char *ct, *net, *what, *diff;
+	unsigned rows = 0, bad = 0;
+	int r;
+
+	if (ctl_connect_bus(&bus) < 0 ||
+	    ctl_call(bus, apply ? "Reconcile" : "CheckPorts", &reply, "s", container ? container : "") < 0)
+		return CTL_EXIT_FAIL;
+	r = sd_bus_message_enter_container(reply, 'a', "(ssss)");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "(ssss)", &ct, &net, &what, &diff)) > 0) {
+		rows++;
+		bad += strcmp(what, "replugged") != 0 && strcmp(what, "withdrawn") != 0;
+		if (o->json) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(p, "container", json_object_new_string(ct));
+			json_object_object_add(p, "net", json_object_new_string(net));
+			json_object_object_add(p, apply ? "action" : "state", json_object_new_string(what));
+			json_object_object_add(p, "difference", json_object_new_string(diff));
+			json_object_array_add(a, p);
+		} else {
+			if (rows == 1)
+				printf("%-12s %-6s %-10s %s\n", "CONTAINER", "NET", apply ? "ACTION" : "STATE", "DIFFERENCE");
+			printf("%-12s %-6s %-10s %s\n", ct, net, what, diff);
+		}
+	}
+	if (r >= 0 && !o->json && rows == 0)
+		printf("Every port is as its config says\n");
+	r = ctl_list_done(o, r, a);
+	if (r != CTL_EXIT_OK)
+		return r;
+	/* check: like diff, 1 when something differs; reconcile: 1 when something could not be put right. */
+	return (apply ? bad : rows) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
 int ctl_containers(const CtlOptions *o)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;

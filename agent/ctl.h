@@ -49,6 +49,8 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net);
 int ctl_containers(const CtlOptions *o);
 int ctl_stats(const CtlOptions *o, const char *container, const char *net);
 int ctl_reload(const CtlOptions *o);
+/* check [CT] (apply false) and reconcile [CT] (true): ports that differ from their config; exit 1 when any (check) or any failed. */
+int ctl_ports(const CtlOptions *o, const char *container, bool apply);
 int ctl_vnets(const CtlOptions *o);
 /* what: add, update or remove; spec NULL for remove. */
 int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, const char *net, const char *spec);

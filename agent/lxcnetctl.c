@@ -52,6 +52,11 @@ static void help(FILE *f)
 		"                           exits 1 if it failed\n"
 		"  operations [--json]      Hotplug operations, queued, running and recent\n"
 		"  reload                   Re-read lxcnet.conf and the kernel's view (root)\n"
+		"  check [CT] [--json]      Every port of running containers (of CT) that differs\n"
+		"                           from its netN line and the phase, and how; nothing is\n"
+		"                           changed; exit 1 if any differs\n"
+		"  reconcile [CT] [--json]  Put them right now, as lxcnetd does by itself (root);\n"
+		"                           exit 1 if one could not be\n"
 		"  phase show [--json]      The rollout phase, who performs each operation and\n"
 		"                           why, and how each path did so far\n"
 		"  phase set PHASE          legacy, observe, basic, advanced, sdn or full; written\n"
@@ -226,6 +231,8 @@ int main(int argc, char **argv)
 		return ctl_operations(&o);
 	if (verb && strcmp(verb, "reload") == 0 && nargs == 1)
 		return ctl_reload(&o);
+	if (verb && (strcmp(verb, "check") == 0 || strcmp(verb, "reconcile") == 0) && nargs <= 2)
+		return ctl_ports(&o, sub, strcmp(verb, "reconcile") == 0);
 	if (verb && strcmp(verb, "config") == 0 && nargs == 2 && strcmp(sub, "example") == 0)
 		return ctl_config_example(&o);
 	if (verb && strcmp(verb, "legacy") == 0 && nargs == 2 && strcmp(sub, "test") == 0)

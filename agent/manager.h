@@ -60,6 +60,7 @@ typedef struct Binding {
 	bool reconcile_seen;   /* looked at once since it appeared */
 	bool reconcile_link;   /* its master or state changed since */
 	bool reconcile_failed; /* the last look failed: not again until the config or the port changes */
+	uint64_t reconcile_failed_usec; /* CLOCK_MONOTONIC */
 	struct stat conf_st;   /* its container's config file then */
 } Binding;
 

@@ -196,34 +196,41 @@ out:
 	return r;
 }
 
-static void reconcile_one(Manager *m, Binding *b, ReconcileReason reason)
+/* Look at b, act on a difference, say so; r as reconcile_port(), with *action and diff for a difference. */
+static int reconcile_one(Manager *m, Binding *b, ReconcileReason reason, ReconcileAction *action, char *diff, size_t size)
 {
 	LogContext ctx = { .identifier = "lxcnetd", .vmid = b->container, .ifname = b->ifname };
-	ReconcileAction action = RECONCILE_FAILED;
-	char diff[DIAG_MAX + 128];
+	bool failed_before = b->reconcile_failed;
 	int r;
 
-	r = reconcile_port(m, b, reason, true, diff, sizeof(diff), &action);
-	if (r < 0) {
-		/* Said once until the config or the port changes. */
-		if (!b->reconcile_failed)
-			log_ctx(&ctx, LOG_WARNING, "Cannot check net%u of container '%s' ('%s') against its config: %s", b->net,
-				b->container, b->ifname, diff[0] ? diff : strerror(-r));
-		b->reconcile_failed = true;
-		return;
-	}
+	*action = RECONCILE_FAILED;
+	r = reconcile_port(m, b, reason, true, diff, size, action);
 	if (r == 0) {
 		b->reconcile_failed = false;
-		return;
+		return 0;
 	}
-	m->reconcile_total[reason][action]++;
-	b->reconcile_failed = action == RECONCILE_FAILED;
-	log_ctx(&ctx, action == RECONCILE_FAILED ? LOG_ERR : LOG_NOTICE, "net%u of container '%s' ('%s') drifted (%s): %s; %s",
+	/* A port that cannot be judged or plugged is said once, and tried again only after its config changed. */
+	b->reconcile_failed = r < 0 || *action == RECONCILE_FAILED;
+	if (b->reconcile_failed)
+		b->reconcile_failed_usec = clock_usec(CLOCK_MONOTONIC);
+	if (r < 0) {
+		if (!diff[0])
+			snprintf(diff, size, "%s", strerror(-r));
+		if (!failed_before || reason == RECONCILE_FORCED)
+			log_ctx(&ctx, LOG_WARNING, "Cannot check net%u of container '%s' ('%s') against its config: %s", b->net,
+				b->container, b->ifname, diff);
+		return r;
+	}
+	m->reconcile_total[reason][*action]++;
+	if (*action == RECONCILE_FAILED && failed_before && reason != RECONCILE_FORCED)
+		return r;
+	log_ctx(&ctx, *action == RECONCILE_FAILED ? LOG_ERR : LOG_NOTICE, "net%u of container '%s' ('%s') drifted (%s): %s; %s",
 		b->net, b->container, b->ifname, reconcile_reason_name(reason), diff,
-		action == RECONCILE_REPLUGGED ? "plugged again as its config says" :
-		action == RECONCILE_WITHDRAWN ? "lxcnet's datapath entry removed" :
-						"left as it is");
-	manager_bus_emit_reconciled(m, b, reconcile_action_name(action), reconcile_reason_name(reason), diff);
+		*action == RECONCILE_REPLUGGED ? "plugged again as its config says" :
+		*action == RECONCILE_WITHDRAWN ? "lxcnet's datapath entry removed" :
+						 "left as it is");
+	manager_bus_emit_reconciled(m, b, reconcile_action_name(*action), reconcile_reason_name(reason), diff);
+	return r;
 }
 
 /* Whether b's config file changed since its last look (and remember it now). */
@@ -248,6 +255,8 @@ static bool config_changed(Manager *m, Binding *b)
 static void pass(Manager *m, bool full)
 {
 	uint64_t now = clock_usec(CLOCK_REALTIME);
+	char diff[DIAG_MAX + 128];
+	ReconcileAction action;
 
 	for (size_t i = 0; i < m->n_bindings; i++) {
 		Binding *b = &m->bindings[i];
@@ -257,10 +266,14 @@ static void pass(Manager *m, bool full)
 		if (!m->conf->reconcile || now - b->since < RECONCILE_YOUNG_USEC || operations_container_busy(m, b->container))
 			continue;
 		conf = config_changed(m, b);
+		/* A failed replug changes the link too: that alone is no reason to try again at once. */
+		if (b->reconcile_link && b->reconcile_failed && !conf &&
+		    clock_usec(CLOCK_MONOTONIC) - b->reconcile_failed_usec < RECONCILE_RETRY_USEC)
+			b->reconcile_link = false;
 		if (!b->reconcile_seen)
 			reason = RECONCILE_START;
 		else if (b->reconcile_link)
-			reason = RECONCILE_LINK;
+			reason = RECONCILE_LINK; /* before config: Proxmox's hotplug changes both, and only a replug withdraws */
 		else if (conf)
 			reason = RECONCILE_CONFIG;
 		else if (full && !b->reconcile_failed)
@@ -271,7 +284,7 @@ static void pass(Manager *m, bool full)
 		b->reconcile_link = false;
 		if (conf)
 			b->reconcile_failed = false;
-		reconcile_one(m, b, reason);
+		(void)reconcile_one(m, b, reason, &action, diff, sizeof(diff));
 	}
 }
 
@@ -296,7 +309,6 @@ static int on_settled(sd_event_source *s, uint64_t usec, void *userdata)
 void reconcile_link_changed(Manager *m, Binding *b)
 {
 	b->reconcile_link = true;
-	b->reconcile_failed = false;
 	if (!m->reconcile_settle)
 		return;
 	/* Armed once: a burst of changes is looked at together, after the last one plus the settle time. */
@@ -323,4 +335,63 @@ void reconcile_done(Manager *m)
 {
 	m->reconcile_tick = sd_event_source_disable_unref(m->reconcile_tick);
 	m->reconcile_settle = sd_event_source_disable_unref(m->reconcile_settle);
+}
+
+/* CheckPorts and Reconcile: every port of container ("" for all), in a reply of (container, net, what, difference). */
+static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	char diff[DIAG_MAX + 128], net[16];
+	const char *container;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &container);
+	if (r < 0)
+		return r;
+	if (*container && manager_count_container(m, container) == 0)
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface", container);
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+	for (size_t i = 0; r >= 0 && i < m->n_bindings; i++) {
+		Binding *b = &m->bindings[i];
+		ReconcileAction action = RECONCILE_FAILED;
+		const char *what;
+		int q;
+
+		if (*container && strcmp(b->container, container) != 0)
+			continue;
+		snprintf(net, sizeof(net), "net%u", b->net);
+		if (operations_container_busy(m, b->container)) {
+			r = sd_bus_message_append(reply, "(ssss)", b->container, net, "busy",
+						  "a hotplug operation of the container is in progress");
+			continue;
+		}
+		if (apply) {
+			(void)config_changed(m, b);
+			b->reconcile_seen = true;
+			b->reconcile_link = false;
+			q = reconcile_one(m, b, RECONCILE_FORCED, &action, diff, sizeof(diff));
+		} else
+			q = reconcile_port(m, b, RECONCILE_FORCED, false, diff, sizeof(diff), &action);
+		if (q == 0)
+			continue;
+		what = q < 0 ? "unknown" : apply ? reconcile_action_name(action) : "differs";
+		r = sd_bus_message_append(reply, "(ssss)", b->container, net, what, diff);
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+int method_check_ports(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return ports_reply(msg, userdata, false, error);
+}
+
+int method_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	int r = manager_bus_authorize(msg, error);
+
+	return r < 0 ? r : ports_reply(msg, userdata, true, error);
 }

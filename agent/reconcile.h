@@ -27,11 +27,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-bus.h>
 
 #define RECONCILE_TICK_USEC (500 * 1000)
 #define RECONCILE_SETTLE_USEC (200 * 1000)
 #define RECONCILE_YOUNG_USEC (2 * 1000 * 1000)
 #define RECONCILE_FULL_TICKS 60
+#define RECONCILE_RETRY_USEC (5 * 1000 * 1000) /* a port that failed, changed only by that failure */
 
 typedef struct Manager Manager;
 typedef struct Binding Binding;
@@ -71,3 +73,13 @@ void reconcile_link_changed(Manager *m, Binding *b);
  */
 int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
 		   ReconcileAction *ret_action);
+
+/*
+ * CheckPorts(s container) -> a(ssss) and Reconcile(s container) -> a(ssss):
+ * every port of container ("" for all) that differs, as (container, net,
+ * what, difference); what is "differs" for CheckPorts (nothing changed),
+ * the action for Reconcile (a forced pass, root), "busy" for a container
+ * with a hotplug operation, "unknown" when the port cannot be judged.
+ */
+int method_check_ports(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *error);

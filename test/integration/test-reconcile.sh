@@ -96,5 +96,24 @@ ctl reload >/dev/null; ok $? "reconcile off in lxcnet.conf, reloaded"
 ip link set veth8701i0 nomaster
 sleep 1.5
 ! master_is veth8701i0 $BR; ok $? "with reconcile off, veth8701i0 stays off its bridge"
+# lxcnetctl check: what differs, changing nothing, for anybody; reconcile puts it right (root).
+chmod 755 "$T"
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" check); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "^8701 *net0 *differs *'veth8701i0' is in 'none', lxcnet plugs it into '$BR'$" &&
+	echo "$out" | grep -q "^8703 *net0 *differs *'veth8703i0' has no datapath entry$" && [ "$(echo "$out" | wc -l)" -eq 3 ]
+ok $? "lxcnetctl check as nobody: exit 1; 8701 off its bridge, and 8703, Proxmox's in phase basic, lxcnet's again in full ($out)"
+! master_is veth8701i0 $BR; ok $? "check changed nothing"
+out=$(ctl check 8702); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "Every port is as its config says" ]; ok $? "lxcnetctl check 8702: exit 0 ($out)"
+out=$(ctl check 9999 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "Container '9999' has no bound interface (org.lxcnet1.Error.NoSuchBinding)"
+ok $? "lxcnetctl check of a container without ports: NoSuchBinding ($out)"
+out=$(ctl reconcile 8701 --json); rc=$?
+[ $rc -eq 0 ] && echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert len(r)==1 and r[0]["action"]=="replugged" and r[0]["container"]=="8701", r'
+ok $? "lxcnetctl reconcile 8701: replugged ($(echo $out))"
+out=$(ctl reconcile); rc=$?
+[ $rc -eq 0 ] && echo "$out" | grep -q "^8703 *net0 *replugged" && [ "$(tag_of veth8703i0)" = 300 ]
+ok $? "lxcnetctl reconcile: 8703 replugged with its VLAN 300 ($out)"
+master_is veth8701i0 $BR && ctl check >/dev/null; ok $? "veth8701i0 is back on $BR and nothing differs"
 for id in 8701 8702 8703; do ct_stop $id; done
 it_done
