@@ -281,6 +281,9 @@ int ctl_status(const CtlOptions *o)
 	uint32_t n = 0;
 	int r;
 
+	/* The node's wiring first: it is there without the agent too. */
+	if (!o->json && ctl_node_wiring(o, NULL) < 0)
+		return CTL_EXIT_FAIL;
 	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_get_property_string(bus, DEST, PATH, IFACE, "Version", &error, &version);
@@ -297,6 +300,8 @@ int ctl_status(const CtlOptions *o)
 		json_object_object_add(j, "agent", json_object_new_string("running"));
 		json_object_object_add(j, "version", json_object_new_string(version));
 		json_object_object_add(j, "bindings", json_object_new_int64(n));
+		if (ctl_node_wiring(o, j) < 0)
+			return CTL_EXIT_FAIL;
 		ctl_print_json(j);
 	} else
 		printf("lxcnetd %s: running, %u bound interfaces\n", version, n);

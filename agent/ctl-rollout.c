@@ -11,6 +11,7 @@
 #include "conf-example.h"
 #include "ctl.h"
 #include "lxcnet-conf.h"
+#include "strutil.h"
 
 int ctl_config_example(const CtlOptions *o)
 {
@@ -36,6 +37,77 @@ static const char *check_command(const char *path)
 	if (base && strcmp(base + 1, "lxcnet-netup") == 0)
 		return "is lxcnet-netup itself (it would run itself)";
 	return NULL;
+}
+
+/* pve-container's module that writes each container's LXC config, lxcnetaddbr included. */
+#define PVE_LXC_PM "/usr/share/perl5/PVE/LXC.pm"
+
+/* Whether path (a symlink or not) ends at lxcnet-netup. */
+static bool is_netup(const char *path)
+{
+	char real[PATH_MAX];
+	const char *base = realpath(path, real) ? strrchr(real, '/') : NULL;
+
+	return base && strcmp(base + 1, "lxcnet-netup") == 0;
+}
+
+int ctl_node_wiring(const CtlOptions *o, json_object *j)
+{
+	_cleanup_(lxcnet_conf_freep) LxcnetConf *c = NULL;
+	_cleanup_free_ char *pm = NULL;
+	bool diverted = access(LXCNET_LEGACY_NET_UP_DIVERTED, F_OK) == 0;
+	bool addbr = access(LXCNET_LEGACY_NET_UP_DEFAULT, F_OK) == 0, ours = addbr && is_netup(LXCNET_LEGACY_NET_UP_DEFAULT);
+	const char *wiring, *problem, *warning = NULL;
+	char text[512];
+	Diag d = {};
+	int r;
+
+	if (diverted && ours) {
+		wiring = "diverted";
+		snprintf(text, sizeof(text), "Proxmox's %s is lxcnet-netup, the original is %s: lxcnet plugs every container's NICs",
+			 LXCNET_LEGACY_NET_UP_DEFAULT, LXCNET_LEGACY_NET_UP_DIVERTED);
+	} else if (diverted) {
+		wiring = "broken";
+		snprintf(text, sizeof(text), "%s exists, but %s is not lxcnet-netup: reinstall lxcnet (dpkg-reconfigure lxcnet)",
+			 LXCNET_LEGACY_NET_UP_DIVERTED, LXCNET_LEGACY_NET_UP_DEFAULT);
+	} else if (addbr) {
+		wiring = "proxmox";
+		snprintf(text, sizeof(text), "%s is Proxmox's: lxcnet plugs only the NICs of containers wired to its hooks",
+			 LXCNET_LEGACY_NET_UP_DEFAULT);
+	} else {
+		wiring = "lxc";
+		snprintf(text, sizeof(text), "no pve-container here (%s): a plain LXC host", LXCNET_LEGACY_NET_UP_DEFAULT);
+	}
+	/* pve-container must still run lxcnetaddbr from the configs it generates (the package checks after each upgrade). */
+	if (read_full_file(PVE_LXC_PM, 16 << 20, &pm, NULL) >= 0 && !strstr(pm, "lxcnetaddbr"))
+		warning = "pve-container's " PVE_LXC_PM " no longer mentions lxcnetaddbr: its containers' NICs may no "
+			  "longer reach lxcnet";
+	r = lxcnet_conf_load(o->conf_dir, &c, &d);
+	if (r < 0) {
+		fprintf(stderr, "lxcnetctl: %s\n", d.msg);
+		return r;
+	}
+	problem = check_command(c->legacy_net_up);
+	if (j) {
+		json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "wiring", json_object_new_string(wiring));
+		json_object_object_add(n, "legacy_net_up", json_object_new_string(c->legacy_net_up));
+		json_object_object_add(n, "legacy_net_up_problem", json_object_new_string(problem ?: ""));
+		json_object_object_add(n, "phase", json_object_new_string(rollout_phase_name(c->phase)));
+		json_object_object_add(n, "phase_source", json_object_new_string(phase_source_name(c->phase_source)));
+		json_object_object_add(n, "reconcile", json_object_new_boolean(c->reconcile));
+		json_object_object_add(n, "warning", json_object_new_string(warning ?: ""));
+		json_object_object_add(j, "node", n);
+		return 0;
+	}
+	printf("node: %s (%s)\n", wiring, text);
+	printf("legacy-net-up: %s (%s)\n", c->legacy_net_up, problem ?: "ok");
+	printf("phase: %s (%s), fallback %s, reconcile %s\n", rollout_phase_name(c->phase), phase_source_name(c->phase_source),
+	       c->fallback ? "on" : "off", c->reconcile ? "on" : "off");
+	if (warning)
+		printf("WARNING: %s\n", warning);
+	return 0;
 }
 
 int ctl_legacy_test(const CtlOptions *o)

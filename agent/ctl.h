@@ -44,6 +44,8 @@ void ctl_print_json(json_object *o);
 int ctl_list_done(const CtlOptions *o, int r, json_object *a);
 
 int ctl_status(const CtlOptions *o);
+/* How this node is wired for Proxmox (lxcnetaddbr diverted or not), the legacy command, the phase: printed, or into j. */
+int ctl_node_wiring(const CtlOptions *o, json_object *j);
 int ctl_bindings(const CtlOptions *o);
 int ctl_binding(const CtlOptions *o, const char *container, const char *net);
 int ctl_containers(const CtlOptions *o);

@@ -6,11 +6,13 @@
  * throughout). A failure after the first kernel change puts the kernel
  * back as it was; the file is only written when everything else worked.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <lxc/lxccontainer.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,9 @@
 #include "plugins.h"
 #include "pve-ctconf.h"
 #include "shaper.h"
+#include "strutil.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
 
 typedef struct Hotplug {
 	Manager *m;
@@ -121,13 +126,56 @@ static int write_config(Hotplug *h, CtConfig *c, const PveNet *n, Diag *d)
 	return r;
 }
 
+/*
+ * The operation's intent, <state-dir>/operations/<ct>.net<N> with its kind,
+ * from before its first kernel change until it is done or rolled back: a
+ * crash in between leaves it for hotplug_settle() at the next start.
+ */
+static int intent_path(Manager *m, const char *container, unsigned net, char **ret)
+{
+	return asprintf(ret, "%s/operations/%s.net%u", m->state_dir, container, net) < 0 ? -ENOMEM : 0;
+}
+
+static void intent_begin(Hotplug *h)
+{
+	_cleanup_free_ char *path = NULL, *dir = NULL;
+	const char *kind = operation_kind_name(h->op->kind);
+
+	if (asprintf(&dir, "%s/operations", h->m->state_dir) < 0 || intent_path(h->m, h->op->container, h->op->net, &path) < 0)
+		return;
+	(void)mkdir(dir, 0700);
+	/* Best effort: without it a crash is settled by reconciliation alone. */
+	if (write_file_sync(path, 0600, kind, strlen(kind)) < 0)
+		log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = h->op->container }, LOG_WARNING,
+			"Cannot record hotplug %s of net%u of container '%s' in '%s'", kind, h->op->net, h->op->container, path);
+}
+
+static void intent_end(Manager *m, const char *container, unsigned net)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (intent_path(m, container, net, &path) >= 0)
+		(void)unlink(path);
+}
+
 static void rollback_failed(Hotplug *h, const Diag *d)
 {
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = h->op->container, .ifname = h->host_ifname }, LOG_ERR,
 		"Cannot put '%s' back as it was: %s", h->host_ifname, d->msg);
 }
 
+static int run_kernel(Hotplug *h, Diag *d);
+
 static int run(Hotplug *h, Diag *d)
+{
+	int r = run_kernel(h, d);
+
+	/* Done, or every change undone: nothing to settle. */
+	intent_end(h->m, h->op->container, h->op->net);
+	return r;
+}
+
+static int run_kernel(Hotplug *h, Diag *d)
 {
 	Operation *op = h->op;
 	Manager *m = h->m;
@@ -208,6 +256,8 @@ static int run(Hotplug *h, Diag *d)
 	if (have_old)
 		told_ok = plug_resolve(&h->env, &old, &told, &dr) >= 0 &&
 			  plug_guest_firewall(&h->env, op->container, op->net, &old, &told, &dr) >= 0;
+	/* From here on the kernel changes: a crash before the end is settled at the next start (hotplug_settle()). */
+	intent_begin(h);
 
 	if (op->kind == OP_ADD) {
 		if (link_get(h->ns.nl, new.name, &li) >= 0)
@@ -371,4 +421,76 @@ void hotplug_run(Manager *m, Operation *op)
 	if (h.pidfd >= 0)
 		close(h.pidfd);
 	plug_env_done(&h.env);
+}
+
+/*
+ * At start: operations a crash cut off between their first kernel change
+ * and their end. An addition whose netN line was written is complete;
+ * without it its NIC goes (the pair, and the container's end with it). A
+ * removal whose NIC is gone has its line dropped now; with the NIC still
+ * there nothing had changed. An update is put back on the host side by
+ * reconciliation, as its line still says the old NIC; its container side
+ * is named in the journal for a look.
+ */
+void hotplug_settle(Manager *m)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_(closedirp) DIR *d = NULL;
+	PlugEnv env;
+	struct dirent *e;
+
+	if (asprintf(&dir, "%s/operations", m->state_dir) < 0 || !(d = opendir(dir)))
+		return;
+	if (plug_env_open(&env, m->pve_dir) < 0)
+		return;
+	while ((e = readdir(d))) {
+		_cleanup_(ct_config_freep) CtConfig *c = NULL;
+		_cleanup_free_ char *path = NULL, *kind = NULL, *conf = NULL;
+		_cleanup_close_ int lock_fd = -1;
+		char container[64], veth[IFNAMSIZ + 64];
+		LogContext ctx = { .identifier = "lxcnetd" };
+		const char *dot = strrchr(e->d_name, '.');
+		uint64_t net;
+		Diag dg = {};
+		int r;
+
+		if (e->d_name[0] == '.' || !dot || strncmp(dot, ".net", 4) != 0 || parse_uint_range(dot + 4, 0, PVE_NET_MAX - 1, &net) < 0 ||
+		    (size_t)(dot - e->d_name) >= sizeof(container))
+			continue;
+		snprintf(container, sizeof(container), "%.*s", (int)(dot - e->d_name), e->d_name);
+		ctx.vmid = container;
+		snprintf(veth, sizeof(veth), "veth%si%u", container, (unsigned)net);
+		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0 || read_full_file(path, 64, &kind, NULL) < 0 ||
+		    lxc_hook_config_path(container, m->pve_dir, m->conf_dir, &conf) < 0)
+			continue;
+		r = ct_config_lock(CT_CONFIG_LOCK_DIR, container, 2000, &lock_fd, &dg);
+		if (r >= 0)
+			r = ct_config_load(conf, &c, &dg);
+		if (r < 0) {
+			log_ctx(&ctx, LOG_ERR, "Cannot settle the hotplug %s of net%u of container '%s' cut off before: %s (%s kept)",
+				kind, (unsigned)net, container, dg.msg, path);
+			continue;
+		}
+		if (strcmp(kind, "add") == 0 && !c->nets[net].present) {
+			r = plug_remove(&env, veth, NULL);
+			log_ctx(&ctx, r < 0 ? LOG_ERR : LOG_NOTICE,
+				"Hotplug add of net%u of container '%s' was cut off before its line was written: %s '%s'%s%s",
+				(unsigned)net, container, r < 0 ? "cannot remove" : "removed", veth, r < 0 ? ": " : "",
+				r < 0 ? strerror(-r) : "");
+		} else if (strcmp(kind, "remove") == 0 && c->nets[net].present && !if_nametoindex(veth)) {
+			r = ct_config_set_net(c, (unsigned)net, NULL, &dg);
+			if (r >= 0)
+				r = ct_config_save(c, &dg);
+			log_ctx(&ctx, r < 0 ? LOG_ERR : LOG_NOTICE,
+				"Hotplug remove of net%u of container '%s' was cut off after its NIC went: %s%s", (unsigned)net,
+				container, r < 0 ? "cannot drop its line: " : "its line dropped", r < 0 ? dg.msg : "");
+		} else if (strcmp(kind, "update") == 0)
+			log_ctx(&ctx, LOG_WARNING,
+				"Hotplug update of net%u of container '%s' was cut off: the host side is put back as its line "
+				"says; check the container's interface (lxcnetctl hotplug update puts both right)",
+				(unsigned)net, container);
+		if (r >= 0)
+			(void)unlink(path);
+	}
+	plug_env_done(&env);
 }

@@ -50,19 +50,110 @@ int manager_parse_ifname(const char *ifname, char *ret_container, size_t size, u
 	return 0;
 }
 
+/*
+ * The bindings by (container, net) and by ifindex: two open-addressing
+ * tables of array index + 1 (0: empty), at most half full. Adding a
+ * binding adds it; removing one moves the last into its place, so the
+ * tables are rebuilt, in O(bindings), at the next look-up. A rebuild or a
+ * dump of 10,000 links so stays O(n) instead of O(n^2).
+ */
+static uint32_t hash_name(const char *container, unsigned net)
+{
+	uint32_t h = 2166136261u ^ net; /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)container; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static uint32_t hash_ifindex(int ifindex)
+{
+	return (uint32_t)ifindex * 2654435761u;
+}
+
+static void index_put(BindingIndex *x, uint32_t *slots, uint32_t h, size_t i)
+{
+	size_t mask = x->size - 1, at = h & mask;
+
+	while (slots[at])
+		at = (at + 1) & mask;
+	slots[at] = (uint32_t)i + 1;
+}
+
+static void index_add(Manager *m, size_t i)
+{
+	BindingIndex *x = &m->index;
+
+	if (x->dirty || (m->n_bindings + 1) * 2 > x->size) {
+		x->dirty = true;
+		return;
+	}
+	index_put(x, x->by_name, hash_name(m->bindings[i].container, m->bindings[i].net), i);
+	index_put(x, x->by_ifindex, hash_ifindex(m->bindings[i].ifindex), i);
+}
+
+/* false when there is no memory for it: the callers then search the array. */
+static bool index_ready(Manager *m)
+{
+	BindingIndex *x = &m->index;
+	size_t size = 64;
+
+	if (!x->dirty && x->size)
+		return true;
+	while (size < m->n_bindings * 4)
+		size *= 2;
+	free(x->by_name);
+	free(x->by_ifindex);
+	x->by_name = calloc(size, sizeof(*x->by_name));
+	x->by_ifindex = calloc(size, sizeof(*x->by_ifindex));
+	if (!x->by_name || !x->by_ifindex) {
+		free(x->by_name);
+		free(x->by_ifindex);
+		*x = (BindingIndex){ .dirty = true };
+		return false;
+	}
+	x->size = size;
+	x->dirty = false;
+	for (size_t i = 0; i < m->n_bindings; i++)
+		index_add(m, i);
+	return true;
+}
+
 Binding *manager_find(Manager *m, const char *container, unsigned net)
 {
-	for (size_t i = 0; i < m->n_bindings; i++)
-		if (m->bindings[i].net == net && strcmp(m->bindings[i].container, container) == 0)
-			return &m->bindings[i];
+	BindingIndex *x = &m->index;
+
+	if (!index_ready(m)) {
+		for (size_t i = 0; i < m->n_bindings; i++)
+			if (m->bindings[i].net == net && strcmp(m->bindings[i].container, container) == 0)
+				return &m->bindings[i];
+		return NULL;
+	}
+	for (size_t at = hash_name(container, net) & (x->size - 1); x->by_name[at]; at = (at + 1) & (x->size - 1)) {
+		Binding *b = &m->bindings[x->by_name[at] - 1];
+
+		if (b->net == net && strcmp(b->container, container) == 0)
+			return b;
+	}
 	return NULL;
 }
 
 static Binding *find_ifindex(Manager *m, int ifindex)
 {
-	for (size_t i = 0; i < m->n_bindings; i++)
-		if (m->bindings[i].ifindex == ifindex)
-			return &m->bindings[i];
+	BindingIndex *x = &m->index;
+
+	if (!index_ready(m)) {
+		for (size_t i = 0; i < m->n_bindings; i++)
+			if (m->bindings[i].ifindex == ifindex)
+				return &m->bindings[i];
+		return NULL;
+	}
+	for (size_t at = hash_ifindex(ifindex) & (x->size - 1); x->by_ifindex[at]; at = (at + 1) & (x->size - 1)) {
+		Binding *b = &m->bindings[x->by_ifindex[at] - 1];
+
+		if (b->ifindex == ifindex)
+			return b;
+	}
 	return NULL;
 }
 
@@ -201,6 +292,7 @@ static void remove_binding(Manager *m, Binding *b)
 
 	/* Order does not matter (ListContainers sorts): the last one takes its place, O(1). */
 	*b = m->bindings[--m->n_bindings];
+	m->index.dirty = true;
 	/* The port is gone: its datapath entry and shaper must not outlive it. */
 	if (manager_datapath(m))
 		(void)datapath_port_clear(m->dp, gone.ifindex);
@@ -255,6 +347,7 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 		*b = nb;
 		b->since = clock_usec(CLOCK_REALTIME);
 		b->seen = true;
+		index_add(m, m->n_bindings - 1);
 		if (first)
 			manager_bus_emit_container(m, "ContainerStarted", b->container);
 		manager_bus_emit(m, "BindingChanged", b);
@@ -310,10 +403,30 @@ static bool link_msg(Manager *m, struct nlmsghdr *h)
 	return true;
 }
 
+/* A tc filter deleted from a bound port (by hand, or by anything but lxcnet): reconciliation looks at it. */
+static void tc_filter_deleted(Manager *m, struct nlmsghdr *h)
+{
+	const struct tcmsg *t;
+
+	if (!nlmsg_valid_hdr(h, sizeof(*t)) || !m->conf || !m->conf->reconcile)
+		return;
+	t = nlmsg_data(h);
+	for (size_t i = 0; i < m->n_bindings; i++)
+		if (m->bindings[i].port_ifindex == t->tcm_ifindex) {
+			reconcile_link_changed(m, &m->bindings[i]);
+			return;
+		}
+}
+
 static int on_event_msg(struct nl_msg *msg, void *userdata)
 {
 	Manager *m = userdata;
 	LinkMsg l;
+
+	if (nlmsg_hdr(msg)->nlmsg_type == RTM_DELTFILTER) {
+		tc_filter_deleted(m, nlmsg_hdr(msg));
+		return NL_OK;
+	}
 
 	if (m->n_storage_nets && link_msg_parse(nlmsg_hdr(msg), &l) >= 0)
 		storage_nets_link(m, l.name, l.ifindex, l.deleted);
@@ -743,6 +856,9 @@ int manager_start(Manager *m)
 	r = nl_connect(m->events, NETLINK_ROUTE);
 	if (r >= 0)
 		r = nl_socket_add_membership(m->events, RTNLGRP_LINK);
+	/* Deleted tc filters: a port's datapath program gone (reconcile.h). */
+	if (r >= 0)
+		r = nl_socket_add_membership(m->events, RTNLGRP_TC);
 	if (r >= 0)
 		r = nl_socket_set_nonblocking(m->events);
 	if (r >= 0)
@@ -779,6 +895,7 @@ int manager_start(Manager *m)
 	log_ctx(&lctx, LOG_INFO, "Found %u bound interfaces; dropped %u stale entries (rebuilt in %.1f ms)", m->rebuild_found,
 		m->rebuild_dropped, (double)(clock_usec(CLOCK_MONOTONIC) - t0) / 1000);
 
+	hotplug_settle(m);
 	r = storage_nets_start(m);
 	if (r < 0)
 		return r;
@@ -816,6 +933,8 @@ void manager_free(Manager *m)
 	datapath_free(m->dp);
 	sd_event_unref(m->event);
 	free(m->bindings);
+	free(m->index.by_name);
+	free(m->index.by_ifindex);
 	free(m->conf_cache.path);
 	free(m->state_file);
 	free(m->state_dir);

@@ -71,6 +71,13 @@ typedef struct ConfCache {
 	CtNetEntry nets[PVE_NET_MAX];
 } ConfCache;
 
+/* Bindings by (container, net) and by ifindex (manager.c). */
+typedef struct BindingIndex {
+	uint32_t *by_name, *by_ifindex; /* array index + 1, 0: empty */
+	size_t size;			/* slots in each, a power of two; 0: none yet */
+	bool dirty;			/* rebuild before the next look-up */
+} BindingIndex;
+
 typedef struct Plugins Plugins;
 typedef struct StorageNet StorageNet;
 typedef struct StorageDatapath StorageDatapath;
@@ -90,6 +97,7 @@ typedef struct Manager {
 	Datapath *dp; /* NULL until something is pinned */
 	Binding *bindings;
 	size_t n_bindings;
+	BindingIndex index;
 	char *state_file;
 	const char *notify_path;
 	const char *pve_dir;

@@ -111,6 +111,8 @@ void operation_queue_release(Operation *const *ops, size_t n, const Operation *o
 
 /* The hotplug itself, in the worker thread. */
 void hotplug_run(Manager *m, Operation *op);
+/* At start: operations a crash cut off (their intent is in the state directory) made whole or undone. */
+void hotplug_settle(Manager *m);
 
 /* Bus methods, in the Manager's vtable. */
 int method_add_interface(sd_bus_message *m, void *userdata, sd_bus_error *error);

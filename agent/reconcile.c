@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bpf-pins.h"
 #include "clock.h"
 #include "fw-bridge.h"
 #include "log.h"
@@ -61,8 +62,15 @@ static int compare_policy(Datapath *dp, int port, const char *port_name, const P
 	struct lxcnet_port p;
 	const struct lxcnet_port *want = &t->policy;
 
+	uint32_t prog;
+
 	if (datapath_port_get(dp, port, &p, &tr) < 0)
 		return differs(diff, size, "'%s' has no datapath entry", port_name);
+	/* An entry without its programs enforces nothing (a tc filter deleted by hand, pins removed under it). */
+	if (tc_filter_prog_id(port, &prog) < 0 || !prog)
+		return differs(diff, size, "'%s' has a datapath entry but no datapath program attached", port_name);
+	if (datapath_port_orphaned(port))
+		return differs(diff, size, "'%s' runs a datapath whose pins were removed", port_name);
 	if (p.tag != want->tag || p.service_tag != want->service_tag || p.service_proto != want->service_proto)
 		return differs(diff, size, "'%s' pushes VLAN %u (service %u), lxcnet's policy VLAN %u (service %u)", port_name, p.tag,
 			       p.service_tag, want->tag, want->service_tag);
@@ -109,6 +117,8 @@ static int compare_port(PlugEnv *e, Datapath *dp, const Binding *b, const PveNet
 		if (link_get(e->nl, fb.fwpr, &fli) < 0 || fli.master != t->bridge_ifindex)
 			return differs(diff, size, "'%s' is not in '%s'", fb.fwpr, t->bridge);
 		port = fli.ifindex;
+		if (dp && datapath_port_get(dp, li.ifindex, &(struct lxcnet_port){}, NULL) >= 0)
+			return differs(diff, size, "'%s' has a datapath entry of its own beside its firewall bridge's", b->ifname);
 	} else if (li.master != t->bridge_ifindex)
 		return differs(diff, size, "'%s' is in '%s', lxcnet plugs it into '%s'", b->ifname, ifname_of(li.master, a),
 			       t->bridge);
@@ -147,12 +157,12 @@ static int withdraw(Manager *m, Binding *b, bool apply, char *diff, size_t size)
 		       rollout_phase_name(m->conf->phase));
 }
 
-int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
+/* reconcile_port() with e, one PlugEnv for a whole pass (its SDN configuration and datapath read once). */
+static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
 		   ReconcileAction *ret_action)
 {
 	RolloutDecision dec;
 	PlugTarget t = {};
-	PlugEnv e;
 	PveNet n;
 	Diag d = {};
 	int r;
@@ -161,50 +171,61 @@ int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, c
 	r = manager_binding_net(m, b, &n);
 	if (r < 0)
 		return 0; /* no netN for it (any more): nothing to converge on */
-	r = plug_env_open(&e, m->pve_dir);
-	if (r < 0)
-		return r;
-	e.fw_filter_always = m->conf->firewall_always;
+	e->fw_filter_always = m->conf->firewall_always;
 	rollout_decide(m->conf, ROP_NET_UP,
 		       rollout_nic_class(&n, m->conf->phase < PHASE_FULL && pve_net_has(&n, PVE_NET_BRIDGE) &&
-						     plug_names_vnet(&e, n.bridge)),
+						     plug_names_vnet(e, n.bridge)),
 		       &dec);
 	if (dec.path != PATH_LXCNET) {
 		/* Never fight Proxmox: only a port somebody replugged loses lxcnet's entry. */
 		r = reason == RECONCILE_LINK || reason == RECONCILE_FORCED ? withdraw(m, b, apply, diff, diff_size) : 0;
 		if (r > 0 && apply)
 			*ret_action = RECONCILE_WITHDRAWN;
-		goto out;
+		return r;
 	}
-	r = plug_resolve(&e, &n, &t, &d);
+	r = plug_resolve(e, &n, &t, &d);
 	if (r >= 0)
-		r = plug_guest_firewall(&e, b->container, b->net, &n, &t, &d);
+		r = plug_guest_firewall(e, b->container, b->net, &n, &t, &d);
 	if (r < 0) {
 		snprintf(diff, diff_size, "%s", d.msg);
-		goto out;
+		return r;
 	}
-	r = compare_port(&e, manager_datapath(m), b, &n, &t, diff, diff_size);
+	r = compare_port(e, manager_datapath(m), b, &n, &t, diff, diff_size);
 	if (r <= 0 || !apply)
-		goto out;
-	if (plug_host_veth(&e, b->ifname, &n, &t, &d) < 0) {
+		return r;
+	if (plug_host_veth(e, b->ifname, &n, &t, &d) < 0) {
 		*ret_action = RECONCILE_FAILED;
 		snprintf(diff + strlen(diff), diff_size - strlen(diff), "; cannot plug it again: %s", d.msg);
 	} else
 		*ret_action = RECONCILE_REPLUGGED;
-out:
+	return r;
+}
+
+int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
+		   ReconcileAction *ret_action)
+{
+	PlugEnv e;
+	int r;
+
+	*diff = '\0';
+	r = plug_env_open(&e, m->pve_dir);
+	if (r < 0)
+		return r;
+	r = port_in(m, &e, b, reason, apply, diff, diff_size, ret_action);
 	plug_env_done(&e);
 	return r;
 }
 
 /* Look at b, act on a difference, say so; r as reconcile_port(), with *action and diff for a difference. */
-static int reconcile_one(Manager *m, Binding *b, ReconcileReason reason, ReconcileAction *action, char *diff, size_t size)
+static int reconcile_one(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, ReconcileAction *action, char *diff,
+			 size_t size)
 {
 	LogContext ctx = { .identifier = "lxcnetd", .vmid = b->container, .ifname = b->ifname };
 	bool failed_before = b->reconcile_failed;
 	int r;
 
 	*action = RECONCILE_FAILED;
-	r = reconcile_port(m, b, reason, true, diff, size, action);
+	r = port_in(m, e, b, reason, true, diff, size, action);
 	if (r == 0) {
 		b->reconcile_failed = false;
 		return 0;
@@ -257,6 +278,8 @@ static void pass(Manager *m, bool full)
 	uint64_t now = clock_usec(CLOCK_REALTIME);
 	char diff[DIAG_MAX + 128];
 	ReconcileAction action;
+	PlugEnv e;
+	bool opened = false;
 
 	for (size_t i = 0; i < m->n_bindings; i++) {
 		Binding *b = &m->bindings[i];
@@ -284,8 +307,13 @@ static void pass(Manager *m, bool full)
 		b->reconcile_link = false;
 		if (conf)
 			b->reconcile_failed = false;
-		(void)reconcile_one(m, b, reason, &action, diff, sizeof(diff));
+		if (!opened && plug_env_open(&e, m->pve_dir) < 0)
+			return; /* no rtnetlink socket now: the next tick */
+		opened = true;
+		(void)reconcile_one(m, &e, b, reason, &action, diff, sizeof(diff));
 	}
+	if (opened)
+		plug_env_done(&e);
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
@@ -343,6 +371,7 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	char diff[DIAG_MAX + 128], net[16];
 	const char *container;
+	PlugEnv e;
 	int r;
 
 	r = sd_bus_message_read(msg, "s", &container);
@@ -350,6 +379,9 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 		return r;
 	if (*container && manager_count_container(m, container) == 0)
 		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface", container);
+	r = plug_env_open(&e, m->pve_dir);
+	if (r < 0)
+		return r;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(ssss)");
@@ -371,14 +403,15 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 			(void)config_changed(m, b);
 			b->reconcile_seen = true;
 			b->reconcile_link = false;
-			q = reconcile_one(m, b, RECONCILE_FORCED, &action, diff, sizeof(diff));
+			q = reconcile_one(m, &e, b, RECONCILE_FORCED, &action, diff, sizeof(diff));
 		} else
-			q = reconcile_port(m, b, RECONCILE_FORCED, false, diff, sizeof(diff), &action);
+			q = port_in(m, &e, b, RECONCILE_FORCED, false, diff, sizeof(diff), &action);
 		if (q == 0)
 			continue;
 		what = q < 0 ? "unknown" : apply ? reconcile_action_name(action) : "differs";
 		r = sd_bus_message_append(reply, "(ssss)", b->container, net, what, diff);
 	}
+	plug_env_done(&e);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);

@@ -15,8 +15,8 @@
  * (a link change) does it take its own datapath entry away, so that no
  * stale policy is left under Proxmox's plumbing.
  *
- * Triggers: a link change of a bound port (after RECONCILE_SETTLE_USEC, so
- * that whoever changes it has finished), a changed container config (its
+ * Triggers: a link change of a bound port or a tc filter deleted from it
+ * (after RECONCILE_SETTLE_USEC, so that whoever changes it has finished), a changed container config (its
  * file checked every RECONCILE_TICK_USEC, as /etc/pve is a FUSE file system
  * without inotify), the agent's start, and a full pass every
  * RECONCILE_FULL_TICKS ticks. A port younger than RECONCILE_YOUNG_USEC is

@@ -548,6 +548,10 @@ int plug_host_veth(PlugEnv *e, const char *ifname, const PveNet *n, const PlugTa
 			return diag_error(d, r, "firewall: cannot build Proxmox's firewall bridge '%s' (%s, %s) for '%s': %s",
 					  fb.fwbr, fb.fwln, fb.fwpr, ifname, strerror(-r));
 		port = fb.fwpr_ifindex;
+		/* Plugged before without it: the veth's own policy would tag frames inside the firewall bridge. */
+		if (plug_datapath(e))
+			(void)datapath_port_clear(e->dp, before.ifindex);
+		(void)shaper_clear(e->nl, before.ifindex);
 	}
 
 	/* Shaping and policy are in force before the port joins the bridge. */

@@ -130,7 +130,9 @@ call Reload >/dev/null; ok $? "root may Reload"
 
 # lxcnetctl's agent verbs, over DBUS_SYSTEM_BUS_ADDRESS.
 ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
-out=$(ctl status); echo "$out" | grep -q '^lxcnetd [0-9.]*: running, [0-9]* bound interfaces$'; ok $? "lxcnetctl status ($out)"
+out=$(ctl status); echo "$out" | grep -q '^lxcnetd [0-9.]*: running, [0-9]* bound interfaces$' &&
+	echo "$out" | grep -q '^node: lxc (no pve-container here' && echo "$out" | grep -q '^phase: full (default), fallback off, reconcile on$'
+ok $? "lxcnetctl status: the node's wiring, the phase, the agent ($(echo "$out" | tr '\n' '|'))"
 ctl bindings --json | python3 -c 'import json,sys; b={(x["container"],x["net"]):x for x in json.load(sys.stdin)}; assert b[("9702","net0")]["vnet"]=="v97" and b[("9701","net0")]["bridge"]=="lxnt97"'
 ok $? "lxcnetctl bindings --json"
 ctl binding 9702 net0 | grep -q '^9702 *net0 *veth9702i0 *lxnt97 *v97 *up *none$'; ok $? "lxcnetctl binding 9702 net0"
@@ -359,5 +361,6 @@ start_agent; ok $? "lxcnetd starts again"
 grep -q "Interface 'veth9706i0' of container '9706' runs an eBPF datapath whose pins were removed" "$T/agent.log"
 ok $? "at start it names the ports whose datapath is no longer pinned"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null; ok $? "lxcnetd stops on SIGTERM"
-out=$(ctl status 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q 'lxcnetd is not reachable'; ok $? "lxcnetctl status without the agent: exit 1 ($out)"
+out=$(ctl status 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q 'lxcnetd is not reachable' && echo "$out" | grep -q '^node: '
+ok $? "lxcnetctl status without the agent: the node's wiring, then exit 1 ($(echo "$out" | tail -1))"
 it_done

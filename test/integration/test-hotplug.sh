@@ -4,7 +4,8 @@
 # name) and remove, checked inside the container, on the host, in the
 # config file and with traffic; net10/net31; failure injection (each named
 # error, kernel and file unchanged); the operation API; 100 concurrent
-# operations over 10 containers.
+# operations over 10 containers; an add cut off by kill -9 of lxcnetd,
+# undone at its next start.
 . "$(dirname "$0")/lib.sh"
 it_init 94
 for t in dbus-daemon busctl dbus-monitor iperf3 python3; do
@@ -60,6 +61,9 @@ fwnet8 update 0 && [ "$(link_field veth9401i8)" = "master=$BR mtu=1500 up=1" ] &
 ok $? "update firewall=0: veth9401i8 straight in $BR, its firewall bridge gone ($(link_field veth9401i8))"
 fwnet8 update 1 && [ "$(link_field veth9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ]
 ok $? "update firewall=1: through fwbr9401i8 again ($(link_field veth9401i8))"
+! dp_port "$(cat /sys/class/net/veth9401i8/ifindex)" tag >/dev/null 2>&1 &&
+	dp_port "$(cat /sys/class/net/fwpr9401p8/ifindex)" tag >/dev/null 2>&1
+ok $? "the datapath entry moved from the veth to fwpr9401p8"
 ctl hotplug remove 9401 net8 --wait >/dev/null &&
 	[ "$(link_field veth9401i8) $(link_field fwbr9401i8) $(link_field fwln9401i8) $(link_field fwpr9401p8)" = "absent absent absent absent" ] &&
 	! grep -q '^net8:' "$T/pve/lxc/9401.conf"
@@ -352,6 +356,28 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ $done8 -eq 8 ]; ok $? "once the locks were free, all 8 were done ($done8)"
+ls "$T/state/operations" 2>/dev/null | grep -q . ; [ $? -ne 0 ]; ok $? "no operation's intent is left once they ended"
+
+# lxcnetd killed (-9) in the middle of an add: at its next start the NIC goes, as its line was never written.
+touch "$T/hold"
+op=$(ctl hotplug add 9401 net6 "name=eth6,bridge=$BR")
+for _ in $(seq 100); do [ "$(bc get-property org.lxcnet1 "$op" org.lxcnet1.Operation Step)" = 's "held"' ] && break; sleep 0.05; done
+[ "$(link_field veth9401i6)" != absent ] && inside 9401 ip link show eth6 >/dev/null 2>&1 && [ "$(cat "$T/state/operations/9401.net6")" = add ]
+ok $? "an add to 9401 holds with its NIC made and its intent recorded"
+kill -9 "$AGENT"; wait "$AGENT" 2>/dev/null
+rm -f "$T/hold"
+"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" >>"$T/agent.log" 2>&1 &
+AGENT=$!
+IT_PIDS="$IT_PIDS $AGENT"
+for _ in $(seq 50); do bc status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+[ "$(link_field veth9401i6)" = absent ] && ! inside 9401 ip link show eth6 >/dev/null 2>&1 && ! conf_line 9401 net6 &&
+	[ ! -e "$T/state/operations/9401.net6" ]
+ok $? "after the restart the half-added NIC is gone: no veth9401i6, no eth6 inside, no net6 line, no intent left"
+grep -q "Hotplug add of net6 of container '9401' was cut off before its line was written: removed 'veth9401i6'" "$T/agent.log"
+ok $? "and the journal says so"
+ctl hotplug add 9401 net6 "name=eth6,bridge=$BR" --wait >/dev/null && conf_line 9401 net6 >/dev/null &&
+	ctl hotplug remove 9401 net6 --wait >/dev/null && ! conf_line 9401 net6
+ok $? "net6 can be added and removed again"
 
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
 it_done

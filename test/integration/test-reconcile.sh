@@ -71,6 +71,11 @@ ms=$(converged "veth8702i0 on $BR" master_is veth8702i0 $BR); rc=$?
 ! ping_ok 8702 10.87.0.1 && reaches 8703 10.87.0.1
 ok $? "and VLAN 100 as before (8702 does not reach 8701 on VLAN 200, 8703 does)"
 
+# The datapath's filter deleted by hand: attached again.
+tc filter del dev veth8702i0 ingress
+ms=$(converged "the filter on veth8702i0" sh -c "tc filter show dev veth8702i0 ingress | grep -q tc_ingress"); rc=$?
+[ $rc -eq 0 ] && [ "$ms" -le 1500 ]; ok $? "tc filter del on veth8702i0: its datapath program is back within 1.5 s ($ms ms)"
+
 # (3) A netN line edited on a running container, nothing else: converged on the new tag.
 sed -i "s/,tag=100,/,tag=200,/" "$T/pve/lxc/8702.conf"
 ms=$(converged "VLAN 200 on veth8702i0" has_tag veth8702i0 200); rc=$?

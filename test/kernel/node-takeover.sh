@@ -4,13 +4,15 @@
 # with real dpkg and apt. Stand-ins for lxc-pve (LXC repackaged: Provides,
 # Conflicts and Replaces liblxc1 and lxc, as the real one) and for
 # pve-container (an /usr/share/lxc/lxcnetaddbr that records its calls and
-# plugs with ip, as Proxmox's does) are built with dpkg-deb. With lxc-pve
+# plugs with ip, as Proxmox's does, and a PVE/LXC.pm) are built with
+# dpkg-deb. lxcnetctl status says how the node is wired at each step. With lxc-pve
 # installed, apt proposes to remove nothing for lxcnet and nothing is
 # diverted; pve-container installed afterwards (lxcnet's trigger), or
 # lxcnet installed after it, diverts lxcnetaddbr to lxcnet-netup; a
 # container whose config runs lxcnetaddbr is
 # plugged by lxcnet; phase legacy runs Proxmox's original; an upgrade of
-# pve-container lands in .distrib; lxcnet as its own legacy command is
+# pve-container lands in .distrib, and one whose LXC.pm no longer writes
+# lxcnetaddbr is warned about; lxcnet as its own legacy command is
 # refused; purge puts Proxmox's file back byte for byte. TAP on stdout.
 #
 # Environment: LXCNET_DEB (the .deb to install).
@@ -33,7 +35,9 @@ master_of() { basename "$(readlink "/sys/class/net/$1/master" 2>/dev/null)" 2>/d
 echo 'man-db man-db/auto-update boolean false' | debconf-set-selections 2>/dev/null
 
 # ------------------------------------------------------ the stand-ins
-mkdir -p "$P/lxc-pve/DEBIAN" "$P/pvect/DEBIAN" "$P/pvect/usr/share/lxc"
+mkdir -p "$P/lxc-pve/DEBIAN" "$P/pvect/DEBIAN" "$P/pvect/usr/share/lxc" "$P/pvect/usr/share/perl5/PVE"
+# Its LXC.pm writes lxc.net.N.script.up = lxcnetaddbr into each generated config (lxcnet's trigger checks that).
+printf '# stand-in PVE::LXC\n$raw .= "lxc.net.$ind.script.up = /usr/share/lxc/lxcnetaddbr\\n";\n' >"$P/pvect/usr/share/perl5/PVE/LXC.pm"
 # lxc-pve: the files of Debian's LXC packages, under Proxmox's relations.
 dpkg -L liblxc1 liblxc-common lxc 2>/dev/null | while IFS= read -r f; do
 	[ -f "$f" ] || [ -L "$f" ] && [ ! -d "$f" ] && echo "${f#/}"
@@ -82,6 +86,8 @@ dpkg -i "$P/lxcnet.deb" >"$T/apt-lxcnet.log" 2>&1 && dpkg -s lxc-pve >/dev/null 
 ok $? "lxcnet installs; lxc-pve stays $(tail -1 "$T/apt-lxcnet.log")"
 [ -z "$(dpkg-divert --listpackage $ADDBR)" ] && [ ! -e $ADDBR ]
 ok $? "without pve-container nothing is diverted (a plain LXC host)"
+lxcnetctl status >"$T/status0" 2>&1
+grep -q "^node: lxc (no pve-container here" "$T/status0"; ok $? "lxcnetctl status: $(head -1 "$T/status0")"
 # pve-container after lxcnet: lxcnet's trigger on lxcnetaddbr takes it over.
 dpkg -i "$P/pve-container.deb" >"$T/apt-ct.log" 2>&1 && dpkg -s pve-container >/dev/null 2>&1
 ok $? "pve-container installs afterwards $(tail -1 "$T/apt-ct.log")"
@@ -91,6 +97,11 @@ ok $? "lxcnet's trigger diverted lxcnetaddbr to .distrib, lxcnet-netup in its pl
 lxcnetctl legacy test >"$T/lt" 2>&1
 grep -q "^legacy-net-up  *$ADDBR.distrib  *ok" "$T/lt"
 ok $? "the legacy command is now Proxmox's original: $(head -1 "$T/lt")"
+lxcnetctl status >"$T/status1" 2>&1
+grep -q "^node: diverted (Proxmox's $ADDBR is lxcnet-netup, the original is $ADDBR.distrib" "$T/status1" &&
+	grep -q "^legacy-net-up: $ADDBR.distrib (ok)$" "$T/status1" && grep -q "^phase: full (default), fallback off, reconcile on$" "$T/status1" &&
+	! grep -q WARNING "$T/status1"
+ok $? "lxcnetctl status says how the node is wired: $(head -3 "$T/status1" | tr '\n' '|')"
 
 # ------------------------------------------------------ a container as pve-container writes it
 ip link add $BR type bridge && ip link set $BR up && ip addr add 10.97.0.1/24 dev $BR
@@ -139,9 +150,17 @@ rm -f /etc/lxcnet/lxcnet.conf
 # ------------------------------------------------------ pve-container upgraded under the diversion
 standin_addbr 5.0.1 >"$P/pvect/usr/share/lxc/lxcnetaddbr"
 ct_control 5.0.1 >"$P/pvect/DEBIAN/control"
+# This version's LXC.pm no longer writes lxcnetaddbr into the configs.
+printf '# stand-in PVE::LXC 5.0.1\n$raw .= "lxc.net.$ind.script.up = /usr/share/lxc/pve-net-up\\n";\n' >"$P/pvect/usr/share/perl5/PVE/LXC.pm"
 dpkg-deb -b "$P/pvect" "$P/pve-container2.deb" >/dev/null 2>&1 && dpkg -i "$P/pve-container2.deb" >"$T/upgrade.log" 2>&1 &&
 	grep -q 'pve-container 5.0.1' $ADDBR.distrib && [ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ]
 ok $? "an upgrade of pve-container lands in .distrib; lxcnet-netup stays in place"
+grep -q "WARNING: lxcnet: pve-container's /usr/share/perl5/PVE/LXC.pm no longer mentions $ADDBR" "$T/upgrade.log" &&
+	journalctl -t lxcnet --no-pager 2>/dev/null | grep -q "no longer mentions $ADDBR"
+ok $? "lxcnet's trigger warns, on the terminal and in the journal, that pve-container no longer runs lxcnetaddbr"
+lxcnetctl status >"$T/status2" 2>&1
+grep -q "^WARNING: pve-container's /usr/share/perl5/PVE/LXC.pm no longer mentions lxcnetaddbr" "$T/status2"
+ok $? "and lxcnetctl status says so: $(grep WARNING "$T/status2")"
 
 # ------------------------------------------------------ purge
 dpkg --purge lxcnet >"$T/purge.log" 2>&1 && [ -f $ADDBR ] && [ ! -L $ADDBR ] && [ ! -e $ADDBR.distrib ] &&
