@@ -132,6 +132,7 @@ typedef struct Manager {
 	/* Reconciliation (reconcile.c). */
 	sd_event_source *reconcile_tick, *reconcile_settle;
 	unsigned reconcile_ticks;
+	bool reconcile_orphans; /* datapath_orphans_possible() at the start of the pass */
 	uint64_t reconcile_total[_RECONCILE_REASON_MAX][_RECONCILE_ACTION_MAX];
 } Manager;
 

@@ -56,7 +56,8 @@ static const char *ifname_of(int ifindex, char buf[IFNAMSIZ])
 }
 
 /* The datapath entry of port as plug_host_veth() sets it for t. */
-static int compare_policy(Datapath *dp, int port, const char *port_name, const PlugTarget *t, char *diff, size_t size)
+static int compare_policy(Datapath *dp, bool orphans, int port, const char *port_name, const PlugTarget *t, char *diff,
+			  size_t size)
 {
 	struct lxcnet_trunks tr;
 	struct lxcnet_port p;
@@ -69,7 +70,7 @@ static int compare_policy(Datapath *dp, int port, const char *port_name, const P
 	/* An entry without its programs enforces nothing (a tc filter deleted by hand, pins removed under it). */
 	if (tc_filter_prog_id(port, &prog) < 0 || !prog)
 		return differs(diff, size, "'%s' has a datapath entry but no datapath program attached", port_name);
-	if (datapath_port_orphaned(port))
+	if (orphans && datapath_port_orphaned(port))
 		return differs(diff, size, "'%s' runs a datapath whose pins were removed", port_name);
 	if (p.tag != want->tag || p.service_tag != want->service_tag || p.service_proto != want->service_proto)
 		return differs(diff, size, "'%s' pushes VLAN %u (service %u), lxcnet's policy VLAN %u (service %u)", port_name, p.tag,
@@ -89,8 +90,8 @@ static int compare_policy(Datapath *dp, int port, const char *port_name, const P
 }
 
 /* The kernel's state of b against the plug of n to t. */
-static int compare_port(PlugEnv *e, Datapath *dp, const Binding *b, const PveNet *n, const PlugTarget *t, char *diff,
-			size_t size)
+static int compare_port(PlugEnv *e, Datapath *dp, bool orphans, const Binding *b, const PveNet *n, const PlugTarget *t,
+			char *diff, size_t size)
 {
 	bool fw_bridge = t->fw_enforcer == FW_ENFORCER_PROXMOX_IPTABLES;
 	char a[IFNAMSIZ];
@@ -128,7 +129,7 @@ static int compare_port(PlugEnv *e, Datapath *dp, const Binding *b, const PveNet
 		return differs(diff, size, "'%s' has MTU %u, bridge '%s' %u", b->ifname, li.mtu, t->bridge, t->bridge_mtu);
 	if (!dp)
 		return 0; /* no datapath pinned: plug_host_veth() set none either */
-	return compare_policy(dp, port, fw_bridge ? fb.fwpr : b->ifname, t, diff, size);
+	return compare_policy(dp, orphans, port, fw_bridge ? fb.fwpr : b->ifname, t, diff, size);
 }
 
 /* A port lxcnet does not own: its datapath entries (on the veth or a fwpr) go once somebody else replugged it. */
@@ -190,7 +191,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 		snprintf(diff, diff_size, "%s", d.msg);
 		return r;
 	}
-	r = compare_port(e, manager_datapath(m), b, &n, &t, diff, diff_size);
+	r = compare_port(e, manager_datapath(m), m->reconcile_orphans, b, &n, &t, diff, diff_size);
 	if (r <= 0 || !apply)
 		return r;
 	if (plug_host_veth(e, b->ifname, &n, &t, &d) < 0) {
@@ -211,6 +212,7 @@ int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, c
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return r;
+	m->reconcile_orphans = datapath_orphans_possible();
 	r = port_in(m, &e, b, reason, apply, diff, diff_size, ret_action);
 	plug_env_done(&e);
 	return r;
@@ -309,6 +311,8 @@ static void pass(Manager *m, bool full)
 			b->reconcile_failed = false;
 		if (!opened && plug_env_open(&e, m->pve_dir) < 0)
 			return; /* no rtnetlink socket now: the next tick */
+		if (!opened)
+			m->reconcile_orphans = datapath_orphans_possible();
 		opened = true;
 		(void)reconcile_one(m, &e, b, reason, &action, diff, sizeof(diff));
 	}
@@ -382,6 +386,7 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return r;
+	m->reconcile_orphans = datapath_orphans_possible();
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(ssss)");

@@ -80,6 +80,24 @@ bool datapath_current(const Datapath *dp)
 	return bpf_pin_is(dp->pin_dir, "lxcnet_ports", dp->ports_fd);
 }
 
+bool datapath_orphans_possible(void)
+{
+	__u32 id = 0;
+
+	for (;;) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		_cleanup_close_ int fd = -1;
+
+		if (bpf_prog_get_next_id(id, &id) < 0)
+			return errno != ENOENT; /* not allowed to look: it cannot be ruled out */
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "tc_ingress") == 0 &&
+		    !bpf_prog_pinned_anywhere(id, "tc_ingress"))
+			return true;
+	}
+}
+
 bool datapath_port_orphaned(int ifindex)
 {
 	uint32_t id;

@@ -50,6 +50,12 @@ bool datapath_current(const Datapath *dp);
  * container) puts it on the pinned datapath.
  */
 bool datapath_port_orphaned(int ifindex);
+/*
+ * Whether any port can be orphaned: a loaded program named like lxcnet's
+ * tc_ingress that is pinned nowhere under the pin root. One walk over the
+ * loaded programs instead of a tc query per port.
+ */
+bool datapath_orphans_possible(void);
 
 /*
  * Set ifindex's policy (its ifindex and LXCNET_PORT_TRUNKS flag are filled

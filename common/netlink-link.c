@@ -15,6 +15,7 @@
 #include <netlink/route/link/veth.h>
 
 #include "netlink-link.h"
+#include "strutil.h"
 
 int nlerr_to_errno(int nlerr)
 {
@@ -292,26 +293,81 @@ int link_disable_ipv6(const char *ifname)
 	return r;
 }
 
-int link_foreach_prefix(struct nl_sock *sk, const char *prefix, int (*fn)(struct nl_sock *sk, const char *ifname, void *userdata),
-			void *userdata)
+typedef struct PrefixDump {
+	const char *prefix;
+	size_t plen;
+	char **names;
+	size_t n;
+	int error;
+} PrefixDump;
+
+static int on_prefix_link(struct nl_msg *msg, void *userdata)
 {
-	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
-	size_t plen = strlen(prefix);
+	PrefixDump *p = userdata;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	const char *name;
+	char **at;
+
+	if (h->nlmsg_type != RTM_NEWLINK || nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 ||
+	    !tb[IFLA_IFNAME])
+		return NL_OK;
+	name = nla_get_string(tb[IFLA_IFNAME]);
+	if (strncmp(name, p->prefix, p->plen) != 0)
+		return NL_OK;
+	at = array_grow(&p->names, p->n, sizeof(*p->names));
+	if (!at || !(*at = strdup(name))) {
+		p->error = -ENOMEM;
+		return NL_STOP;
+	}
+	p->n++;
+	return NL_OK;
+}
+
+int link_dump_request(const char *kind, struct nl_msg **ret)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	_cleanup_(nlmsg_freep) struct nl_msg *req = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
+	struct nlattr *info;
+
+	if (!req || nlmsg_append(req, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(req, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		return -ENOMEM;
+	if (kind) {
+		if (!(info = nla_nest_start(req, IFLA_LINKINFO)) || nla_put_string(req, IFLA_INFO_KIND, kind) < 0)
+			return -ENOMEM;
+		nla_nest_end(req, info);
+	}
+	*ret = TAKE_PTR(req);
+	return 0;
+}
+
+int link_foreach_prefix(struct nl_sock *sk, const char *kind, const char *prefix,
+			int (*fn)(struct nl_sock *sk, const char *ifname, void *userdata), void *userdata)
+{
+	/* Names only: the kernel leaves out the statistics (and other kinds), no libnl cache of every link is built. */
+	_cleanup_(nlmsg_freep) struct nl_msg *req = NULL;
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	PrefixDump p = { .prefix = prefix, .plen = strlen(prefix) };
 	int r;
 
-	r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	r = cb ? link_dump_request(kind, &req) : -ENOMEM;
 	if (r < 0)
-		return nlerr_to_errno(r);
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		const char *name = rtnl_link_get_name((struct rtnl_link *)o);
-
-		if (!name || strncmp(name, prefix, plen) != 0)
-			continue;
-		r = fn(sk, name, userdata);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+		goto out;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_prefix_link, &p);
+	r = nl_send_auto(sk, req);
+	if (r >= 0)
+		r = nl_recvmsgs(sk, cb);
+	r = r < 0 ? nlerr_to_errno(r) : p.error;
+	/* The dump is over: fn may use the socket. */
+	for (size_t i = 0; r >= 0 && i < p.n; i++)
+		r = fn(sk, p.names[i], userdata);
+out:
+	for (size_t i = 0; i < p.n; i++)
+		free(p.names[i]);
+	free(p.names);
+	nl_cb_put(cb);
+	return r < 0 ? r : 0;
 }
 
 static void *deleter(void *userdata)

@@ -102,6 +102,12 @@ typedef struct LinkDeletion {
 int link_delete_start(LinkDeletion *del, int ifindex);
 int link_delete_wait(LinkDeletion *del);
 
-/* Call fn for every link whose name starts with prefix; stops at the first negative return. */
-int link_foreach_prefix(struct nl_sock *sk, const char *prefix, int (*fn)(struct nl_sock *sk, const char *ifname, void *userdata),
-			void *userdata);
+/*
+ * Call fn for every link of kind (NULL: any) whose name starts with prefix,
+ * after a dump of names only; stops at the first negative return.
+ */
+int link_foreach_prefix(struct nl_sock *sk, const char *kind, const char *prefix,
+			int (*fn)(struct nl_sock *sk, const char *ifname, void *userdata), void *userdata);
+
+/* An RTM_GETLINK dump request without statistics, of links of kind only (NULL: all; the kernel filters). */
+int link_dump_request(const char *kind, struct nl_msg **ret);

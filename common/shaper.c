@@ -165,7 +165,7 @@ static int sweep_one(struct nl_sock *nl, const char *name, void *userdata)
 int shaper_sweep(struct nl_sock *nl)
 {
 	unsigned removed = 0;
-	int r = link_foreach_prefix(nl, SHAPER_IFB_PREFIX, sweep_one, &removed);
+	int r = link_foreach_prefix(nl, "ifb", SHAPER_IFB_PREFIX, sweep_one, &removed);
 
 	return r < 0 ? r : (int)removed;
 }

@@ -1021,7 +1021,7 @@ static int cmd_gc(const Env *e, Conf *c)
 	snprintf(prefix, sizeof(prefix), "lxcnet-cni %s ", c->name);
 	r = plug_env_open(&env, lxc_hook_pve_dir());
 	if (r >= 0)
-		r = link_foreach_prefix(env.nl, "cni", gc_one, &g);
+		r = link_foreach_prefix(env.nl, "veth", "cni", gc_one, &g);
 	if (r >= 0)
 		(void)plug_sweep(&env);
 	plug_env_done(&env);

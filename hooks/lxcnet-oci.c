@@ -278,7 +278,7 @@ static int poststop(const State *s)
 		return 1;
 	}
 	plug_hashed_ifname(prefix, "oci", s->id, -1);
-	r = link_foreach_prefix(env.nl, prefix, remove_ours, &sw);
+	r = link_foreach_prefix(env.nl, "veth", prefix, remove_ours, &sw);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot list interfaces of container '%s': %s", s->id, strerror(-r));
 		sw.failures++;

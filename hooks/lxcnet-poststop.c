@@ -110,7 +110,8 @@ static bool container_stopped(const char *name)
 int main(int argc, char **argv)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
-	static const char *const kinds[] = { "veth", "fwln", "fwbr" };
+	/* veth<name>i<N> is any kind: whatever holds such a name after a failed start is in the way of the next. */
+	static const char *const kinds[][2] = { { "veth", NULL }, { "fwln", "veth" }, { "fwbr", "bridge" } };
 	LogContext ctx = { .identifier = "lxcnet-poststop" };
 	char prefix[IFNAMSIZ + 8];
 	HookArgs a;
@@ -140,8 +141,8 @@ int main(int argc, char **argv)
 	}
 	/* The veths, then the firewall bridges: each pair through fwln (its fwpr goes with it), then the bridge. */
 	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
-		snprintf(prefix, sizeof(prefix), "%s%si", kinds[i], a.name);
-		r = link_foreach_prefix(nl, prefix, remove_leftover, &c);
+		snprintf(prefix, sizeof(prefix), "%s%si", kinds[i][0], a.name);
+		r = link_foreach_prefix(nl, kinds[i][1], prefix, remove_leftover, &c);
 		if (r < 0) {
 			log_ctx(&ctx, LOG_ERR, "Cannot list interfaces of container '%s': %s", a.name, strerror(-r));
 			return 1;
