@@ -12,6 +12,10 @@
  * It deletes a container's host interfaces, so it acts only as what it is:
  * run as a post-stop hook (hook type "post-stop") of a container LXC
  * reports stopped. Run by hand on a running container it removes nothing.
+ *
+ * --node-wide first: the hook every container of a Proxmox node gets from
+ * /usr/share/lxc/config/common.conf.d. The same work: it touches only
+ * lxcnet's names and tolerates Proxmox's hooks having deleted them first.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -119,6 +123,11 @@ int main(int argc, char **argv)
 	Ctx c = { .log = &ctx };
 	int r;
 
+	if (argc > 1 && strcmp(argv[1], "--node-wide") == 0) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	r = lxc_hook_parse(argc, argv, "lxc", &a, &d);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot clean up: %s", d.msg);

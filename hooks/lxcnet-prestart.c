@@ -1,22 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * lxc.hook.pre-start: validate every netN of the container before LXC
- * creates anything, and refuse the start on the first problem with one
+ * lxc.hook.pre-start: validate every netN of the container that lxcnet
+ * plugs (the rollout phase gives the others to the legacy command) before
+ * LXC creates anything, and refuse the start on the first problem with one
  * journal message naming the container, netN, key and reason.
+ *
+ * With --node-wide first (the hook every container on a Proxmox node gets
+ * from /usr/share/lxc/config/common.conf.d, lxcnet-hooks(8)), a container
+ * without a config lxcnet reads is not lxcnet's: it starts untouched.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "lxc-hook.h"
+#include "lxcnet-conf.h"
 #include "plug.h"
 #include "pve-ctconf.h"
 
 int main(int argc, char **argv)
 {
+	_cleanup_(lxcnet_conf_freep) LxcnetConf *conf = NULL;
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
 	_cleanup_free_ char *path = NULL;
 	LogContext ctx = { .identifier = "lxcnet-prestart" };
+	bool node_wide = argc > 1 && strcmp(argv[1], "--node-wide") == 0;
 	const char *pve_dir = lxc_hook_pve_dir();
 	PlugEnv env = {};
 	unsigned order[PVE_NET_MAX];
@@ -25,6 +34,11 @@ int main(int argc, char **argv)
 	Diag d = {};
 	int r;
 
+	if (node_wide) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	r = lxc_hook_parse(argc, argv, "lxc", &a, &d);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Refusing to start: %s", d.msg);
@@ -35,7 +49,16 @@ int main(int argc, char **argv)
 		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': invalid container name", a.name);
 		return 1;
 	}
+	if (lxcnet_conf_load(lxc_hook_conf_dir(), &conf, &d) < 0) {
+		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s", a.name, d.msg);
+		return 1;
+	}
+	/* Phase legacy: the node runs Proxmox's code unchanged. */
+	if (node_wide && conf->phase == PHASE_LEGACY)
+		return 0;
 	r = ct_config_load(path, &c, &d);
+	if (r == -ENOENT && node_wide)
+		return 0; /* not a container lxcnet knows */
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s", a.name, d.msg);
 		return 1;
@@ -50,11 +73,19 @@ int main(int argc, char **argv)
 	pve_net_key_order(order);
 	for (unsigned i = 0; i < PVE_NET_MAX; i++) {
 		const PveNet *n = &c->nets[order[i]].net;
+		RolloutDecision dec;
 		PlugTarget t;
 
 		if (!c->nets[order[i]].present)
 			continue;
 		snprintf(netkey, sizeof(netkey), "net%u", order[i]);
+		/* What the legacy command plugs is its to judge. */
+		rollout_decide(conf, ROP_NET_UP,
+			       rollout_nic_class(n, conf->phase < PHASE_FULL && pve_net_has(n, PVE_NET_BRIDGE) &&
+							    plug_names_vnet(&env, n->bridge)),
+			       &dec);
+		if (dec.path != PATH_LXCNET)
+			continue;
 		ctx.net = netkey;
 		ctx.vnet = NULL;
 		for (unsigned j = 0; j < i; j++)

@@ -77,6 +77,13 @@ it_init() {
 	trap 'exit 130' INT TERM
 }
 
+# it_need TOOL...: skip the whole test unless every tool is installed
+it_need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
+	done
+}
+
 it_cleanup() {
 	for p in $IT_PIDS; do
 		kill "$p" >/dev/null 2>&1

@@ -5,9 +5,7 @@
 # while a ping between two tagged namespaces loses nothing.
 . "$(dirname "$0")/lib.sh"
 it_init 97
-for t in dbus-daemon busctl dbus-monitor setpriv bpftool; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dbus-daemon busctl dbus-monitor setpriv bpftool
 BR=lxnt97
 bridge $BR 1500 || skip_all "cannot create a bridge"
 chmod 755 "$T" # the unprivileged caller must reach the bus socket

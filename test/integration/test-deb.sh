@@ -7,9 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 it_init 98
 [ "${LXCNET_SKIP_PACKAGING:-0}" = 1 ] && skip_all "LXCNET_SKIP_PACKAGING=1 (run-tests.sh runs it in the first build only)"
-for t in dpkg-buildpackage dh lintian fakeroot; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dpkg-buildpackage dh lintian fakeroot
 dpkg -s lxcnet >/dev/null 2>&1 && skip_all "the lxcnet package is installed here already"
 trap 'dpkg -s lxcnet >/dev/null 2>&1 && dpkg --purge lxcnet >/dev/null 2>&1; it_cleanup' EXIT
 

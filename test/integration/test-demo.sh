@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 it_init 99
 [ "${LXCNET_SKIP_PACKAGING:-0}" = 1 ] && skip_all "LXCNET_SKIP_PACKAGING=1 (run-tests.sh runs it in the first build only)"
-for t in dbus-daemon busctl iperf3 python3 nsenter; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dbus-daemon busctl iperf3 python3 nsenter
 # Never tear down a demo someone left running.
 if [ -e /var/lib/lxcnet-demo ] || [ -e /sys/class/net/lxdemo0 ]; then
 	skip_all "a demo is running here (sh contrib/demo.sh --cleanup removes it)"

@@ -9,9 +9,7 @@
 # writes them, lxcnetd's view, stop, and failed starts that leave nothing.
 . "$(dirname "$0")/lib.sh"
 it_init 88
-for t in iptables dbus-daemon busctl python3 bpftool; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need iptables dbus-daemon busctl python3 bpftool
 NS=lxnt88
 BR=lxnt88a
 netns $NS || skip_all "cannot create a network namespace"

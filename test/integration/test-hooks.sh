@@ -234,4 +234,20 @@ ct_stop 9160; ct_stop 9161
 rm -f "$T/conf/lxcnet.conf"
 rm -rf "$T/pve/firewall" "$T/pve/nodes"
 
+# --- lxcnet-prestart --node-wide, as every container of a Proxmox node runs it from common.conf.d.
+prestart() { "$BUILD/lxcnet-prestart" "$@" >"$T/prestart.out" 2>&1; }
+prestart --node-wide 9170 lxc pre-start; ok $? "node-wide pre-start of a container lxcnet has no config for: exit 0"
+! prestart 9170 lxc pre-start && grep -q "9170.conf: No such file or directory" "$T/prestart.out"
+ok $? "without --node-wide the same container is refused, naming its config file"
+pve_conf 9171 "net0: name=eth0,bridge=nosuchbr1,tag=5"
+! prestart --node-wide 9171 lxc pre-start && grep -q "net0: bridge: 'nosuchbr1' is neither a bridge nor an SDN VNet" "$T/prestart.out"
+ok $? "node-wide pre-start, phase full: a NIC on a missing bridge is refused, naming it"
+LXCNET_PHASE=basic prestart --node-wide 9171 lxc pre-start
+ok $? "phase basic gives tagged NICs to the legacy command: not lxcnet's to judge, exit 0"
+pve_conf 9172 "net0: name=eth0,bridge=$B1,tag=99999"
+LXCNET_PHASE=legacy prestart --node-wide 9172 lxc pre-start && ! LXCNET_PHASE=legacy prestart 9172 lxc pre-start
+ok $? "phase legacy: the node-wide pre-start does not even read the config (a bad tag passes; without --node-wide it is refused)"
+"$BUILD/lxcnet-poststop" --node-wide 9171 lxc post-stop >"$T/poststop.out" 2>&1
+ok $? "node-wide post-stop of a stopped container with nothing left: exit 0 ($(head -1 "$T/poststop.out"))"
+
 it_done

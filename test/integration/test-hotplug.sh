@@ -8,9 +8,7 @@
 # undone at its next start.
 . "$(dirname "$0")/lib.sh"
 it_init 94
-for t in dbus-daemon busctl dbus-monitor iperf3 python3; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dbus-daemon busctl dbus-monitor iperf3 python3
 BR=lxnt94
 BR2=lxnt94b
 bridge $BR 1500 || skip_all "cannot create a bridge"

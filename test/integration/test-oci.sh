@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 it_init 90
 command -v crun >/dev/null || skip_all "crun is not installed (contrib/deps.sh)"
-for t in tcpdump python3 unshare; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need tcpdump python3 unshare
 BR=lxnt90
 bridge $BR 1500 || skip_all "cannot create a bridge"
 

@@ -7,9 +7,7 @@
 # signalled; "reconcile off" in lxcnet.conf turns it off.
 . "$(dirname "$0")/lib.sh"
 it_init 87
-for t in dbus-daemon busctl dbus-monitor python3 bpftool; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dbus-daemon busctl dbus-monitor python3 bpftool
 BR=lxnt87
 bridge $BR 1500 || skip_all "cannot create a bridge"
 export LXCNET_NOTIFY_SOCKET="$T/notify"

@@ -9,9 +9,7 @@
 # Prometheus output parses strictly and counts the traffic sent.
 . "$(dirname "$0")/lib.sh"
 it_init 93
-for t in dbus-daemon busctl python3; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dbus-daemon busctl python3
 BR=lxnt93
 bridge $BR 1500 || skip_all "cannot create a bridge"
 export LXCNET_NOTIFY_SOCKET="$T/notify"

@@ -11,9 +11,7 @@
 # isolation in force; a bad storage.cfg entry comes back as its named error.
 . "$(dirname "$0")/lib.sh"
 it_init 92
-for t in dbus-daemon busctl python3 iperf3 tcpdump tc; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need dbus-daemon busctl python3 iperf3 tcpdump tc
 [ -f "$BUILD/test/integration/vlan-end-out.bpf.o" ] || skip_all "vlan-end-*.bpf.o are not built (make check builds them)"
 # tc(8) loading an object creates /sys/fs/bpf/{tc/globals,ip,xdp}: removed again if this test made them.
 [ -e /sys/fs/bpf/tc ] && TC_PINS=keep || TC_PINS=ours

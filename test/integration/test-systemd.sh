@@ -14,9 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 it_init 99
 [ "${LXCNET_SKIP_PACKAGING:-0}" = 1 ] && skip_all "LXCNET_SKIP_PACKAGING=1 (run-tests.sh runs it in the first build only)"
-for t in linux.uml dpkg-buildpackage dh fakeroot; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need linux.uml dpkg-buildpackage dh fakeroot
 dpkg -s lxcnet >/dev/null 2>&1 && skip_all "the lxcnet package is installed here already"
 
 deb_source && deb_build; ok $? "the package to install: ${deb##*/}"

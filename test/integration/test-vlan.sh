@@ -4,9 +4,7 @@
 # anti-spoofing (firewall=1) and rate limits (rate=).
 . "$(dirname "$0")/lib.sh"
 it_init 95
-for t in tcpdump iperf3 python3; do
-	command -v $t >/dev/null || skip_all "$t is not installed (contrib/deps.sh)"
-done
+it_need tcpdump iperf3 python3
 BR=lxnt95
 bridge $BR 1500 || skip_all "cannot create a bridge"
 

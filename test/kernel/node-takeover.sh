@@ -94,6 +94,10 @@ ok $? "pve-container installs afterwards $(tail -1 "$T/apt-ct.log")"
 [ "$(dpkg-divert --listpackage $ADDBR)" = lxcnet ] && [ "$(dpkg-divert --truename $ADDBR)" = $ADDBR.distrib ] &&
 	[ "$(readlink $ADDBR)" = /usr/libexec/lxcnet/lxcnet-netup ] && grep -q 'pve-container 5.0.0' $ADDBR.distrib
 ok $? "lxcnet's trigger diverted lxcnetaddbr to .distrib, lxcnet-netup in its place ($(readlink $ADDBR))"
+HOOKS=/usr/share/lxc/config/common.conf.d/10-lxcnet.conf
+grep -q "^lxc.hook.pre-start = /usr/libexec/lxcnet/lxcnet-prestart --node-wide$" $HOOKS &&
+	grep -q "^lxc.hook.post-stop = /usr/libexec/lxcnet/lxcnet-poststop --node-wide$" $HOOKS
+ok $? "and every container's common.conf.d gets lxcnet's pre-start and post-stop hooks ($HOOKS)"
 lxcnetctl legacy test >"$T/lt" 2>&1
 grep -q "^legacy-net-up  *$ADDBR.distrib  *ok" "$T/lt"
 ok $? "the legacy command is now Proxmox's original: $(head -1 "$T/lt")"
@@ -114,6 +118,8 @@ sed -i '/^lxc\.net\./d; /^lxc\.apparmor\./d' $cfg
 sed -i '/udhcpc/d' /var/lib/lxc/9701/rootfs/etc/init.d/rcS
 {
 	echo "lxc.apparmor.profile = unconfined"
+	# As Proxmox's <ostype>.common.conf includes common.conf, which includes this directory.
+	echo "lxc.include = /usr/share/lxc/config/common.conf.d/"
 	echo "lxc.net.0.type = veth"
 	echo "lxc.net.0.veth.pair = veth9701i0"
 	echo "lxc.net.0.hwaddr = BC:24:11:97:00:01"
@@ -126,7 +132,26 @@ ok $? "a container whose config runs $ADDBR for its NIC starts"
 tc filter show dev veth9701i0 ingress 2>/dev/null | grep -q bpf && [ "$(master_of veth9701i0)" = $BR ] &&
 	[ ! -s /var/log/lxcnetaddbr.calls ]
 ok $? "lxcnet plugged it (tag=100 by its datapath on $BR), Proxmox's script did not run"
+ip link add veth9701i7 type dummy 2>/dev/null || ip link add veth9701i7 type bridge   # left from a crash
 lxc-stop -n 9701 -k
+grep -q 'Executing script "/usr/libexec/lxcnet/lxcnet-prestart --node-wide"' "$T/start1.log" &&
+	grep -q 'Executing script "/usr/libexec/lxcnet/lxcnet-poststop --node-wide"' "$T/start1.log" &&
+	[ ! -e /sys/class/net/veth9701i7 ]
+ok $? "the node-wide hooks ran at start and stop; post-stop removed a leftover veth9701i7"
+# A NIC lxcnet cannot plug is refused before LXC makes anything, naming it.
+sed -i "s/bridge=$BR,/bridge=nosuchbr0,/" /etc/pve/lxc/9701.conf
+! lxc-start -n 9701 -l DEBUG -o "$T/start-bad.log" && ! lxc-wait -n 9701 -s RUNNING -t 1 2>/dev/null &&
+	grep -q "Refusing to start container '9701': net0: bridge: 'nosuchbr0' is neither a bridge nor an SDN VNet" "$T/start-bad.log"
+ok $? "the node-wide pre-start refuses a NIC on a bridge that does not exist, naming it"
+sed -i "s/bridge=nosuchbr0,/bridge=$BR,/" /etc/pve/lxc/9701.conf
+# A container lxcnet has no config for is not lxcnet's: the node-wide hooks let it be.
+lxc-create -t busybox -n plain1 >"$T/create-plain.log" 2>&1
+sed -i '/^lxc\.net\./d; /^lxc\.apparmor\./d' /var/lib/lxc/plain1/config
+printf 'lxc.apparmor.profile = unconfined\nlxc.include = /usr/share/lxc/config/common.conf.d/\nlxc.net.0.type = empty\n' \
+	>>/var/lib/lxc/plain1/config
+lxc-start -n plain1 -l DEBUG -o "$T/start-plain.log" && lxc-wait -n plain1 -s RUNNING -t 10 && lxc-stop -n plain1 -k
+ok $? "a container without an lxcnet config starts and stops with the node-wide hooks"
+lxc-destroy -n plain1 >/dev/null 2>&1
 
 mkdir -p /etc/lxcnet
 printf 'lxcnet: node\n\tphase legacy\n' >/etc/lxcnet/lxcnet.conf
