@@ -87,7 +87,8 @@ sleep 1; ! ping_ok 9508 10.95.5.9; ok $? "with another MAC address it reaches no
 wait $cap
 ! grep -qi 'bc:24:11:95:08:99' "$T/spoofmac"; ok $? "no frame from the spoofed MAC on the bridge"
 
-# rate=5 (MiB/s = 41.94 Mbit/s): iperf3 TCP for 10 s each way within 10%.
+# rate=5 (MiB/s = 41.94 Mbit/s): iperf3 TCP for 5 s each way (the first second, the 1 MiB bucket, not
+# counted) within 10%.
 # iperf3 is the host's binary, run in the containers' network namespaces.
 in_ct() { c=$1; shift; nsenter -n -t "$(pid_of "$c")" "$@"; }
 mbit() { python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0; }
@@ -95,8 +96,8 @@ mbit() { python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"
 nsenter -n -t "$(pid_of 9511)" iperf3 -s -p 5295 >/dev/null 2>&1 &
 IT_PIDS="$IT_PIDS $!"
 sleep 0.5
-from=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 10 -J 2>/dev/null | mbit)
-to=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 10 -R -J 2>/dev/null | mbit)
+from=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 5 -O 1 -J 2>/dev/null | mbit)
+to=$(in_ct 9510 iperf3 -c 10.95.6.11 -p 5295 -t 5 -O 1 -R -J 2>/dev/null | mbit)
 within() { awk -v v="$1" -v t=41.94 'BEGIN { exit !(v >= t * 0.9 && v <= t * 1.1) }'; }
 within "$from"; ok $? "rate=5 from the container: $from Mbit/s (41.94 +/- 10%)"
 within "$to"; ok $? "rate=5 to the container: $to Mbit/s (41.94 +/- 10%)"
