@@ -124,6 +124,13 @@ pkts=$(busctl --address="$BUS" get-property org.lxcnet1 $path org.lxcnet1.Bindin
 [ "${pkts:-0}" -ge 3 ]; ok $? "its counters are fwpr8801p0's ($pkts packets from the container)"
 ctl binding 8801 net0 --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["firewall_enforcer"] == "proxmox-iptables"'
 ok $? "lxcnetctl binding --json: firewall_enforcer"
+# Reconciliation puts a firewall bridge deleted by hand back (8801 has been up for more than 2 s).
+sleep 2
+fw ip link del fwbr8801i0
+for _ in $(seq 40); do [ "$(ns_link veth8801i0)" = "master=fwbr8801i0 mtu=1450 up=1" ] && break; sleep 0.1; done
+[ "$(ns_link veth8801i0)" = "master=fwbr8801i0 mtu=1450 up=1" ] && [ "$(ns_link fwpr8801p0)" = "master=$BR mtu=1450 up=1" ]
+ok $? "fwbr8801i0 deleted by hand: lxcnetd builds it again within 4 s ($(ns_link veth8801i0))"
+ct_exec 8801 ping -c 2 -W 2 10.88.0.2 >/dev/null 2>&1; ok $? "and 8801 reaches 8802 through it"
 
 # Stop: post-stop removes the firewall bridges, which do not die with the container's namespace.
 for id in 8801 8802 8803 8804; do ct_stop $id; done
