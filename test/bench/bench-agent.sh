@@ -49,7 +49,7 @@ t0=$(date +%s%N)
 start_agent "start with $PORTS ports to plug"
 plugged() { ls /sys/class/net/$BR/brif 2>/dev/null | wc -l; }
 while [ "$(plugged)" -lt "$PORTS" ] && [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt 120 ]; do sleep 0.1; done
-echo "# first look after start: $(plugged) of $PORTS ports plugged $(( ($(date +%s%N) - t0) / 1000000 )) ms after the agent started (2 s of it the wait for young ports)"
+echo "# first look after start: $(plugged) of $PORTS ports plugged $(( ($(date +%s%N) - t0) / 1000000 )) ms after the agent started (ports newer than 2 s wait that long; those the state file knows do not)"
 ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
 for i in 1 2 3; do
 	t0=$(date +%s%N); ctl check >/dev/null; t1=$(date +%s%N)
