@@ -82,15 +82,25 @@ static json_object *binding_json(const BindingRow *b)
 	return o;
 }
 
-static void binding_row(const BindingRow *b)
+/* One line of the bindings table; firewall (NULL: no such column) after LINK. */
+static void binding_line(const char *ct, const char *net, const char *ifname, const char *bridge, const char *vnet,
+			 const char *link, const char *firewall)
 {
-	printf("%-12s %-6s %-15s %-15s %-9s %s\n", b->container, b->net, b->ifname, *b->bridge ? b->bridge : "-",
-	       *b->vnet ? b->vnet : "-", b->up ? "up" : "down");
+	if (firewall)
+		printf("%-12s %-6s %-15s %-15s %-9s %-5s %s\n", ct, net, ifname, bridge, vnet, link, firewall);
+	else
+		printf("%-12s %-6s %-15s %-15s %-9s %s\n", ct, net, ifname, bridge, vnet, link);
 }
 
-static void binding_header(void)
+static void binding_row(const BindingRow *b, const char *firewall)
 {
-	printf("%-12s %-6s %-15s %-15s %-9s %s\n", "CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK");
+	binding_line(b->container, b->net, b->ifname, *b->bridge ? b->bridge : "-", *b->vnet ? b->vnet : "-",
+		     b->up ? "up" : "down", firewall);
+}
+
+static void binding_header(bool firewall)
+{
+	binding_line("CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK", firewall ? "FIREWALL" : NULL);
 }
 
 void ctl_print_json(json_object *o)
@@ -122,12 +132,12 @@ int ctl_bindings(const CtlOptions *o)
 		return CTL_EXIT_FAIL;
 	r = sd_bus_message_enter_container(reply, 'a', "(ssusssbt)");
 	if (!o->json)
-		binding_header();
+		binding_header(false);
 	while (r >= 0 && (r = read_binding(reply, &b)) > 0) {
 		if (o->json)
 			json_object_array_add(a, binding_json(&b));
 		else
-			binding_row(&b);
+			binding_row(&b, NULL);
 	}
 	return ctl_list_done(o, r, a);
 }
@@ -157,10 +167,8 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 		json_object_object_add(j, "firewall_enforcer", json_object_new_string(enforcer));
 		ctl_print_json(j);
 	} else {
-		printf("%-12s %-6s %-15s %-15s %-9s %-5s %s\n", "CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK",
-		       "FIREWALL");
-		printf("%-12s %-6s %-15s %-15s %-9s %-5s %s\n", b.container, b.net, b.ifname, *b.bridge ? b.bridge : "-",
-		       *b.vnet ? b.vnet : "-", b.up ? "up" : "down", enforcer);
+		binding_header(true);
+		binding_row(&b, enforcer);
 	}
 	return CTL_EXIT_OK;
 }

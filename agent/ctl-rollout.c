@@ -20,28 +20,6 @@ int ctl_config_example(const CtlOptions *o)
 	return CTL_EXIT_OK;
 }
 
-/* A legacy command must be an executable regular file, and not lxcnet's own hook. */
-static const char *check_command(const char *path)
-{
-	char real[PATH_MAX];
-	struct stat st;
-	const char *base;
-
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? "missing" : "cannot be checked";
-	if (!S_ISREG(st.st_mode))
-		return "not a regular file";
-	if (access(path, X_OK) < 0)
-		return "not executable";
-	base = realpath(path, real) ? strrchr(real, '/') : NULL;
-	if (base && strcmp(base + 1, "lxcnet-netup") == 0)
-		return "is lxcnet-netup itself (it would run itself)";
-	return NULL;
-}
-
-/* pve-container's module that writes each container's LXC config, lxcnetaddbr included. */
-#define PVE_LXC_PM "/usr/share/perl5/PVE/LXC.pm"
-
 /* Whether path (a symlink or not) ends at lxcnet-netup. */
 static bool is_netup(const char *path)
 {
@@ -50,6 +28,25 @@ static bool is_netup(const char *path)
 
 	return base && strcmp(base + 1, "lxcnet-netup") == 0;
 }
+
+/* A legacy command must be an executable regular file, and not lxcnet's own hook. */
+static const char *check_command(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? "missing" : "cannot be checked";
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (access(path, X_OK) < 0)
+		return "not executable";
+	if (is_netup(path))
+		return "is lxcnet-netup itself (it would run itself)";
+	return NULL;
+}
+
+/* pve-container's module that writes each container's LXC config, lxcnetaddbr included. */
+#define PVE_LXC_PM "/usr/share/perl5/PVE/LXC.pm"
 
 int ctl_node_wiring(const CtlOptions *o, json_object *j)
 {

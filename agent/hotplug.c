@@ -28,8 +28,6 @@
 #include "shaper.h"
 #include "strutil.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
-
 typedef struct Hotplug {
 	Manager *m;
 	Operation *op;

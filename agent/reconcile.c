@@ -59,10 +59,9 @@ static const char *ifname_of(int ifindex, char buf[IFNAMSIZ])
 static int compare_policy(Datapath *dp, bool orphans, int port, const char *port_name, const PlugTarget *t, char *diff,
 			  size_t size)
 {
+	const struct lxcnet_port *want = &t->policy;
 	struct lxcnet_trunks tr;
 	struct lxcnet_port p;
-	const struct lxcnet_port *want = &t->policy;
-
 	uint32_t prog;
 
 	if (datapath_port_get(dp, port, &p, &tr) < 0)
@@ -70,7 +69,8 @@ static int compare_policy(Datapath *dp, bool orphans, int port, const char *port
 	/* An entry without its programs enforces nothing (a tc filter deleted by hand, pins removed under it). */
 	if (tc_filter_prog_id(port, &prog) < 0 || !prog)
 		return differs(diff, size, "'%s' has a datapath entry but no datapath program attached", port_name);
-	if (orphans && datapath_port_orphaned(port))
+	/* datapath_port_orphaned(), with the program id at hand. */
+	if (orphans && !bpf_prog_pinned_anywhere(prog, "tc_ingress"))
 		return differs(diff, size, "'%s' runs a datapath whose pins were removed", port_name);
 	if (p.tag != want->tag || p.service_tag != want->service_tag || p.service_proto != want->service_proto)
 		return differs(diff, size, "'%s' pushes VLAN %u (service %u), lxcnet's policy VLAN %u (service %u)", port_name, p.tag,
@@ -173,10 +173,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 	if (r < 0)
 		return 0; /* no netN for it (any more): nothing to converge on */
 	e->fw_filter_always = m->conf->firewall_always;
-	rollout_decide(m->conf, ROP_NET_UP,
-		       rollout_nic_class(&n, m->conf->phase < PHASE_FULL && pve_net_has(&n, PVE_NET_BRIDGE) &&
-						     plug_names_vnet(e, n.bridge)),
-		       &dec);
+	(void)plug_net_up_decision(e, m->conf, &n, &dec);
 	if (dec.path != PATH_LXCNET) {
 		/* Never fight Proxmox: only a port somebody replugged loses lxcnet's entry. */
 		r = reason == RECONCILE_LINK || reason == RECONCILE_FORCED ? withdraw(m, b, apply, diff, diff_size) : 0;

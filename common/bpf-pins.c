@@ -114,8 +114,6 @@ const char *bpf_pins_root(void)
 	return root && *root ? root : BPF_PINS_ROOT_DEFAULT;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
-
 /* The kernel's id of a BPF map or program (both info structs start with type and id); 0 when unknown. */
 static uint32_t obj_id(int fd)
 {
@@ -314,7 +312,6 @@ void tc_detach_pair(int ifindex)
 		(void)bpf_tc_detach(&hook, &opts);
 	}
 }
-
 
 int tc_remove_clsact_if_empty(int ifindex)
 {

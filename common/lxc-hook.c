@@ -58,6 +58,16 @@ bool lxc_hook_is_vmid(const char *name)
 	return name[0] != '0' && parse_uint_range(name, 1, 999999999, &v) == 0;
 }
 
+bool lxc_hook_node_wide(int *argc, char ***argv)
+{
+	if (*argc < 2 || strcmp((*argv)[1], "--node-wide") != 0)
+		return false;
+	(*argv)[1] = (*argv)[0];
+	(*argv)++;
+	(*argc)--;
+	return true;
+}
+
 int lxc_hook_parse(int argc, char **argv, const char *section, HookArgs *ret, Diag *d)
 {
 	const char *env_type = getenv("LXC_HOOK_TYPE"), *name = getenv("LXC_NAME");

@@ -25,6 +25,13 @@ typedef struct HookArgs {
 	const char *ifname; /* net hooks: the host veth */
 } HookArgs;
 
+/*
+ * Whether the hook was given --node-wide first (as common.conf.d wires it on
+ * a Proxmox node); if so, it is taken out of argc and argv, leaving what LXC
+ * passed for lxc_hook_parse().
+ */
+bool lxc_hook_node_wide(int *argc, char ***argv);
+
 int lxc_hook_parse(int argc, char **argv, const char *section, HookArgs *ret, Diag *d);
 
 /* Proxmox containers are numbered; others are plain LXC containers. */

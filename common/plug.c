@@ -372,6 +372,14 @@ bool plug_names_vnet(PlugEnv *e, const char *bridge)
 	return load_sdn(e, bridge, &d) >= 0 && sdn_config_find_vnet(e->sdn, bridge);
 }
 
+bool plug_net_up_decision(PlugEnv *e, const LxcnetConf *conf, const PveNet *n, RolloutDecision *ret)
+{
+	bool is_vnet = conf->phase < PHASE_FULL && pve_net_has(n, PVE_NET_BRIDGE) && plug_names_vnet(e, n->bridge);
+
+	rollout_decide(conf, ROP_NET_UP, rollout_nic_class(n, is_vnet), ret);
+	return is_vnet;
+}
+
 bool plug_test_failure(void)
 {
 	const char *path = getenv("LXCNET_TEST_FAIL");

@@ -14,6 +14,7 @@
 #include "ct-netif.h"
 #include "datapath.h"
 #include "diag.h"
+#include "lxcnet-conf.h"
 #include "netlink-link.h"
 #include "pve-netconf.h"
 #include "sdn-config.h"
@@ -161,6 +162,14 @@ void plug_hashed_ifname(char ret[IFNAMSIZ], const char *prefix, const char *key,
 
 /* Whether bridge names an SDN VNet (false when the SDN configuration cannot be read). */
 bool plug_names_vnet(PlugEnv *e, const char *bridge);
+
+/*
+ * Who plugs n at its container's start (the net-up operation) under conf,
+ * in *ret; true when its bridge names an SDN VNet, which is looked up only
+ * below phase full, where the class of the NIC matters (reading the SDN
+ * configuration costs).
+ */
+bool plug_net_up_decision(PlugEnv *e, const LxcnetConf *conf, const PveNet *n, RolloutDecision *ret);
 
 /*
  * Tests make lxcnet fail on purpose: while the file named by

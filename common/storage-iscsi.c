@@ -14,8 +14,6 @@
 #include "storage-plugin.h"
 #include "strutil.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
-
 #define ISCSI_PORT 3260
 #define ISCSI_SESSIONS "/sys/class/iscsi_session"
 

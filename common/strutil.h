@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR, closedir);
 
 /* Proxmox booleans: 1/0 on/off yes/no true/false, any case. -EINVAL otherwise. */
 int parse_bool(const char *s, bool *ret);

@@ -44,7 +44,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 	HookReport rep = { .op = "net-up" };
 	const PveNet *n = &c->nets[idx].net;
 	RolloutDecision dec;
-	bool is_vnet = false;
+	bool is_vnet;
 	char netkey[16];
 	PlugTarget t = {};
 	Diag d = {};
@@ -53,10 +53,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 	snprintf(netkey, sizeof(netkey), "net%u", idx);
 	ctx.net = netkey;
 
-	/* Which class of NIC this is matters only below phase full (reading the SDN config costs). */
-	if (conf->phase < PHASE_FULL && pve_net_has(n, PVE_NET_BRIDGE))
-		is_vnet = plug_names_vnet(env, n->bridge);
-	rollout_decide(conf, ROP_NET_UP, rollout_nic_class(n, is_vnet), &dec);
+	is_vnet = plug_net_up_decision(env, conf, n, &dec);
 	rep.path = rollout_path_name(dec.path);
 	log_ctx(&ctx, LOG_INFO, "%s of container '%s' ('%s'): %s plugs it, %s%s", netkey, name, ifname,
 		dec.path == PATH_LXCNET ? "lxcnet" : conf->legacy_net_up, dec.reason,

@@ -123,11 +123,7 @@ int main(int argc, char **argv)
 	Ctx c = { .log = &ctx };
 	int r;
 
-	if (argc > 1 && strcmp(argv[1], "--node-wide") == 0) {
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	(void)lxc_hook_node_wide(&argc, &argv); /* the same work either way */
 	r = lxc_hook_parse(argc, argv, "lxc", &a, &d);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot clean up: %s", d.msg);

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
 	_cleanup_free_ char *path = NULL;
 	LogContext ctx = { .identifier = "lxcnet-prestart" };
-	bool node_wide = argc > 1 && strcmp(argv[1], "--node-wide") == 0;
+	bool node_wide = lxc_hook_node_wide(&argc, &argv);
 	const char *pve_dir = lxc_hook_pve_dir();
 	PlugEnv env = {};
 	unsigned order[PVE_NET_MAX];
@@ -34,11 +34,6 @@ int main(int argc, char **argv)
 	Diag d = {};
 	int r;
 
-	if (node_wide) {
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
 	r = lxc_hook_parse(argc, argv, "lxc", &a, &d);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Refusing to start: %s", d.msg);
@@ -80,10 +75,7 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(netkey, sizeof(netkey), "net%u", order[i]);
 		/* What the legacy command plugs is its to judge. */
-		rollout_decide(conf, ROP_NET_UP,
-			       rollout_nic_class(n, conf->phase < PHASE_FULL && pve_net_has(n, PVE_NET_BRIDGE) &&
-							    plug_names_vnet(&env, n->bridge)),
-			       &dec);
+		(void)plug_net_up_decision(&env, conf, n, &dec);
 		if (dec.path != PATH_LXCNET)
 			continue;
 		ctx.net = netkey;
