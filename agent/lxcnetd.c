@@ -23,7 +23,7 @@ static void help(void)
 	       "\n"
 	       "The lxcnet agent: keeps the registry of which container interface is\n"
 	       "bound where (rebuilt at start from the kernel, the pinned datapath and\n"
-	       "its state file), follows rtnetlink, and serves org.lxcnet1 on the\n"
+	       "its state file), follows rtnetlink, and serves " LXCNET_BUS_NAME " on the\n"
 	       "system bus ($DBUS_SYSTEM_BUS_ADDRESS is honoured).\n"
 	       "\n"
 	       "Options:\n"
@@ -43,7 +43,7 @@ static void help(void)
 	       "\n"
 	       "SIGHUP reloads (as the Reload method does); SIGTERM and SIGINT stop.\n"
 	       "Messages go to the journal; also to stderr unless started by systemd.\n",
-	       LXCNETD_STATE_DIR, LXCNETD_NOTIFY_SOCKET, LXCNET_PVE_DIR_DEFAULT, LXCNET_CONF_DIR_DEFAULT);
+	       LXCNETD_STATE_DIR, LXCNET_NOTIFY_SOCKET_DEFAULT, LXCNET_PVE_DIR_DEFAULT, LXCNET_CONF_DIR_DEFAULT);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
 	};
-	const char *bus_address = NULL, *state_dir = LXCNETD_STATE_DIR, *notify = LXCNETD_NOTIFY_SOCKET;
+	const char *bus_address = NULL, *state_dir = LXCNETD_STATE_DIR, *notify = LXCNET_NOTIFY_SOCKET_DEFAULT;
 	const char *pve_dir = lxc_hook_pve_dir(), *conf_dir = lxc_hook_conf_dir();
 	const char *lxc_path = getenv("LXCNET_LXC_PATH") && *getenv("LXCNET_LXC_PATH") ? getenv("LXCNET_LXC_PATH") : NULL;
 	_cleanup_(manager_freep) Manager *m = NULL;
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 	}
 	r = manager_bus_setup(m);
 	if (r < 0) {
-		log_ctx(&lctx, LOG_ERR, "Cannot register org.lxcnet1 on the bus: %s", strerror(-r));
+		log_ctx(&lctx, LOG_ERR, "Cannot register " LXCNET_BUS_NAME " on the bus: %s", strerror(-r));
 		return 1;
 	}
 	(void)sd_notify(false, "READY=1");

@@ -23,14 +23,6 @@
 #include "pve-netconf.h"
 #include "strutil.h"
 
-#define BUS_PATH "/org/lxcnet1"
-#define BUS_INTERFACE "org.lxcnet1.Manager"
-#define BINDING_SIG "(ssusssbt)"
-
-#define BINDING_PATH "/org/lxcnet1/binding"
-#define BINDING_INTERFACE "org.lxcnet1.Binding"
-#define VNET_SIG "(sssubsssu)"
-
 static const char *const manager_errors[] = {
 	[MANAGER_NO_SUCH_BINDING] = LXCNET_ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = LXCNET_ERR_NO_SUCH_VNET,
 	[MANAGER_INVALID_CONFIG] = LXCNET_ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = LXCNET_ERR_BUSY,
@@ -42,7 +34,7 @@ static int append_binding(sd_bus_message *reply, const Binding *b)
 	char net[16];
 
 	snprintf(net, sizeof(net), "net%u", b->net);
-	return sd_bus_message_append(reply, BINDING_SIG, b->container, net, (uint32_t)b->ifindex, b->ifname, b->bridge,
+	return sd_bus_message_append(reply, LXCNET_SIG_BINDING, b->container, net, (uint32_t)b->ifindex, b->ifname, b->bridge,
 				     b->vnet, (int)b->up, b->since);
 }
 
@@ -104,7 +96,7 @@ static int method_list_bindings(sd_bus_message *m, void *userdata, sd_bus_error 
 	(void)error;
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', BINDING_SIG);
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_BINDING);
 	for (size_t i = 0; r >= 0 && i < mgr->n_bindings; i++)
 		r = append_binding(reply, &mgr->bindings[i]);
 	if (r >= 0)
@@ -150,11 +142,11 @@ static int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_erro
 
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(su)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_CONTAINER);
 	for (size_t i = 0, run; r >= 0 && i < mgr->n_bindings; i += run) {
 		for (run = 1; i + run < mgr->n_bindings && compare_container(&sorted[i], &sorted[i + run]) == 0; run++)
 			;
-		r = sd_bus_message_append(reply, "(su)", sorted[i]->container, (uint32_t)run);
+		r = sd_bus_message_append(reply, LXCNET_SIG_CONTAINER, sorted[i]->container, (uint32_t)run);
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
@@ -182,9 +174,9 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 		r = sd_bus_message_append(reply, "tttt", st.packets[LXCNET_FROM_CT], st.bytes[LXCNET_FROM_CT],
 					  st.packets[LXCNET_TO_CT], st.bytes[LXCNET_TO_CT]);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(st)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_DROP);
 	for (int i = 0; r >= 0 && i < _LXCNET_DROP_MAX; i++)
-		r = sd_bus_message_append(reply, "(st)", datapath_drop_reason(i), st.drops[i]);
+		r = sd_bus_message_append(reply, LXCNET_SIG_DROP, datapath_drop_reason(i), st.drops[i]);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
@@ -491,7 +483,7 @@ static int method_list_vnets(sd_bus_message *m, void *userdata, sd_bus_error *er
 	}
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', VNET_SIG);
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_VNET);
 	for (size_t i = 0; r >= 0 && i < e.sdn->n_vnets; i++) {
 		const SdnVnet *v = &e.sdn->vnets[i];
 		const SdnZone *z = sdn_config_find_zone(e.sdn, v->zone);
@@ -501,7 +493,7 @@ static int method_list_vnets(sd_bus_message *m, void *userdata, sd_bus_error *er
 		/* Where it plugs on this node, or why it cannot. */
 		if (sdn_vnet_resolve(e.sdn, v->id, e.node, sdn_bridge_exists_sysfs, NULL, &p, &pd) < 0)
 			p.bridge[0] = '\0';
-		r = sd_bus_message_append(reply, VNET_SIG, v->id, v->zone, z ? z->type_name : "", v->tag, (int)v->vlanaware,
+		r = sd_bus_message_append(reply, LXCNET_SIG_VNET, v->id, v->zone, z ? z->type_name : "", v->tag, (int)v->vlanaware,
 					  v->alias ?: "", p.bridge, pd.msg, count_vnet(mgr, v->id));
 	}
 	if (r >= 0)
@@ -541,11 +533,11 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", NULL, offsetof(Manager, version), SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("NBindings", "u", property_n_bindings, 0, 0),
-	SD_BUS_METHOD_WITH_NAMES("ListBindings", "", , "a" BINDING_SIG, SD_BUS_PARAM(bindings), method_list_bindings,
+	SD_BUS_METHOD_WITH_NAMES("ListBindings", "", , "a" LXCNET_SIG_BINDING, SD_BUS_PARAM(bindings), method_list_bindings,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("GetBinding", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), BINDING_SIG,
+	SD_BUS_METHOD_WITH_NAMES("GetBinding", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), LXCNET_SIG_BINDING,
 				 SD_BUS_PARAM(binding), method_get_binding, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("ListContainers", "", , "a(su)", SD_BUS_PARAM(containers), method_list_containers,
+	SD_BUS_METHOD_WITH_NAMES("ListContainers", "", , "a" LXCNET_SIG_CONTAINER, SD_BUS_PARAM(containers), method_list_containers,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("GetStatistics", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), "tttta(st)",
 				 SD_BUS_PARAM(packets_from_container) SD_BUS_PARAM(bytes_from_container)
@@ -557,7 +549,7 @@ static const sd_bus_vtable manager_vtable[] = {
 				 method_bind_vnet, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("UnbindVNet", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), "", , method_unbind_vnet,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("ListVNets", "", , "a" VNET_SIG, SD_BUS_PARAM(vnets), method_list_vnets,
+	SD_BUS_METHOD_WITH_NAMES("ListVNets", "", , "a" LXCNET_SIG_VNET, SD_BUS_PARAM(vnets), method_list_vnets,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("ValidateVNet", "s", SD_BUS_PARAM(vnet), "sqq",
 				 SD_BUS_PARAM(bridge) SD_BUS_PARAM(tag) SD_BUS_PARAM(service_tag), method_validate_vnet,
@@ -568,16 +560,16 @@ static const sd_bus_vtable manager_vtable[] = {
 				 SD_BUS_PARAM(operation), method_remove_interface, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("UpdateInterface", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(spec), "o",
 				 SD_BUS_PARAM(operation), method_update_interface, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("GetOperation", "o", SD_BUS_PARAM(operation), OPERATION_SIG, SD_BUS_PARAM(status),
+	SD_BUS_METHOD_WITH_NAMES("GetOperation", "o", SD_BUS_PARAM(operation), LXCNET_SIG_OPERATION, SD_BUS_PARAM(status),
 				 method_get_operation, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("ListOperations", "", , "a" OPERATION_SIG, SD_BUS_PARAM(operations),
+	SD_BUS_METHOD_WITH_NAMES("ListOperations", "", , "a" LXCNET_SIG_OPERATION, SD_BUS_PARAM(operations),
 				 method_list_operations, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("CancelOperation", "o", SD_BUS_PARAM(operation), "", , method_cancel_operation,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("CheckPorts", "s", SD_BUS_PARAM(container), "a(ssss)", SD_BUS_PARAM(differences),
+	SD_BUS_METHOD_WITH_NAMES("CheckPorts", "s", SD_BUS_PARAM(container), "a" LXCNET_SIG_PORT_CHANGE, SD_BUS_PARAM(differences),
 				 method_check_ports, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("Reconcile", "s", SD_BUS_PARAM(container), "a(ssss)", SD_BUS_PARAM(actions),
+	SD_BUS_METHOD_WITH_NAMES("Reconcile", "s", SD_BUS_PARAM(container), "a" LXCNET_SIG_PORT_CHANGE, SD_BUS_PARAM(actions),
 				 method_reconcile, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("Phase", "s", property_rollout, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("PhaseSource", "s", property_rollout, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -585,13 +577,13 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_NAMES("SetPhase", "s", SD_BUS_PARAM(phase), "", , method_set_phase, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("SetFallback", "b", SD_BUS_PARAM(enabled), "", , method_set_fallback,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("DescribeRollout", "", , "a(sssbs)", SD_BUS_PARAM(decisions), method_describe_rollout,
+	SD_BUS_METHOD_WITH_NAMES("DescribeRollout", "", , "a" LXCNET_SIG_DECISION, SD_BUS_PARAM(decisions), method_describe_rollout,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("GetMetrics", "", , "a(sssa(sa{ss}d))", SD_BUS_PARAM(families), method_get_metrics,
+	SD_BUS_METHOD_WITH_NAMES("GetMetrics", "", , "a" LXCNET_SIG_METRIC_FAMILY, SD_BUS_PARAM(families), method_get_metrics,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("ListPlugins", "", , "a(ssstttttt)", SD_BUS_PARAM(plugins), method_list_plugins,
+	SD_BUS_METHOD_WITH_NAMES("ListPlugins", "", , "a" LXCNET_SIG_PLUGIN, SD_BUS_PARAM(plugins), method_list_plugins,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("GetPluginHistory", "", , "a(tsssssits)", SD_BUS_PARAM(runs), method_get_plugin_history,
+	SD_BUS_METHOD_WITH_NAMES("GetPluginHistory", "", , "a" LXCNET_SIG_PLUGIN_RUN, SD_BUS_PARAM(runs), method_get_plugin_history,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("ConfigureStorageNetwork", "ssqasdas",
 				 SD_BUS_PARAM(id) SD_BUS_PARAM(interface) SD_BUS_PARAM(vlan) SD_BUS_PARAM(storages)
@@ -599,7 +591,7 @@ static const sd_bus_vtable manager_vtable[] = {
 				 "", , method_configure_storage_network, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("RemoveStorageNetwork", "s", SD_BUS_PARAM(id), "", , method_remove_storage_network,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("ListStorageNetworks", "", , "a(ssqasdasss)", SD_BUS_PARAM(networks),
+	SD_BUS_METHOD_WITH_NAMES("ListStorageNetworks", "", , "a" LXCNET_SIG_STORAGE_NET, SD_BUS_PARAM(networks),
 				 method_list_storage_networks, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("GetStorageStatus", "s", SD_BUS_PARAM(id), "sqssa{st}a(ssasbbsa{st})",
 				 SD_BUS_PARAM(interface) SD_BUS_PARAM(vlan) SD_BUS_PARAM(state) SD_BUS_PARAM(error)
@@ -631,7 +623,7 @@ static Binding *binding_from_path(Manager *m, const char *path)
 {
 	_cleanup_free_ char *ifname = NULL;
 
-	if (sd_bus_path_decode(path, BINDING_PATH, &ifname) <= 0)
+	if (sd_bus_path_decode(path, LXCNET_BUS_BINDING_PATH, &ifname) <= 0)
 		return NULL;
 	for (size_t i = 0; i < m->n_bindings; i++)
 		if (strcmp(m->bindings[i].ifname, ifname) == 0)
@@ -658,7 +650,7 @@ static int binding_enumerate(sd_bus *bus, const char *path, void *userdata, char
 	if (!l)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_bindings; i++)
-		if (sd_bus_path_encode(BINDING_PATH, m->bindings[i].ifname, &l[i]) < 0) {
+		if (sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, m->bindings[i].ifname, &l[i]) < 0) {
 			strv_free(l);
 			return -ENOMEM;
 		}
@@ -800,14 +792,14 @@ void manager_bus_emit_binding_properties(Manager *m, const Binding *b, ...)
 	size_t n = 0;
 	va_list ap;
 
-	if (!m->bus || !m->announce || sd_bus_path_encode(BINDING_PATH, b->ifname, &path) < 0)
+	if (!m->bus || !m->announce || sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, b->ifname, &path) < 0)
 		return;
 	va_start(ap, b);
 	for (const char *p; n < ELEMENTSOF(names) - 1 && (p = va_arg(ap, const char *));)
 		names[n++] = p;
 	va_end(ap);
 	names[n] = NULL;
-	(void)sd_bus_emit_properties_changed_strv(m->bus, path, BINDING_INTERFACE, (char **)names);
+	(void)sd_bus_emit_properties_changed_strv(m->bus, path, LXCNET_BUS_BINDING, (char **)names);
 }
 
 void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
@@ -818,14 +810,14 @@ void manager_bus_emit(Manager *m, const char *signal, const Binding *b)
 		return;
 	snprintf(net, sizeof(net), "net%u", b->net);
 	if (strcmp(signal, "BindingChanged") == 0)
-		(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "ss", b->container, net);
+		(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, signal, "ss", b->container, net);
 	else {
-		(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "sss", b->container, net, b->vnet);
+		(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, signal, "sss", b->container, net, b->vnet);
 		plugins_notify(m, strcmp(signal, "VNetBound") == 0 ? "bound" : "unbound", b->container, b->net, b->ifname, b->vnet,
 			       b->bridge);
 	}
 	if (strcmp(signal, "BindingChanged") == 0)
-		(void)sd_bus_emit_properties_changed(m->bus, BUS_PATH, BUS_INTERFACE, "NBindings", NULL);
+		(void)sd_bus_emit_properties_changed(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "NBindings", NULL);
 }
 
 void manager_bus_emit_reconciled(Manager *m, const Binding *b, const char *action, const char *reason, const char *difference)
@@ -835,7 +827,7 @@ void manager_bus_emit_reconciled(Manager *m, const Binding *b, const char *actio
 	if (!m->bus || !m->announce)
 		return;
 	snprintf(net, sizeof(net), "net%u", b->net);
-	(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, "Reconciled", "sssss", b->container, net, action, reason,
+	(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "Reconciled", "sssss", b->container, net, action, reason,
 				 difference);
 }
 
@@ -843,7 +835,7 @@ void manager_bus_emit_container(Manager *m, const char *signal, const char *cont
 {
 	if (!m->bus || !m->announce)
 		return;
-	(void)sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, signal, "s", container);
+	(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, signal, "s", container);
 	plugins_notify(m, strcmp(signal, "ContainerStarted") == 0 ? "container-started" : "container-stopped", container,
 		       UINT32_MAX, NULL, NULL, NULL);
 }
@@ -853,19 +845,19 @@ int manager_bus_setup(Manager *m)
 	int r;
 
 	/* Objects first, then the name. */
-	r = sd_bus_add_object_vtable(m->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, m);
+	r = sd_bus_add_object_vtable(m->bus, NULL, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, manager_vtable, m);
 	if (r < 0)
 		return r;
-	r = sd_bus_add_fallback_vtable(m->bus, NULL, BINDING_PATH, BINDING_INTERFACE, binding_vtable, binding_find, m);
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, LXCNET_BUS_BINDING_PATH, LXCNET_BUS_BINDING, binding_vtable, binding_find, m);
 	if (r < 0)
 		return r;
-	r = sd_bus_add_node_enumerator(m->bus, NULL, BINDING_PATH, binding_enumerate, m);
+	r = sd_bus_add_node_enumerator(m->bus, NULL, LXCNET_BUS_BINDING_PATH, binding_enumerate, m);
 	if (r < 0)
 		return r;
 	r = operations_bus_setup(m);
 	if (r < 0)
 		return r;
-	r = sd_bus_request_name(m->bus, "org.lxcnet1", 0);
+	r = sd_bus_request_name(m->bus, LXCNET_BUS_NAME, 0);
 	if (r < 0)
 		return r;
 	r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);

@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "api/notify.h"
 #include "clock.h"
 #include "fw-bridge.h"
 #include "log.h"
@@ -535,18 +536,16 @@ int manager_notify(Manager *m, const char *container, unsigned net, const char *
 	return 0;
 }
 
-/* One datagram from a hook: "container=100\nnet=0\nvnet=prod\n", from root only. */
+/* One datagram from a hook (api/notify.h), from root only. */
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	Manager *m = userdata;
-	char buf[512], cmsgbuf[CMSG_SPACE(sizeof(struct ucred))];
-	struct iovec iov = { buf, sizeof(buf) - 1 };
+	char buf[LXCNET_NOTIFY_MAX * 2], cmsgbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsgbuf, .msg_controllen = sizeof(cmsgbuf) };
-	char container[64] = "", vnet[16] = "";
 	const struct ucred *cred = NULL;
-	uint64_t net = UINT64_MAX, usec = 0;
-	int op = -1, path = -1, ok = -1;
-	bool fallback = false;
+	NotifyMessage msg;
+	bool failed;
 	ssize_t n;
 
 	(void)s;
@@ -554,7 +553,6 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	n = recvmsg(fd, &mh, MSG_DONTWAIT);
 	if (n < 0)
 		return 0;
-	buf[n] = '\0';
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
 			cred = (const struct ucred *)CMSG_DATA(c);
@@ -562,38 +560,18 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		log_ctx(&lctx, LOG_WARNING, "Ignoring a notification from uid %d (only root may notify)", cred ? (int)cred->uid : -1);
 		return 0;
 	}
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (strncmp(line, "container=", 10) == 0)
-			snprintf(container, sizeof(container), "%s", line + 10);
-		else if (strncmp(line, "net=", 4) == 0 && parse_uint_range(line + 4, 0, 31, &net) < 0)
-			net = UINT64_MAX;
-		else if (strncmp(line, "vnet=", 5) == 0)
-			snprintf(vnet, sizeof(vnet), "%s", line + 5);
-		/* What the hook did, for the metrics (hooks of a version without them send none). */
-		else if (strncmp(line, "op=", 3) == 0)
-			op = rollout_op_from_string(line + 3);
-		else if (strncmp(line, "path=", 5) == 0)
-			path = strcmp(line + 5, "lxcnet") == 0 ? PATH_LXCNET : strcmp(line + 5, "legacy") == 0 ? PATH_LEGACY :
-			       strcmp(line + 5, "observe") == 0 ? PATH_OBSERVE : -1;
-		else if (strncmp(line, "result=", 7) == 0)
-			ok = strcmp(line + 7, "ok") == 0;
-		else if (strcmp(line, "fallback=1") == 0)
-			fallback = true;
-		else if (strncmp(line, "usec=", 5) == 0 && parse_uint_range(line + 5, 0, UINT64_MAX, &usec) < 0)
-			usec = 0;
-	}
-	if (!container[0] || net == UINT64_MAX || (vnet[0] && !sdn_id_valid(vnet))) {
+	if ((size_t)n >= sizeof(buf) || notify_parse(buf, (size_t)n, &msg, &failed) < 0) {
 		log_ctx(&lctx, LOG_WARNING, "Ignoring a malformed notification");
 		return 0;
 	}
-	if (op >= 0 && path >= 0 && ok >= 0)
-		manager_record_op(m, (RolloutOp)op, (RolloutPath)path, ok, fallback, usec);
+	if (msg.report)
+		manager_record_op(m, msg.op, msg.path, msg.ok, msg.fallback, msg.usec);
 	/* A failed plug leaves no interface behind to bind. */
-	if (ok == 0)
+	if (failed)
 		return 0;
-	if (manager_notify(m, container, (unsigned)net, vnet) < 0)
-		log_ctx(&lctx, LOG_WARNING, "Notification for net%u of container '%s', which has no interface", (unsigned)net,
-			container);
+	if (manager_notify(m, msg.container, msg.net, msg.vnet) < 0)
+		log_ctx(&lctx, LOG_WARNING, "Notification for net%u of container '%s', which has no interface", msg.net,
+			msg.container);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "api/bus.h"
 #include "datapath.h"
 #include "lxcnet-conf.h"
 #include "operation.h"
@@ -24,22 +25,7 @@
 #include "sdn-config.h"
 #include "macro.h"
 
-#define LXCNETD_NOTIFY_SOCKET "/run/lxcnet/notify"
 
-/* Every error the API returns. */
-#define LXCNET_ERR_NO_SUCH_BINDING "org.lxcnet1.Error.NoSuchBinding"
-#define LXCNET_ERR_NO_SUCH_CONTAINER "org.lxcnet1.Error.NoSuchContainer"
-#define LXCNET_ERR_NO_SUCH_VNET "org.lxcnet1.Error.NoSuchVNet"
-#define LXCNET_ERR_NO_SUCH_OPERATION "org.lxcnet1.Error.NoSuchOperation"
-#define LXCNET_ERR_INVALID_ARGUMENT "org.lxcnet1.Error.InvalidArgument"
-#define LXCNET_ERR_INVALID_CONFIG "org.lxcnet1.Error.InvalidConfig"
-#define LXCNET_ERR_PERMISSION_DENIED "org.lxcnet1.Error.PermissionDenied"
-#define LXCNET_ERR_BUSY "org.lxcnet1.Error.Busy"
-#define LXCNET_ERR_FAILED "org.lxcnet1.Error.Failed"
-#define LXCNET_ERR_NO_DATAPATH "org.lxcnet1.Error.NoDatapath"
-#define LXCNET_ERR_VETOED "org.lxcnet1.Error.Vetoed"
-#define LXCNET_ERR_INVALID_STORAGE "org.lxcnet1.Error.InvalidStorage"
-#define LXCNET_ERR_NO_SUCH_STORAGE_NETWORK "org.lxcnet1.Error.NoSuchStorageNetwork"
 #define LXCNETD_STATE_DIR "/var/lib/lxcnet"
 #define MANAGER_STATE_MAX (16 * 1024 * 1024) /* bindings.json */
 

@@ -21,7 +21,6 @@
 #define family_close metrics_family_close
 #define sample metrics_sample
 
-#define FAMILY_SIG "(sssa(sa{ss}d))"
 
 int metrics_family_open(sd_bus_message *r, const char *name, const char *type, const char *help)
 {
@@ -30,7 +29,7 @@ int metrics_family_open(sd_bus_message *r, const char *name, const char *type, c
 	if (k >= 0)
 		k = sd_bus_message_append(r, "sss", name, type, help);
 	if (k >= 0)
-		k = sd_bus_message_open_container(r, 'a', "(sa{ss}d)");
+		k = sd_bus_message_open_container(r, 'a', LXCNET_SIG_METRIC_SAMPLE);
 	return k;
 }
 
@@ -222,7 +221,7 @@ int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 	(void)error;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', FAMILY_SIG);
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_METRIC_FAMILY);
 	if (r >= 0)
 		r = family_open(reply, "lxcnet_phase", "gauge", "The rollout phase in force (1 for the current one)");
 	for (int p = 0; r >= 0 && p < _PHASE_MAX; p++)

@@ -65,7 +65,7 @@ static void operation_free(Operation *op)
 
 static int op_path(const Operation *op, char **ret)
 {
-	return asprintf(ret, OPERATION_PATH "/%llu", (unsigned long long)op->id) < 0 ? -ENOMEM : 0;
+	return asprintf(ret, LXCNET_BUS_OPERATION_PATH "/%llu", (unsigned long long)op->id) < 0 ? -ENOMEM : 0;
 }
 
 static void emit_changed(Manager *m, Operation *op)
@@ -78,9 +78,9 @@ static void emit_changed(Manager *m, Operation *op)
 	pthread_mutex_lock(&m->op_lock);
 	state = op->state;
 	pthread_mutex_unlock(&m->op_lock);
-	(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", "OperationChanged", "os", path,
+	(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "OperationChanged", "os", path,
 				 state_names[state]);
-	(void)sd_bus_emit_properties_changed(m->bus, path, "org.lxcnet1.Operation", "State", "ErrorName", "ErrorMessage",
+	(void)sd_bus_emit_properties_changed(m->bus, path, LXCNET_BUS_OPERATION, "State", "ErrorName", "ErrorMessage",
 					     "Started", "Finished", NULL);
 }
 
@@ -297,7 +297,7 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
 				state == OP_DONE ? "" : op->error_message);
 			emit_changed(m, op);
 			if (state == OP_DONE && m->bus && m->announce) {
-				(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", signal_names[op->kind],
+				(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, signal_names[op->kind],
 							 "ss", op->container, net);
 				plugins_notify(m, plugin_events[op->kind], op->container, op->net, NULL, NULL, NULL);
 			}
@@ -359,9 +359,9 @@ static Operation *find_op(Manager *m, const char *path)
 	unsigned long long id;
 	char *end;
 
-	if (strncmp(path, OPERATION_PATH "/", sizeof(OPERATION_PATH)) != 0)
+	if (strncmp(path, LXCNET_BUS_OPERATION_PATH "/", sizeof(LXCNET_BUS_OPERATION_PATH)) != 0)
 		return NULL;
-	path += sizeof(OPERATION_PATH);
+	path += sizeof(LXCNET_BUS_OPERATION_PATH);
 	errno = 0;
 	id = strtoull(path, &end, 10);
 	if (errno || *end || end == path)
@@ -468,7 +468,7 @@ static int append_op(Manager *m, sd_bus_message *reply, Operation *op)
 		return -ENOMEM;
 	snprintf(net, sizeof(net), "net%u", op->net);
 	pthread_mutex_lock(&m->op_lock);
-	r = sd_bus_message_append(reply, OPERATION_SIG, path, kind_names[op->kind], op->container, net, state_names[op->state],
+	r = sd_bus_message_append(reply, LXCNET_SIG_OPERATION, path, kind_names[op->kind], op->container, net, state_names[op->state],
 				  op->step, op->error_name, op->error_message, op->created, op->started, op->finished);
 	pthread_mutex_unlock(&m->op_lock);
 	return r;
@@ -513,7 +513,7 @@ int method_list_operations(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	(void)error;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', OPERATION_SIG);
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_OPERATION);
 	for (size_t i = 0; r >= 0 && i < m->n_ops; i++)
 		r = append_op(m, reply, m->ops[i]);
 	if (r >= 0)
@@ -635,8 +635,8 @@ int operations_bus_setup(Manager *m)
 {
 	int r;
 
-	r = sd_bus_add_fallback_vtable(m->bus, NULL, OPERATION_PATH, "org.lxcnet1.Operation", op_vtable, op_find, m);
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, LXCNET_BUS_OPERATION_PATH, LXCNET_BUS_OPERATION, op_vtable, op_find, m);
 	if (r < 0)
 		return r;
-	return sd_bus_add_node_enumerator(m->bus, NULL, OPERATION_PATH, op_enumerate, m);
+	return sd_bus_add_node_enumerator(m->bus, NULL, LXCNET_BUS_OPERATION_PATH, op_enumerate, m);
 }

@@ -26,12 +26,12 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "api/bus.h"
 #include "diag.h"
 #include "lxcnet-conf.h"
 
 #define OPERATION_WORKERS 8
 #define OPERATION_HISTORY 256
-#define OPERATION_PATH "/org/lxcnet1/operation"
 #define OPERATION_LOCK_RETRY_USEC (20 * 1000)
 
 typedef struct Manager Manager;

@@ -436,9 +436,9 @@ int method_list_plugins(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	if (r >= 0)
 		r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(ssstttttt)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PLUGIN);
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, "(ssstttttt)", st[i].name, st[i].builtin ? "builtin" : "executable", st[i].state,
+		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN, st[i].name, st[i].builtin ? "builtin" : "executable", st[i].state,
 					  st[i].runs, st[i].failures, st[i].timeouts, st[i].vetoes,
 					  st[i].runs ? st[i].total_usec / st[i].runs : (uint64_t)0, st[i].max_usec);
 	if (r >= 0)
@@ -469,9 +469,9 @@ int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error 
 	/* Oldest first. */
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(tsssssits)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PLUGIN_RUN);
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, "(tsssssits)", copy[i].when, copy[i].plugin, copy[i].event, copy[i].container,
+		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN_RUN, copy[i].when, copy[i].plugin, copy[i].event, copy[i].container,
 					  copy[i].net, copy[i].outcome, (int32_t)copy[i].status, copy[i].usec, copy[i].message);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);

@@ -386,7 +386,7 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 	m->reconcile_orphans = datapath_orphans_possible();
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PORT_CHANGE);
 	for (size_t i = 0; r >= 0 && i < m->n_bindings; i++) {
 		Binding *b = &m->bindings[i];
 		ReconcileAction action = RECONCILE_FAILED;
@@ -397,7 +397,7 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 			continue;
 		snprintf(net, sizeof(net), "net%u", b->net);
 		if (operations_container_busy(m, b->container)) {
-			r = sd_bus_message_append(reply, "(ssss)", b->container, net, "busy",
+			r = sd_bus_message_append(reply, LXCNET_SIG_PORT_CHANGE, b->container, net, "busy",
 						  "a hotplug operation of the container is in progress");
 			continue;
 		}
@@ -411,7 +411,7 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 		if (q == 0)
 			continue;
 		what = q < 0 ? "unknown" : apply ? reconcile_action_name(action) : "differs";
-		r = sd_bus_message_append(reply, "(ssss)", b->container, net, what, diff);
+		r = sd_bus_message_append(reply, LXCNET_SIG_PORT_CHANGE, b->container, net, what, diff);
 	}
 	plug_env_done(&e);
 	if (r >= 0)

@@ -104,7 +104,7 @@ static int set_and_reload(Manager *m, const char *key, const char *value, const 
 	if (r < 0)
 		return sd_bus_error_set(error, LXCNET_ERR_INVALID_CONFIG, d.msg);
 	if (m->bus && m->announce)
-		(void)sd_bus_emit_properties_changed(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", property,
+		(void)sd_bus_emit_properties_changed(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, property,
 						     strcmp(property, "Phase") == 0 ? "PhaseSource" : NULL, NULL);
 	return 0;
 }
@@ -162,13 +162,13 @@ int method_describe_rollout(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	(void)error;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(sssbs)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_DECISION);
 	for (int op = 0; r >= 0 && op < _ROP_MAX; op++)
 		for (int cls = 0; r >= 0 && cls < (op == ROP_NET_UP ? _NIC_MAX : 1); cls++) {
 			RolloutDecision dec;
 
 			rollout_decide(m->conf, (RolloutOp)op, (NicClass)cls, &dec);
-			r = sd_bus_message_append(reply, "(sssbs)", rollout_op_name((RolloutOp)op),
+			r = sd_bus_message_append(reply, LXCNET_SIG_DECISION, rollout_op_name((RolloutOp)op),
 						  op == ROP_NET_UP ? nic_class_name((NicClass)cls) : "", rollout_path_name(dec.path),
 						  (int)dec.fallback, dec.reason);
 		}

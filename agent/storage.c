@@ -494,7 +494,7 @@ static void net_delete(Manager *m, StorageNet *sn)
 static void emit(Manager *m, const char *id, const char *state)
 {
 	if (m->bus)
-		(void)sd_bus_emit_signal(m->bus, "/org/lxcnet1", "org.lxcnet1.Manager", "StorageNetworkChanged", "ss", id,
+		(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "StorageNetworkChanged", "ss", id,
 					 state);
 }
 
@@ -904,7 +904,7 @@ int method_list_storage_networks(sd_bus_message *msg, void *userdata, sd_bus_err
 	(void)error;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(ssqasdasss)");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_STORAGE_NET);
 	for (size_t i = 0; r >= 0 && i < m->conf->n_storage_nets; i++) {
 		const StorageNetConf *c = &m->conf->storage_nets[i];
 		const StorageNet *sn = find_net(m, c->id);
@@ -1099,7 +1099,7 @@ static void status_done(Manager *m, void *userdata)
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "(ssasbbsa{st})");
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_STORAGE_STATUS);
 	for (size_t i = 0; r >= 0 && i < j->n_slots; i++) {
 		struct lxcnet_storage_stats cs = {};
 

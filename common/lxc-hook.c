@@ -1,40 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <limits.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/notify.h"
 #include "lxc-hook.h"
 #include "macro.h"
 #include "strutil.h"
 
-void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet, const HookReport *rep)
+void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet, const NotifyMessage *rep)
 {
 	const char *path = getenv("LXCNET_NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char msg[256];
-	int fd, n;
+	NotifyMessage msg = {};
 
-	if (!path || !*path)
-		path = "/run/lxcnet/notify";
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return;
-	strcpy(sa.sun_path, path);
-	n = snprintf(msg, sizeof(msg), "container=%s\nnet=%u\nvnet=%s\n", container, net, vnet ? vnet : "");
-	if (n >= 0 && (size_t)n < sizeof(msg) && rep)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "op=%s\npath=%s\nresult=%s\nfallback=%d\nusec=%llu\n", rep->op,
-			      rep->path, rep->ok ? "ok" : "failed", rep->fallback, (unsigned long long)rep->usec);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	(void)sendto(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
+	if (rep)
+		msg = *rep;
+	snprintf(msg.container, sizeof(msg.container), "%s", container);
+	msg.net = net;
+	snprintf(msg.vnet, sizeof(msg.vnet), "%s", vnet ? vnet : "");
+	notify_send(path && *path ? path : LXCNET_NOTIFY_SOCKET_DEFAULT, &msg);
 }
 
 const char *lxc_hook_pve_dir(void)

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "api/notify.h"
 #include "diag.h"
 #include "pve-netconf.h"
 
@@ -49,18 +50,10 @@ int lxc_hook_net_index(const char *name, const char *ifname);
 /*
  * Tell lxcnetd, if it runs, about a plugged NIC: one datagram to
  * $LXCNET_NOTIFY_SOCKET (default /run/lxcnet/notify), never waiting. Without
- * an agent nothing happens; the hooks work the same.
+ * an agent nothing happens; the hooks work the same. With rep (may be NULL;
+ * its report fields) the agent also counts the operation for its metrics.
  */
-typedef struct HookReport {
-	const char *op;	  /* "net-up" */
-	const char *path; /* "lxcnet", "legacy" or "observe": who performed it */
-	bool ok;
-	bool fallback; /* lxcnet failed and the legacy command was run instead */
-	uint64_t usec; /* how long it took */
-} HookReport;
-
-/* With rep (may be NULL) the agent also counts the operation for its metrics. */
-void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet, const HookReport *rep);
+void lxc_hook_notify_agent(const char *container, unsigned net, const char *vnet, const NotifyMessage *rep);
 
 /*
  * Run a legacy command (Proxmox's lxcnetaddbr) as LXC ran us: same

@@ -71,6 +71,11 @@ const char *rollout_path_name(RolloutPath p)
 	return p < _PATH_MAX ? path_names[p] : "?";
 }
 
+int rollout_path_from_string(const char *s)
+{
+	return lookup(path_names, _PATH_MAX, s);
+}
+
 const char *nic_class_name(NicClass c)
 {
 	return c < _NIC_MAX ? class_names[c] : "?";

@@ -159,6 +159,7 @@ int rollout_phase_from_string(const char *s); /* -EINVAL if unknown */
 const char *rollout_op_name(RolloutOp op);
 int rollout_op_from_string(const char *s);
 const char *rollout_path_name(RolloutPath p);
+int rollout_path_from_string(const char *s);
 const char *nic_class_name(NicClass c);
 const char *phase_source_name(PhaseSource s);
 /* "legacy, observe, basic, advanced, sdn, full" for messages. */

@@ -41,7 +41,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 {
 	LogContext ctx = { .identifier = "lxcnet-netup", .vmid = name, .ifname = ifname };
 	uint64_t start = clock_usec(CLOCK_MONOTONIC);
-	HookReport rep = { .op = "net-up" };
+	NotifyMessage rep = { .report = true, .op = ROP_NET_UP };
 	const PveNet *n = &c->nets[idx].net;
 	RolloutDecision dec;
 	bool is_vnet;
@@ -54,7 +54,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 	ctx.net = netkey;
 
 	is_vnet = plug_net_up_decision(env, conf, n, &dec);
-	rep.path = rollout_path_name(dec.path);
+	rep.path = dec.path;
 	log_ctx(&ctx, LOG_INFO, "%s of container '%s' ('%s'): %s plugs it, %s%s", netkey, name, ifname,
 		dec.path == PATH_LXCNET ? "lxcnet" : conf->legacy_net_up, dec.reason,
 		dec.path == PATH_LXCNET ? (dec.fallback ? ", falls back to the legacy command" : ", no fallback") : "");

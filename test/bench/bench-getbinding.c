@@ -10,6 +10,8 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "api/bus.h"
+
 #define WINDOW 128
 
 static unsigned sent, done, failed, total;
@@ -20,7 +22,7 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error);
 static int send_one(sd_bus *bus)
 {
 	sent++;
-	return sd_bus_call_method_async(bus, NULL, "org.lxcnet1", "/org/lxcnet1", "org.lxcnet1.Manager", "GetBinding",
+	return sd_bus_call_method_async(bus, NULL, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "GetBinding",
 					on_reply, NULL, "ss", container, net);
 }
 

@@ -19,7 +19,8 @@ members=$(sed -n 's/.*\(SD_BUS_METHOD[A-Z_]*\|SD_BUS_SIGNAL[A-Z_]*\|SD_BUS_PROPE
 [ "$(echo "$members" | wc -w)" -ge 40 ]; ok $? "found the D-Bus members in the sources ($(echo "$members" | wc -w))"
 m=$(missing "$MAN/org.lxcnet1.5.scd" $members)
 [ -z "$m" ]; ok $? "org.lxcnet1(5) has every method, signal and property${m:+ (missing:$m)}"
-errors=$(sed -n 's/^#define LXCNET_ERR_[A-Z_]* "\(org\.lxcnet1\.Error\.[A-Za-z]*\)"/\1/p' "$SRC/agent/manager.h")
+# The error names as the one API header spells them: LXCNET_ERR_PREFIX "Name".
+errors=$(sed -n 's/^#define LXCNET_ERR_[A-Z_]* LXCNET_ERR_PREFIX "\([A-Za-z]*\)"/org.lxcnet1.Error.\1/p' "$SRC/common/api/bus.h")
 [ "$(echo "$errors" | wc -w)" -ge 10 ]; ok $? "found the error names ($(echo "$errors" | wc -w))"
 m=$(missing "$MAN/org.lxcnet1.5.scd" $errors)
 [ -z "$m" ]; ok $? "org.lxcnet1(5) has every error${m:+ (missing:$m)}"

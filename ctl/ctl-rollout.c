@@ -192,11 +192,11 @@ static int walk_metrics(sd_bus_message *reply, SampleFn f, void *userdata)
 	const char *name, *type, *help, *suffix;
 	int r;
 
-	r = sd_bus_message_enter_container(reply, 'a', "(sssa(sa{ss}d))");
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_METRIC_FAMILY);
 	while (r > 0 && (r = sd_bus_message_enter_container(reply, 'r', "sssa(sa{ss}d)")) > 0) {
 		r = sd_bus_message_read(reply, "sss", &name, &type, &help);
 		if (r >= 0)
-			r = sd_bus_message_enter_container(reply, 'a', "(sa{ss}d)");
+			r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_METRIC_SAMPLE);
 		/* A family without samples still gets its HELP and TYPE. */
 		if (r >= 0)
 			r = f(name, type, help, NULL, NULL, 0, userdata);
@@ -286,12 +286,12 @@ int ctl_phase_show(const CtlOptions *o)
 
 	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_get_property_string(bus, "org.lxcnet1", "/org/lxcnet1", "org.lxcnet1.Manager", "Phase", &error, &phase);
+	r = sd_bus_get_property_string(bus, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "Phase", &error, &phase);
 	if (r >= 0)
-		r = sd_bus_get_property_string(bus, "org.lxcnet1", "/org/lxcnet1", "org.lxcnet1.Manager", "PhaseSource", &error,
+		r = sd_bus_get_property_string(bus, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "PhaseSource", &error,
 					       &source);
 	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, "org.lxcnet1", "/org/lxcnet1", "org.lxcnet1.Manager", "Fallback", &error, 'b',
+		r = sd_bus_get_property_trivial(bus, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "Fallback", &error, 'b',
 						&fallback);
 	if (r < 0) {
 		fprintf(stderr, "lxcnetctl: %s\n", sd_bus_error_is_set(&error) ? error.message : strerror(-r));
@@ -309,8 +309,8 @@ int ctl_phase_show(const CtlOptions *o)
 		printf("Phase:    %s (%s)\nFallback: %s\n\n", phase, source, fallback ? "on" : "off");
 		printf("%-15s %-9s %-8s %-8s %s\n", "OPERATION", "NIC", "PATH", "FALLBACK", "WHY");
 	}
-	r = sd_bus_message_enter_container(reply, 'a', "(sssbs)");
-	while (r > 0 && (r = sd_bus_message_read(reply, "(sssbs)", &op, &cls, &path, &fb, &reason)) > 0) {
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_DECISION);
+	while (r > 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_DECISION, &op, &cls, &path, &fb, &reason)) > 0) {
 		if (o->json) {
 			json_object *row = json_object_new_object();
 
@@ -378,8 +378,8 @@ int ctl_plugins(const CtlOptions *o, bool history)
 		if (!o->json)
 			printf("%-19s %-20s %-18s %-8s %-6s %-8s %8s  %s\n", "TIME", "PLUGIN", "EVENT", "CT", "NET", "OUTCOME", "MS",
 			       "MESSAGE");
-		r = sd_bus_message_enter_container(reply, 'a', "(tsssssits)");
-		while (r > 0 && (r = sd_bus_message_read(reply, "(tsssssits)", &when, &plugin, &event, &container, &net, &outcome,
+		r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_PLUGIN_RUN);
+		while (r > 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_PLUGIN_RUN, &when, &plugin, &event, &container, &net, &outcome,
 							 &status, &usec, &message)) > 0) {
 			if (o->json) {
 				json_object *row = json_object_new_object();
@@ -412,8 +412,8 @@ int ctl_plugins(const CtlOptions *o, bool history)
 	if (!o->json)
 		printf("%-20s %-10s %6s %8s %8s %6s %8s %8s  %s\n", "PLUGIN", "KIND", "RUNS", "FAILURES", "TIMEOUTS", "VETOES",
 		       "MEAN-MS", "MAX-MS", "STATE");
-	r = sd_bus_message_enter_container(reply, 'a', "(ssstttttt)");
-	while (r > 0 && (r = sd_bus_message_read(reply, "(ssstttttt)", &name, &kind, &state, &runs, &failures, &timeouts, &vetoes,
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_PLUGIN);
+	while (r > 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_PLUGIN, &name, &kind, &state, &runs, &failures, &timeouts, &vetoes,
 						 &mean, &max)) > 0) {
 		if (o->json) {
 			json_object *row = json_object_new_object();

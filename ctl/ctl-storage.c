@@ -19,7 +19,7 @@ int ctl_storage_list(const CtlOptions *o)
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListStorageNetworks", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_enter_container(reply, 'a', "(ssqasdasss)");
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_STORAGE_NET);
 	if (!o->json)
 		printf("%-12s %-10s %-5s %-8s %-24s %-6s %s\n", "ID", "INTERFACE", "VLAN", "STATE", "STORAGES", "RATE", "ALLOW");
 	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ssqasdasss")) > 0) {
@@ -113,7 +113,7 @@ int ctl_storage_status(const CtlOptions *o, const char *id)
 	printf("state:     %s%s%s\ndrops:\n", state, *error ? ": " : "", error);
 	r = print_counters(reply, "  ", "\n");
 	if (r >= 0)
-		r = sd_bus_message_enter_container(reply, 'a', "(ssasbbsa{st})");
+		r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_STORAGE_STATUS);
 	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ssasbbsa{st}")) > 0) {
 		_cleanup_strv_free_ char **eps = NULL;
 		const char *name, *type, *reach;
@@ -182,7 +182,7 @@ int ctl_storage_configure(const CtlOptions *o, const char *id)
 		return CTL_EXIT_FAIL;
 	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_new_method_call(bus, &m, "org.lxcnet1", "/org/lxcnet1", "org.lxcnet1.Manager",
+	r = sd_bus_message_new_method_call(bus, &m, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER,
 					   "ConfigureStorageNetwork");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ssq", id, o->storage_interface, (uint16_t)vlan);

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
+#include "api/bus.h"
 #include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);

@@ -100,6 +100,121 @@ static void help(FILE *f)
 		LXCNET_PVE_DIR_DEFAULT, LXCNET_CONF_DIR_DEFAULT);
 }
 
+/* Verbs whose arguments are not simply passed on. */
+static int run_unbind(const CtlOptions *o, const char *ct, const char *net)
+{
+	return ctl_bind(o, ct, net, NULL);
+}
+static int run_hotplug_add(const CtlOptions *o, const char *ct, const char *net, const char *spec)
+{
+	return ctl_hotplug(o, "add", ct, net, spec);
+}
+static int run_hotplug_update(const CtlOptions *o, const char *ct, const char *net, const char *spec)
+{
+	return ctl_hotplug(o, "update", ct, net, spec);
+}
+static int run_hotplug_remove(const CtlOptions *o, const char *ct, const char *net)
+{
+	return ctl_hotplug(o, "remove", ct, net, NULL);
+}
+static int run_check(const CtlOptions *o, const char *ct)
+{
+	return ctl_ports(o, ct, false);
+}
+static int run_reconcile(const CtlOptions *o, const char *ct)
+{
+	return ctl_ports(o, ct, true);
+}
+static int run_plugins(const CtlOptions *o)
+{
+	return ctl_plugins(o, false);
+}
+static int run_plugins_history(const CtlOptions *o)
+{
+	return ctl_plugins(o, true);
+}
+
+/*
+ * One command: its words, how many arguments follow them (max -1: any
+ * number), and the function, which gets them as its parameters (missing
+ * optional ones NULL) or, for run_argv, as a NULL-terminated array.
+ */
+typedef struct CtlVerb {
+	const char *verb, *sub;
+	int min, max;
+	int (*run0)(const CtlOptions *o);
+	int (*run1)(const CtlOptions *o, const char *a);
+	int (*run2)(const CtlOptions *o, const char *a, const char *b);
+	int (*run3)(const CtlOptions *o, const char *a, const char *b, const char *c);
+	int (*run_argv)(const CtlOptions *o, char **args);
+} CtlVerb;
+
+static const CtlVerb verbs[] = {
+	/* Offline. */
+	{ "config", "show", 1, 1, .run1 = ctl_config_show },
+	{ "config", "check", 1, 1, .run1 = ctl_config_check },
+	{ "config", "example", 0, 0, .run0 = ctl_config_example },
+	{ "sdn", "show", 0, 0, .run0 = ctl_sdn_show },
+	{ "lxc-config", NULL, 1, 1, .run1 = ctl_lxc_config },
+	{ "legacy", "test", 0, 0, .run0 = ctl_legacy_test },
+	{ "storage", "check", 0, -1, .run_argv = ctl_storage_check },
+	/* The agent. */
+	{ "status", NULL, 0, 0, .run0 = ctl_status },
+	{ "bindings", NULL, 0, 0, .run0 = ctl_bindings },
+	{ "binding", NULL, 2, 2, .run2 = ctl_binding },
+	{ "containers", NULL, 0, 0, .run0 = ctl_containers },
+	{ "stats", NULL, 2, 2, .run2 = ctl_stats },
+	{ "vnets", NULL, 0, 0, .run0 = ctl_vnets },
+	{ "bind", NULL, 3, 3, .run3 = ctl_bind },
+	{ "unbind", NULL, 2, 2, .run2 = run_unbind },
+	{ "hotplug", "add", 3, 3, .run3 = run_hotplug_add },
+	{ "hotplug", "update", 3, 3, .run3 = run_hotplug_update },
+	{ "hotplug", "remove", 2, 2, .run2 = run_hotplug_remove },
+	{ "operations", NULL, 0, 0, .run0 = ctl_operations },
+	{ "reload", NULL, 0, 0, .run0 = ctl_reload },
+	{ "check", NULL, 0, 1, .run1 = run_check },
+	{ "reconcile", NULL, 0, 1, .run1 = run_reconcile },
+	{ "phase", "show", 0, 0, .run0 = ctl_phase_show },
+	{ "phase", "set", 1, 1, .run1 = ctl_phase_set },
+	{ "fallback", NULL, 1, 1, .run1 = ctl_fallback },
+	{ "plugins", NULL, 0, 0, .run0 = run_plugins },
+	{ "plugins", "history", 0, 0, .run0 = run_plugins_history },
+	{ "storage", "list", 0, 0, .run0 = ctl_storage_list },
+	{ "storage", "status", 1, 1, .run1 = ctl_storage_status },
+	{ "storage", "configure", 1, 1, .run1 = ctl_storage_configure },
+	{ "storage", "remove", 1, 1, .run1 = ctl_storage_remove },
+	{ "metrics", NULL, 0, 0, .run0 = ctl_metrics },
+};
+
+/* The command for these words; nwords: how many follow verb on the command line. */
+static const CtlVerb *find_verb(const char *verb, const char *sub, int nwords)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		const CtlVerb *v = &verbs[i];
+		int n = nwords - (v->sub ? 1 : 0);
+
+		if (strcmp(v->verb, verb) != 0 || (v->sub && (!sub || strcmp(v->sub, sub) != 0)))
+			continue;
+		if (n >= v->min && (v->max < 0 || n <= v->max))
+			return v;
+	}
+	return NULL;
+}
+
+/* args: NULL-terminated (argv is), so a missing optional argument reads as NULL. */
+static int run_verb(const CtlVerb *v, const CtlOptions *o, char **args)
+{
+	if (v->run0)
+		return v->run0(o);
+	if (v->run1)
+		return v->run1(o, args[0]);
+	if (v->run2)
+		return v->run2(o, args[0], args[1]);
+	if (v->run3)
+		return v->run3(o, args[0], args[1], args[2]);
+	return v->run_argv(o, args);
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -199,64 +314,12 @@ int main(int argc, char **argv)
 	nargs = argc - optind;
 	verb = nargs > 0 ? argv[optind] : NULL;
 	sub = nargs > 1 ? argv[optind + 1] : NULL;
+	if (verb) {
+		const CtlVerb *v = find_verb(verb, sub, nargs - 1);
 
-	if (verb && strcmp(verb, "config") == 0 && nargs == 3 && strcmp(sub, "show") == 0)
-		return ctl_config_show(&o, argv[optind + 2]);
-	if (verb && strcmp(verb, "config") == 0 && nargs == 3 && strcmp(sub, "check") == 0)
-		return ctl_config_check(&o, argv[optind + 2]);
-	if (verb && strcmp(verb, "sdn") == 0 && nargs == 2 && strcmp(sub, "show") == 0)
-		return ctl_sdn_show(&o);
-	if (verb && strcmp(verb, "lxc-config") == 0 && nargs == 2)
-		return ctl_lxc_config(&o, sub);
-	if (verb && strcmp(verb, "status") == 0 && nargs == 1)
-		return ctl_status(&o);
-	if (verb && strcmp(verb, "bindings") == 0 && nargs == 1)
-		return ctl_bindings(&o);
-	if (verb && strcmp(verb, "binding") == 0 && nargs == 3)
-		return ctl_binding(&o, sub, argv[optind + 2]);
-	if (verb && strcmp(verb, "containers") == 0 && nargs == 1)
-		return ctl_containers(&o);
-	if (verb && strcmp(verb, "stats") == 0 && nargs == 3)
-		return ctl_stats(&o, sub, argv[optind + 2]);
-	if (verb && strcmp(verb, "vnets") == 0 && nargs == 1)
-		return ctl_vnets(&o);
-	if (verb && strcmp(verb, "bind") == 0 && nargs == 4)
-		return ctl_bind(&o, sub, argv[optind + 2], argv[optind + 3]);
-	if (verb && strcmp(verb, "unbind") == 0 && nargs == 3)
-		return ctl_bind(&o, sub, argv[optind + 2], NULL);
-	if (verb && strcmp(verb, "hotplug") == 0 && sub &&
-	    ((strcmp(sub, "remove") == 0 && nargs == 4) || ((strcmp(sub, "add") == 0 || strcmp(sub, "update") == 0) && nargs == 5)))
-		return ctl_hotplug(&o, sub, argv[optind + 2], argv[optind + 3], nargs == 5 ? argv[optind + 4] : NULL);
-	if (verb && strcmp(verb, "operations") == 0 && nargs == 1)
-		return ctl_operations(&o);
-	if (verb && strcmp(verb, "reload") == 0 && nargs == 1)
-		return ctl_reload(&o);
-	if (verb && (strcmp(verb, "check") == 0 || strcmp(verb, "reconcile") == 0) && nargs <= 2)
-		return ctl_ports(&o, sub, strcmp(verb, "reconcile") == 0);
-	if (verb && strcmp(verb, "config") == 0 && nargs == 2 && strcmp(sub, "example") == 0)
-		return ctl_config_example(&o);
-	if (verb && strcmp(verb, "legacy") == 0 && nargs == 2 && strcmp(sub, "test") == 0)
-		return ctl_legacy_test(&o);
-	if (verb && strcmp(verb, "phase") == 0 && nargs == 2 && strcmp(sub, "show") == 0)
-		return ctl_phase_show(&o);
-	if (verb && strcmp(verb, "phase") == 0 && nargs == 3 && strcmp(sub, "set") == 0)
-		return ctl_phase_set(&o, argv[optind + 2]);
-	if (verb && strcmp(verb, "fallback") == 0 && nargs == 2)
-		return ctl_fallback(&o, sub);
-	if (verb && strcmp(verb, "plugins") == 0 && (nargs == 1 || (nargs == 2 && strcmp(sub, "history") == 0)))
-		return ctl_plugins(&o, nargs == 2);
-	if (verb && strcmp(verb, "storage") == 0 && nargs == 2 && strcmp(sub, "list") == 0)
-		return ctl_storage_list(&o);
-	if (verb && strcmp(verb, "storage") == 0 && nargs == 3 && strcmp(sub, "status") == 0)
-		return ctl_storage_status(&o, argv[optind + 2]);
-	if (verb && strcmp(verb, "storage") == 0 && nargs == 3 && strcmp(sub, "configure") == 0)
-		return ctl_storage_configure(&o, argv[optind + 2]);
-	if (verb && strcmp(verb, "storage") == 0 && nargs == 3 && strcmp(sub, "remove") == 0)
-		return ctl_storage_remove(&o, argv[optind + 2]);
-	if (verb && strcmp(verb, "storage") == 0 && nargs >= 2 && strcmp(sub, "check") == 0)
-		return ctl_storage_check(&o, argv + optind + 2);
-	if (verb && strcmp(verb, "metrics") == 0 && nargs == 1)
-		return ctl_metrics(&o);
+		if (v)
+			return run_verb(v, &o, argv + optind + 1 + (v->sub ? 1 : 0));
+	}
 
 	if (!verb)
 		fprintf(stderr, "lxcnetctl: missing command\n");

@@ -13,11 +13,6 @@
 #include "ctl.h"
 #include "macro.h"
 
-#define DEST "org.lxcnet1"
-#define PATH "/org/lxcnet1"
-#define IFACE "org.lxcnet1.Manager"
-#define BINDING_OBJECT_PATH "/org/lxcnet1/binding"
-#define BINDING_OBJECT_IFACE "org.lxcnet1.Binding"
 
 int ctl_connect_bus(sd_bus **ret)
 {
@@ -36,7 +31,7 @@ int ctl_call(sd_bus *bus, const char *method, sd_bus_message **reply, const char
 	va_list ap;
 	int r;
 
-	r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, IFACE, method);
+	r = sd_bus_message_new_method_call(bus, &m, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, method);
 	if (r >= 0 && types) {
 		va_start(ap, types);
 		r = sd_bus_message_appendv(m, types, ap);
@@ -63,7 +58,7 @@ typedef struct BindingRow {
 
 static int read_binding(sd_bus_message *m, BindingRow *b)
 {
-	return sd_bus_message_read(m, "(ssusssbt)", &b->container, &b->net, &b->ifindex, &b->ifname, &b->bridge, &b->vnet,
+	return sd_bus_message_read(m, LXCNET_SIG_BINDING, &b->container, &b->net, &b->ifindex, &b->ifname, &b->bridge, &b->vnet,
 				   &b->up, &b->since);
 }
 
@@ -130,7 +125,7 @@ int ctl_bindings(const CtlOptions *o)
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListBindings", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_enter_container(reply, 'a', "(ssusssbt)");
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_BINDING);
 	if (!o->json)
 		binding_header(false);
 	while (r >= 0 && (r = read_binding(reply, &b)) > 0) {
@@ -155,8 +150,8 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 	if (read_binding(reply, &b) <= 0)
 		return CTL_EXIT_FAIL;
 	/* Who enforces Proxmox's guest firewall on it: a property of its Binding object. */
-	if (sd_bus_path_encode(BINDING_OBJECT_PATH, b.ifname, &path) < 0 ||
-	    sd_bus_get_property_string(bus, DEST, path, BINDING_OBJECT_IFACE, "FirewallEnforcer", &error, &enforcer) < 0) {
+	if (sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, b.ifname, &path) < 0 ||
+	    sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, "FirewallEnforcer", &error, &enforcer) < 0) {
 		fprintf(stderr, "lxcnetctl: cannot read FirewallEnforcer of '%s': %s\n", b.ifname,
 			error.message ? error.message : "out of memory");
 		return CTL_EXIT_FAIL;
@@ -185,8 +180,8 @@ int ctl_ports(const CtlOptions *o, const char *container, bool apply)
 	if (ctl_connect_bus(&bus) < 0 ||
 	    ctl_call(bus, apply ? "Reconcile" : "CheckPorts", &reply, "s", container ? container : "") < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_enter_container(reply, 'a', "(ssss)");
-	while (r >= 0 && (r = sd_bus_message_read(reply, "(ssss)", &ct, &net, &what, &diff)) > 0) {
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_PORT_CHANGE);
+	while (r >= 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_PORT_CHANGE, &ct, &net, &what, &diff)) > 0) {
 		rows++;
 		bad += strcmp(what, "replugged") != 0 && strcmp(what, "withdrawn") != 0;
 		if (o->json) {
@@ -223,10 +218,10 @@ int ctl_containers(const CtlOptions *o)
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListContainers", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_enter_container(reply, 'a', "(su)");
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_CONTAINER);
 	if (!o->json)
 		printf("%-12s %s\n", "CONTAINER", "INTERFACES");
-	while (r >= 0 && (r = sd_bus_message_read(reply, "(su)", &name, &n)) > 0) {
+	while (r >= 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_CONTAINER, &name, &n)) > 0) {
 		if (o->json) {
 			json_object *c = json_object_new_object();
 
@@ -258,8 +253,8 @@ int ctl_stats(const CtlOptions *o, const char *container, const char *net)
 		printf("from container: %llu packets, %llu bytes\nto container:   %llu packets, %llu bytes\ndrops:\n",
 		       (unsigned long long)pf, (unsigned long long)bf, (unsigned long long)pt, (unsigned long long)bt);
 	if (r >= 0)
-		r = sd_bus_message_enter_container(reply, 'a', "(st)");
-	while (r >= 0 && (r = sd_bus_message_read(reply, "(st)", &reason, &count)) > 0) {
+		r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_DROP);
+	while (r >= 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_DROP, &reason, &count)) > 0) {
 		if (o->json)
 			json_object_object_add(drops, reason, json_object_new_int64((int64_t)count));
 		else
@@ -294,9 +289,9 @@ int ctl_status(const CtlOptions *o)
 		return CTL_EXIT_FAIL;
 	if (ctl_connect_bus(&bus) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_get_property_string(bus, DEST, PATH, IFACE, "Version", &error, &version);
+	r = sd_bus_get_property_string(bus, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "Version", &error, &version);
 	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, DEST, PATH, IFACE, "NBindings", &error, 'u', &n);
+		r = sd_bus_get_property_trivial(bus, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "NBindings", &error, 'u', &n);
 	if (r < 0) {
 		fprintf(stderr, "lxcnetctl: lxcnetd is not reachable: %s\n", error.message ? error.message : strerror(-r));
 		sd_bus_error_free(&error);
@@ -338,11 +333,11 @@ int ctl_vnets(const CtlOptions *o)
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListVNets", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_enter_container(reply, 'a', "(sssubsssu)");
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_VNET);
 	if (!o->json)
 		printf("%-9s %-9s %-7s %-8s %-15s %-8s %s\n", "VNET", "ZONE", "TYPE", "TAG", "PLUGS INTO", "BINDINGS", "ALIAS");
 	while (r >= 0 &&
-	       (r = sd_bus_message_read(reply, "(sssubsssu)", &id, &zone, &type, &tag, &vlanaware, &alias, &bridge, &problem,
+	       (r = sd_bus_message_read(reply, LXCNET_SIG_VNET, &id, &zone, &type, &tag, &vlanaware, &alias, &bridge, &problem,
 					&n)) > 0) {
 		if (o->json) {
 			json_object *v = json_object_new_object();
@@ -389,11 +384,10 @@ typedef struct OpRow {
 	uint64_t created, started, finished;
 } OpRow;
 
-#define OP_SIG "(osssssssttt)"
 
 static int read_op(sd_bus_message *m, OpRow *r)
 {
-	return sd_bus_message_read(m, OP_SIG, &r->path, &r->kind, &r->container, &r->net, &r->state, &r->step,
+	return sd_bus_message_read(m, LXCNET_SIG_OPERATION, &r->path, &r->kind, &r->container, &r->net, &r->state, &r->step,
 				   &r->error_name, &r->error_message, &r->created, &r->started, &r->finished);
 }
 
@@ -446,7 +440,7 @@ int ctl_hotplug(const CtlOptions *o, const char *what, const char *container, co
 		return CTL_EXIT_FAIL;
 	/* Subscribed before the call, so that no change can slip past. */
 	if (o->wait) {
-		r = sd_bus_match_signal(bus, NULL, DEST, PATH, IFACE, "OperationChanged", on_op_changed, &changed);
+		r = sd_bus_match_signal(bus, NULL, LXCNET_BUS_NAME, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "OperationChanged", on_op_changed, &changed);
 		if (r < 0) {
 			fprintf(stderr, "lxcnetctl: cannot subscribe to OperationChanged: %s\n", strerror(-r));
 			return CTL_EXIT_FAIL;
@@ -495,7 +489,7 @@ int ctl_operations(const CtlOptions *o)
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "ListOperations", &reply, NULL) < 0)
 		return CTL_EXIT_FAIL;
-	r = sd_bus_message_enter_container(reply, 'a', OP_SIG);
+	r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_OPERATION);
 	if (!o->json)
 		printf("%-28s %-7s %-10s %-6s %-9s %s\n", "OPERATION", "KIND", "CONTAINER", "NET", "STATE", "STEP / ERROR");
 	while (r >= 0 && (r = read_op(reply, &row)) > 0) {
