@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "ct-netif.h"
 #include "log.h"
+#include "lxc-netconf.h"
 #include "lxc-hook.h"
 #include "manager.h"
 #include "plug.h"
@@ -190,11 +191,8 @@ static int run_kernel(Hotplug *h, Diag *d)
 
 	operation_step(m, op, "checking");
 	/* The bus handler checked that it fits. */
-	if (strlen(op->container) + 8 >= sizeof(h->host_ifname))
+	if (lxc_netconf_host_ifname(op->container, op->net, h->host_ifname) < 0)
 		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -ENAMETOOLONG, NULL);
-	memcpy(h->host_ifname, "veth", 4);
-	strcpy(h->host_ifname + 4, op->container);
-	snprintf(h->host_ifname + 4 + strlen(op->container), 5, "i%u", op->net);
 	if (op->spec && pve_net_parse(op->spec, &new, d) < 0)
 		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -EINVAL, d);
 	r = container_pidfd(m, op->container, &h->pidfd, d);
@@ -408,8 +406,8 @@ void hotplug_run(Manager *m, Operation *op)
 		return;
 	}
 	h.env.fw_filter_always = op->fw_filter_always;
-	if (strlen(op->container) + 8 < sizeof(h.host_ifname))
-		snprintf(h.host_ifname, sizeof(h.host_ifname), "veth%si%u", op->container, op->net);
+	if (lxc_netconf_host_ifname(op->container, op->net, h.host_ifname) < 0)
+		h.host_ifname[0] = '\0';
 	route(&h);
 	/* A veto or the legacy path never reached run(): the lock goes now. */
 	op->lock_fd = safe_close(op->lock_fd);
@@ -457,7 +455,8 @@ void hotplug_settle(Manager *m)
 			continue;
 		snprintf(container, sizeof(container), "%.*s", (int)(dot - e->d_name), e->d_name);
 		ctx.vmid = container;
-		snprintf(veth, sizeof(veth), "veth%si%u", container, (unsigned)net);
+		if (lxc_netconf_host_ifname(container, (unsigned)net, veth) < 0)
+			continue;
 		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0 || read_full_file(path, 64, &kind, NULL) < 0 ||
 		    lxc_hook_config_path(container, m->pve_dir, m->conf_dir, &conf) < 0)
 			continue;

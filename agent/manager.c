@@ -21,6 +21,7 @@
 #include "api/notify.h"
 #include "clock.h"
 #include "fw-bridge.h"
+#include "lxc-netconf.h"
 #include "log.h"
 #include "helper.h"
 #include "manager.h"
@@ -31,25 +32,6 @@
 #include "strutil.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
-
-int manager_parse_ifname(const char *ifname, char *ret_container, size_t size, unsigned *ret_net)
-{
-	const char *i = strrchr(ifname, 'i');
-	uint64_t n;
-	size_t clen;
-
-	if (strncmp(ifname, "veth", 4) != 0 || !i || i <= ifname + 4)
-		return -EINVAL;
-	if ((i[1] == '0' && i[2]) || parse_uint_range(i + 1, 0, 31, &n) < 0)
-		return -EINVAL;
-	clen = (size_t)(i - ifname - 4);
-	if (clen >= size)
-		return -EINVAL;
-	memcpy(ret_container, ifname + 4, clen);
-	ret_container[clen] = '\0';
-	*ret_net = (unsigned)n;
-	return 0;
-}
 
 /*
  * The bindings by (container, net) and by ifindex: two open-addressing
@@ -277,7 +259,7 @@ static bool binding_from_link(Manager *m, const LinkMsg *l, Binding *b)
 		return false;
 	if (!l->kind && !find_ifindex(m, l->ifindex))
 		return false;
-	if (manager_parse_ifname(l->name, b->container, sizeof(b->container), &b->net) < 0)
+	if (lxc_netconf_parse_host_ifname(l->name, b->container, sizeof(b->container), &b->net) < 0)
 		return false;
 	snprintf(b->ifname, sizeof(b->ifname), "%s", l->name);
 	b->ifindex = b->port_ifindex = l->ifindex;

@@ -153,9 +153,6 @@ void manager_save_later(Manager *m);
 /* sd_notify STATUS= with a one-line summary. */
 void manager_status(Manager *m);
 
-/* "veth<ct>i<N>" -> ct and N; -EINVAL if the name is not of that form. */
-int manager_parse_ifname(const char *ifname, char *ret_container, size_t size, unsigned *ret_net);
-
 /* How a VNet operation failed; the bus names it org.lxcnet1.Error.*. */
 typedef enum ManagerError {
 	MANAGER_OK,

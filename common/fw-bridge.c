@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fw-bridge.h"
+#include "lxc-netconf.h"
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -17,22 +18,19 @@ static bool all_digits(const char *s, size_t n)
 
 int fw_bridge_names(const char *ifname, FwBridge *ret)
 {
-	const char *i = strrchr(ifname, 'i');
-	size_t vmid_len;
+	char vmid[IFNAMSIZ];
+	unsigned idx;
 	int n;
 
-	if (strncmp(ifname, "veth", 4) != 0 || !i || i < ifname + 4)
-		return -EINVAL;
-	vmid_len = (size_t)(i - ifname - 4);
-	if (!all_digits(ifname + 4, vmid_len) || !all_digits(i + 1, strlen(i + 1)))
+	if (lxc_netconf_parse_host_ifname(ifname, vmid, sizeof(vmid), &idx) < 0 || !all_digits(vmid, strlen(vmid)))
 		return -EINVAL;
 	*ret = (FwBridge){};
 	/* fwbr and fwln are as long as the veth's name; fwpr<vmid>p<N> too. */
-	n = snprintf(ret->fwbr, sizeof(ret->fwbr), "fwbr%.*si%s", (int)vmid_len, ifname + 4, i + 1);
+	n = snprintf(ret->fwbr, sizeof(ret->fwbr), "fwbr%si%u", vmid, idx);
 	if (n < 0 || (size_t)n >= sizeof(ret->fwbr))
 		return -ENAMETOOLONG;
-	snprintf(ret->fwln, sizeof(ret->fwln), "fwln%.*si%s", (int)vmid_len, ifname + 4, i + 1);
-	snprintf(ret->fwpr, sizeof(ret->fwpr), "fwpr%.*sp%s", (int)vmid_len, ifname + 4, i + 1);
+	snprintf(ret->fwln, sizeof(ret->fwln), "fwln%si%u", vmid, idx);
+	snprintf(ret->fwpr, sizeof(ret->fwpr), "fwpr%sp%u", vmid, idx);
 	return 0;
 }
 

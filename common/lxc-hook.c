@@ -9,6 +9,7 @@
 
 #include "api/notify.h"
 #include "lxc-hook.h"
+#include "lxc-netconf.h"
 #include "macro.h"
 #include "strutil.h"
 
@@ -109,15 +110,10 @@ int lxc_hook_config_path(const char *name, const char *pve_dir, const char *conf
 
 int lxc_hook_net_index(const char *name, const char *ifname)
 {
-	size_t nlen = strlen(name);
-	uint64_t idx;
+	char ct[IFNAMSIZ];
+	unsigned idx;
 
-	if (strncmp(ifname, "veth", 4) != 0 || strncmp(ifname + 4, name, nlen) != 0 || ifname[4 + nlen] != 'i')
-		return -EINVAL;
-	ifname += 5 + nlen;
-	if (ifname[0] == '0' && ifname[1])
-		return -EINVAL;
-	if (parse_uint_range(ifname, 0, PVE_NET_MAX - 1, &idx) < 0)
+	if (lxc_netconf_parse_host_ifname(ifname, ct, sizeof(ct), &idx) < 0 || strcmp(ct, name) != 0)
 		return -EINVAL;
 	return (int)idx;
 }

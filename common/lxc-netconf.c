@@ -14,6 +14,26 @@ int lxc_netconf_host_ifname(const char *vmid, unsigned idx, char ret[IFNAMSIZ])
 	return n < 0 || n >= IFNAMSIZ ? -ENAMETOOLONG : 0;
 }
 
+int lxc_netconf_parse_host_ifname(const char *ifname, char *ret_ct, size_t size, unsigned *ret_idx)
+{
+	/* N has no 'i': the last one ends the container's name. */
+	const char *i = strrchr(ifname, 'i');
+	uint64_t n;
+	size_t len;
+
+	if (strncmp(ifname, "veth", 4) != 0 || !i || i <= ifname + 4)
+		return -EINVAL;
+	if ((i[1] == '0' && i[2]) || parse_uint_range(i + 1, 0, PVE_NET_MAX - 1, &n) < 0)
+		return -EINVAL;
+	len = (size_t)(i - ifname - 4);
+	if (len >= size)
+		return -EINVAL;
+	memcpy(ret_ct, ifname + 4, len);
+	ret_ct[len] = '\0';
+	*ret_idx = (unsigned)n;
+	return 0;
+}
+
 static void print_addr(FILE *f, const char *prefix, const PveIpConfig *c, int family)
 {
 	char buf[INET6_ADDRSTRLEN];

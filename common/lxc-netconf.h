@@ -12,8 +12,14 @@
 #include "diag.h"
 #include "pve-netconf.h"
 
-/* "veth<vmid>i<idx>" — Proxmox's GUI counts traffic by this name. */
+/*
+ * The host end of a container NIC is "veth<ct>i<idx>" (ct: VMID or LXC
+ * name) — Proxmox's GUI counts traffic by this name. The one place the rule
+ * is written: every part of lxcnet names and recognises ports with these.
+ */
 int lxc_netconf_host_ifname(const char *vmid, unsigned idx, char ret[IFNAMSIZ]);
+/* "veth<ct>i<N>" -> ct (size bytes at most) and N (0..31, no leading zero); -EINVAL if it is not of that form. */
+int lxc_netconf_parse_host_ifname(const char *ifname, char *ret_ct, size_t size, unsigned *ret_idx);
 
 /*
  * Print the lines for netIDX. bridge_mtu is the MTU of the bridge the NIC

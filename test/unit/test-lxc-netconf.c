@@ -74,5 +74,32 @@ int main(void)
 
 	ok(lxc_netconf_host_ifname("999999999", 31, ifname) == -ENAMETOOLONG, "veth999999999i31 does not fit IFNAMSIZ");
 	ok(lxc_netconf_host_ifname("100", 3, ifname) == 0 && strcmp(ifname, "veth100i3") == 0, "veth100i3");
+	{
+		static const struct {
+			const char *ifname, *ct;
+			int idx; /* -1: refused */
+		} t[] = {
+			{ "veth100i3", "100", 3 },   { "vethweb1i0", "web1", 0 }, { "vethaii31", "ai", 31 },
+			{ "vethi0", NULL, -1 },	     { "veth100i32", NULL, -1 },  { "veth100i01", NULL, -1 },
+			{ "veth100i", NULL, -1 },    { "veth100", NULL, -1 },	  { "tap100i0", NULL, -1 },
+			{ "veth100ix", NULL, -1 },   { "veth100i-1", NULL, -1 },
+		};
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			char ct[64] = "";
+			unsigned idx = 99;
+			int r = lxc_netconf_parse_host_ifname(t[i].ifname, ct, sizeof(ct), &idx);
+
+			if (t[i].idx < 0)
+				is_int(r, -EINVAL, "parse %s: refused", t[i].ifname);
+			else
+				ok(r == 0 && strcmp(ct, t[i].ct) == 0 && (int)idx == t[i].idx, "parse %s: %s and %d", t[i].ifname,
+				   t[i].ct, t[i].idx);
+		}
+		ok(lxc_netconf_parse_host_ifname("vethlongname1i0", ifname, 4, &(unsigned){ 0 }) == -EINVAL,
+		   "parse: a name longer than the buffer is refused");
+		ok(lxc_netconf_host_ifname("web1", 7, ifname) == 0 &&
+			   lxc_netconf_parse_host_ifname(ifname, (char[16]){}, 16, &(unsigned){ 0 }) == 0,
+		   "what lxc_netconf_host_ifname names, lxc_netconf_parse_host_ifname reads");
+	}
 	return tap_done();
 }
