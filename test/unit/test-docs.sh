@@ -15,7 +15,7 @@ missing() {
 	for w in "$@"; do grep -qF -- "*$w*" "$f" || printf ' %s' "$w"; done
 }
 
-members=$(sed -n 's/.*\(SD_BUS_METHOD[A-Z_]*\|SD_BUS_SIGNAL[A-Z_]*\|SD_BUS_PROPERTY\|B_PROP\)("\([A-Za-z]*\)".*/\2/p' "$SRC"/agent/*.c | sort -u)
+members=$(sed -n 's/.*\(SD_BUS_METHOD[A-Z_]*\|SD_BUS_SIGNAL[A-Z_]*\|SD_BUS_PROPERTY\|B_PROP\)("\([A-Za-z]*\)".*/\2/p' "$SRC"/agent/*.c "$SRC"/agent/*/*.c | sort -u)
 [ "$(echo "$members" | wc -w)" -ge 40 ]; ok $? "found the D-Bus members in the sources ($(echo "$members" | wc -w))"
 m=$(missing "$MAN/org.lxcnet1.5.scd" $members)
 [ -z "$m" ]; ok $? "org.lxcnet1(5) has every method, signal and property${m:+ (missing:$m)}"
