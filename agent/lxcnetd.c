@@ -11,9 +11,8 @@
 
 #include "log.h"
 #include "lxc-hook.h"
-#include "manager.h"
+#include "bus.h"
 #include "spawn.h"
-#include "storage.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
 
@@ -53,12 +52,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	Diag d = {};
 
 	log_ctx(&lctx, LOG_INFO, "Reloading on SIGHUP");
-	if (manager_load_conf(userdata, &d) < 0)
+	if (manager_reload_all(userdata, &d) == -EINVAL)
 		log_ctx(&lctx, LOG_ERR, "Keeping the previous settings: %s", d.msg);
-	else
-		storage_nets_reload(userdata);
-	(void)manager_reload(userdata);
-	(void)manager_save(userdata);
 	return 0;
 }
 
@@ -81,6 +76,8 @@ int main(int argc, char **argv)
 	const char *pve_dir = lxc_hook_pve_dir(), *conf_dir = lxc_hook_conf_dir();
 	const char *lxc_path = getenv("LXCNET_LXC_PATH") && *getenv("LXCNET_LXC_PATH") ? getenv("LXCNET_LXC_PATH") : NULL;
 	_cleanup_(manager_freep) Manager *m = NULL;
+	/* Closed before the manager is freed (and after manager_stop(): the last events still go out). */
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	sigset_t mask;
 	int c, r;
 
@@ -162,15 +159,15 @@ int main(int argc, char **argv)
 	(void)sd_event_set_watchdog(m->event, true);
 
 	if (bus_address) {
-		r = sd_bus_new(&m->bus);
+		r = sd_bus_new(&bus);
 		if (r >= 0)
-			r = sd_bus_set_address(m->bus, bus_address);
+			r = sd_bus_set_address(bus, bus_address);
 		if (r >= 0)
-			r = sd_bus_set_bus_client(m->bus, true);
+			r = sd_bus_set_bus_client(bus, true);
 		if (r >= 0)
-			r = sd_bus_start(m->bus);
+			r = sd_bus_start(bus);
 	} else
-		r = sd_bus_open_system(&m->bus);
+		r = sd_bus_open_system(&bus);
 	if (r < 0) {
 		log_ctx(&lctx, LOG_ERR, "Cannot connect to the bus: %s", strerror(-r));
 		return 1;
@@ -189,7 +186,7 @@ int main(int argc, char **argv)
 		log_ctx(&lctx, LOG_ERR, "Cannot start: %s", strerror(-r));
 		return 1;
 	}
-	r = manager_bus_setup(m);
+	r = bus_setup(m, bus);
 	if (r < 0) {
 		log_ctx(&lctx, LOG_ERR, "Cannot register " LXCNET_BUS_NAME " on the bus: %s", strerror(-r));
 		return 1;
@@ -198,5 +195,6 @@ int main(int argc, char **argv)
 	manager_status(m);
 	r = sd_event_loop(m->event);
 	(void)sd_notify(false, "STOPPING=1");
+	manager_stop(m);
 	return r < 0 ? 1 : 0;
 }

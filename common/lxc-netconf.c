@@ -7,6 +7,14 @@
 #include "lxc-netconf.h"
 #include "strutil.h"
 
+bool ct_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= CT_NAME_MAX && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+}
+
 int lxc_netconf_host_ifname(const char *vmid, unsigned idx, char ret[IFNAMSIZ])
 {
 	int n = snprintf(ret, IFNAMSIZ, "veth%si%u", vmid, idx);
@@ -30,6 +38,8 @@ int lxc_netconf_parse_host_ifname(const char *ifname, char *ret_ct, size_t size,
 		return -EINVAL;
 	memcpy(ret_ct, ifname + 4, len);
 	ret_ct[len] = '\0';
+	if (!ct_name_valid(ret_ct))
+		return -EINVAL;
 	*ret_idx = (unsigned)n;
 	return 0;
 }

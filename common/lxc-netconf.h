@@ -7,10 +7,20 @@
  */
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "diag.h"
 #include "pve-netconf.h"
+
+/*
+ * A container name lxcnet accepts, for files (<dir>/lxc/<name>.conf) and
+ * host interface names: 1..63 of [A-Za-z0-9_.-], not starting with '.'.
+ * A Proxmox VMID is one; the one rule for the bus, the state file, the
+ * hooks' notifications and the ports lxcnet recognises.
+ */
+#define CT_NAME_MAX 63
+bool ct_name_valid(const char *name);
 
 /*
  * The host end of a container NIC is "veth<ct>i<idx>" (ct: VMID or LXC
@@ -18,7 +28,7 @@
  * is written: every part of lxcnet names and recognises ports with these.
  */
 int lxc_netconf_host_ifname(const char *vmid, unsigned idx, char ret[IFNAMSIZ]);
-/* "veth<ct>i<N>" -> ct (size bytes at most) and N (0..31, no leading zero); -EINVAL if it is not of that form. */
+/* "veth<ct>i<N>" -> ct (size bytes at most, ct_name_valid()) and N (0..31, no leading zero); -EINVAL if it is not of that form. */
 int lxc_netconf_parse_host_ifname(const char *ifname, char *ret_ct, size_t size, unsigned *ret_idx);
 
 /*

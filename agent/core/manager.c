@@ -291,11 +291,11 @@ static void remove_binding(Manager *m, Binding *b)
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = gone.container, .ifname = gone.ifname }, LOG_INFO,
 		"Interface '%s' of container '%s' is gone, binding ended", gone.ifname, gone.container);
 	if (gone.vnet[0])
-		manager_bus_emit(m, "VNetUnbound", &gone);
-	manager_bus_emit(m, "BindingChanged", &gone);
-	/* Counting is O(bindings): only when the signal goes out (not while rebuilding). */
+		manager_emit_binding(m, EVENT_VNET_UNBOUND, &gone);
+	manager_emit_binding(m, EVENT_BINDING_CHANGED, &gone);
+	/* Counting is O(bindings): only when the event goes out (not while rebuilding). */
 	if (m->announce && manager_count_container(m, gone.container) == 0)
-		manager_bus_emit_container(m, "ContainerStopped", gone.container);
+		manager_emit_container(m, EVENT_CONTAINER_STOPPED, gone.container);
 }
 
 /*
@@ -334,8 +334,8 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 		b->seen = true;
 		index_add(m, m->n_bindings - 1);
 		if (first)
-			manager_bus_emit_container(m, "ContainerStarted", b->container);
-		manager_bus_emit(m, "BindingChanged", b);
+			manager_emit_container(m, EVENT_CONTAINER_STARTED, b->container);
+		manager_emit_binding(m, EVENT_BINDING_CHANGED, b);
 		return true;
 	}
 	b->seen = true;
@@ -345,8 +345,8 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 		b->up = nb.up;
 		if (m->conf && m->conf->reconcile)
 			reconcile_link_changed(m, b);
-		manager_bus_emit(m, "BindingChanged", b);
-		manager_bus_emit_binding_properties(m, b, "Bridge", "State", NULL);
+		manager_emit_binding(m, EVENT_BINDING_CHANGED, b);
+		manager_emit_binding_properties(m, b, "Bridge", "State", NULL);
 	}
 	return false;
 }
@@ -511,9 +511,9 @@ int manager_notify(Manager *m, const char *container, unsigned net, const char *
 		return 0;
 	snprintf(b->vnet, sizeof(b->vnet), "%s", vnet ? vnet : "");
 	if (b->vnet[0])
-		manager_bus_emit(m, "VNetBound", b);
-	manager_bus_emit(m, "BindingChanged", b);
-	manager_bus_emit_binding_properties(m, b, "VNet", "Zone", NULL);
+		manager_emit_binding(m, EVENT_VNET_BOUND, b);
+	manager_emit_binding(m, EVENT_BINDING_CHANGED, b);
+	manager_emit_binding_properties(m, b, "VNet", "Zone", NULL);
 	manager_save_later(m);
 	return 0;
 }
@@ -659,7 +659,7 @@ static bool state_entry_valid(json_object *o, const char **ret_container, unsign
 	    !json_object_is_type(n, json_type_int))
 		return *ret_why = "not an object with a container name and a net number", false;
 	container = json_object_get_string(c);
-	if (!*container || strlen(container) >= sizeof(((Binding *)0)->container))
+	if (!ct_name_valid(container))
 		return *ret_why = "container: not a container name", false;
 	net = json_object_get_int64(n);
 	if (net < 0 || net >= PVE_NET_MAX)
@@ -878,14 +878,36 @@ int manager_start(Manager *m)
 	return sd_event_add_io(m->event, NULL, m->notify_fd, EPOLLIN, on_notify, m);
 }
 
-void manager_free(Manager *m)
+int manager_reload_all(Manager *m, Diag *d)
 {
-	if (!m)
-		return;
+	int r, q;
+
+	r = manager_load_conf(m, d);
+	if (r >= 0)
+		storage_nets_reload(m);
+	else
+		r = -EINVAL;
+	q = manager_reload(m);
+	if (q >= 0)
+		q = manager_save(m);
+	return r < 0 ? r : q;
+}
+
+void manager_stop(Manager *m)
+{
 	reconcile_done(m);
 	operations_done(m);
 	/* Queued plugin runs end within their time limit; their callbacks may still use the bus. */
 	helper_stop(m);
+}
+
+void manager_free(Manager *m)
+{
+	if (!m)
+		return;
+	/* The listeners may be gone (the bus is closed first): what ends now ends unheard. */
+	m->announce = false;
+	manager_stop(m);
 	storage_nets_free(m);
 	plugins_free(m);
 	lxcnet_conf_free(m->conf);
@@ -897,7 +919,6 @@ void manager_free(Manager *m)
 		close(m->notify_fd);
 		(void)unlink(m->notify_path);
 	}
-	sd_bus_flush_close_unref(m->bus);
 	nl_socket_free(m->events);
 	nl_socket_free(m->nl);
 	datapath_free(m->dp);

@@ -12,11 +12,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "api/bus.h"
 #include "datapath.h"
+#include "event.h"
 #include "lxcnet-conf.h"
 #include "operation.h"
 #include "pve-ctconf.h"
@@ -76,7 +76,11 @@ typedef struct PathStats {
 
 typedef struct Manager {
 	sd_event *event;
-	sd_bus *bus;
+	struct {
+		EventListener fn;
+		void *userdata;
+	} listeners[MANAGER_LISTENERS_MAX];
+	size_t n_listeners;
 	struct nl_sock *nl;	/* requests and dumps */
 	struct nl_sock *events; /* RTNLGRP_LINK */
 	int notify_fd;
@@ -90,7 +94,7 @@ typedef struct Manager {
 	const char *conf_dir;
 	unsigned rebuild_found, rebuild_dropped;
 	const char *version; /* the Version property */
-	bool announce;	     /* emit signals: not while rebuilding at start (nothing changed then) */
+	bool announce;	     /* emit events: not while rebuilding at start (nothing changed then); event.h */
 	bool dirty;	     /* a binding came or went while reading events */
 	sd_event_source *save_timer; /* a save is pending */
 	const char *lxc_path;	     /* liblxc's lxcpath for hotplug; NULL = its default */
@@ -128,6 +132,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager, manager_free);
 
 /* Rebuild the registry from the saved state, the kernel's links and the pins; then follow rtnetlink. */
 int manager_start(Manager *m);
+/* Wait for what runs in other threads (workers, the helper): their last events still go out. manager_free() calls it too. */
+void manager_stop(Manager *m);
 
 Binding *manager_find(Manager *m, const char *container, unsigned net);
 size_t manager_count_container(Manager *m, const char *container);
@@ -137,6 +143,14 @@ int manager_notify(Manager *m, const char *container, unsigned net, const char *
 
 /* Re-read the kernel's view of every binding and save. */
 int manager_reload(Manager *m);
+
+/*
+ * Reload and SIGHUP: lxcnet.conf (and with it the storage networks), then
+ * the kernel's view of every binding, saved. A bad lxcnet.conf keeps the
+ * previous settings and is -EINVAL with d saying why; the rest is reloaded
+ * all the same.
+ */
+int manager_reload_all(Manager *m, Diag *d);
 
 int manager_save(Manager *m);
 
@@ -170,6 +184,27 @@ typedef enum ManagerError {
  */
 int manager_bind_vnet(Manager *m, const char *container, unsigned net, const char *vnet, ManagerError *kind, Diag *d);
 
+/*
+ * The outcome of a request that ends later, on the main loop: r >= 0, or
+ * r < 0 with the org.lxcnet1.Error name and a message.
+ */
+typedef void (*ManagerDone)(Manager *m, int r, const char *error_name, const char *message, void *userdata);
+
+/* The org.lxcnet1.Error name of a ManagerError. */
+const char *manager_error_name(ManagerError k);
+
+/*
+ * (vnet.c) BindVNet and UnbindVNet (vnet NULL): the validation plugins and
+ * the legacy command run in the helper thread, the phase picks the path,
+ * a failure lxcnet made falls back when allowed. done() gets the outcome
+ * later, on the main loop: r < 0 with error_name and message when it
+ * failed. Refused at once (no such binding, a VNet that cannot be used
+ * here, a config the legacy command cannot get): < 0 with *kind and d, and
+ * done() is not called.
+ */
+int manager_bind_request(Manager *m, const char *container, unsigned net, const char *vnet, ManagerDone done, void *userdata,
+			 ManagerError *kind, Diag *d);
+
 /* Where a NIC on vnet is plugged on this node, or why it cannot be. */
 int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);
 
@@ -178,6 +213,12 @@ int manager_binding_net(Manager *m, const Binding *b, PveNet *ret);
 
 /* (rollout.c) Read lxcnet.conf; on error the previous settings stay and d says why. */
 int manager_load_conf(Manager *m, Diag *d);
+/*
+ * Write key: value to lxcnet.conf's node section, read the file back and
+ * announce the Manager's property (EVENT_SETTINGS_CHANGED). On failure
+ * *kind is MANAGER_INVALID_CONFIG (the file or the value) or MANAGER_FAILED.
+ */
+int manager_set_conf(Manager *m, const char *key, const char *value, const char *property, ManagerError *kind, Diag *d);
 /* Count an operation on a path: ok or not, whether lxcnet fell back, how long it took. */
 void manager_record_op(Manager *m, RolloutOp op, RolloutPath path, bool ok, bool fallback, uint64_t usec);
 /*
@@ -186,21 +227,3 @@ void manager_record_op(Manager *m, RolloutOp op, RolloutPath path, bool ok, bool
  * worker); 0 when it succeeded, else d has its first stderr line.
  */
 int manager_run_pct(const char *pct, const char *container, unsigned net, const char *spec, Diag *d);
-int method_set_phase(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_set_fallback(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_describe_rollout(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int property_rollout(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
-		     void *userdata, sd_bus_error *error);
-/* (metrics.c) */
-int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-
-/* Bus side (manager-bus.c). */
-int manager_bus_authorize(sd_bus_message *m, sd_bus_error *error);
-int manager_bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error);
-int manager_bus_setup(Manager *m);
-void manager_bus_emit(Manager *m, const char *signal, const Binding *b);
-void manager_bus_emit_container(Manager *m, const char *signal, const char *container);
-/* Reconciled(container, net, action, reason, difference): a port was made what its config says (reconcile.h). */
-void manager_bus_emit_reconciled(Manager *m, const Binding *b, const char *action, const char *reason, const char *difference);
-/* PropertiesChanged on the binding's object /org/lxcnet1/binding/<host ifname>, for the names given. */
-void manager_bus_emit_binding_properties(Manager *m, const Binding *b, ...) _sentinel_;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The hotplug operation queue, its worker threads and its bus objects. */
+/* The hotplug operation queue and its worker threads. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "lxc-netconf.h"
 #include "manager.h"
 #include "plugins.h"
 #include "operation.h"
@@ -17,17 +18,9 @@
 #include "strutil.h"
 
 static const char *const kind_names[] = { [OP_ADD] = "add", [OP_REMOVE] = "remove", [OP_UPDATE] = "update" };
-static const char *const plugin_events[] = {
-	[OP_ADD] = "hotplug-add",
-	[OP_REMOVE] = "hotplug-remove",
-	[OP_UPDATE] = "hotplug-update",
-};
 static const char *const state_names[] = {
 	[OP_QUEUED] = "queued", [OP_RUNNING] = "running", [OP_DONE] = "done",
 	[OP_FAILED] = "failed", [OP_CANCELLED] = "cancelled",
-};
-static const char *const signal_names[] = {
-	[OP_ADD] = "InterfaceAdded", [OP_REMOVE] = "InterfaceRemoved", [OP_UPDATE] = "InterfaceUpdated"
 };
 
 const char *operation_kind_name(OpKind k)
@@ -63,25 +56,14 @@ static void operation_free(Operation *op)
 	free(op);
 }
 
-static int op_path(const Operation *op, char **ret)
-{
-	return asprintf(ret, LXCNET_BUS_OPERATION_PATH "/%llu", (unsigned long long)op->id) < 0 ? -ENOMEM : 0;
-}
-
 static void emit_changed(Manager *m, Operation *op)
 {
-	_cleanup_free_ char *path = NULL;
 	OpState state;
 
-	if (!m->bus || !m->announce || op_path(op, &path) < 0)
-		return;
 	pthread_mutex_lock(&m->op_lock);
 	state = op->state;
 	pthread_mutex_unlock(&m->op_lock);
-	(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "OperationChanged", "os", path,
-				 state_names[state]);
-	(void)sd_bus_emit_properties_changed(m->bus, path, LXCNET_BUS_OPERATION, "State", "ErrorName", "ErrorMessage",
-					     "Started", "Finished", NULL);
+	manager_emit(m, &(Event){ .type = EVENT_OPERATION_CHANGED, .operation = op, .state = state_names[state] });
 }
 
 void operation_step(Manager *m, Operation *op, const char *step)
@@ -296,11 +278,8 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
 				kind_names[op->kind], net, op->container, state == OP_DONE ? "done" : "failed: ",
 				state == OP_DONE ? "" : op->error_message);
 			emit_changed(m, op);
-			if (state == OP_DONE && m->bus && m->announce) {
-				(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, signal_names[op->kind],
-							 "ss", op->container, net);
-				plugins_notify(m, plugin_events[op->kind], op->container, op->net, NULL, NULL, NULL);
-			}
+			if (state == OP_DONE)
+				manager_emit(m, &(Event){ .type = EVENT_OPERATION_DONE, .operation = op });
 		}
 		/*
 		 * A worker still waiting for the kernel to free a deleted link keeps
@@ -354,56 +333,38 @@ void operations_done(Manager *m)
 	m->op_efd = -1;
 }
 
-static Operation *find_op(Manager *m, const char *path)
+Operation *operation_find(Manager *m, uint64_t id)
 {
-	unsigned long long id;
-	char *end;
-
-	if (strncmp(path, LXCNET_BUS_OPERATION_PATH "/", sizeof(LXCNET_BUS_OPERATION_PATH)) != 0)
-		return NULL;
-	path += sizeof(LXCNET_BUS_OPERATION_PATH);
-	errno = 0;
-	id = strtoull(path, &end, 10);
-	if (errno || *end || end == path)
-		return NULL;
 	for (size_t i = 0; i < m->n_ops; i++)
 		if (m->ops[i]->id == id)
 			return m->ops[i];
 	return NULL;
 }
 
-static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *error)
+int operation_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d)
 {
-	_cleanup_free_ char *path = NULL;
-	const char *container, *net, *spec = NULL;
-	Operation *op, **slot;
-	unsigned idx = 0;
-	int r;
+	PveNet n;
 
-	r = kind == OP_REMOVE ? sd_bus_message_read(msg, "ss", &container, &net) :
-				sd_bus_message_read(msg, "sss", &container, &net, &spec);
-	if (r < 0)
-		return r;
-	r = manager_bus_parse_net(net, &idx, error);
-	if (r < 0)
-		return r;
 	/* It names a file (<dir>/lxc/<container>.conf) and host interfaces: nothing but a plain name. */
-	if (!*container || container[0] == '.' || strlen(container) + strlen("vethi31") >= IFNAMSIZ ||
-	    strspn(container, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(container))
-		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT,
-					 "'%s' is not a container name lxcnet can name host interfaces after", container);
-	if (spec) {
-		PveNet n;
-		Diag d = {};
-
-		if (pve_net_parse(spec, &n, &d) < 0)
-			return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "%s: %s", net, d.msg);
-		if (!pve_net_has(&n, PVE_NET_NAME))
-			return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "%s: name: missing", net);
+	if (!ct_name_valid(container) || lxc_netconf_host_ifname(container, PVE_NET_MAX - 1, (char[IFNAMSIZ]){}) < 0)
+		return diag_error(d, -EINVAL, "'%s' is not a container name lxcnet can name host interfaces after", container);
+	if (kind == OP_REMOVE)
+		return 0;
+	if (!spec)
+		return diag_error(d, -EINVAL, "net%u: a NIC spec is needed", net);
+	if (pve_net_parse(spec, &n, d) < 0) {
+		diag_prefix(d, "net%u: ", net);
+		return -EINVAL;
 	}
-	r = manager_bus_authorize(msg, error);
-	if (r < 0)
-		return r;
+	if (!pve_net_has(&n, PVE_NET_NAME))
+		return diag_error(d, -EINVAL, "net%u: name: missing", net);
+	return 0;
+}
+
+int operation_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret)
+{
+	Operation *op, **slot;
+	char key[16];
 
 	op = calloc(1, sizeof(*op));
 	if (op)
@@ -420,7 +381,7 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	op->id = ++m->next_op_id;
 	op->kind = kind;
 	snprintf(op->container, sizeof(op->container), "%s", container);
-	op->net = idx;
+	op->net = net;
 	op->created = clock_usec(CLOCK_REALTIME);
 	op->state = OP_QUEUED;
 	op->step = "queued";
@@ -428,115 +389,29 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	op->manager = m;
 	op->fw_filter_always = m->conf->firewall_always;
 	rollout_decide(m->conf, operation_rollout_op(kind), NIC_PLAIN, &op->route);
-	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = net }, LOG_INFO,
-		"Hotplug %s of %s of container '%s': %s performs it, %s", kind_names[kind], net, op->container,
+	snprintf(key, sizeof(key), "net%u", net);
+	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = key }, LOG_INFO,
+		"Hotplug %s of %s of container '%s': %s performs it, %s", kind_names[kind], key, op->container,
 		op->route.path == PATH_LXCNET ? "lxcnet" : op->legacy_pct, op->route.reason);
 	*slot = op;
 	m->n_ops++;
 	operation_queue_link(m->ops, m->n_ops, op);
-	r = op_path(op, &path);
-	if (r < 0)
-		return r;
-	r = sd_bus_reply_method_return(msg, "o", path);
+	*ret = op;
+	return 0;
+}
+
+void operation_start(Manager *m, Operation *op)
+{
 	emit_changed(m, op);
 	dispatch(m);
-	return r;
 }
 
-int method_add_interface(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int operation_cancel(Manager *m, Operation *op, Diag *d)
 {
-	return submit(m, userdata, OP_ADD, error);
-}
-
-int method_remove_interface(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	return submit(m, userdata, OP_REMOVE, error);
-}
-
-int method_update_interface(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	return submit(m, userdata, OP_UPDATE, error);
-}
-
-static int append_op(Manager *m, sd_bus_message *reply, Operation *op)
-{
-	_cleanup_free_ char *path = NULL;
-	char net[16];
-	int r;
-
-	if (op_path(op, &path) < 0)
-		return -ENOMEM;
-	snprintf(net, sizeof(net), "net%u", op->net);
-	pthread_mutex_lock(&m->op_lock);
-	r = sd_bus_message_append(reply, LXCNET_SIG_OPERATION, path, kind_names[op->kind], op->container, net, state_names[op->state],
-				  op->step, op->error_name, op->error_message, op->created, op->started, op->finished);
-	pthread_mutex_unlock(&m->op_lock);
-	return r;
-}
-
-static Operation *read_op(sd_bus_message *msg, Manager *m, sd_bus_error *error, int *r)
-{
-	const char *path;
-	Operation *op;
-
-	*r = sd_bus_message_read(msg, "o", &path);
-	if (*r < 0)
-		return NULL;
-	op = find_op(m, path);
-	if (!op)
-		*r = sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_OPERATION, "No operation '%s' (finished ones are kept: the newest %d)",
-				       path, OPERATION_HISTORY);
-	return op;
-}
-
-int method_get_operation(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	Operation *op;
-	int r;
-
-	op = read_op(msg, userdata, error, &r);
-	if (!op)
-		return r;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = append_op(userdata, reply, op);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
-}
-
-int method_list_operations(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	Manager *m = userdata;
-	int r;
-
-	(void)error;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_OPERATION);
-	for (size_t i = 0; r >= 0 && i < m->n_ops; i++)
-		r = append_op(m, reply, m->ops[i]);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
-}
-
-int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	Manager *m = userdata;
-	Operation *op;
-	int r;
-
-	op = read_op(msg, m, error, &r);
-	if (!op)
-		return r;
-	r = manager_bus_authorize(msg, error);
-	if (r < 0)
-		return r;
 	/* Only the main thread starts operations: a queued one cannot start meanwhile. */
 	if (op->state != OP_QUEUED)
-		return sd_bus_error_setf(error, LXCNET_ERR_BUSY, "Operation %llu is %s; only queued operations can be cancelled",
-					 (unsigned long long)op->id, state_names[op->state]);
+		return diag_error(d, -EBUSY, "Operation %llu is %s; only queued operations can be cancelled",
+				  (unsigned long long)op->id, state_names[op->state]);
 	pthread_mutex_lock(&m->op_lock);
 	op->state = OP_CANCELLED;
 	op->step = "cancelled";
@@ -546,97 +421,25 @@ int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *e
 	reap(m, op);
 	emit_changed(m, op);
 	dispatch(m);
-	return sd_bus_reply_method_return(msg, NULL);
-}
-
-static int op_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-		   sd_bus_error *error)
-{
-	(void)bus, (void)interface, (void)error;
-	if (!find_op(userdata, path))
-		return 0;
-	*found = userdata;
-	return 1;
-}
-
-static int op_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error)
-{
-	Manager *m = userdata;
-	char **l = calloc(m->n_ops + 1, sizeof(char *));
-
-	(void)bus, (void)path, (void)error;
-	if (!l)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->n_ops; i++)
-		if (op_path(m->ops[i], &l[i]) < 0) {
-			strv_free(l);
-			return -ENOMEM;
-		}
-	*nodes = l;
 	return 0;
 }
 
-static int op_property(sd_bus *bus, const char *path, const char *interface, const char *property,
-		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+void operation_snapshot(Manager *m, const Operation *op, OperationInfo *ret)
 {
-	Manager *m = userdata;
-	Operation *op = find_op(m, path);
-	char net[16];
-	int r;
-
-	(void)bus, (void)interface, (void)error;
-	if (!op)
-		return -ENOENT;
-	snprintf(net, sizeof(net), "net%u", op->net);
 	pthread_mutex_lock(&m->op_lock);
-	if (strcmp(property, "Kind") == 0)
-		r = sd_bus_message_append(reply, "s", kind_names[op->kind]);
-	else if (strcmp(property, "Container") == 0)
-		r = sd_bus_message_append(reply, "s", op->container);
-	else if (strcmp(property, "Net") == 0)
-		r = sd_bus_message_append(reply, "s", net);
-	else if (strcmp(property, "Spec") == 0)
-		r = sd_bus_message_append(reply, "s", op->spec ?: "");
-	else if (strcmp(property, "State") == 0)
-		r = sd_bus_message_append(reply, "s", state_names[op->state]);
-	else if (strcmp(property, "Step") == 0)
-		r = sd_bus_message_append(reply, "s", op->step);
-	else if (strcmp(property, "ErrorName") == 0)
-		r = sd_bus_message_append(reply, "s", op->error_name);
-	else if (strcmp(property, "ErrorMessage") == 0)
-		r = sd_bus_message_append(reply, "s", op->error_message);
-	else if (strcmp(property, "Created") == 0)
-		r = sd_bus_message_append(reply, "t", op->created);
-	else if (strcmp(property, "Started") == 0)
-		r = sd_bus_message_append(reply, "t", op->started);
-	else
-		r = sd_bus_message_append(reply, "t", op->finished);
+	*ret = (OperationInfo){
+		.id = op->id,
+		.kind = kind_names[op->kind],
+		.net = op->net,
+		.spec = op->spec ?: "",
+		.state = state_names[op->state],
+		.step = op->step,
+		.error_name = op->error_name,
+		.created = op->created,
+		.started = op->started,
+		.finished = op->finished,
+	};
+	snprintf(ret->container, sizeof(ret->container), "%s", op->container);
+	snprintf(ret->error_message, sizeof(ret->error_message), "%s", op->error_message);
 	pthread_mutex_unlock(&m->op_lock);
-	return r;
-}
-
-static const sd_bus_vtable op_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Kind", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Container", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Net", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Spec", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Created", "t", op_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("State", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Step", "s", op_property, 0, 0),
-	SD_BUS_PROPERTY("ErrorName", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("ErrorMessage", "s", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Started", "t", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Finished", "t", op_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_VTABLE_END,
-};
-
-int operations_bus_setup(Manager *m)
-{
-	int r;
-
-	r = sd_bus_add_fallback_vtable(m->bus, NULL, LXCNET_BUS_OPERATION_PATH, LXCNET_BUS_OPERATION, op_vtable, op_find, m);
-	if (r < 0)
-		return r;
-	return sd_bus_add_node_enumerator(m->bus, NULL, LXCNET_BUS_OPERATION_PATH, op_enumerate, m);
 }

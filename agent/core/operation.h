@@ -3,7 +3,7 @@
 
 /*
  * Hotplug operations: AddInterface, RemoveInterface and UpdateInterface
- * return /org/lxcnet1/operation/<id> at once; the work runs in a worker
+ * return the operation at once (the bus: /org/lxcnet1/operation/<id>); the work runs in a worker
  * thread, one operation per container at a time, up to OPERATION_WORKERS
  * containers at once. Finished operations are kept (the newest
  * OPERATION_HISTORY of them) for GetOperation/ListOperations.
@@ -24,7 +24,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #include "api/bus.h"
 #include "diag.h"
@@ -114,15 +113,29 @@ void hotplug_run(Manager *m, Operation *op);
 /* At start: operations a crash cut off (their intent is in the state directory) made whole or undone. */
 void hotplug_settle(Manager *m);
 
-/* Bus methods, in the Manager's vtable. */
-int method_add_interface(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_remove_interface(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_update_interface(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_get_operation(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_cancel_operation(sd_bus_message *m, void *userdata, sd_bus_error *error);
+/*
+ * A request: operation_validate() checks what can be checked without the
+ * container (its name, and the spec: a parsable netN string with a name);
+ * operation_submit() queues it, operation_start() announces it and lets the
+ * queue run it. -EINVAL with d's message when invalid; -ENOMEM.
+ */
+int operation_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d);
+int operation_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret);
+void operation_start(Manager *m, Operation *op);
 
-/* The operation objects (a fallback vtable under OPERATION_PATH). */
-int operations_bus_setup(Manager *m);
+/* By id, among the queued, running and newest OPERATION_HISTORY finished ones; NULL otherwise. */
+Operation *operation_find(Manager *m, uint64_t id);
 
-#define OPERATION_SIG "(osssssssttt)"
+/* Cancel a queued operation; -EBUSY (d says its state) once it has started. */
+int operation_cancel(Manager *m, Operation *op, Diag *d);
+
+/* What a client may see of an operation, copied under the lock the workers write under. */
+typedef struct OperationInfo {
+	uint64_t id;
+	const char *kind, *spec, *state, *step, *error_name; /* static, or the operation's own (constant) */
+	char container[64];
+	unsigned net;
+	char error_message[DIAG_MAX];
+	uint64_t created, started, finished;
+} OperationInfo;
+void operation_snapshot(Manager *m, const Operation *op, OperationInfo *ret);

@@ -21,18 +21,6 @@
 #define BUILTIN_JOURNAL "builtin:journal"
 #define BUILTIN_VNET "builtin:vnet"
 
-typedef struct PluginRun {
-	uint64_t when; /* CLOCK_REALTIME, µs */
-	char plugin[256];
-	char event[24];
-	char container[64];
-	char net[16];
-	const char *outcome; /* ok, failed, vetoed, timeout, error */
-	int status;
-	uint64_t usec;
-	char message[256];
-} PluginRun;
-
 struct Plugins {
 	pthread_mutex_t lock; /* everything below: the helper thread and hotplug workers run plugins */
 	PluginStats *stats;
@@ -371,6 +359,33 @@ void plugins_notify(Manager *m, const char *event, const char *container, unsign
 		free(ev);
 }
 
+void plugins_on_event(Manager *m, const Event *ev, void *userdata)
+{
+	const Binding *b = ev->binding;
+	const Operation *op = ev->operation;
+	char event[24];
+
+	(void)userdata;
+	switch (ev->type) {
+	case EVENT_VNET_BOUND:
+	case EVENT_VNET_UNBOUND:
+		plugins_notify(m, ev->type == EVENT_VNET_BOUND ? "bound" : "unbound", b->container, b->net, b->ifname, b->vnet,
+			       b->bridge);
+		break;
+	case EVENT_CONTAINER_STARTED:
+	case EVENT_CONTAINER_STOPPED:
+		plugins_notify(m, ev->type == EVENT_CONTAINER_STARTED ? "container-started" : "container-stopped", ev->container,
+			       UINT32_MAX, NULL, NULL, NULL);
+		break;
+	case EVENT_OPERATION_DONE:
+		snprintf(event, sizeof(event), "hotplug-%s", operation_kind_name(op->kind));
+		plugins_notify(m, event, op->container, op->net, NULL, NULL, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
 int plugins_init(Manager *m)
 {
 	Plugins *p = calloc(1, sizeof(*p));
@@ -424,38 +439,12 @@ int plugins_stats(Manager *m, PluginStats **ret, size_t *ret_n)
 	return 0;
 }
 
-int method_list_plugins(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int plugins_history(Manager *m, PluginRun **ret, size_t *ret_n)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_free_ PluginStats *st = NULL;
-	size_t n = 0;
-	int r;
-
-	(void)error;
-	r = plugins_stats(userdata, &st, &n);
-	if (r >= 0)
-		r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PLUGIN);
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN, st[i].name, st[i].builtin ? "builtin" : "executable", st[i].state,
-					  st[i].runs, st[i].failures, st[i].timeouts, st[i].vetoes,
-					  st[i].runs ? st[i].total_usec / st[i].runs : (uint64_t)0, st[i].max_usec);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
-}
-
-int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_free_ PluginRun *copy = NULL;
-	Manager *m = userdata;
 	Plugins *p = m->plugins;
+	PluginRun *copy;
 	size_t n, first;
-	int r;
 
-	(void)error;
 	copy = calloc(PLUGIN_HISTORY, sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
@@ -465,15 +454,7 @@ int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error 
 	for (size_t i = 0; i < n; i++)
 		copy[i] = p->history[(first + i) % PLUGIN_HISTORY];
 	pthread_mutex_unlock(&p->lock);
-
-	/* Oldest first. */
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PLUGIN_RUN);
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN_RUN, copy[i].when, copy[i].plugin, copy[i].event, copy[i].container,
-					  copy[i].net, copy[i].outcome, (int32_t)copy[i].status, copy[i].usec, copy[i].message);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	*ret = copy;
+	*ret_n = n;
+	return 0;
 }

@@ -21,7 +21,6 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #include "diag.h"
 
@@ -48,6 +47,10 @@ void plugins_free(Manager *m);
 void plugins_notify(Manager *m, const char *event, const char *container, unsigned net, const char *ifname, const char *vnet,
 		    const char *bridge);
 
+/* The listener (event.h) that notifies the plugins of what they are told about. */
+typedef struct Event Event;
+void plugins_on_event(Manager *m, const Event *ev, void *userdata);
+
 /* A validation, in the calling thread (not the main loop): -EPERM and d's message when vetoed. */
 int plugins_validate(Manager *m, const PluginEvent *ev, Diag *d);
 
@@ -62,6 +65,18 @@ typedef struct PluginStats {
 /* A copy of every plugin's statistics (caller frees). */
 int plugins_stats(Manager *m, PluginStats **ret, size_t *ret_n);
 
-/* Bus methods. */
-int method_list_plugins(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+/* One run, for GetPluginHistory. */
+typedef struct PluginRun {
+	uint64_t when; /* CLOCK_REALTIME, µs */
+	char plugin[256];
+	char event[24];
+	char container[64];
+	char net[16];
+	const char *outcome; /* ok, failed, vetoed, timeout, error */
+	int status;
+	uint64_t usec;
+	char message[256];
+} PluginRun;
+
+/* A copy of the newest PLUGIN_HISTORY runs, oldest first (caller frees). */
+int plugins_history(Manager *m, PluginRun **ret, size_t *ret_n);

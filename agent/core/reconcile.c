@@ -249,7 +249,8 @@ static int reconcile_one(Manager *m, PlugEnv *e, Binding *b, ReconcileReason rea
 		*action == RECONCILE_REPLUGGED ? "plugged again as its config says" :
 		*action == RECONCILE_WITHDRAWN ? "lxcnet's datapath entry removed" :
 						 "left as it is");
-	manager_bus_emit_reconciled(m, b, reconcile_action_name(*action), reconcile_reason_name(reason), diff);
+	manager_emit(m, &(Event){ .type = EVENT_RECONCILED, .binding = b, .action = reconcile_action_name(*action),
+				  .reason = reconcile_reason_name(reason), .difference = diff });
 	return r;
 }
 
@@ -366,27 +367,19 @@ void reconcile_done(Manager *m)
 	m->reconcile_settle = sd_event_source_disable_unref(m->reconcile_settle);
 }
 
-/* CheckPorts and Reconcile: every port of container ("" for all), in a reply of (container, net, what, difference). */
-static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error *error)
+int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePortFn fn, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	char diff[DIAG_MAX + 128], net[16];
-	const char *container;
 	PlugEnv e;
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &container);
-	if (r < 0)
-		return r;
 	if (*container && manager_count_container(m, container) == 0)
-		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface", container);
+		return -ESRCH;
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return r;
 	m->reconcile_orphans = datapath_orphans_possible();
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PORT_CHANGE);
+	r = 0;
 	for (size_t i = 0; r >= 0 && i < m->n_bindings; i++) {
 		Binding *b = &m->bindings[i];
 		ReconcileAction action = RECONCILE_FAILED;
@@ -397,8 +390,7 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 			continue;
 		snprintf(net, sizeof(net), "net%u", b->net);
 		if (operations_container_busy(m, b->container)) {
-			r = sd_bus_message_append(reply, LXCNET_SIG_PORT_CHANGE, b->container, net, "busy",
-						  "a hotplug operation of the container is in progress");
+			r = fn(b->container, net, "busy", "a hotplug operation of the container is in progress", userdata);
 			continue;
 		}
 		if (apply) {
@@ -411,22 +403,8 @@ static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error
 		if (q == 0)
 			continue;
 		what = q < 0 ? "unknown" : apply ? reconcile_action_name(action) : "differs";
-		r = sd_bus_message_append(reply, LXCNET_SIG_PORT_CHANGE, b->container, net, what, diff);
+		r = fn(b->container, net, what, diff, userdata);
 	}
 	plug_env_done(&e);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
-}
-
-int method_check_ports(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	return ports_reply(msg, userdata, false, error);
-}
-
-int method_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	int r = manager_bus_authorize(msg, error);
-
-	return r < 0 ? r : ports_reply(msg, userdata, true, error);
+	return r;
 }

@@ -27,7 +27,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #define RECONCILE_TICK_USEC (500 * 1000)
 #define RECONCILE_SETTLE_USEC (200 * 1000)
@@ -75,11 +74,12 @@ int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, c
 		   ReconcileAction *ret_action);
 
 /*
- * CheckPorts(s container) -> a(ssss) and Reconcile(s container) -> a(ssss):
- * every port of container ("" for all) that differs, as (container, net,
- * what, difference); what is "differs" for CheckPorts (nothing changed),
- * the action for Reconcile (a forced pass, root), "busy" for a container
- * with a hotplug operation, "unknown" when the port cannot be judged.
+ * CheckPorts and Reconcile: every port of container ("" for all) that
+ * differs, as fn(container, net, what, difference); what is "differs"
+ * without apply (nothing changed), the action with it (a forced pass),
+ * "busy" for a container with a hotplug operation, "unknown" when the port
+ * cannot be judged. -ESRCH when container has no binding; fn's error stops.
  */
-int method_check_ports(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-int method_reconcile(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+typedef int (*ReconcilePortFn)(const char *container, const char *net, const char *what, const char *difference,
+			       void *userdata);
+int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePortFn fn, void *userdata);

@@ -58,7 +58,10 @@ struct StorageNet {
 };
 
 typedef struct StorageJob {
-	sd_bus_message *msg; /* the call to answer; NULL at start and reload */
+	/* A client's request: its outcome goes to done(); NULL at start and reload. */
+	ManagerDone done;
+	StorageStatusDone status_done;
+	void *userdata;
 	StorageNetConf conf;
 	StorageConfig *cfg; /* storage.cfg as resolving read it */
 	int r;
@@ -110,7 +113,6 @@ static void job_free(StorageJob *j)
 {
 	if (!j)
 		return;
-	sd_bus_message_unref(j->msg);
 	storage_net_conf_done(&j->conf);
 	storage_config_free(j->cfg);
 	free(j->slots);
@@ -493,9 +495,7 @@ static void net_delete(Manager *m, StorageNet *sn)
 
 static void emit(Manager *m, const char *id, const char *state)
 {
-	if (m->bus)
-		(void)sd_bus_emit_signal(m->bus, LXCNET_BUS_PATH, LXCNET_BUS_MANAGER, "StorageNetworkChanged", "ss", id,
-					 state);
+	manager_emit(m, &(Event){ .type = EVENT_STORAGE_NETWORK_CHANGED, .id = id, .state = state });
 }
 
 static bool same_slots(const StorageNet *a, const StorageNet *b)
@@ -553,13 +553,17 @@ static int adopt(Manager *m, StorageJob *j, StorageNet **ret)
 	return 0;
 }
 
-static void reply_error(StorageJob *j, const char *name)
+static void reply_error(Manager *m, StorageJob *j, const char *name)
 {
-	if (j->msg)
-		(void)sd_bus_reply_method_errorf(j->msg, name, "%s", j->d.msg[0] ? j->d.msg : strerror(-j->r));
+	const char *msg = j->d.msg[0] ? j->d.msg : strerror(-j->r);
+
+	if (j->done)
+		j->done(m, j->r < 0 ? j->r : -EIO, name, msg, j->userdata);
+	else if (j->status_done)
+		j->status_done(m, j->r < 0 ? j->r : -EIO, name, msg, NULL, j->userdata);
 }
 
-static int submit_apply(Manager *m, const StorageNetConf *c, sd_bus_message *msg);
+static int submit_apply(Manager *m, const StorageNetConf *c, ManagerDone done, void *userdata);
 
 /* Remember why id is not (or not newly) in force, for ListStorageNetworks and GetStorageStatus. */
 static void note_error(Manager *m, const char *id, const char *ifname, const char *msg)
@@ -594,16 +598,16 @@ static void configure_done(Manager *m, void *userdata)
 	if (j->r < 0) {
 		log_ctx(NULL, LOG_ERR, "Storage network '%s': %s", id, j->d.msg);
 		/* At start or reload: what is in force stays (its rules are in the maps); the error is shown. */
-		if (!j->msg)
+		if (!j->done)
 			note_error(m, id, j->conf.interface, j->d.msg);
-		reply_error(j, j->issue.problem != SP_NONE ? LXCNET_ERR_INVALID_STORAGE : LXCNET_ERR_INVALID_CONFIG);
+		reply_error(m, j, j->issue.problem != SP_NONE ? LXCNET_ERR_INVALID_STORAGE : LXCNET_ERR_INVALID_CONFIG);
 		goto out;
 	}
-	if (j->msg) {
+	if (j->done) {
 		r = storage_net_conf_format(&j->conf, &section);
 		if (r < 0) {
 			j->r = r;
-			reply_error(j, LXCNET_ERR_FAILED);
+			reply_error(m, j, LXCNET_ERR_FAILED);
 			goto out;
 		}
 	}
@@ -611,12 +615,12 @@ static void configure_done(Manager *m, void *userdata)
 	if (r < 0) {
 		j->r = r;
 		log_ctx(NULL, LOG_ERR, "Storage network '%s' cannot be put in force: %s", id, j->d.msg);
-		if (!j->msg)
+		if (!j->done)
 			note_error(m, id, j->conf.interface, j->d.msg);
-		reply_error(j, r == -ENODEV ? LXCNET_ERR_INVALID_ARGUMENT : LXCNET_ERR_FAILED);
+		reply_error(m, j, r == -ENODEV ? LXCNET_ERR_INVALID_ARGUMENT : LXCNET_ERR_FAILED);
 		goto out;
 	}
-	if (j->msg) {
+	if (j->done) {
 		/* In force: now written, so that it stays after a restart; a failed write takes it back off. */
 		r = lxcnet_conf_set_section(m->conf_dir, "storage-network", id, section, &j->d);
 		if (r >= 0) {
@@ -631,12 +635,12 @@ static void configure_done(Manager *m, void *userdata)
 			state_remove(m, id);
 			net_delete(m, sn);
 			if (before)
-				(void)submit_apply(m, before, NULL);
+				(void)submit_apply(m, before, NULL, NULL);
 			j->r = r;
-			reply_error(j, LXCNET_ERR_FAILED);
+			reply_error(m, j, LXCNET_ERR_FAILED);
 			goto out;
 		}
-		(void)sd_bus_reply_method_return(j->msg, "");
+		j->done(m, 0, NULL, NULL, j->userdata);
 	}
 	emit(m, id, "active");
 out:
@@ -648,7 +652,7 @@ static void resolve_job(Manager *m, void *userdata)
 	resolve_work(m, userdata);
 }
 
-static int submit_apply(Manager *m, const StorageNetConf *c, sd_bus_message *msg)
+static int submit_apply(Manager *m, const StorageNetConf *c, ManagerDone done, void *userdata)
 {
 	StorageJob *j = calloc(1, sizeof(*j));
 	int r;
@@ -657,7 +661,8 @@ static int submit_apply(Manager *m, const StorageNetConf *c, sd_bus_message *msg
 		return -ENOMEM;
 	r = conf_copy(c, &j->conf);
 	if (r >= 0) {
-		j->msg = sd_bus_message_ref(msg);
+		j->done = done;
+		j->userdata = userdata;
 		r = helper_submit(m, resolve_job, configure_done, j);
 	}
 	if (r < 0)
@@ -684,7 +689,7 @@ static void reconcile(Manager *m)
 		i++;
 	}
 	for (size_t i = 0; i < m->conf->n_storage_nets; i++)
-		if (submit_apply(m, &m->conf->storage_nets[i], NULL) < 0)
+		if (submit_apply(m, &m->conf->storage_nets[i], NULL, NULL) < 0)
 			log_ctx(NULL, LOG_ERR, "Storage network '%s': cannot queue its setup", m->conf->storage_nets[i].id);
 }
 
@@ -781,105 +786,76 @@ void storage_nets_link(Manager *m, const char *ifname, int ifindex, bool deleted
 	}
 }
 
-/* --- the bus --- */
+/* --- requests --- */
 
-static int read_strv(sd_bus_message *msg, char ***ret)
+int storage_net_conf_from_args(Manager *m, const char *id, const char *ifname, unsigned vid, char **storages, double rate,
+			       char **allow, StorageNetConf *ret, Diag *d)
 {
-	_cleanup_strv_free_ char **l = NULL;
-	int r = sd_bus_message_read_strv(msg, &l);
-
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(l);
-	return 0;
-}
-
-int method_configure_storage_network(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	_cleanup_strv_free_ char **storages = NULL, **allow = NULL;
 	_cleanup_free_ char *s_list = NULL, *a_list = NULL;
+	char vlan[8], rt[FORMAT_DOUBLE_MAX], esc[DIAG_ESCAPE_MAX];
 	StorageNetConf c = {};
-	Manager *m = userdata;
-	const char *id, *ifname;
-	char vlan[8], rate[FORMAT_DOUBLE_MAX], esc[DIAG_ESCAPE_MAX];
-	uint16_t vid;
-	double rt;
-	Diag d = {};
 	int r;
 
-	r = sd_bus_message_read(msg, "ssq", &id, &ifname, &vid);
-	if (r >= 0)
-		r = read_strv(msg, &storages);
-	if (r >= 0)
-		r = sd_bus_message_read(msg, "d", &rt);
-	if (r >= 0)
-		r = read_strv(msg, &allow);
-	if (r < 0)
-		return r;
 	if (!pve_word_valid(id) || strlen(id) >= 64)
-		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a storage network id ([-_.A-Za-z0-9]+)",
-					 diag_escape(esc, sizeof(esc), id, strlen(id)));
+		return diag_error(d, -EINVAL, "'%s' is not a storage network id ([-_.A-Za-z0-9]+)",
+				  diag_escape(esc, sizeof(esc), id, strlen(id)));
 	/* The arguments become lxcnet.conf text and pass the same checks as the file. */
 	snprintf(vlan, sizeof(vlan), "%u", vid);
-	format_double(rate, sizeof(rate), rt);
+	format_double(rt, sizeof(rt), rate);
 	r = strv_join(storages, ",", &s_list);
 	if (r >= 0)
 		r = strv_join(allow, ",", &a_list);
 	if (r < 0)
 		return r;
-	c.id = (char *)id;
-	r = storage_net_conf_set(&c, "interface", ifname, &d);
+	c.id = strdup(id);
+	if (!c.id)
+		return -ENOMEM;
+	r = storage_net_conf_set(&c, "interface", ifname, d);
 	if (r >= 0 && vid)
-		r = storage_net_conf_set(&c, "vlan", vlan, &d);
-	if (r >= 0 && rt != 0)
-		r = storage_net_conf_set(&c, "rate", rate, &d);
+		r = storage_net_conf_set(&c, "vlan", vlan, d);
+	if (r >= 0 && rate != 0)
+		r = storage_net_conf_set(&c, "rate", rt, d);
 	if (r >= 0 && *s_list)
-		r = storage_net_conf_set(&c, "storages", s_list, &d);
+		r = storage_net_conf_set(&c, "storages", s_list, d);
 	if (r >= 0 && *a_list)
-		r = storage_net_conf_set(&c, "allow", a_list, &d);
+		r = storage_net_conf_set(&c, "allow", a_list, d);
 	if (r >= 0)
-		r = storage_net_conf_finish(&c, &d);
+		r = storage_net_conf_finish(&c, d);
 	for (size_t i = 0; r >= 0 && i < m->n_storage_nets; i++)
 		if (strcmp(m->storage_nets[i].conf.id, id) != 0 && strcmp(m->storage_nets[i].conf.interface, c.interface) == 0)
-			r = diag_error(&d, -EBUSY, "interface: '%s' already carries storage network '%s'", c.interface,
+			r = diag_error(d, -EBUSY, "interface: '%s' already carries storage network '%s'", c.interface,
 				       m->storage_nets[i].conf.id);
 	if (r < 0) {
-		c.id = NULL;
 		storage_net_conf_done(&c);
-		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "%s: %s", id, d.msg);
+		diag_prefix(d, "%s: ", id);
+		return r;
 	}
-	r = manager_bus_authorize(msg, error);
-	if (r >= 0)
-		r = submit_apply(m, &c, msg);
-	c.id = NULL;
-	storage_net_conf_done(&c);
-	return r < 0 ? r : 1; /* the reply comes from configure_done() */
+	*ret = c;
+	return 0;
 }
 
-int method_remove_storage_network(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int storage_net_configure(Manager *m, const StorageNetConf *c, ManagerDone done, void *userdata)
 {
-	Manager *m = userdata;
+	return submit_apply(m, c, done, userdata);
+}
+
+bool storage_net_exists(Manager *m, const char *id)
+{
+	return find_net(m, id) || lxcnet_conf_storage_net(m->conf, id);
+}
+
+int storage_net_remove(Manager *m, const char *id, Diag *d)
+{
 	StorageNet *sn;
-	const char *id;
 	char name[64];
-	Diag d = {};
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &id);
-	if (r < 0)
-		return r;
-	sn = find_net(m, id);
-	if (!sn && !lxcnet_conf_storage_net(m->conf, id))
-		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_STORAGE_NETWORK, "No storage network '%s'", id);
-	r = manager_bus_authorize(msg, error);
-	if (r < 0)
-		return r;
 	snprintf(name, sizeof(name), "%s", id);
 	/* Off lxcnet.conf first: if that fails, everything stays as it was. */
-	r = lxcnet_conf_set_section(m->conf_dir, "storage-network", name, NULL, &d);
+	r = lxcnet_conf_set_section(m->conf_dir, "storage-network", name, NULL, d);
 	if (r < 0)
-		return sd_bus_error_setf(error, LXCNET_ERR_FAILED, "%s", d.msg);
-	(void)manager_load_conf(m, &d);
+		return r;
+	(void)manager_load_conf(m, &(Diag){});
 	sn = find_net(m, name);
 	if (sn) {
 		restore(m, sn);
@@ -887,45 +863,15 @@ int method_remove_storage_network(sd_bus_message *msg, void *userdata, sd_bus_er
 		net_delete(m, sn);
 	}
 	emit(m, name, "removed");
-	return sd_bus_reply_method_return(msg, "");
+	return 0;
 }
 
-static const char *net_state(const StorageNet *sn)
+const char *storage_net_state(Manager *m, const char *id, const char **ret_error)
 {
-	return sn->ifindex > 0 ? "active" : sn->error[0] ? "failed" : "pending";
-}
+	const StorageNet *sn = find_net(m, id);
 
-int method_list_storage_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	Manager *m = userdata;
-	int r;
-
-	(void)error;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_STORAGE_NET);
-	for (size_t i = 0; r >= 0 && i < m->conf->n_storage_nets; i++) {
-		const StorageNetConf *c = &m->conf->storage_nets[i];
-		const StorageNet *sn = find_net(m, c->id);
-
-		r = sd_bus_message_open_container(reply, 'r', "ssqasdasss");
-		if (r >= 0)
-			r = sd_bus_message_append(reply, "ssq", c->id, c->interface, (uint16_t)c->vlan);
-		if (r >= 0)
-			r = sd_bus_message_append_strv(reply, c->storages);
-		if (r >= 0)
-			r = sd_bus_message_append(reply, "d", c->rate);
-		if (r >= 0)
-			r = sd_bus_message_append_strv(reply, c->allow);
-		if (r >= 0)
-			r = sd_bus_message_append(reply, "ss", sn ? net_state(sn) : "pending", sn ? sn->error : "");
-		if (r >= 0)
-			r = sd_bus_message_close_container(reply);
-	}
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	*ret_error = sn ? sn->error : "";
+	return !sn ? "pending" : sn->ifindex > 0 ? "active" : sn->error[0] ? "failed" : "pending";
 }
 
 /* --- status (helper thread, then main loop) --- */
@@ -1024,11 +970,13 @@ static void status_work(Manager *m, void *userdata)
 	probe_all(j);
 }
 
-static int append_endpoints(sd_bus_message *reply, const StorageSlot *s)
+/* The slot's endpoints as lines: "10.0.0.1 tcp/2049 udp/111", "10.0.0.9 any", "every storage tcp/22". */
+static char **endpoint_lines(const StorageSlot *s)
 {
-	int r = sd_bus_message_open_container(reply, 'a', "s");
+	char **l = calloc(s->n_addrs + s->ep.n_ports + 1, sizeof(char *));
+	size_t n = 0;
 
-	for (size_t a = 0; r >= 0 && a < s->n_addrs; a++) {
+	for (size_t a = 0; l && a < s->n_addrs; a++) {
 		char addr[INET6_ADDRSTRLEN], line[256];
 		size_t len;
 
@@ -1044,120 +992,91 @@ static int append_endpoints(sd_bus_message *reply, const StorageSlot *s)
 			snprintf(line + len, sizeof(line) - len, " %s/%u", storage_proto_name(s->ep.ports[p].proto),
 				 s->ep.ports[p].port);
 		}
-		r = sd_bus_message_append(reply, "s", line);
+		if (!(l[n++] = strdup(line)))
+			goto fail;
 	}
-	for (size_t p = 0; r >= 0 && s->n_addrs == 0 && p < s->ep.n_ports; p++) {
+	for (size_t p = 0; l && s->n_addrs == 0 && p < s->ep.n_ports; p++) {
 		char line[64];
 
 		snprintf(line, sizeof(line), "every storage %s/%u", storage_proto_name(s->ep.ports[p].proto),
 			 s->ep.ports[p].port);
-		r = sd_bus_message_append(reply, "s", line);
+		if (!(l[n++] = strdup(line)))
+			goto fail;
 	}
-	return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int append_counters(sd_bus_message *reply, const struct lxcnet_storage_stats *st)
-{
-	int r = sd_bus_message_open_container(reply, 'a', "{st}");
-
-	if (r >= 0)
-		r = sd_bus_message_append(reply, "{st}{st}{st}{st}", "packets-out", (uint64_t)st->packets[LXCNET_STORAGE_OUT],
-					  "bytes-out", (uint64_t)st->bytes[LXCNET_STORAGE_OUT], "packets-in",
-					  (uint64_t)st->packets[LXCNET_STORAGE_IN], "bytes-in", (uint64_t)st->bytes[LXCNET_STORAGE_IN]);
-	return r < 0 ? r : sd_bus_message_close_container(reply);
+	return l;
+fail:
+	strv_free(l);
+	return NULL;
 }
 
 static void status_done(Manager *m, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	StorageJob *j = userdata;
+	const char *error;
+	StorageStatus st = {
+		.interface = j->conf.interface,
+		.vlan = j->conf.vlan,
+		.state = storage_net_state(m, j->conf.id, &error),
+	};
 	const StorageNet *sn = find_net(m, j->conf.id);
 	int ifindex = sn ? sn->ifindex : 0;
-	struct lxcnet_storage_stats st = {};
-	int r;
+	struct lxcnet_storage_stats ifs = {};
 
 	if (j->r < 0) {
-		reply_error(j, j->issue.problem != SP_NONE ? LXCNET_ERR_INVALID_STORAGE : LXCNET_ERR_INVALID_CONFIG);
+		reply_error(m, j, j->issue.problem != SP_NONE ? LXCNET_ERR_INVALID_STORAGE : LXCNET_ERR_INVALID_CONFIG);
 		job_free(j);
 		return;
 	}
+	st.error = error;
 	if (ifindex > 0 && m->sdp)
-		(void)storage_datapath_stats(m->sdp, ifindex, LXCNET_STORAGE_SLOT_IF, &st);
-	r = sd_bus_message_new_method_return(j->msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_append(reply, "sqss", j->conf.interface, (uint16_t)j->conf.vlan, sn ? net_state(sn) : "pending",
-					  sn ? sn->error : "");
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', "{st}");
-	for (int k = 0; r >= 0 && k < _LXCNET_STORAGE_DROP_MAX; k++)
-		for (int dir = 0; r >= 0 && dir < _LXCNET_STORAGE_DIR_MAX; dir++) {
-			char key[48];
-
-			snprintf(key, sizeof(key), "%s-%s", storage_datapath_drop_reason(k), dir == LXCNET_STORAGE_OUT ? "out" : "in");
-			r = sd_bus_message_append(reply, "{st}", key, (uint64_t)st.drops[k][dir]);
-		}
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_STORAGE_STATUS);
-	for (size_t i = 0; r >= 0 && i < j->n_slots; i++) {
-		struct lxcnet_storage_stats cs = {};
+		(void)storage_datapath_stats(m->sdp, ifindex, LXCNET_STORAGE_SLOT_IF, &ifs);
+	memcpy(st.drops, ifs.drops, sizeof(st.drops));
+	st.slots = calloc(j->n_slots ?: 1, sizeof(*st.slots));
+	st.n_slots = st.slots ? j->n_slots : 0;
+	for (size_t i = 0; i < st.n_slots; i++) {
+		StorageSlotStatus *ss = &st.slots[i];
 
 		if (ifindex > 0 && m->sdp)
-			(void)storage_datapath_stats(m->sdp, ifindex, (unsigned)i + 1, &cs);
-		r = sd_bus_message_open_container(reply, 'r', "ssasbbsa{st}");
-		if (r >= 0)
-			r = sd_bus_message_append(reply, "ss", j->slots[i].name, j->slots[i].type);
-		if (r >= 0)
-			r = append_endpoints(reply, &j->slots[i]);
-		if (r >= 0)
-			r = sd_bus_message_append(reply, "bbs", j->in_use[i], j->reachable[i], j->reach[i]);
-		if (r >= 0)
-			r = append_counters(reply, &cs);
-		if (r >= 0)
-			r = sd_bus_message_close_container(reply);
+			(void)storage_datapath_stats(m->sdp, ifindex, (unsigned)i + 1, &ss->counters);
+		ss->name = j->slots[i].name;
+		ss->type = j->slots[i].type;
+		ss->endpoints = endpoint_lines(&j->slots[i]);
+		ss->in_use = j->in_use[i];
+		ss->reachable = j->reachable[i];
+		ss->reach = j->reach[i];
 	}
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	if (r < 0)
-		log_ctx(NULL, LOG_ERR, "Cannot reply to GetStorageStatus: %s", strerror(-r));
+	j->status_done(m, st.slots ? 0 : -ENOMEM, LXCNET_ERR_FAILED, strerror(ENOMEM), &st, j->userdata);
+	for (size_t i = 0; i < st.n_slots; i++)
+		strv_free(st.slots[i].endpoints);
+	free(st.slots);
 	job_free(j);
 }
 
-int method_get_storage_status(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int storage_net_status(Manager *m, const char *id, StorageStatusDone done, void *userdata)
 {
-	Manager *m = userdata;
-	const StorageNetConf *c;
+	const StorageNetConf *c = lxcnet_conf_storage_net(m->conf, id);
 	StorageJob *j;
-	const char *id;
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &id);
-	if (r < 0)
-		return r;
-	c = lxcnet_conf_storage_net(m->conf, id);
 	if (!c)
-		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_STORAGE_NETWORK, "No storage network '%s'", id);
+		return -ENOENT;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
 	r = conf_copy(c, &j->conf);
 	if (r >= 0) {
-		j->msg = sd_bus_message_ref(msg);
+		j->status_done = done;
+		j->userdata = userdata;
 		r = helper_submit(m, status_work, status_done, j);
 	}
-	if (r < 0) {
+	if (r < 0)
 		job_free(j);
-		return r;
-	}
-	return 1;
+	return r;
 }
 
 /* --- metrics --- */
 
-int storage_nets_metrics(Manager *m, sd_bus_message *r)
+int storage_nets_metrics(Manager *m, MetricsWriter *r)
 {
 	static const char *const dirs[] = { [LXCNET_STORAGE_OUT] = "out", [LXCNET_STORAGE_IN] = "in" };
 	_cleanup_free_ struct lxcnet_storage_stats *st = NULL;

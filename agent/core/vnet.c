@@ -9,14 +9,28 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clock.h"
+#include "helper.h"
 #include "log.h"
 #include "lxc-hook.h"
 #include "manager.h"
 #include "plug.h"
+#include "plugins.h"
 #include "pve-ctconf.h"
 
 /* Waiting for a config lock held by somebody else would stall the whole agent: a short try, then Busy. */
 #define VNET_LOCK_TIMEOUT_MS 200
+
+static const char *const manager_errors[] = {
+	[MANAGER_NO_SUCH_BINDING] = LXCNET_ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = LXCNET_ERR_NO_SUCH_VNET,
+	[MANAGER_INVALID_CONFIG] = LXCNET_ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = LXCNET_ERR_BUSY,
+	[MANAGER_FAILED] = LXCNET_ERR_FAILED,
+};
+
+const char *manager_error_name(ManagerError k)
+{
+	return k > MANAGER_OK && k <= MANAGER_FAILED ? manager_errors[k] : LXCNET_ERR_FAILED;
+}
 
 static int fail(ManagerError *kind, ManagerError k, int r)
 {
@@ -160,12 +174,12 @@ int manager_bind_vnet(Manager *m, const char *container, unsigned net, const cha
 		Binding gone = *b;
 
 		strcpy(gone.vnet, oldvnet);
-		manager_bus_emit(m, "VNetUnbound", &gone);
+		manager_emit_binding(m, EVENT_VNET_UNBOUND, &gone);
 	}
 	if (b->vnet[0])
-		manager_bus_emit(m, "VNetBound", b);
-	manager_bus_emit(m, "BindingChanged", b);
-	manager_bus_emit_binding_properties(m, b, "VNet", "Zone", "Tag", "Trunks", "Rate", "Firewall", NULL);
+		manager_emit_binding(m, EVENT_VNET_BOUND, b);
+	manager_emit_binding(m, EVENT_BINDING_CHANGED, b);
+	manager_emit_binding_properties(m, b, "VNet", "Zone", "Tag", "Trunks", "Rate", "Firewall", NULL);
 	(void)manager_save(m);
 	r = 0;
 out:
@@ -212,4 +226,186 @@ int manager_binding_net(Manager *m, const Binding *b, PveNet *ret)
 		return -ENOENT;
 	*ret = k->nets[b->net].net;
 	return 0;
+}
+
+/* A bind or unbind between its request and its outcome: plugins and a legacy command run in the helper thread. */
+typedef struct BindJob {
+	ManagerDone done;
+	void *userdata;
+	char container[64];
+	unsigned net;
+	char vnet[16]; /* "" to unbind */
+	RolloutDecision dec;
+	char *pct;
+	char *spec; /* the netN line the legacy command writes */
+	uint64_t t0;
+	bool fell_back;
+	int r;
+	const char *error_name;
+	Diag d;
+} BindJob;
+
+static void bind_job_free(BindJob *j)
+{
+	free(j->pct);
+	free(j->spec);
+	free(j);
+}
+
+/* The netN line as the bind (bridge=VNET) or unbind (link_down=1) leaves it, for the legacy command. */
+static int bind_spec(Manager *m, BindJob *j)
+{
+	_cleanup_(ct_config_freep) CtConfig *c = NULL;
+	_cleanup_free_ char *path = NULL;
+	PveNet n;
+	int r;
+
+	if (lxc_hook_config_path(j->container, m->pve_dir, m->conf_dir, &path) < 0)
+		return -ENOMEM;
+	r = ct_config_load(path, &c, &j->d);
+	if (r < 0)
+		return r;
+	if (!c->nets[j->net].present)
+		return diag_error(&j->d, -ENOENT, "%s: has no net%u", path, j->net);
+	n = c->nets[j->net].net;
+	if (j->vnet[0]) {
+		snprintf(n.bridge, sizeof(n.bridge), "%s", j->vnet);
+		n.keys |= 1u << PVE_NET_BRIDGE;
+		n.link_down = false;
+		n.keys &= ~(1u << PVE_NET_LINK_DOWN);
+	} else {
+		n.link_down = true;
+		n.keys |= 1u << PVE_NET_LINK_DOWN;
+	}
+	free(j->spec);
+	j->spec = NULL;
+	return pve_net_format(&n, &j->spec);
+}
+
+static void bind_reply(Manager *m, BindJob *j, bool ok)
+{
+	manager_record_op(m, ROP_VNET_BIND, j->dec.path, ok, j->fell_back, clock_usec(CLOCK_MONOTONIC) - j->t0);
+	if (ok)
+		manager_status(m);
+	j->done(m, ok ? 0 : j->r < 0 ? j->r : -EIO, ok ? NULL : j->error_name, ok ? NULL : j->d.msg[0] ? j->d.msg : strerror(-j->r),
+		j->userdata);
+	bind_job_free(j);
+}
+
+static void bind_legacy_work(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+
+	(void)m;
+	j->r = manager_run_pct(j->pct, j->container, j->net, j->spec, &j->d);
+	if (j->r < 0)
+		j->error_name = LXCNET_ERR_FAILED;
+}
+
+static void bind_legacy_done(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+
+	bind_reply(m, j, j->r >= 0);
+}
+
+/* Helper thread: validation plugins, then the legacy command if the phase gives it the bind. */
+static void bind_work(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+	PluginEvent ev = {};
+
+	snprintf(ev.event, sizeof(ev.event), "validate-bind");
+	snprintf(ev.action, sizeof(ev.action), "%s", j->vnet[0] ? "bind" : "unbind");
+	snprintf(ev.container, sizeof(ev.container), "%s", j->container);
+	snprintf(ev.net, sizeof(ev.net), "net%u", j->net);
+	snprintf(ev.vnet, sizeof(ev.vnet), "%s", j->vnet);
+	j->r = plugins_validate(m, &ev, &j->d);
+	if (j->r < 0) {
+		j->error_name = LXCNET_ERR_VETOED;
+		return;
+	}
+	if (j->dec.path != PATH_LXCNET)
+		bind_legacy_work(m, j);
+}
+
+static void bind_done(Manager *m, void *userdata)
+{
+	BindJob *j = userdata;
+	ManagerError kind;
+	int r;
+
+	if (j->r < 0 || j->dec.path != PATH_LXCNET) {
+		bind_reply(m, j, j->r >= 0);
+		return;
+	}
+	r = manager_bind_vnet(m, j->container, j->net, j->vnet[0] ? j->vnet : NULL, &kind, &j->d);
+	if (r >= 0) {
+		bind_reply(m, j, true);
+		return;
+	}
+	j->r = r;
+	j->error_name = manager_error_name(kind);
+	/* Only what lxcnet failed at goes to the legacy command, not what is wrong with the request. */
+	if (j->dec.fallback && kind == MANAGER_FAILED) {
+		log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = j->container }, LOG_WARNING,
+			"Cannot %s net%u of container '%s': %s; falling back to '%s'", j->vnet[0] ? "bind" : "unbind", j->net,
+			j->container, j->d.msg, j->pct);
+		j->fell_back = true;
+		j->d = (Diag){};
+		r = bind_spec(m, j);
+		if (r >= 0)
+			r = helper_submit(m, bind_legacy_work, bind_legacy_done, j);
+		if (r >= 0)
+			return;
+		j->r = r;
+		j->error_name = LXCNET_ERR_FAILED;
+	}
+	bind_reply(m, j, false);
+}
+
+int manager_bind_request(Manager *m, const char *container, unsigned net, const char *vnet, ManagerDone done, void *userdata,
+			 ManagerError *kind, Diag *d)
+{
+	SdnPlug plug;
+	BindJob *j;
+	int r;
+
+	*kind = MANAGER_OK;
+	if (!manager_find(m, container, net))
+		return fail(kind, MANAGER_NO_SUCH_BINDING,
+			    diag_error(d, -ESRCH, "Container '%s' has no bound interface for net%u", container, net));
+	if (vnet && manager_vnet_plug(m, vnet, &plug, kind, d) < 0)
+		return -EINVAL;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->done = done;
+	j->userdata = userdata;
+	j->t0 = clock_usec(CLOCK_MONOTONIC);
+	j->net = net;
+	snprintf(j->container, sizeof(j->container), "%s", container);
+	snprintf(j->vnet, sizeof(j->vnet), "%s", vnet ?: "");
+	rollout_decide(m->conf, ROP_VNET_BIND, NIC_VNET, &j->dec);
+	j->pct = strdup(m->conf->legacy_pct);
+	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = container }, LOG_INFO, "%s net%u of container '%s': %s performs it, %s",
+		vnet ? "Bind" : "Unbind", net, container, j->dec.path == PATH_LXCNET ? "lxcnet" : j->pct, j->dec.reason);
+	r = j->pct ? 0 : -ENOMEM;
+	if (r >= 0 && j->dec.path != PATH_LXCNET) {
+		r = bind_spec(m, j);
+		if (r < 0) {
+			*kind = MANAGER_INVALID_CONFIG;
+			if (!j->d.msg[0])
+				diag_error(&j->d, r, "%s", strerror(-r));
+			*d = j->d;
+			bind_job_free(j);
+			return r;
+		}
+	}
+	if (r >= 0)
+		r = helper_submit(m, bind_work, bind_done, j);
+	if (r < 0)
+		bind_job_free(j);
+	return r;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api/notify.h"
+#include "lxc-netconf.h"
 #include "sdn-config.h"
 #include "strutil.h"
 
@@ -53,7 +54,7 @@ int notify_parse(const char *buf, size_t size, NotifyMessage *ret, bool *failed)
 		else if (strncmp(line, "usec=", 5) == 0 && parse_uint_range(line + 5, 0, UINT64_MAX, &usec) < 0)
 			usec = 0;
 	}
-	if (!msg.container[0] || net == UINT64_MAX || (msg.vnet[0] && !sdn_id_valid(msg.vnet)))
+	if (!ct_name_valid(msg.container) || net == UINT64_MAX || (msg.vnet[0] && !sdn_id_valid(msg.vnet)))
 		return -EINVAL;
 	msg.net = (unsigned)net;
 	msg.report = op >= 0 && path >= 0 && ok >= 0;

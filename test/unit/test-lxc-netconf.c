@@ -87,12 +87,12 @@ int main(void)
 		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 			char ct[64] = "";
 			unsigned idx = 99;
-			int r = lxc_netconf_parse_host_ifname(t[i].ifname, ct, sizeof(ct), &idx);
+			int q = lxc_netconf_parse_host_ifname(t[i].ifname, ct, sizeof(ct), &idx);
 
 			if (t[i].idx < 0)
-				is_int(r, -EINVAL, "parse %s: refused", t[i].ifname);
+				is_int(q, -EINVAL, "parse %s: refused", t[i].ifname);
 			else
-				ok(r == 0 && strcmp(ct, t[i].ct) == 0 && (int)idx == t[i].idx, "parse %s: %s and %d", t[i].ifname,
+				ok(q == 0 && strcmp(ct, t[i].ct) == 0 && (int)idx == t[i].idx, "parse %s: %s and %d", t[i].ifname,
 				   t[i].ct, t[i].idx);
 		}
 		ok(lxc_netconf_parse_host_ifname("vethlongname1i0", ifname, 4, &(unsigned){ 0 }) == -EINVAL,

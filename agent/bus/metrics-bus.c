@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* GetMetrics: metrics_write() into the reply, one (name, type, help, a(suffix, labels, value)) per family. */
+#include "bus.h"
+#include "metrics.h"
+
+static int family_open(void *ctx, const char *name, const char *type, const char *help)
+{
+	sd_bus_message *r = ctx;
+	int k = sd_bus_message_open_container(r, 'r', "sssa" LXCNET_SIG_METRIC_SAMPLE);
+
+	if (k >= 0)
+		k = sd_bus_message_append(r, "sss", name, type, help);
+	if (k >= 0)
+		k = sd_bus_message_open_container(r, 'a', LXCNET_SIG_METRIC_SAMPLE);
+	return k;
+}
+
+static int family_close(void *ctx)
+{
+	int k = sd_bus_message_close_container(ctx);
+
+	return k < 0 ? k : sd_bus_message_close_container(ctx);
+}
+
+static int sample(void *ctx, const char *suffix, double value, const char *const *labels)
+{
+	sd_bus_message *r = ctx;
+	int k;
+
+	k = sd_bus_message_open_container(r, 'r', "sa{ss}d");
+	if (k >= 0)
+		k = sd_bus_message_append(r, "s", suffix);
+	if (k >= 0)
+		k = sd_bus_message_open_container(r, 'a', "{ss}");
+	for (size_t i = 0; k >= 0 && labels[i]; i += 2)
+		k = sd_bus_message_append(r, "{ss}", labels[i], labels[i + 1]);
+	if (k >= 0)
+		k = sd_bus_message_close_container(r);
+	if (k >= 0)
+		k = sd_bus_message_append(r, "d", value);
+	if (k >= 0)
+		k = sd_bus_message_close_container(r);
+	return k;
+}
+
+int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	MetricsWriter w = { .family_open = family_open, .sample = sample, .family_close = family_close };
+	int r;
+
+	(void)error;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_METRIC_FAMILY);
+	w.ctx = reply;
+	if (r >= 0)
+		r = metrics_write(userdata, &w);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
