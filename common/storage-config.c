@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "storage-config.h"
-#include "storage-plugin.h"
 #include "strutil.h"
 
 void storage_config_free(StorageConfig *c)
@@ -47,7 +46,7 @@ int storage_config_from_sections(SectionFile *f, StorageConfig **ret, Diag *d)
 		const char *dis;
 		char where[256];
 
-		*st = (Storage){ .section = s, .plugin = storage_plugin_find(s->type) };
+		*st = (Storage){ .section = s };
 		dis = storage_get(st, "disable");
 		if (dis && parse_bool(dis, &st->disable) < 0) {
 			section_where(f, s, section_get(s, "disable"), where, sizeof(where));

@@ -3,9 +3,10 @@
 
 /*
  * Proxmox storage.cfg (section config). Every storage is kept with its
- * keys as written; the network storages lxcnet isolates (nfs, cifs, iscsi)
- * get their plugin (storage-plugin.h), which checks them and derives their
- * endpoints. Other types (dir, lvmthin, zfspool, rbd, ...) have none.
+ * keys as written. The network storages lxcnet isolates (nfs, cifs, iscsi)
+ * have a plugin, found by type when asked (storage_plugin_of() in
+ * storage-plugin.h), which checks them and derives their endpoints. Other
+ * types (dir, lvmthin, zfspool, rbd, ...) have none.
  */
 
 #include <stdbool.h>
@@ -14,11 +15,8 @@
 #include "macro.h"
 #include "section-config.h"
 
-typedef struct StoragePlugin StoragePlugin;
-
 typedef struct Storage {
 	const Section *section; /* id, type name, every key as written */
-	const StoragePlugin *plugin; /* NULL: not a network storage lxcnet knows */
 	bool disable;
 } Storage;
 

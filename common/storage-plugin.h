@@ -60,6 +60,8 @@ typedef struct StorageIssue {
 /* Set the issue and d's message ("<id>: <key>: <fmt> [<problem>]"); returns -EINVAL. */
 int storage_issue(StorageIssue *ret, Diag *d, const Storage *s, StorageProblem p, const char *key, const char *fmt, ...)
 	_printf_(6, 7);
+/* The same for an id that may not be in storage.cfg ("<id>: <fmt> [<problem>]"). */
+int storage_issue_id(StorageIssue *ret, Diag *d, const char *id, StorageProblem p, const char *fmt, ...) _printf_(5, 6);
 
 typedef struct StoragePort {
 	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
@@ -93,6 +95,8 @@ extern const StoragePlugin storage_plugin_iscsi;
 
 /* NULL for a type lxcnet does not isolate. */
 const StoragePlugin *storage_plugin_find(const char *type);
+/* The plugin of a storage.cfg entry, looked up by its type when asked; NULL: not a network storage lxcnet knows. */
+const StoragePlugin *storage_plugin_of(const Storage *s);
 /* "nfs, cifs, iscsi" */
 const char *storage_plugin_types(void);
 

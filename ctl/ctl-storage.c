@@ -238,16 +238,16 @@ int ctl_storage_check(const CtlOptions *o, char **ids)
 		const Storage *s = NULL;
 		StorageEndpoint e = {};
 
-		if (!ids[0] && (!c->storages[i].plugin || c->storages[i].disable))
+		if (!ids[0] && (!storage_plugin_of(&c->storages[i]) || c->storages[i].disable))
 			continue;
 		checked++;
 		d = (Diag){};
-		if (storage_check(c, id, o->pve_dir, &s, NULL, &d) < 0 || s->plugin->endpoint(s, &e) < 0) {
+		if (storage_check(c, id, o->pve_dir, &s, NULL, &d) < 0 || storage_plugin_of(s)->endpoint(s, &e) < 0) {
 			printf("%-16s invalid: %s\n", id, d.msg);
 			bad++;
 			continue;
 		}
-		printf("%-16s %-6s %s", id, s->plugin->type, e.host);
+		printf("%-16s %-6s %s", id, storage_plugin_of(s)->type, e.host);
 		for (size_t p = 0; p < e.n_ports; p++)
 			printf(" %s/%u", storage_proto_name(e.ports[p].proto), e.ports[p].port);
 		printf("\n");

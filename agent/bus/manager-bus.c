@@ -26,17 +26,6 @@ static int append_binding(sd_bus_message *reply, const Binding *b)
 				     b->vnet, (int)b->up, b->since);
 }
 
-/* "net3" -> 3, else an InvalidArgument error naming the value. */
-int bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error)
-{
-	int idx = pve_net_index_from_key(net);
-
-	if (idx < 0)
-		return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT, "'%s' is not a NIC key (net0..net31)", net);
-	*ret = (unsigned)idx;
-	return 0;
-}
-
 /* Read (container, net) and find that binding; an error naming the value otherwise. */
 static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **ret, sd_bus_error *error)
 {
@@ -55,24 +44,6 @@ static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **re
 		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
 					 net);
 	return 0;
-}
-
-/* Mutating calls: root or CAP_NET_ADMIN, checked here as well as in the bus policy. */
-int bus_authorize(sd_bus_message *m, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	uid_t euid;
-	int r;
-
-	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EFFECTIVE_CAPS | SD_BUS_CREDS_AUGMENT, &creds);
-	if (r < 0)
-		return sd_bus_error_setf(error, LXCNET_ERR_PERMISSION_DENIED, "Cannot identify the caller: %s", strerror(-r));
-	if (sd_bus_creds_get_euid(creds, &euid) >= 0 && euid == 0)
-		return 0;
-	if (sd_bus_creds_has_effective_cap(creds, CAP_NET_ADMIN) > 0)
-		return 0;
-	return sd_bus_error_setf(error, LXCNET_ERR_PERMISSION_DENIED, "Only root or CAP_NET_ADMIN may call %s",
-				 sd_bus_message_get_member(m));
 }
 
 static int method_list_bindings(sd_bus_message *m, void *userdata, sd_bus_error *error)

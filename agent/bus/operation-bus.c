@@ -13,11 +13,6 @@
 #include "bus.h"
 #include "strutil.h"
 
-int bus_operation_path(const Operation *op, char **ret)
-{
-	return asprintf(ret, LXCNET_BUS_OPERATION_PATH "/%llu", (unsigned long long)op->id) < 0 ? -ENOMEM : 0;
-}
-
 static Operation *find_op(Manager *m, const char *path)
 {
 	unsigned long long id;
@@ -49,12 +44,12 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	r = bus_parse_net(net, &idx, error);
 	if (r < 0)
 		return r;
-	if (operation_validate(kind, container, idx, spec, &d) < 0)
+	if (hotplug_validate(kind, container, idx, spec, &d) < 0)
 		return sd_bus_error_set(error, LXCNET_ERR_INVALID_ARGUMENT, d.msg);
 	r = bus_authorize(msg, error);
 	if (r < 0)
 		return r;
-	r = operation_submit(m, kind, container, idx, spec, &op);
+	r = hotplug_submit(m, kind, container, idx, spec, &op);
 	if (r >= 0)
 		r = bus_operation_path(op, &path);
 	if (r < 0)

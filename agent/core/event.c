@@ -4,7 +4,6 @@
 
 #include "event.h"
 #include "manager.h"
-#include "plugins.h"
 
 static const char *const type_names[_EVENT_MAX] = {
 	[EVENT_BINDING_CHANGED] = "binding-changed",
@@ -18,6 +17,8 @@ static const char *const type_names[_EVENT_MAX] = {
 	[EVENT_OPERATION_DONE] = "operation-done",
 	[EVENT_SETTINGS_CHANGED] = "settings-changed",
 	[EVENT_STORAGE_NETWORK_CHANGED] = "storage-network-changed",
+	[EVENT_LINK] = "link",
+	[EVENT_PORT_CHANGED] = "port-changed",
 };
 
 const char *event_type_name(EventType t)
@@ -25,18 +26,29 @@ const char *event_type_name(EventType t)
 	return t < _EVENT_MAX ? type_names[t] : "?";
 }
 
+static int add(Listener *l, size_t *n, EventListener fn, void *userdata)
+{
+	if (*n >= MANAGER_LISTENERS_MAX)
+		return -ENOSPC;
+	l[*n] = (Listener){ .fn = fn, .userdata = userdata };
+	(*n)++;
+	return 0;
+}
+
 int manager_listen(Manager *m, EventListener fn, void *userdata)
 {
-	if (m->n_listeners >= MANAGER_LISTENERS_MAX)
-		return -ENOSPC;
-	m->listeners[m->n_listeners].fn = fn;
-	m->listeners[m->n_listeners].userdata = userdata;
-	m->n_listeners++;
-	return 0;
+	return add(m->listeners, &m->n_listeners, fn, userdata);
+}
+
+int manager_listen_core(Manager *m, EventListener fn, void *userdata)
+{
+	return add(m->core_listeners, &m->n_core_listeners, fn, userdata);
 }
 
 void manager_emit(Manager *m, const Event *ev)
 {
+	for (size_t i = 0; i < m->n_core_listeners; i++)
+		m->core_listeners[i].fn(m, ev, m->core_listeners[i].userdata);
 	if (!m->announce)
 		return;
 	for (size_t i = 0; i < m->n_listeners; i++)
@@ -65,12 +77,4 @@ void manager_emit_binding_properties(Manager *m, const Binding *b, ...)
 void manager_emit_container(Manager *m, EventType type, const char *container)
 {
 	manager_emit(m, &(Event){ .type = type, .container = container });
-}
-
-void manager_announce(Manager *m)
-{
-	if (m->announce)
-		return;
-	(void)manager_listen(m, plugins_on_event, NULL);
-	m->announce = true;
 }

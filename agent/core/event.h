@@ -6,12 +6,14 @@
  * event into its signal and property changes, the plugins into their
  * notifications. The core only says what happened; it knows no listener.
  *
- * manager_emit() runs on the main thread and calls the listeners in the
- * order they were added, and only once the manager announces (see
- * manager_announce()): while it rebuilds its registry at start nothing has
- * changed for anybody.
+ * manager_emit() runs on the main thread. It calls the core's own
+ * listeners (manager_listen_core(): storage networks, reconciliation) on
+ * every event, then the others (manager_listen(): the bus, the plugins) in
+ * the order they were added, once the manager announces: while it rebuilds
+ * its registry at start nothing has changed for anybody outside.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "macro.h"
@@ -29,9 +31,11 @@ typedef enum EventType {
 	EVENT_CONTAINER_STOPPED,       /* container: its last binding went */
 	EVENT_RECONCILED,	       /* binding, action, reason, difference */
 	EVENT_OPERATION_CHANGED,       /* operation, state: its state name */
-	EVENT_OPERATION_DONE,	       /* operation: ended done (after its EVENT_OPERATION_CHANGED) */
+	EVENT_OPERATION_DONE,	       /* operation, action: its kind; ended done (after its EVENT_OPERATION_CHANGED) */
 	EVENT_SETTINGS_CHANGED,	       /* properties: the Manager's settings that changed (Phase, Fallback, ...) */
 	EVENT_STORAGE_NETWORK_CHANGED, /* id, state */
+	EVENT_LINK,		       /* ifname (may be NULL), ifindex, deleted: any link of the host came, changed or went */
+	EVENT_PORT_CHANGED,	       /* binding: its master or state changed, or a tc filter went (not its first sight) */
 	_EVENT_MAX,
 } EventType;
 
@@ -43,24 +47,27 @@ typedef struct Event {
 	const char *const *properties; /* NULL-terminated */
 	const char *action, *reason, *difference;
 	const char *id, *state;
+	const char *ifname;
+	int ifindex;
+	bool deleted;
 } Event;
 
 typedef void (*EventListener)(Manager *m, const Event *ev, void *userdata);
 
+typedef struct Listener {
+	EventListener fn;
+	void *userdata;
+} Listener;
+
 #define MANAGER_LISTENERS_MAX 4
 
-/* Add a listener; -ENOSPC beyond MANAGER_LISTENERS_MAX. */
+/* Add a listener; -ENOSPC beyond MANAGER_LISTENERS_MAX of its kind. */
 int manager_listen(Manager *m, EventListener fn, void *userdata);
+int manager_listen_core(Manager *m, EventListener fn, void *userdata);
 void manager_emit(Manager *m, const Event *ev);
 /* The usual ones: an event about binding b; EVENT_BINDING_PROPERTIES with the names given. */
 void manager_emit_binding(Manager *m, EventType type, const Binding *b);
 void manager_emit_binding_properties(Manager *m, const Binding *b, ...) _sentinel_;
 void manager_emit_container(Manager *m, EventType type, const char *container);
-
-/*
- * From now on events go out: the listeners added so far (the bus) hear them
- * first, then the core's own (the plugins, added here).
- */
-void manager_announce(Manager *m);
 
 const char *event_type_name(EventType t);

@@ -395,7 +395,34 @@ static void route(Hotplug *h)
 		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, r >= 0, fell_back, clock_usec(CLOCK_MONOTONIC) - t0);
 }
 
-void hotplug_run(Manager *m, Operation *op)
+int hotplug_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d)
+{
+	PveNet n;
+
+	/* It names a file (<dir>/lxc/<container>.conf) and host interfaces: nothing but a plain name. */
+	if (!ct_name_valid(container) || lxc_netconf_host_ifname(container, PVE_NET_MAX - 1, (char[IFNAMSIZ]){}) < 0)
+		return diag_error(d, -EINVAL, "'%s' is not a container name lxcnet can name host interfaces after", container);
+	if (kind == OP_REMOVE)
+		return 0;
+	if (!spec)
+		return diag_error(d, -EINVAL, "net%u: a NIC spec is needed", net);
+	if (pve_net_parse(spec, &n, d) < 0) {
+		diag_prefix(d, "net%u: ", net);
+		return -EINVAL;
+	}
+	if (!pve_net_has(&n, PVE_NET_NAME))
+		return diag_error(d, -EINVAL, "net%u: name: missing", net);
+	return 0;
+}
+
+static void hotplug_run(Manager *m, Operation *op);
+
+int hotplug_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret)
+{
+	return operation_submit(m, kind, container, net, spec, hotplug_run, ret);
+}
+
+static void hotplug_run(Manager *m, Operation *op)
 {
 	Hotplug h = { .m = m, .op = op, .ns = { .nsfd = -1 }, .pidfd = -1 };
 	int r;

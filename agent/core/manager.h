@@ -76,11 +76,8 @@ typedef struct PathStats {
 
 typedef struct Manager {
 	sd_event *event;
-	struct {
-		EventListener fn;
-		void *userdata;
-	} listeners[MANAGER_LISTENERS_MAX];
-	size_t n_listeners;
+	Listener core_listeners[MANAGER_LISTENERS_MAX], listeners[MANAGER_LISTENERS_MAX]; /* event.h */
+	size_t n_core_listeners, n_listeners;
 	struct nl_sock *nl;	/* requests and dumps */
 	struct nl_sock *events; /* RTNLGRP_LINK */
 	int notify_fd;
@@ -132,6 +129,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager, manager_free);
 
 /* Rebuild the registry from the saved state, the kernel's links and the pins; then follow rtnetlink. */
 int manager_start(Manager *m);
+/*
+ * From now on events go out: the listeners added so far (the bus) hear them
+ * first, then the plugins (added here).
+ */
+void manager_announce(Manager *m);
 /* Wait for what runs in other threads (workers, the helper): their last events still go out. manager_free() calls it too. */
 void manager_stop(Manager *m);
 
@@ -143,6 +145,14 @@ int manager_notify(Manager *m, const char *container, unsigned net, const char *
 
 /* Re-read the kernel's view of every binding and save. */
 int manager_reload(Manager *m);
+
+/*
+ * (registry.c) At start: follow rtnetlink, dump every link, add what the
+ * state file knew, load and pin the datapath, sweep what is stale; then
+ * listen for the hooks' datagrams (api/notify.h).
+ */
+int registry_rebuild(Manager *m);
+int registry_listen_notify(Manager *m);
 
 /*
  * Reload and SIGHUP: lxcnet.conf (and with it the storage networks), then
@@ -190,8 +200,13 @@ int manager_bind_vnet(Manager *m, const char *container, unsigned net, const cha
  */
 typedef void (*ManagerDone)(Manager *m, int r, const char *error_name, const char *message, void *userdata);
 
-/* The org.lxcnet1.Error name of a ManagerError. */
+/* (vnet-plug.c) The org.lxcnet1.Error name of a ManagerError. */
 const char *manager_error_name(ManagerError k);
+/* *kind = k, and r. */
+int manager_fail(ManagerError *kind, ManagerError k, int r);
+/* Read the SDN config into e (the plug path uses it from there) and check that vnet is in it. */
+typedef struct PlugEnv PlugEnv;
+int manager_load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *kind, Diag *d);
 
 /*
  * (vnet.c) BindVNet and UnbindVNet (vnet NULL): the validation plugins and

@@ -9,7 +9,6 @@
 
 #include "clock.h"
 #include "log.h"
-#include "lxc-netconf.h"
 #include "manager.h"
 #include "plugins.h"
 #include "operation.h"
@@ -112,7 +111,7 @@ static void *worker(void *userdata)
 	Operation *op = userdata;
 	Manager *m = op->manager;
 
-	hotplug_run(m, op);
+	op->run(m, op);
 	operation_finish(m, op);
 	pthread_mutex_lock(&m->op_lock);
 	op->exited = true;
@@ -279,7 +278,8 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
 				state == OP_DONE ? "" : op->error_message);
 			emit_changed(m, op);
 			if (state == OP_DONE)
-				manager_emit(m, &(Event){ .type = EVENT_OPERATION_DONE, .operation = op });
+				manager_emit(m, &(Event){ .type = EVENT_OPERATION_DONE, .operation = op,
+							  .action = kind_names[op->kind] });
 		}
 		/*
 		 * A worker still waiting for the kernel to free a deleted link keeps
@@ -341,27 +341,8 @@ Operation *operation_find(Manager *m, uint64_t id)
 	return NULL;
 }
 
-int operation_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d)
-{
-	PveNet n;
-
-	/* It names a file (<dir>/lxc/<container>.conf) and host interfaces: nothing but a plain name. */
-	if (!ct_name_valid(container) || lxc_netconf_host_ifname(container, PVE_NET_MAX - 1, (char[IFNAMSIZ]){}) < 0)
-		return diag_error(d, -EINVAL, "'%s' is not a container name lxcnet can name host interfaces after", container);
-	if (kind == OP_REMOVE)
-		return 0;
-	if (!spec)
-		return diag_error(d, -EINVAL, "net%u: a NIC spec is needed", net);
-	if (pve_net_parse(spec, &n, d) < 0) {
-		diag_prefix(d, "net%u: ", net);
-		return -EINVAL;
-	}
-	if (!pve_net_has(&n, PVE_NET_NAME))
-		return diag_error(d, -EINVAL, "net%u: name: missing", net);
-	return 0;
-}
-
-int operation_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret)
+int operation_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, OperationRun run,
+		     Operation **ret)
 {
 	Operation *op, **slot;
 	char key[16];
@@ -380,6 +361,7 @@ int operation_submit(Manager *m, OpKind kind, const char *container, unsigned ne
 	}
 	op->id = ++m->next_op_id;
 	op->kind = kind;
+	op->run = run;
 	snprintf(op->container, sizeof(op->container), "%s", container);
 	op->net = net;
 	op->created = clock_usec(CLOCK_REALTIME);

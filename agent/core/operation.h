@@ -49,9 +49,14 @@ typedef enum OpState {
 	OP_CANCELLED,
 } OpState;
 
-typedef struct Operation {
+typedef struct Operation Operation;
+/* The work, in the worker thread: it ends with operation_finish() (or returns, and the worker calls it). */
+typedef void (*OperationRun)(Manager *m, Operation *op);
+
+struct Operation {
 	uint64_t id;
 	OpKind kind;
+	OperationRun run;
 	char container[64];
 	unsigned net;
 	char *spec; /* NULL for a removal */
@@ -74,7 +79,7 @@ typedef struct Operation {
 	const char *step;
 	const char *error_name; /* "" unless failed */
 	char error_message[DIAG_MAX];
-} Operation;
+};
 
 const char *operation_kind_name(OpKind k);
 
@@ -108,19 +113,23 @@ void operation_queue_link(Operation *const *ops, size_t n, Operation *op);
 bool operation_queue_ready(const Operation *op);
 void operation_queue_release(Operation *const *ops, size_t n, const Operation *op);
 
-/* The hotplug itself, in the worker thread. */
-void hotplug_run(Manager *m, Operation *op);
+/*
+ * (hotplug.c) A hotplug request: hotplug_validate() checks what can be
+ * checked without the container (its name, and the spec: a parsable netN
+ * string with a name), -EINVAL with d's message; hotplug_submit() queues
+ * it (then operation_start()). The hotplug itself runs in the worker.
+ */
+int hotplug_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d);
+int hotplug_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret);
 /* At start: operations a crash cut off (their intent is in the state directory) made whole or undone. */
 void hotplug_settle(Manager *m);
 
 /*
- * A request: operation_validate() checks what can be checked without the
- * container (its name, and the spec: a parsable netN string with a name);
- * operation_submit() queues it, operation_start() announces it and lets the
- * queue run it. -EINVAL with d's message when invalid; -ENOMEM.
+ * operation_submit() queues an operation that run() performs in a worker,
+ * operation_start() announces it and lets the queue run it; -ENOMEM.
  */
-int operation_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d);
-int operation_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret);
+int operation_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, OperationRun run,
+		     Operation **ret);
 void operation_start(Manager *m, Operation *op);
 
 /* By id, among the queued, running and newest OPERATION_HISTORY finished ones; NULL otherwise. */

@@ -378,7 +378,7 @@ void plugins_on_event(Manager *m, const Event *ev, void *userdata)
 			       UINT32_MAX, NULL, NULL, NULL);
 		break;
 	case EVENT_OPERATION_DONE:
-		snprintf(event, sizeof(event), "hotplug-%s", operation_kind_name(op->kind));
+		snprintf(event, sizeof(event), "hotplug-%s", ev->action);
 		plugins_notify(m, event, op->container, op->net, NULL, NULL, NULL);
 		break;
 	default:

@@ -336,7 +336,8 @@ static int on_settled(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-void reconcile_link_changed(Manager *m, Binding *b)
+/* b's master or state changed (not by a binding's first appearance): look at it once things settled. */
+static void link_changed(Manager *m, Binding *b)
 {
 	b->reconcile_link = true;
 	if (!m->reconcile_settle)
@@ -344,6 +345,19 @@ void reconcile_link_changed(Manager *m, Binding *b)
 	/* Armed once: a burst of changes is looked at together, after the last one plus the settle time. */
 	(void)sd_event_source_set_time_relative(m->reconcile_settle, RECONCILE_SETTLE_USEC);
 	(void)sd_event_source_set_enabled(m->reconcile_settle, SD_EVENT_ONESHOT);
+}
+
+static void on_event(Manager *m, const Event *ev, void *userdata)
+{
+	Binding *b;
+
+	(void)userdata;
+	if (ev->type != EVENT_PORT_CHANGED || !m->conf || !m->conf->reconcile)
+		return;
+	/* The registry's own entry, to mark. */
+	b = manager_find(m, ev->binding->container, ev->binding->net);
+	if (b)
+		link_changed(m, b);
 }
 
 int reconcile_init(Manager *m)
@@ -358,6 +372,8 @@ int reconcile_init(Manager *m)
 					       on_settled, m);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(m->reconcile_settle, SD_EVENT_OFF);
+	if (r >= 0)
+		r = manager_listen_core(m, on_event, NULL);
 	return r;
 }
 

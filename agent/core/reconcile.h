@@ -56,12 +56,9 @@ typedef enum ReconcileAction {
 const char *reconcile_reason_name(ReconcileReason r);
 const char *reconcile_action_name(ReconcileAction a);
 
-/* Start the tick; reconcile_done() stops it. */
+/* Start the tick and follow EVENT_PORT_CHANGED (a port's master or state changed); reconcile_done() stops it. */
 int reconcile_init(Manager *m);
 void reconcile_done(Manager *m);
-
-/* b's master or state changed (not by a binding's first appearance): look at it once things settled. */
-void reconcile_link_changed(Manager *m, Binding *b);
 
 /*
  * One port: 1 when it differs (diff says how, for example "master is

@@ -195,8 +195,8 @@ static void resolve_work(Manager *m, StorageJob *j)
 		j->r = storage_check(j->cfg, s->name, m->pve_dir, &st, &j->issue, &j->d);
 		if (j->r < 0)
 			return;
-		snprintf(s->type, sizeof(s->type), "%s", st->plugin->type);
-		j->r = st->plugin->endpoint(st, &s->ep);
+		snprintf(s->type, sizeof(s->type), "%s", storage_plugin_of(st)->type);
+		j->r = storage_plugin_of(st)->endpoint(st, &s->ep);
 		if (j->r < 0) {
 			diag_error(&j->d, j->r, "%s: cannot derive its endpoint", s->name);
 			return;
@@ -693,6 +693,8 @@ static void reconcile(Manager *m)
 			log_ctx(NULL, LOG_ERR, "Storage network '%s': cannot queue its setup", m->conf->storage_nets[i].id);
 }
 
+static void on_event(Manager *m, const Event *ev, void *userdata);
+
 int storage_nets_start(Manager *m)
 {
 	_cleanup_free_ char *dir = NULL;
@@ -736,7 +738,7 @@ int storage_nets_start(Manager *m)
 			log_ctx(NULL, LOG_WARNING, "The storage network programs cannot be loaded: %s", dg.msg);
 	}
 	reconcile(m);
-	return 0;
+	return manager_listen_core(m, on_event, NULL);
 }
 
 void storage_nets_reload(Manager *m)
@@ -756,7 +758,7 @@ void storage_nets_free(Manager *m)
 	m->sdp = NULL;
 }
 
-void storage_nets_link(Manager *m, const char *ifname, int ifindex, bool deleted)
+static void storage_nets_link(Manager *m, const char *ifname, int ifindex, bool deleted)
 {
 	for (size_t i = 0; ifname && i < m->n_storage_nets; i++) {
 		StorageNet *sn = &m->storage_nets[i];
@@ -784,6 +786,13 @@ void storage_nets_link(Manager *m, const char *ifname, int ifindex, bool deleted
 				emit(m, sn->conf.id, "active");
 		}
 	}
+}
+
+static void on_event(Manager *m, const Event *ev, void *userdata)
+{
+	(void)userdata;
+	if (ev->type == EVENT_LINK && m->n_storage_nets)
+		storage_nets_link(m, ev->ifname, ev->ifindex, ev->deleted);
 }
 
 /* --- requests --- */
@@ -964,8 +973,8 @@ static void status_work(Manager *m, void *userdata)
 		for (size_t i = 0; i < j->n_slots; i++) {
 			const Storage *st = storage_config_find(j->cfg, j->slots[i].name);
 
-			if (st && st->plugin && strcmp(j->slots[i].type, "allow") != 0)
-				j->in_use[i] = st->plugin->in_use(st, mountinfo ?: "");
+			if (st && storage_plugin_of(st) && strcmp(j->slots[i].type, "allow") != 0)
+				j->in_use[i] = storage_plugin_of(st)->in_use(st, mountinfo ?: "");
 		}
 	probe_all(j);
 }

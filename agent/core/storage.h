@@ -20,8 +20,6 @@ int storage_nets_start(Manager *m);
 /* After Reload: the same against the new lxcnet.conf. */
 void storage_nets_reload(Manager *m);
 void storage_nets_free(Manager *m);
-/* A link came or went. */
-void storage_nets_link(Manager *m, const char *ifname, int ifindex, bool deleted);
 
 /* The lxcnet_storage_* metric families. */
 int storage_nets_metrics(Manager *m, MetricsWriter *w);

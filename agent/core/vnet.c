@@ -21,55 +21,6 @@
 /* Waiting for a config lock held by somebody else would stall the whole agent: a short try, then Busy. */
 #define VNET_LOCK_TIMEOUT_MS 200
 
-static const char *const manager_errors[] = {
-	[MANAGER_NO_SUCH_BINDING] = LXCNET_ERR_NO_SUCH_BINDING, [MANAGER_NO_SUCH_VNET] = LXCNET_ERR_NO_SUCH_VNET,
-	[MANAGER_INVALID_CONFIG] = LXCNET_ERR_INVALID_CONFIG,	 [MANAGER_BUSY] = LXCNET_ERR_BUSY,
-	[MANAGER_FAILED] = LXCNET_ERR_FAILED,
-};
-
-const char *manager_error_name(ManagerError k)
-{
-	return k > MANAGER_OK && k <= MANAGER_FAILED ? manager_errors[k] : LXCNET_ERR_FAILED;
-}
-
-static int fail(ManagerError *kind, ManagerError k, int r)
-{
-	*kind = k;
-	return r;
-}
-
-/* Read the SDN config into e (the plug path uses it from there) and check that vnet is in it. */
-static int load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *kind, Diag *d)
-{
-	int r = sdn_config_load(m->pve_dir, &e->sdn, d);
-
-	if (r < 0)
-		return fail(kind, MANAGER_INVALID_CONFIG, r);
-	e->sdn_loaded = true;
-	if (!sdn_config_find_vnet(e->sdn, vnet))
-		return fail(kind, MANAGER_NO_SUCH_VNET,
-			    diag_error(d, -ENOENT, "VNet '%s' is not defined in %s", vnet, e->sdn->source ?: "the SDN configuration"));
-	return 0;
-}
-
-int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d)
-{
-	PlugEnv e;
-	int r;
-
-	r = plug_env_open(&e, m->pve_dir);
-	if (r < 0)
-		return fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
-	r = load_vnet(m, &e, vnet, kind, d);
-	if (r >= 0) {
-		r = sdn_vnet_resolve(e.sdn, vnet, e.node, sdn_bridge_exists_sysfs, NULL, ret, d);
-		if (r < 0)
-			*kind = MANAGER_INVALID_CONFIG;
-	}
-	plug_env_done(&e);
-	return r;
-}
-
 int manager_bind_vnet(Manager *m, const char *container, unsigned net, const char *vnet, ManagerError *kind, Diag *d)
 {
 	_cleanup_(ct_config_freep) CtConfig *c = NULL;
@@ -87,28 +38,28 @@ int manager_bind_vnet(Manager *m, const char *container, unsigned net, const cha
 	*kind = MANAGER_OK;
 	b = manager_find(m, container, net);
 	if (!b)
-		return fail(kind, MANAGER_NO_SUCH_BINDING,
+		return manager_fail(kind, MANAGER_NO_SUCH_BINDING,
 			    diag_error(d, -ESRCH, "Container '%s' has no bound interface for net%u", container, net));
 	if (lxc_hook_config_path(container, m->pve_dir, m->conf_dir, &path) < 0)
-		return fail(kind, MANAGER_FAILED, -ENOMEM);
+		return manager_fail(kind, MANAGER_FAILED, -ENOMEM);
 	r = ct_config_lock(CT_CONFIG_LOCK_DIR, container, VNET_LOCK_TIMEOUT_MS, &lock_fd, d);
 	if (r == -ETIMEDOUT)
-		return fail(kind, MANAGER_BUSY, r);
+		return manager_fail(kind, MANAGER_BUSY, r);
 	if (r < 0)
-		return fail(kind, MANAGER_FAILED, r);
+		return manager_fail(kind, MANAGER_FAILED, r);
 	r = ct_config_load(path, &c, d);
 	if (r < 0)
-		return fail(kind, MANAGER_INVALID_CONFIG, r);
+		return manager_fail(kind, MANAGER_INVALID_CONFIG, r);
 	if (!c->nets[net].present)
-		return fail(kind, MANAGER_INVALID_CONFIG, diag_error(d, -ENOENT, "%s: has no net%u", path, net));
+		return manager_fail(kind, MANAGER_INVALID_CONFIG, diag_error(d, -ENOENT, "%s: has no net%u", path, net));
 	old = new = c->nets[net].net;
 
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
-		return fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
+		return manager_fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
 	e.fw_filter_always = m->conf->firewall_always;
 	if (vnet) {
-		r = load_vnet(m, &e, vnet, kind, d);
+		r = manager_load_vnet(m, &e, vnet, kind, d);
 		if (r < 0)
 			goto out;
 		snprintf(new.bridge, sizeof(new.bridge), "%s", vnet);
@@ -187,46 +138,6 @@ out:
 	return r;
 }
 
-/* The same file as when it was read: same inode, size and times (a rename or a write changes one). */
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-/*
- * A binding object's properties (GetAll reads five of them, any caller may)
- * come from its container's netN: the file is parsed again only when it
- * changed, so a big config costs one read, not one per property and call.
- */
-int manager_binding_net(Manager *m, const Binding *b, PveNet *ret)
-{
-	_cleanup_(ct_config_freep) CtConfig *c = NULL;
-	_cleanup_free_ char *path = NULL;
-	ConfCache *k = &m->conf_cache;
-	struct stat st;
-	Diag d;
-	int r;
-
-	if (lxc_hook_config_path(b->container, m->pve_dir, m->conf_dir, &path) < 0)
-		return -ENOMEM;
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!k->path || strcmp(k->path, path) != 0 || !same_file(&k->st, &st)) {
-		r = ct_config_load(path, &c, &d);
-		if (r < 0)
-			return r;
-		free(k->path);
-		k->path = TAKE_PTR(path);
-		k->st = st;
-		memcpy(k->nets, c->nets, sizeof(k->nets));
-	}
-	if (!k->nets[b->net].present)
-		return -ENOENT;
-	*ret = k->nets[b->net].net;
-	return 0;
-}
 
 /* A bind or unbind between its request and its outcome: plugins and a legacy command run in the helper thread. */
 typedef struct BindJob {
@@ -373,7 +284,7 @@ int manager_bind_request(Manager *m, const char *container, unsigned net, const 
 
 	*kind = MANAGER_OK;
 	if (!manager_find(m, container, net))
-		return fail(kind, MANAGER_NO_SUCH_BINDING,
+		return manager_fail(kind, MANAGER_NO_SUCH_BINDING,
 			    diag_error(d, -ESRCH, "Container '%s' has no bound interface for net%u", container, net));
 	if (vnet && manager_vnet_plug(m, vnet, &plug, kind, d) < 0)
 		return -EINVAL;

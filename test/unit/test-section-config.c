@@ -50,10 +50,10 @@ int main(void)
 	r = storage_config_from_sections(TAKE_PTR(f), &st, &d);
 	ok(r >= 0, "storage typing (%s)", r < 0 ? d.msg : "ok");
 	nfs = st ? storage_config_find(st, "iso") : NULL;
-	ok(nfs && nfs->plugin == &storage_plugin_nfs && strcmp(storage_get(nfs, "server"), "10.0.0.10") == 0 &&
+	ok(nfs && storage_plugin_of(nfs) == &storage_plugin_nfs && strcmp(storage_get(nfs, "server"), "10.0.0.10") == 0 &&
 		   strcmp(storage_get(nfs, "export"), "/space/iso") == 0,
 	   "nfs storage typed");
-	ok(st && storage_config_find(st, "local")->plugin == NULL, "dir kept as an opaque section");
+	ok(st && storage_plugin_of(storage_config_find(st, "local")) == NULL, "dir kept as an opaque section");
 
 	{
 		static const char subnets[] =

@@ -109,7 +109,7 @@ static void endpoint_is(const char *cfg, const char *id, const char *host, const
 
 	if (!ok(load(cfg, &c) >= 0 && storage_check(c, id, pve_dir, &s, NULL, &d) >= 0, "%s is valid (%s)", id, d.msg))
 		return;
-	if (!ok(s->plugin->endpoint(s, &e) >= 0, "%s: endpoint", id))
+	if (!ok(storage_plugin_of(s)->endpoint(s, &e) >= 0, "%s: endpoint", id))
 		return;
 	for (size_t i = 0; i < e.n_ports; i++)
 		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s/%u", i ? " " : "",
