@@ -29,6 +29,7 @@
 #include "ct-netif.h"
 #include "log.h"
 #include "lxc-hook.h"
+#include "nic-change.h"
 #include "plug.h"
 #include "strutil.h"
 
@@ -746,7 +747,7 @@ static int cmd_add(const Env *e, Conf *c)
 		goto release;
 	}
 	ctx.vnet = t.vnet[0] ? t.vnet : NULL;
-	if (plug_netns_add(&env, &ns, host_ifname, alias, &n, &t, &d) < 0) {
+	if (nic_change_add_netns(&env, &ns, host_ifname, alias, &n, &t, &d) < 0) {
 		cni_fail(CNI_ERR_PLUG, NULL, "%s", d.msg);
 		goto release;
 	}

@@ -24,6 +24,7 @@
 #include "ct-netif.h"
 #include "log.h"
 #include "lxc-hook.h"
+#include "nic-change.h"
 #include "plug.h"
 #include "shaper.h"
 #include "strutil.h"
@@ -217,7 +218,7 @@ static int create_runtime(const State *s)
 		ctx.net = netkey;
 		ctx.ifname = nics[i].host_ifname;
 		ctx.vnet = nics[i].target.vnet[0] ? nics[i].target.vnet : NULL;
-		if (plug_netns_add(&env, &ns, nics[i].host_ifname, nics[i].alias, &nics[i].net, &nics[i].target, &d) < 0) {
+		if (nic_change_add_netns(&env, &ns, nics[i].host_ifname, nics[i].alias, &nics[i].net, &nics[i].target, &d) < 0) {
 			log_ctx(&ctx, LOG_ERR, "Cannot plug %s of container '%s': %s", netkey, s->id, d.msg);
 			goto fail;
 		}

@@ -34,6 +34,7 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	const char *container, *net, *spec = NULL;
 	Operation *op;
 	unsigned idx = 0;
+	PveNet nic = {};
 	Diag d = {};
 	int r;
 
@@ -44,12 +45,12 @@ static int submit(sd_bus_message *msg, Manager *m, OpKind kind, sd_bus_error *er
 	r = bus_parse_net(net, &idx, error);
 	if (r < 0)
 		return r;
-	if (hotplug_validate(kind, container, idx, spec, &d) < 0)
+	if (hotplug_validate(kind, container, idx, spec, &nic, &d) < 0)
 		return sd_bus_error_set(error, LXCNET_ERR_INVALID_ARGUMENT, d.msg);
 	r = bus_authorize(msg, error);
 	if (r < 0)
 		return r;
-	r = hotplug_submit(m, kind, container, idx, spec, &op);
+	r = hotplug_submit(m, kind, container, idx, spec, &nic, &op);
 	if (r >= 0)
 		r = bus_operation_path(op, &path);
 	if (r < 0)

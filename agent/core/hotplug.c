@@ -23,6 +23,7 @@
 #include "lxc-netconf.h"
 #include "lxc-hook.h"
 #include "manager.h"
+#include "nic-change.h"
 #include "plug.h"
 #include "plugins.h"
 #include "pve-ctconf.h"
@@ -32,6 +33,7 @@
 typedef struct Hotplug {
 	Manager *m;
 	Operation *op;
+	CtConfig *config; /* loaded under the lock, for the one write */
 	PlugEnv env;
 	CtNetns ns;
 	LinkDeletion del; /* the last host link deleted, until the kernel has freed it */
@@ -75,12 +77,6 @@ static void unplug_delete(Hotplug *h)
 	(void)plug_remove(&h->env, h->host_ifname, &h->del);
 }
 
-/* Create the NIC in the container and plug its host end; on failure nothing is left. */
-static int add_kernel(Hotplug *h, const PveNet *n, const PlugTarget *t, Diag *d)
-{
-	operation_step(h->m, h->op, "creating and plugging the interface");
-	return plug_netns_add(&h->env, &h->ns, h->host_ifname, NULL, n, t, d);
-}
 
 /*
  * Tests stop a container in the middle of an operation here: while the file
@@ -163,6 +159,62 @@ static void rollback_failed(Hotplug *h, const Diag *d)
 		"Cannot put '%s' back as it was: %s", h->host_ifname, d->msg);
 }
 
+/* The transaction's steps (nic-change.h), on this operation's container. */
+static int op_create(void *userdata, const PveNet *n, const PlugTarget *t, Diag *d)
+{
+	Hotplug *h = userdata;
+
+	return plug_netns_add(&h->env, &h->ns, h->host_ifname, NULL, n, t, d);
+}
+
+static void op_destroy(void *userdata)
+{
+	unplug_delete(userdata);
+}
+
+static int op_replug(void *userdata, const PveNet *n, const PlugTarget *t, Diag *d)
+{
+	Hotplug *h = userdata;
+
+	return plug_host_veth(&h->env, h->host_ifname, n, t, d);
+}
+
+static int op_update_ct(void *userdata, const PveNet *from, const PveNet *to, uint32_t mtu, Diag *d)
+{
+	Hotplug *h = userdata;
+
+	return ct_netif_update(&h->ns, from, to, mtu, d);
+}
+
+static int op_write(void *userdata, const PveNet *n, Diag *d)
+{
+	Hotplug *h = userdata;
+
+	return write_config(h, h->config, n, d);
+}
+
+static void op_step(void *userdata, const char *step)
+{
+	Hotplug *h = userdata;
+
+	operation_step(h->m, h->op, step);
+}
+
+static void op_undo_failed(void *userdata, const Diag *d)
+{
+	rollback_failed(userdata, d);
+}
+
+static const NicChangeOps hotplug_ops = {
+	.create = op_create,
+	.destroy = op_destroy,
+	.replug = op_replug,
+	.update_ct = op_update_ct,
+	.write = op_write,
+	.step = op_step,
+	.undo_failed = op_undo_failed,
+};
+
 static int run_kernel(Hotplug *h, Diag *d);
 
 static int run(Hotplug *h, Diag *d)
@@ -183,8 +235,10 @@ static int run_kernel(Hotplug *h, Diag *d)
 	/* Taken before the worker started (operation.c); released when run() returns, before any legacy fallback. */
 	_cleanup_close_ int lock_fd = TAKE_FD(op->lock_fd);
 	PlugTarget t = {}, told = {};
-	PveNet new = {}, old = {};
-	bool have_old, told_ok = false;
+	/* Parsed once, when the request came (hotplug_validate()). */
+	PveNet new = op->nic, old = {};
+	bool have_old, told_ok = false, invalid;
+	NicChange nc;
 	Diag dr = {};
 	LinkInfo li;
 	int r;
@@ -193,8 +247,6 @@ static int run_kernel(Hotplug *h, Diag *d)
 	/* The bus handler checked that it fits. */
 	if (lxc_netconf_host_ifname(op->container, op->net, h->host_ifname) < 0)
 		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -ENAMETOOLONG, NULL);
-	if (op->spec && pve_net_parse(op->spec, &new, d) < 0)
-		return operation_fail(m, op, LXCNET_ERR_INVALID_ARGUMENT, -EINVAL, d);
 	r = container_pidfd(m, op->container, &h->pidfd, d);
 	if (r < 0)
 		return operation_fail(m, op, LXCNET_ERR_NO_SUCH_CONTAINER, r, d);
@@ -241,98 +293,44 @@ static int run_kernel(Hotplug *h, Diag *d)
 	if (r < 0)
 		return operation_fail(m, op, error_name(r), r, d);
 	if (op->kind != OP_REMOVE) {
-		r = plug_resolve(&h->env, &new, &t, d);
+		r = nic_change_resolve(&h->env, op->container, op->net, &new, &t, &invalid, d);
 		if (r < 0)
-			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG, r, d);
-		/* Proxmox's firewall in effect where lxcnet cannot plug for it: lxcnet fails, the legacy command may not. */
-		r = plug_guest_firewall(&h->env, op->container, op->net, &new, &t, d);
-		if (r < 0)
-			return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
+			return operation_fail(m, op, invalid ? LXCNET_ERR_INVALID_CONFIG : LXCNET_ERR_FAILED, r, d);
 	}
 	if (have_old)
-		told_ok = plug_resolve(&h->env, &old, &told, &dr) >= 0 &&
-			  plug_guest_firewall(&h->env, op->container, op->net, &old, &told, &dr) >= 0;
+		told_ok = nic_change_resolve(&h->env, op->container, op->net, &old, &told, &invalid, &dr) >= 0;
+	nc = (NicChange){
+		.kind = op->kind == OP_ADD ? NIC_CHANGE_ADD : op->kind == OP_REMOVE ? NIC_CHANGE_REMOVE : NIC_CHANGE_UPDATE,
+		.new = &new,
+		.target = &t,
+		.old = &old,
+		.old_target = told_ok ? &told : NULL,
+		.old_error = &dr,
+	};
+	/* What only the kernel can say: the container's new name is free, the host end is there. */
+	if ((op->kind == OP_ADD || (op->kind == OP_UPDATE && strcmp(old.name, new.name) != 0)) &&
+	    link_get(h->ns.nl, new.name, &li) >= 0)
+		return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
+				      diag_error(d, -EEXIST, "name: '%s' exists in the container already", new.name), d);
+	if (op->kind == OP_UPDATE && !nic_change_replaces(&old, &new)) {
+		if (link_get(h->env.nl, h->host_ifname, &li) < 0)
+			return operation_fail(m, op, LXCNET_ERR_FAILED,
+					      diag_error(d, -ENODEV, "host interface '%s' is missing", h->host_ifname), d);
+		nc.old_mtu = li.mtu;
+	}
 	/* From here on the kernel changes: a crash before the end is settled at the next start (hotplug_settle()). */
 	intent_begin(h);
-
-	if (op->kind == OP_ADD) {
-		if (link_get(h->ns.nl, new.name, &li) >= 0)
-			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
-					      diag_error(d, -EEXIST, "name: '%s' exists in the container already", new.name), d);
-		r = add_kernel(h, &new, &t, d);
-		if (r < 0)
-			return operation_fail(m, op, error_name(r), r, d);
-		r = write_config(h, c, &new, d);
-		if (r < 0) {
-			unplug_delete(h);
-			return operation_fail(m, op, error_name(r), r, d);
-		}
-		return 0;
-	}
-
-	if (op->kind == OP_REMOVE) {
-		operation_step(m, op, "removing the interface");
-		unplug_delete(h);
-		r = write_config(h, c, NULL, d);
-		if (r < 0) {
-			if (!told_ok || add_kernel(h, &old, &told, &dr) < 0)
-				rollback_failed(h, &dr);
-			return operation_fail(m, op, error_name(r), r, d);
-		}
-		return 0;
-	}
-
-	/* Update. A new name or MAC is a new interface; everything else changes in place. */
-	if (strcmp(old.name, new.name) != 0 || memcmp(old.hwaddr, new.hwaddr, 6) != 0) {
-		if (strcmp(old.name, new.name) != 0 && link_get(h->ns.nl, new.name, &li) >= 0)
-			return operation_fail(m, op, LXCNET_ERR_INVALID_CONFIG,
-					      diag_error(d, -EEXIST, "name: '%s' exists in the container already", new.name), d);
-		operation_step(m, op, "replacing the interface");
-		unplug_delete(h);
-		r = add_kernel(h, &new, &t, d);
-		if (r >= 0) {
-			r = write_config(h, c, &new, d);
-			if (r < 0)
-				unplug_delete(h);
-		}
-		if (r < 0) {
-			if (!told_ok || add_kernel(h, &old, &told, &dr) < 0)
-				rollback_failed(h, &dr);
-			return operation_fail(m, op, error_name(r), r, d);
-		}
-		return 0;
-	}
-	if (link_get(h->env.nl, h->host_ifname, &li) < 0)
-		return operation_fail(m, op, LXCNET_ERR_FAILED,
-				      diag_error(d, -ENODEV, "host interface '%s' is missing", h->host_ifname), d);
-	operation_step(m, op, "updating the host interface");
-	r = plug_host_veth(&h->env, h->host_ifname, &new, &t, d);
-	if (r < 0) {
-		/* plug_host_veth() restored the link; the old policy and shaper must come back too. */
-		if (!told_ok || plug_host_veth(&h->env, h->host_ifname, &old, &told, &dr) < 0)
-			rollback_failed(h, &dr);
-		return operation_fail(m, op, LXCNET_ERR_FAILED, r, d);
-	}
-	operation_step(m, op, "updating the container's interface");
-	r = ct_netif_update(&h->ns, &old, &new, plug_nic_mtu(&new, &t), d);
-	if (r >= 0)
-		r = write_config(h, c, &new, d);
-	if (r < 0) {
-		/* Back: the container's side first (it may need the old MTU), then the host's. */
-		if (ct_netif_update(&h->ns, &new, &old, told_ok ? plug_nic_mtu(&old, &told) : li.mtu, &dr) < 0 || !told_ok ||
-		    plug_host_veth(&h->env, h->host_ifname, &old, &told, &dr) < 0)
-			rollback_failed(h, &dr);
-		return operation_fail(m, op, error_name(r), r, d);
-	}
-	return 0;
+	h->config = c;
+	r = nic_change_apply(&nc, &hotplug_ops, h, d);
+	h->config = NULL;
+	return r < 0 ? operation_fail(m, op, error_name(r), r, d) : 0;
 }
 
 /* validate-hotplug: the built-in VNet check and the site's plugins may veto. */
 static int validate(Hotplug *h, Diag *d)
 {
 	Operation *op = h->op;
-	PluginEvent ev = { .spec = op->spec };
-	PveNet n;
+	PluginEvent ev = { .spec = op->spec, .env = &h->env };
 	int r;
 
 	snprintf(ev.event, sizeof(ev.event), "validate-hotplug");
@@ -340,10 +338,10 @@ static int validate(Hotplug *h, Diag *d)
 	snprintf(ev.container, sizeof(ev.container), "%s", op->container);
 	snprintf(ev.net, sizeof(ev.net), "net%u", op->net);
 	snprintf(ev.ifname, sizeof(ev.ifname), "%s", h->host_ifname);
-	if (op->spec && pve_net_parse(op->spec, &n, d) >= 0 && pve_net_has(&n, PVE_NET_BRIDGE)) {
-		snprintf(ev.bridge, sizeof(ev.bridge), "%s", n.bridge);
-		if (plug_names_vnet(&h->env, n.bridge))
-			snprintf(ev.vnet, sizeof(ev.vnet), "%s", n.bridge);
+	if (op->spec && pve_net_has(&op->nic, PVE_NET_BRIDGE)) {
+		snprintf(ev.bridge, sizeof(ev.bridge), "%s", op->nic.bridge);
+		if (plug_names_vnet(&h->env, op->nic.bridge))
+			snprintf(ev.vnet, sizeof(ev.vnet), "%s", op->nic.bridge);
 	}
 	operation_step(h->m, op, "validating");
 	*d = (Diag){};
@@ -395,9 +393,9 @@ static void route(Hotplug *h)
 		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, r >= 0, fell_back, clock_usec(CLOCK_MONOTONIC) - t0);
 }
 
-int hotplug_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d)
+int hotplug_validate(OpKind kind, const char *container, unsigned net, const char *spec, PveNet *ret, Diag *d)
 {
-	PveNet n;
+	PveNet n = {};
 
 	/* It names a file (<dir>/lxc/<container>.conf) and host interfaces: nothing but a plain name. */
 	if (!ct_name_valid(container) || lxc_netconf_host_ifname(container, PVE_NET_MAX - 1, (char[IFNAMSIZ]){}) < 0)
@@ -412,14 +410,20 @@ int hotplug_validate(OpKind kind, const char *container, unsigned net, const cha
 	}
 	if (!pve_net_has(&n, PVE_NET_NAME))
 		return diag_error(d, -EINVAL, "net%u: name: missing", net);
+	*ret = n;
 	return 0;
 }
 
 static void hotplug_run(Manager *m, Operation *op);
 
-int hotplug_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret)
+int hotplug_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, const PveNet *nic,
+		   Operation **ret)
 {
-	return operation_submit(m, kind, container, net, spec, hotplug_run, ret);
+	int r = operation_submit(m, kind, container, net, spec, hotplug_run, ret);
+
+	if (r >= 0 && nic)
+		(*ret)->nic = *nic;
+	return r;
 }
 
 static void hotplug_run(Manager *m, Operation *op)

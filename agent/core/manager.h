@@ -65,6 +65,7 @@ typedef struct BindingIndex {
 } BindingIndex;
 
 typedef struct Plugins Plugins;
+typedef struct PlugEnv PlugEnv;
 typedef struct StorageNet StorageNet;
 typedef struct StorageDatapath StorageDatapath;
 typedef struct Helper Helper;
@@ -187,12 +188,6 @@ typedef enum ManagerError {
 	MANAGER_FAILED,
 } ManagerError;
 
-/*
- * (manager-vnet.c) Plug net<net> of a running container into VNet vnet, or
- * with vnet NULL pull its plug (link_down=1), live, then write its netN
- * line. On failure nothing has changed; *kind and d say why.
- */
-int manager_bind_vnet(Manager *m, const char *container, unsigned net, const char *vnet, ManagerError *kind, Diag *d);
 
 /*
  * The outcome of a request that ends later, on the main loop: r >= 0, or
@@ -205,7 +200,6 @@ const char *manager_error_name(ManagerError k);
 /* *kind = k, and r. */
 int manager_fail(ManagerError *kind, ManagerError k, int r);
 /* Read the SDN config into e (the plug path uses it from there) and check that vnet is in it. */
-typedef struct PlugEnv PlugEnv;
 int manager_load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *kind, Diag *d);
 
 /*
@@ -220,8 +214,9 @@ int manager_load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *ki
 int manager_bind_request(Manager *m, const char *container, unsigned net, const char *vnet, ManagerDone done, void *userdata,
 			 ManagerError *kind, Diag *d);
 
-/* Where a NIC on vnet is plugged on this node, or why it cannot be. */
+/* Where a NIC on vnet is plugged on this node, or why it cannot be; _in: with e's rtnetlink and SDN config (read once). */
 int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);
+int manager_vnet_plug_in(Manager *m, PlugEnv *e, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);
 
 /* The binding's netN as its container's config has it now. */
 int manager_binding_net(Manager *m, const Binding *b, PveNet *ret);

@@ -28,6 +28,7 @@
 #include "api/bus.h"
 #include "diag.h"
 #include "lxcnet-conf.h"
+#include "pve-netconf.h"
 
 #define OPERATION_WORKERS 8
 #define OPERATION_HISTORY 256
@@ -60,6 +61,7 @@ struct Operation {
 	char container[64];
 	unsigned net;
 	char *spec; /* NULL for a removal */
+	PveNet nic; /* spec, parsed */
 	uint64_t created, started, finished; /* CLOCK_REALTIME, µs; 0 = not yet */
 	Manager *manager;
 	pthread_t thread;
@@ -116,11 +118,13 @@ void operation_queue_release(Operation *const *ops, size_t n, const Operation *o
 /*
  * (hotplug.c) A hotplug request: hotplug_validate() checks what can be
  * checked without the container (its name, and the spec: a parsable netN
- * string with a name), -EINVAL with d's message; hotplug_submit() queues
- * it (then operation_start()). The hotplug itself runs in the worker.
+ * string with a name), -EINVAL with d's message, and gives the spec parsed;
+ * hotplug_submit() queues it with that (then operation_start()), so that
+ * the spec is parsed once. The hotplug itself runs in the worker.
  */
-int hotplug_validate(OpKind kind, const char *container, unsigned net, const char *spec, Diag *d);
-int hotplug_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, Operation **ret);
+int hotplug_validate(OpKind kind, const char *container, unsigned net, const char *spec, PveNet *ret, Diag *d);
+int hotplug_submit(Manager *m, OpKind kind, const char *container, unsigned net, const char *spec, const PveNet *nic,
+		   Operation **ret);
 /* At start: operations a crash cut off (their intent is in the state directory) made whole or undone. */
 void hotplug_settle(Manager *m);
 

@@ -247,7 +247,7 @@ static int builtin_vnet(Manager *m, const PluginEvent *ev, Diag *d)
 
 	if (!ev->vnet[0])
 		return 0;
-	r = manager_vnet_plug(m, ev->vnet, &plug, &kind, d);
+	r = ev->env ? manager_vnet_plug_in(m, ev->env, ev->vnet, &plug, &kind, d) : manager_vnet_plug(m, ev->vnet, &plug, &kind, d);
 	record(m->plugins, BUILTIN_VNET, true, ev, r < 0 ? "vetoed" : "ok", r < 0 ? 1 : 0, clock_usec(CLOCK_MONOTONIC) - t0,
 	       r < 0 ? d->msg : NULL);
 	return r < 0 ? -EPERM : 0;

@@ -28,6 +28,7 @@
 #define PLUGINS_SUBDIR "hooks.d"
 
 typedef struct Manager Manager;
+typedef struct PlugEnv PlugEnv;
 
 typedef struct PluginEvent {
 	char event[24];
@@ -38,6 +39,7 @@ typedef struct PluginEvent {
 	char bridge[IFNAMSIZ];
 	char action[12]; /* validate-*: bind, unbind, add, remove, update */
 	char *spec;	 /* hotplug: the netN string; owned, may be NULL */
+	PlugEnv *env;	 /* validations: the caller's, for builtin:vnet (its SDN config read once); NULL: its own */
 } PluginEvent;
 
 int plugins_init(Manager *m);

@@ -36,6 +36,22 @@ int manager_load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *ki
 	return 0;
 }
 
+int manager_vnet_plug_in(Manager *m, PlugEnv *e, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d)
+{
+	int r = e->sdn_loaded ? 0 : manager_load_vnet(m, e, vnet, kind, d);
+
+	if (r >= 0 && !sdn_config_find_vnet(e->sdn, vnet))
+		r = manager_fail(kind, MANAGER_NO_SUCH_VNET,
+				 diag_error(d, -ENOENT, "VNet '%s' is not defined in %s", vnet,
+					    e->sdn->source ?: "the SDN configuration"));
+	if (r >= 0) {
+		r = sdn_vnet_resolve(e->sdn, vnet, e->node, sdn_bridge_exists_sysfs, NULL, ret, d);
+		if (r < 0)
+			*kind = MANAGER_INVALID_CONFIG;
+	}
+	return r;
+}
+
 int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d)
 {
 	PlugEnv e;
@@ -44,12 +60,7 @@ int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return manager_fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
-	r = manager_load_vnet(m, &e, vnet, kind, d);
-	if (r >= 0) {
-		r = sdn_vnet_resolve(e.sdn, vnet, e.node, sdn_bridge_exists_sysfs, NULL, ret, d);
-		if (r < 0)
-			*kind = MANAGER_INVALID_CONFIG;
-	}
+	r = manager_vnet_plug_in(m, &e, vnet, ret, kind, d);
 	plug_env_done(&e);
 	return r;
 }
