@@ -154,6 +154,9 @@ int manager_reload(Manager *m);
  */
 int registry_rebuild(Manager *m);
 int registry_listen_notify(Manager *m);
+/* One RTM_NEWLINK or RTM_DELLINK, from a dump or an event (or a test); true when what is saved changed. */
+struct nlmsghdr;
+bool registry_link_msg(Manager *m, struct nlmsghdr *h);
 
 /*
  * Reload and SIGHUP: lxcnet.conf (and with it the storage networks), then

@@ -371,8 +371,7 @@ static void unplugged_gone(Manager *m, const LinkMsg *l)
 		"Interface '%s' (%s) is gone, its datapath entry removed", l->name ? l->name : "?", l->alias);
 }
 
-/* One link message, from a dump or an event; true when the saved state changed. */
-static bool link_msg(Manager *m, struct nlmsghdr *h)
+bool registry_link_msg(Manager *m, struct nlmsghdr *h)
 {
 	LinkMsg l;
 	Binding *b;
@@ -418,13 +417,13 @@ static int on_event_msg(struct nl_msg *msg, void *userdata)
 	if (link_msg_parse(nlmsg_hdr(msg), &l) >= 0)
 		manager_emit(m, &(Event){ .type = EVENT_LINK, .ifname = l.name, .ifindex = l.ifindex, .deleted = l.deleted });
 
-	m->dirty |= link_msg(m, nlmsg_hdr(msg));
+	m->dirty |= registry_link_msg(m, nlmsg_hdr(msg));
 	return NL_OK;
 }
 
 static int on_dump_msg(struct nl_msg *msg, void *userdata)
 {
-	(void)link_msg(userdata, nlmsg_hdr(msg));
+	(void)registry_link_msg(userdata, nlmsg_hdr(msg));
 	return NL_OK;
 }
 

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lxcnetd's binding registry (agent/core/registry.c), without privileges:
+ * rtnetlink link messages made here go in, bindings and events come out.
+ * Which links are container ports, a port's bridge and state changing, a
+ * restart with a new ifindex, the end of the last port of a container,
+ * a hook's VNet note, the state file, and 10,000 ports found by name.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manager.h"
+#include "strutil.h"
+#include "tap.h"
+
+static unsigned seen[_EVENT_MAX];
+static char last_container[64], last_properties[128];
+
+static void record(Manager *m, const Event *ev, void *userdata)
+{
+	(void)m;
+	(void)userdata;
+	seen[ev->type]++;
+	if (ev->binding)
+		snprintf(last_container, sizeof(last_container), "%s", ev->binding->container);
+	else if (ev->container)
+		snprintf(last_container, sizeof(last_container), "%s", ev->container);
+	if (ev->type == EVENT_BINDING_PROPERTIES) {
+		last_properties[0] = '\0';
+		for (size_t i = 0; ev->properties[i]; i++)
+			snprintf(last_properties + strlen(last_properties), sizeof(last_properties) - strlen(last_properties),
+				 "%s%s", i ? "," : "", ev->properties[i]);
+	}
+}
+
+/* A link message as the kernel sends it: family, index, up or not, name, master, kind (NULL: no link info). */
+static bool feed(Manager *m, int type, int family, int ifindex, bool up, const char *name, int master, const char *kind)
+{
+	struct ifinfomsg ifi = { .ifi_family = (unsigned char)family, .ifi_index = ifindex, .ifi_flags = up ? IFF_UP : 0 };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, 0);
+	bool changed;
+
+	nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (name)
+		nla_put_string(msg, IFLA_IFNAME, name);
+	if (master)
+		nla_put_u32(msg, IFLA_MASTER, (uint32_t)master);
+	if (kind) {
+		struct nlattr *info = nla_nest_start(msg, IFLA_LINKINFO);
+
+		nla_put_string(msg, IFLA_INFO_KIND, kind);
+		nla_nest_end(msg, info);
+	}
+	changed = registry_link_msg(m, nlmsg_hdr(msg));
+	nlmsg_free(msg);
+	return changed;
+}
+
+static void reset(void)
+{
+	memset(seen, 0, sizeof(seen));
+	last_container[0] = last_properties[0] = '\0';
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/lxcnet-registry-XXXXXX", notify[96], pins[96], lo[IFNAMSIZ] = "";
+	_cleanup_free_ char *state = NULL;
+	Manager *m = NULL;
+	const Binding *b;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(notify, sizeof(notify), "%s/notify", dir);
+	/*
+	 * The registry clears what it kept for a port that is gone: datapath
+	 * entries (no pins here) and qdiscs. As root that goes to a network
+	 * namespace of the test's own, so that no link of the host is touched.
+	 */
+	snprintf(pins, sizeof(pins), "%s/no-bpf", dir);
+	setenv("LXCNET_BPF_ROOT", pins, 1);
+	if (geteuid() == 0 && unshare(CLONE_NEWNET) < 0)
+		return 1;
+	if (!ok(manager_new(dir, notify, &m) >= 0, "a manager, unprivileged"))
+		return tap_done();
+	(void)if_indextoname(1, lo);
+	ok(manager_listen_core(m, record, NULL) >= 0, "listening to its events");
+	m->announce = true; /* as after start: container events go out */
+
+	/* Which links are container ports. */
+	ok(feed(m, RTM_NEWLINK, AF_UNSPEC, 9001, true, "veth100i0", 1, "veth"), "veth100i0: a binding came");
+	b = manager_find(m, "100", 0);
+	ok(b && b->ifindex == 9001 && b->port_ifindex == 9001 && b->up && strcmp(b->bridge, lo) == 0 && b->since > 0,
+	   "veth100i0: container 100, net0, ifindex 9001, up, in its master ('%s')", lo);
+	ok(seen[EVENT_CONTAINER_STARTED] == 1 && seen[EVENT_BINDING_CHANGED] == 1 && strcmp(last_container, "100") == 0,
+	   "ContainerStarted and BindingChanged for 100");
+	ok(!feed(m, RTM_NEWLINK, AF_UNSPEC, 9002, true, "veth200i0", 0, "bridge") && !manager_find(m, "200", 0),
+	   "a bridge named like a port is not one");
+	ok(!feed(m, RTM_NEWLINK, AF_UNSPEC, 9003, true, "eth0", 0, "veth") && manager_count_container(m, "eth0") == 0,
+	   "a veth of another name is not one");
+	ok(!feed(m, RTM_NEWLINK, AF_UNSPEC, 9004, true, "veth300i01", 0, "veth") && !manager_find(m, "300", 1),
+	   "veth300i01 (not how N is written) is not one");
+	ok(!feed(m, RTM_NEWLINK, AF_UNSPEC, 9005, true, "veth400i0", 0, NULL) && !manager_find(m, "400", 0),
+	   "a message without the link kind does not make a binding of an unknown link");
+
+	/* The port changes. */
+	reset();
+	ok(!feed(m, RTM_NEWLINK, AF_UNSPEC, 9001, false, "veth100i0", 0, NULL), "veth100i0 down, out of its bridge: nothing saved changed");
+	b = manager_find(m, "100", 0);
+	ok(b && !b->up && !b->bridge[0], "the binding is down and in no bridge");
+	ok(seen[EVENT_PORT_CHANGED] == 1 && seen[EVENT_BINDING_PROPERTIES] == 1 && strcmp(last_properties, "Bridge,State") == 0,
+	   "PortChanged, and the Bridge and State properties changed (%s)", last_properties);
+	reset();
+	(void)feed(m, RTM_NEWLINK, AF_UNSPEC, 9001, false, "veth100i0", 0, NULL);
+	ok(seen[EVENT_PORT_CHANGED] == 0 && seen[EVENT_BINDING_CHANGED] == 0, "the same again: no event");
+	reset();
+	ok(!feed(m, RTM_DELLINK, AF_BRIDGE, 9001, false, "veth100i0", 0, NULL) && manager_find(m, "100", 0) &&
+		   seen[EVENT_BINDING_CHANGED] == 0,
+	   "the bridge's own delete of its port (AF_BRIDGE) leaves the binding");
+
+	/* A hook's note, and the state file. */
+	reset();
+	is_int(manager_notify(m, "100", 0, "prod"), 0, "a hook notes VNet prod");
+	ok(strcmp(manager_find(m, "100", 0)->vnet, "prod") == 0 && seen[EVENT_VNET_BOUND] == 1, "the binding is on prod, VNetBound");
+	is_int(manager_save(m), 0, "saved");
+	{
+		_cleanup_free_ char *text = NULL;
+
+		(void)asprintf(&state, "%s/bindings.json", dir);
+		ok(read_full_file(state, 1 << 20, &text, NULL) >= 0 && strstr(text, "\"container\":\"100\"") &&
+			   strstr(text, "\"vnet\":\"prod\"") && strstr(text, "\"net\":0"),
+		   "the state file has container 100, net0 on prod");
+	}
+
+	/* A restart we missed the end of: the same netN, another ifindex; the VNet note stays. */
+	reset();
+	ok(feed(m, RTM_NEWLINK, AF_UNSPEC, 9101, true, "veth100i0", 1, "veth"), "veth100i0 again, ifindex 9101");
+	b = manager_find(m, "100", 0);
+	ok(b && b->ifindex == 9101 && strcmp(b->vnet, "prod") == 0 && manager_count_container(m, "100") == 1,
+	   "one binding, the new ifindex, still on prod");
+
+	/* A second port, then the end of both. */
+	ok(feed(m, RTM_NEWLINK, AF_UNSPEC, 9102, true, "veth100i1", 1, "veth") && manager_count_container(m, "100") == 2,
+	   "veth100i1: container 100 has two");
+	reset();
+	ok(feed(m, RTM_DELLINK, AF_UNSPEC, 9101, false, "veth100i0", 0, NULL) && !manager_find(m, "100", 0),
+	   "veth100i0 deleted: its binding ended");
+	ok(seen[EVENT_VNET_UNBOUND] == 1 && seen[EVENT_CONTAINER_STOPPED] == 0, "VNetUnbound; the container still has a port");
+	reset();
+	ok(feed(m, RTM_DELLINK, AF_UNSPEC, 9102, false, "veth100i1", 0, NULL) && seen[EVENT_CONTAINER_STOPPED] == 1 &&
+		   manager_count_container(m, "100") == 0,
+	   "its last port deleted: ContainerStopped");
+	ok(!feed(m, RTM_DELLINK, AF_UNSPEC, 9999, false, "veth999i0", 0, NULL), "the delete of a link that was no binding changes nothing");
+
+	/* 10,000 ports: each found by name, then each ended by its ifindex. */
+	{
+		unsigned found = 0, gone = 0;
+		char name[IFNAMSIZ], ct[16];
+
+		for (unsigned i = 0; i < 10000; i++) {
+			snprintf(name, sizeof(name), "veth%ui%u", 1000 + i / 4, i % 4);
+			(void)feed(m, RTM_NEWLINK, AF_UNSPEC, 100000 + (int)i, true, name, 0, "veth");
+		}
+		for (unsigned i = 0; i < 10000; i++) {
+			snprintf(ct, sizeof(ct), "%u", 1000 + i / 4);
+			b = manager_find(m, ct, i % 4);
+			found += b && b->ifindex == 100000 + (int)i;
+		}
+		is_int(found, 10000, "10,000 ports, each found by container and net");
+		is_int(manager_count_container(m, "1000"), 4, "container 1000 has its 4");
+		/* Ended in an order of their own: the index stays right as bindings move. */
+		for (unsigned i = 0; i < 10000; i++) {
+			unsigned k = (i * 7919) % 10000;
+
+			snprintf(name, sizeof(name), "veth%ui%u", 1000 + k / 4, k % 4);
+			gone += feed(m, RTM_DELLINK, AF_UNSPEC, 100000 + (int)k, false, name, 0, NULL);
+		}
+		is_int(gone, 10000, "each ended by its ifindex");
+		is_int(m->n_bindings, 0, "none left");
+	}
+
+	manager_free(m);
+	(void)unlink(state);
+	(void)unlink(notify);
+	(void)rmdir(dir);
+	return tap_done();
+}
