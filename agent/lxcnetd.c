@@ -12,7 +12,7 @@
 #include "log.h"
 #include "lxc-hook.h"
 #include "bus.h"
-#include "spawn.h"
+#include "spawn-cmd.h"
 
 static const LogContext lctx = { .identifier = "lxcnetd" };
 

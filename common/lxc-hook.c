@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/notify.h"
 #include "lxc-hook.h"
+#include "spawn-cmd.h"
 #include "lxc-netconf.h"
 #include "macro.h"
 #include "strutil.h"
@@ -121,9 +121,9 @@ int lxc_hook_net_index(const char *name, const char *ifname)
 int lxc_hook_run_legacy(const char *command, char **argv)
 {
 	char self[PATH_MAX], target[PATH_MAX];
+	SpawnResult res;
 	ssize_t n;
-	int status;
-	pid_t pid;
+	int r;
 
 	/* lxcnet as its own legacy command (lxcnetaddbr diverted to lxcnet-netup, the default kept): it would loop. */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -132,18 +132,7 @@ int lxc_hook_run_legacy(const char *command, char **argv)
 		if (strcmp(self, target) == 0)
 			return -ELOOP;
 	}
-	pid = fork();
-	if (pid < 0)
-		return negative_errno();
-	if (pid == 0) {
-		argv[0] = (char *)command;
-		execv(command, argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return negative_errno();
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status) == 127 && access(command, X_OK) < 0 ? -ENOENT : WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
+	argv[0] = (char *)command;
+	r = spawn_run_with(argv, NULL, &(SpawnOptions){ .keep_stdio = true }, &res);
+	return r < 0 ? r : res.status;
 }

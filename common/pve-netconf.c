@@ -57,32 +57,18 @@ static int parse_ifname(const char *key, const char *v, char *ret, Diag *d)
 	return 0;
 }
 
-static int parse_mac(const char *v, uint8_t ret[6], Diag *d)
+int pve_parse_hwaddr(const char *v, uint8_t ret[6], Diag *d)
 {
 	char esc[DIAG_ESCAPE_MAX];
-	unsigned b[6];
-	int n = -1;
+	uint8_t mac[6];
 
-	/* Exactly XX:XX:XX:XX:XX:XX, hex digits only. */
-	if (strlen(v) != 17 ||
-	    sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) != 6 ||
-	    n != 17)
-		goto bad;
-	for (int i = 0; i < 17; i++) {
-		char c = v[i];
-		bool colon = i % 3 == 2;
-
-		if (colon ? c != ':' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			goto bad;
-	}
+	if (mac_parse(v, mac) < 0)
+		return diag_error(d, -EINVAL, "hwaddr: '%s' is not a MAC address (XX:XX:XX:XX:XX:XX)", ESC(v));
 	/* Like Proxmox: the I/G (multicast) bit must be clear. */
-	if (b[0] & 1)
+	if (mac[0] & 1)
 		return diag_error(d, -EINVAL, "hwaddr: '%s' is not a unicast MAC address", ESC(v));
-	for (int i = 0; i < 6; i++)
-		ret[i] = (uint8_t)b[i];
+	memcpy(ret, mac, 6);
 	return 0;
-bad:
-	return diag_error(d, -EINVAL, "hwaddr: '%s' is not a MAC address (XX:XX:XX:XX:XX:XX)", ESC(v));
 }
 
 static int parse_ipcfg(const char *key, const char *v, int family, PveIpConfig *ret, Diag *d)
@@ -91,8 +77,8 @@ static int parse_ipcfg(const char *key, const char *v, int family, PveIpConfig *
 	const char *modes = family == AF_INET ? "dhcp, manual" : "auto, dhcp, manual";
 	char addr[INET6_ADDRSTRLEN + 1], esc[DIAG_ESCAPE_MAX];
 	const char *slash;
-	uint64_t plen;
 	PveIpConfig c = {};
+	InetPrefix p;
 	size_t alen;
 
 	if (strcmp(v, "dhcp") == 0) {
@@ -114,20 +100,21 @@ static int parse_ipcfg(const char *key, const char *v, int family, PveIpConfig *
 				  modes);
 	memcpy(addr, v, alen);
 	addr[alen] = '\0';
-	if (inet_pton(family, addr, &c.addr) != 1)
-		return diag_error(d, -EINVAL, "%s: '%s' is not an IPv%c address", key, ESC(addr),
-				  family == AF_INET ? '4' : '6');
-	switch (parse_uint_range(slash + 1, 8, maxlen, &plen)) {
+	switch (inet_prefix_parse(v, family, 8, &p)) {
 	case 0:
 		break;
 	case -ERANGE:
 		return diag_error(d, -ERANGE, "%s: prefix length %s is out of range 8..%u", key,
 				  ESC(slash + 1), maxlen);
-	default:
+	case -EDOM:
 		return diag_error(d, -EINVAL, "%s: prefix length '%s' is not a number", key, ESC(slash + 1));
+	default:
+		return diag_error(d, -EINVAL, "%s: '%s' is not an IPv%c address", key, ESC(addr),
+				  family == AF_INET ? '4' : '6');
 	}
+	memcpy(&c.addr, p.addr, sizeof(c.addr));
 	c.mode = PVE_IP_STATIC;
-	c.prefixlen = (unsigned)plen;
+	c.prefixlen = p.len;
 done:
 	*ret = c;
 	return 0;
@@ -194,7 +181,7 @@ static int parse_value(PveNet *n, PveNetKey k, const char *v, Diag *d)
 	case PVE_NET_BRIDGE:
 		return parse_ifname(key, v, n->bridge, d);
 	case PVE_NET_HWADDR:
-		return parse_mac(v, n->hwaddr, d);
+		return pve_parse_hwaddr(v, n->hwaddr, d);
 	case PVE_NET_IP:
 		return parse_ipcfg(key, v, AF_INET, &n->ip, d);
 	case PVE_NET_IP6:

@@ -92,6 +92,8 @@ const char *pve_net_key_name(PveNetKey k);
 
 /* Parse and validate one property string. On error *ret is untouched and d says why. */
 int pve_net_parse(const char *s, PveNet *ret, Diag *d);
+/* A NIC's hwaddr as Proxmox takes it: XX:XX:XX:XX:XX:XX and unicast; d names the key "hwaddr". */
+int pve_parse_hwaddr(const char *v, uint8_t ret[6], Diag *d);
 
 /* Write one key's value in Proxmox's text form. The key must be present. */
 void pve_net_print_value(const PveNet *n, PveNetKey k, FILE *f);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -324,5 +325,45 @@ int fsync_parent_dir(const char *path)
 	/* FUSE file systems such as pmxcfs may not implement directory fsync. */
 	if (fsync(fd) < 0 && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
 		return negative_errno();
+	return 0;
+}
+
+int inet_prefix_parse(const char *s, int family, unsigned min_len, InetPrefix *ret)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = s ? strchr(s, '/') : NULL;
+	size_t alen = slash ? (size_t)(slash - s) : 0;
+	InetPrefix p = {};
+	uint64_t len;
+	int r;
+
+	if (!slash || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	p.family = family != AF_UNSPEC ? family : strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(p.family, addr, p.addr) != 1)
+		return -EINVAL;
+	r = parse_uint_range(slash + 1, min_len, p.family == AF_INET ? 32 : 128, &len);
+	if (r < 0)
+		return r == -ERANGE ? -ERANGE : -EDOM;
+	p.len = (unsigned)len;
+	*ret = p;
+	return 0;
+}
+
+int mac_parse(const char *s, uint8_t ret[6])
+{
+	unsigned b[6];
+	int n = -1;
+
+	if (!s || strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &n) != 6 ||
+	    n != 17)
+		return -EINVAL;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		ret[i] = (uint8_t)b[i];
 	return 0;
 }

@@ -20,6 +20,22 @@ int parse_bool(const char *s, bool *ret);
  */
 int parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
+/*
+ * "address/length" of family (AF_UNSPEC: IPv6 when it has a ':'), the
+ * length min_len..32 or 128: -EINVAL without '/' or when the address is
+ * not one, -EDOM when the length is not a number, -ERANGE when it is out
+ * of range. Proxmox's ip=/ip6= take 8.., CNI routes 0...
+ */
+typedef struct InetPrefix {
+	int family;
+	unsigned char addr[16]; /* network order: 4 bytes for IPv4 */
+	unsigned len;
+} InetPrefix;
+int inet_prefix_parse(const char *s, int family, unsigned min_len, InetPrefix *ret);
+
+/* "XX:XX:XX:XX:XX:XX", hex digits only: -EINVAL otherwise. */
+int mac_parse(const char *s, uint8_t ret[6]);
+
 /* Non-negative decimal number "12", "12.5", ".5" (no sign, no exponent). */
 int parse_decimal(const char *s, double *ret);
 

@@ -20,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -31,6 +29,7 @@
 #include "lxc-hook.h"
 #include "nic-change.h"
 #include "plug.h"
+#include "spawn-cmd.h"
 #include "strutil.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
@@ -406,11 +405,11 @@ static int find_plugin(const Env *e, const char *type, char **ret)
  */
 static int ipam_exec(const Conf *c, const Env *e, const char *command, json_object **ret)
 {
-	_cleanup_free_ char *plugin = NULL, *out = NULL;
-	_cleanup_close_ int in = -1;
-	int pipefd[2], status, r;
-	size_t len = strlen(c->text);
-	pid_t pid;
+	_cleanup_free_ char *plugin = NULL, *out = NULL, **env = NULL;
+	char cmd[32], *argv[] = { NULL, (char *)c->ipam_type, NULL };
+	SpawnResult res;
+	size_t n = 0;
+	int r;
 
 	if (ret)
 		*ret = NULL;
@@ -419,34 +418,29 @@ static int ipam_exec(const Conf *c, const Env *e, const char *command, json_obje
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: plugin '%s' not found in CNI_PATH '%s'", c->ipam_type,
 				e->path ?: ""),
 		       -EIO;
-	in = memfd_create("cni-config", MFD_CLOEXEC);
-	if (in < 0 || write(in, c->text, len) != (ssize_t)len || lseek(in, 0, SEEK_SET) < 0)
-		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot pass the configuration: %m"), -EIO;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return cni_fail(CNI_ERR_IO, NULL, "ipam: pipe: %m"), -EIO;
+	/* Our environment, CNI_COMMAND set to command. */
+	while (environ[n])
+		n++;
+	env = calloc(n + 2, sizeof(char *));
+	if (!env)
+		return cni_fail(CNI_ERR_IO, NULL, "ipam: out of memory"), -EIO;
+	n = 0;
+	for (char **v = environ; *v; v++)
+		if (strncmp(*v, "CNI_COMMAND=", 12) != 0)
+			env[n++] = *v;
+	snprintf(cmd, sizeof(cmd), "CNI_COMMAND=%s", command);
+	env[n] = cmd;
+	argv[0] = plugin;
 	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return cni_fail(CNI_ERR_IO, NULL, "ipam: fork: %m"), -EIO;
-	}
-	if (pid == 0) {
-		if (dup2(in, STDIN_FILENO) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0 || setenv("CNI_COMMAND", command, 1) < 0)
-			_exit(127);
-		execl(plugin, c->ipam_type, (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	r = read_fd_full(pipefd[0], 1024 * 1024, &out, NULL);
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return cni_fail(CNI_ERR_IO, NULL, "ipam: waitpid: %m"), -EIO;
+	/* The configuration on its stdin, its result from its stdout, its stderr ours. */
+	r = spawn_run_with(argv, env, &(SpawnOptions){ .input = c->text, .out = &out, .out_max = 1024 * 1024, .keep_stderr = true },
+			   &res);
+	if (r < 0 && res.status < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot run '%s': %s", plugin, strerror(-r)), -EIO;
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot read what '%s' printed: %s", plugin, strerror(-r)), -EIO;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		_cleanup_(json_object_putp) json_object *err = json_tokener_parse(out);
+	if (res.status != 0) {
+		_cleanup_(json_object_putp) json_object *err = out ? json_tokener_parse(out) : NULL;
 		json_object *code;
 
 		if (err && json_object_object_get_ex(err, "code", &code) && json_object_is_type(code, json_type_int)) {
@@ -457,12 +451,11 @@ static int ipam_exec(const Conf *c, const Env *e, const char *command, json_obje
 			       -EIO;
 		}
 		return cni_fail(CNI_ERR_IO, NULL, "ipam plugin '%s' %s failed (%s %d)", c->ipam_type, command,
-				WIFEXITED(status) ? "exit status" : "signal",
-				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)),
+				res.signal ? "signal" : "exit status", res.signal ?: res.status),
 		       -EIO;
 	}
 	if (ret) {
-		*ret = json_tokener_parse(out);
+		*ret = out ? json_tokener_parse(out) : NULL;
 		if (!*ret || !json_object_is_type(*ret, json_type_object)) {
 			json_object_put(*ret);
 			*ret = NULL;
@@ -473,33 +466,6 @@ static int ipam_exec(const Conf *c, const Env *e, const char *command, json_obje
 }
 
 /* ---- addresses ----------------------------------------------------------- */
-
-typedef struct Cidr {
-	int family;
-	unsigned char addr[16];
-	unsigned prefixlen;
-} Cidr;
-
-static int parse_cidr(const char *s, Cidr *ret)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	uint64_t plen;
-	char *slash;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	ret->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(ret->family, buf, ret->addr) != 1 ||
-	    parse_uint_range(slash + 1, 0, ret->family == AF_INET ? 32 : 128, &plen) < 0)
-		return -EINVAL;
-	ret->prefixlen = (unsigned)plen;
-	return 0;
-}
 
 static int parse_ip(const char *s, int family, unsigned char ret[16])
 {
@@ -517,10 +483,10 @@ static int ips_to_spec(json_object *ipam_result, char *spec, size_t size, bool f
 	for (size_t i = 0; i < json_object_array_length(ips); i++) {
 		json_object *ip = json_object_array_get_idx(ips, i);
 		const char *addr = json_str(ip, "address");
-		Cidr cidr;
+		InetPrefix cidr;
 		unsigned f;
 
-		if (parse_cidr(addr, &cidr) < 0)
+		if (inet_prefix_parse(addr, AF_UNSPEC, 0, &cidr) < 0)
 			return cni_fail(CNI_ERR_DECODE, NULL, "ipam result: ips[%zu]: address '%s' is not ADDRESS/PREFIX", i,
 					addr ?: "(none)"),
 			       -EINVAL;
@@ -539,9 +505,9 @@ static const char *family_gateway(json_object *ips, int family)
 {
 	for (size_t i = 0; ips && i < json_object_array_length(ips); i++) {
 		json_object *ip = json_object_array_get_idx(ips, i);
-		Cidr c;
+		InetPrefix c;
 
-		if (parse_cidr(json_str(ip, "address"), &c) == 0 && c.family == family)
+		if (inet_prefix_parse(json_str(ip, "address"), AF_UNSPEC, 0, &c) == 0 && c.family == family)
 			return json_str(ip, "gateway");
 	}
 	return NULL;
@@ -556,15 +522,15 @@ static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d
 
 	if (json_object_object_get_ex(res, "ips", &ips) && json_object_is_type(ips, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(ips); i++) {
-			Cidr c;
+			InetPrefix c;
 
-			if (parse_cidr(json_str(json_object_array_get_idx(ips, i), "address"), &c) < 0)
+			if (inet_prefix_parse(json_str(json_object_array_get_idx(ips, i), "address"), AF_UNSPEC, 0, &c) < 0)
 				continue;
 			if (first[c.family == AF_INET6]) {
 				first[c.family == AF_INET6] = false;
 				continue;
 			}
-			r = ct_netif_addr_add(ns, ifname, c.family, c.addr, c.prefixlen);
+			r = ct_netif_addr_add(ns, ifname, c.family, c.addr, c.len);
 			if (r < 0)
 				return diag_error(d, r, "cannot add address %zu in the container: %s", i, strerror(-r));
 		}
@@ -576,16 +542,16 @@ static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d
 		json_object *rt = json_object_array_get_idx(routes, i);
 		const char *dst = json_str(rt, "dst"), *gw = json_str(rt, "gw");
 		unsigned char via[16];
-		Cidr c;
+		InetPrefix c;
 
-		if (parse_cidr(dst, &c) < 0)
+		if (inet_prefix_parse(dst, AF_UNSPEC, 0, &c) < 0)
 			return diag_error(d, -EINVAL, "routes[%zu]: dst '%s' is not ADDRESS/PREFIX", i, dst ?: "(none)");
 		/* No gw: the spec leaves it to the plugin; the address's gateway, else on the link. */
 		if (!gw)
 			gw = family_gateway(ips, c.family);
 		if (gw && parse_ip(gw, c.family, via) < 0)
 			return diag_error(d, -EINVAL, "routes[%zu]: gw '%s' is not an address of the route's family", i, gw);
-		r = ct_netif_route_add(ns, ifname, c.family, c.addr, c.prefixlen, gw ? via : NULL);
+		r = ct_netif_route_add(ns, ifname, c.family, c.addr, c.len, gw ? via : NULL);
 		if (r < 0)
 			return diag_error(d, r, "cannot add route %s in the container: %s", dst, strerror(-r));
 	}
@@ -635,9 +601,9 @@ static json_object *result_json(const Env *e, const char *host_ifname, const Lin
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			json_object *in = json_object_array_get_idx(v, i), *ip = json_object_new_object();
 			const char *addr = json_str(in, "address"), *gw = json_str(in, "gateway");
-			Cidr c = {};
+			InetPrefix c = {};
 
-			(void)parse_cidr(addr, &c);
+			(void)inet_prefix_parse(addr, AF_UNSPEC, 0, &c);
 			if (!version_at_least(result_version, "1.0.0"))
 				json_object_object_add(ip, "version", json_object_new_string(c.family == AF_INET6 ? "6" : "4"));
 			json_object_object_add(ip, "address", json_object_new_string(addr));
@@ -672,15 +638,6 @@ static int open_netns(const Env *e, CtNetns *ns)
 	if (r < 0)
 		return cni_fail(r == -EINVAL ? CNI_ERR_INVALID_ENV : CNI_ERR_IO, NULL, "CNI_NETNS '%s': %s", e->netns, d.msg), -EIO;
 	return 0;
-}
-
-/* "bc:24:11:00:00:01" and nothing after it. */
-static int mac_parse(const char *s, uint8_t ret[6])
-{
-	return s && strlen(s) == 17 &&
-			       sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &ret[0], &ret[1], &ret[2], &ret[3], &ret[4], &ret[5]) == 6 ?
-		       0 :
-		       -EINVAL;
 }
 
 static int cmd_add(const Env *e, Conf *c)
@@ -720,8 +677,8 @@ static int cmd_add(const Env *e, Conf *c)
 		goto out;
 	}
 	if (m) {
-		if (mac_parse(m, mac) < 0) {
-			cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "mac: '%s' is not a MAC address", m);
+		if (pve_parse_hwaddr(m, mac, &d) < 0) {
+			cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "mac: '%s' is not a unicast MAC address (XX:XX:XX:XX:XX:XX)", m);
 			goto out;
 		}
 	} else
@@ -849,13 +806,13 @@ static int check_ct(const Env *e, const Conf *c, CtNetns *ns, const PveNet *n, c
 	for (size_t i = 0; i < json_object_array_length(ips); i++) {
 		json_object *ip = json_object_array_get_idx(ips, i), *iface;
 		const char *addr = json_str(ip, "address");
-		Cidr cidr;
+		InetPrefix cidr;
 
 		if (json_object_object_get_ex(ip, "interface", &iface) && json_object_get_int(iface) != idx)
 			continue;
-		if (parse_cidr(addr, &cidr) < 0)
+		if (inet_prefix_parse(addr, AF_UNSPEC, 0, &cidr) < 0)
 			return cni_fail(CNI_ERR_DECODE, NULL, "prevResult: ips[%zu]: '%s' is not ADDRESS/PREFIX", i, addr ?: "(none)");
-		r = ct_netif_has_addr(ns, e->ifname, cidr.family, cidr.addr, cidr.prefixlen);
+		r = ct_netif_has_addr(ns, e->ifname, cidr.family, cidr.addr, cidr.len);
 		if (r <= 0)
 			return cni_fail(CNI_ERR_CHECK, NULL, "'%s' does not have %s", e->ifname, addr);
 	}

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "manager.h"
 #include "plugins.h"
-#include "spawn.h"
+#include "spawn-cmd.h"
 #include "strutil.h"
 
 #define BUILTIN_JOURNAL "builtin:journal"

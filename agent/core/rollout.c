@@ -12,7 +12,7 @@
 #include "log.h"
 #include "lxc-hook.h"
 #include "manager.h"
-#include "spawn.h"
+#include "spawn-cmd.h"
 
 /* pct set talks to the cluster file system: slow, but not forever. */
 #define PCT_TIMEOUT_MS (120 * 1000)

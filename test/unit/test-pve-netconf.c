@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "pve-netconf.h"
+#include "strutil.h"
 #include "tap.h"
 
 static char *fmt(const PveNet *n)
@@ -101,5 +102,29 @@ int main(void)
 		   order[31] == 9,
 	   "net keys iterate in string order like Proxmox");
 
+	/* The address parsers Proxmox's keys and the CNI plugin share (strutil.h). */
+	{
+		InetPrefix p;
+		uint8_t mac[6];
+
+		ok(inet_prefix_parse("10.0.0.5/24", AF_UNSPEC, 0, &p) == 0 && p.family == AF_INET && p.len == 24 &&
+			   p.addr[0] == 10 && p.addr[3] == 5,
+		   "10.0.0.5/24");
+		ok(inet_prefix_parse("fd00::1/64", AF_UNSPEC, 0, &p) == 0 && p.family == AF_INET6 && p.len == 64,
+		   "fd00::1/64: IPv6 by its ':'");
+		ok(inet_prefix_parse("0.0.0.0/0", AF_UNSPEC, 0, &p) == 0 && p.len == 0, "a default route's 0.0.0.0/0 with min 0");
+		is_int(inet_prefix_parse("0.0.0.0/0", AF_INET, 8, &p), -ERANGE, "/0 with min 8 (Proxmox's ip=): -ERANGE");
+		is_int(inet_prefix_parse("10.0.0.5/33", AF_UNSPEC, 0, &p), -ERANGE, "/33: -ERANGE");
+		is_int(inet_prefix_parse("10.0.0.5/x", AF_UNSPEC, 0, &p), -EDOM, "/x: -EDOM");
+		is_int(inet_prefix_parse("10.0.0.5", AF_UNSPEC, 0, &p), -EINVAL, "no length: -EINVAL");
+		is_int(inet_prefix_parse("fd00::1/64", AF_INET, 0, &p), -EINVAL, "IPv6 where IPv4 is asked: -EINVAL");
+		is_int(inet_prefix_parse(NULL, AF_UNSPEC, 0, &p), -EINVAL, "NULL: -EINVAL");
+		ok(mac_parse("bc:24:11:AA:00:0f", mac) == 0 && mac[0] == 0xbc && mac[3] == 0xaa && mac[5] == 0x0f, "a MAC");
+		is_int(mac_parse("bc:24:11:aa:00:0", mac), -EINVAL, "a MAC one digit short");
+		is_int(mac_parse("bc-24-11-aa-00-0f", mac), -EINVAL, "dashes");
+		is_int(mac_parse("bc:24:11:aa:00:0g", mac), -EINVAL, "a g");
+		is_int(mac_parse(" c:24:11:aa:00:0f", mac), -EINVAL, "a space");
+		is_int(pve_parse_hwaddr("01:24:11:aa:00:0f", mac, &d), -EINVAL, "hwaddr: a multicast MAC is refused");
+	}
 	return tap_done();
 }

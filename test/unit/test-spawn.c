@@ -5,12 +5,14 @@
  * RuntimeMaxSec=), and through a stand-in systemd-run that execs what
  * follows "--", that stdin, stderr and the exit status pass through.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "spawn-cmd.h"
 #include "tap.h"
 
 /* The array as one string, arguments separated by '|'. */
@@ -77,5 +79,36 @@ int main(void)
 	   "and as a child again after spawn_use_systemd(NULL): %s", res.first_line);
 	unlink(fake);
 	rmdir(dir);
+
+	/* spawn_run_with(): what the CNI plugin's IPAM run and the hook's legacy command need. */
+	{
+		char *out = NULL;
+		char *cat[] = { (char *)"/bin/sh", (char *)"-c", (char *)"cat; echo \" and $CNI_COMMAND\"", NULL };
+		char *big[] = { (char *)"/bin/sh", (char *)"-c", (char *)"head -c 100000 /dev/zero", NULL };
+		char *killed[] = { (char *)"/bin/sh", (char *)"-c", (char *)"kill -TERM $$", NULL };
+		char *slow[] = { (char *)"/bin/sh", (char *)"-c", (char *)"sleep 5", NULL };
+		char *missing[] = { (char *)"/nonexistent/ipam", NULL };
+		char *ipam_env[] = { (char *)"CNI_COMMAND=ADD", NULL };
+		int r;
+
+		ok(spawn_run_with(cat, ipam_env, &(SpawnOptions){ .input = "{\"cniVersion\":\"1.0.0\"}", .out = &out, .out_max = 4096 },
+				  &res) == 0 && res.status == 0,
+		   "stdin in, stdout out");
+		is_str(out, "{\"cniVersion\":\"1.0.0\"} and ADD\n", "stdout read whole, with the environment given");
+		free(out);
+		out = NULL;
+		r = spawn_run_with(big, NULL, &(SpawnOptions){ .out = &out, .out_max = 4096 }, &res);
+		is_int(r, -EFBIG, "stdout over out_max: -EFBIG");
+		ok(!out && res.status == 0, "and no output kept (exit status %d %s)", res.status, res.first_line);
+		r = spawn_run_with(killed, NULL, &(SpawnOptions){ 0 }, &res);
+		ok(r == 0 && res.signal == SIGTERM && res.status == 128 + SIGTERM, "killed by a signal: which one (%d)", res.signal);
+		r = spawn_run_with(slow, NULL, &(SpawnOptions){ .timeout_ms = 200 }, &res);
+		ok(r == 0 && res.timed_out && res.usec >= 200000 && res.usec < 2000000, "a time limit kills it (after %llu us)",
+		   (unsigned long long)res.usec);
+		ok(spawn_run_with(missing, NULL, &(SpawnOptions){ .keep_stdio = true }, &res) == -ENOENT && res.status == -ENOENT,
+		   "a command that is not there: -ENOENT");
+		ok(spawn_run_with(sh, env, &(SpawnOptions){ .keep_stdio = true }, &res) == 0 && res.status == 7 && !res.first_line[0],
+		   "keep_stdio: the caller's stdio (nothing captured), the exit status");
+	}
 	return tap_done();
 }

@@ -16,7 +16,7 @@
 
 #include "clock.h"
 #include "macro.h"
-#include "spawn.h"
+#include "spawn-cmd.h"
 
 extern char **environ;
 
@@ -84,25 +84,32 @@ char **spawn_systemd_argv(const char *run, char *const argv[], char *const envp[
 	return out;
 }
 
-static int start(char *const argv[], char *const envp[], int in_fd, int err_fd, pid_t *ret)
+/* in_fd, out_fd, err_fd: the child's 0, 1, 2 (-1: /dev/null for 1, the caller's for 2); all -1 with keep_stdio. */
+static int start(char *const argv[], char *const envp[], const SpawnOptions *o, int in_fd, int out_fd, int err_fd, pid_t *ret)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
 	int r;
 
-	sigemptyset(&none);
-	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	/* Nothing of the agent's leaks into the child: not the bus, not netlink, not BPF objects. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	if (!o->keep_stdio) {
+		sigemptyset(&none);
+		sigfillset(&all);
+		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+		if (out_fd >= 0)
+			posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+		else
+			posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		if (err_fd >= 0)
+			posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+		/* Nothing of the caller's leaks into the child: not the bus, not netlink, not BPF objects. */
+		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &all);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	}
 	r = posix_spawn(ret, argv[0], &fa, &attr, argv, envp ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -126,17 +133,36 @@ static void read_err(int fd, char *buf, size_t bufsz, size_t *len, bool *eof)
 	buf[*len] = '\0';
 }
 
+/* Keep all of stdout, up to max bytes: more is an error (-EFBIG) once it ended. */
+static void read_out(int fd, char **buf, size_t *len, size_t max, bool *eof, int *err)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		char *p;
+
+		if (*len + (size_t)n > max) {
+			*err = -EFBIG;
+			continue;
+		}
+		p = realloc(*buf, *len + (size_t)n + 1);
+		if (!p) {
+			*err = -ENOMEM;
+			continue;
+		}
+		*buf = p;
+		memcpy(*buf + *len, chunk, (size_t)n);
+		*len += (size_t)n;
+		(*buf)[*len] = '\0';
+	}
+	if (n == 0)
+		*eof = true;
+}
+
 int spawn_run(char *const argv[], char *const envp[], const char *input, unsigned timeout_ms, SpawnResult *ret)
 {
-	_cleanup_close_ int in_r = -1, in_w = -1, err_r = -1, err_w = -1, pidfd = -1;
 	_cleanup_free_ char **systemd_run_argv = NULL;
-	SpawnResult res = { .status = -1 };
-	uint64_t t0 = clock_usec(CLOCK_MONOTONIC), deadline;
-	size_t in_len = input ? strlen(input) : 0, in_done = 0, err_len = 0;
-	char err[4096];
-	bool err_eof = false, exited = false;
-	int fds[2], status = 0, r;
-	pid_t pid;
 
 	if (systemd_run) {
 		systemd_run_argv = spawn_systemd_argv(systemd_run, argv, envp, timeout_ms);
@@ -146,33 +172,63 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 		argv = systemd_run_argv;
 		envp = NULL;
 	}
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return negative_errno();
-	in_r = fds[0], in_w = fds[1];
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-		return negative_errno();
-	err_r = fds[0], err_w = fds[1];
-	(void)fcntl(in_w, F_SETFL, O_NONBLOCK);
+	return spawn_run_with(argv, envp, &(SpawnOptions){ .input = input, .timeout_ms = timeout_ms }, ret);
+}
 
-	r = start(argv, envp, in_r, err_w, &pid);
+int spawn_run_with(char *const argv[], char *const envp[], const SpawnOptions *o, SpawnResult *ret)
+{
+	_cleanup_close_ int in_r = -1, in_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1, pidfd = -1;
+	SpawnResult res = { .status = -1 };
+	uint64_t t0 = clock_usec(CLOCK_MONOTONIC), deadline;
+	size_t in_len = o->input ? strlen(o->input) : 0, in_done = 0, err_len = 0, out_len = 0;
+	char err[4096] = "";
+	bool err_eof = o->keep_stdio || o->keep_stderr, out_eof = !o->out, exited = false;
+	int fds[2], status = 0, out_error = 0, r;
+	pid_t pid;
+
+	if (o->out)
+		*o->out = NULL;
+	if (!o->keep_stdio) {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return negative_errno();
+		in_r = fds[0], in_w = fds[1];
+		(void)fcntl(in_w, F_SETFL, O_NONBLOCK);
+		/* Our ends do not block; the child's do, as a program expects of its stdout and stderr. */
+		if (!o->keep_stderr) {
+			if (pipe2(fds, O_CLOEXEC) < 0)
+				return negative_errno();
+			err_r = fds[0], err_w = fds[1];
+			(void)fcntl(err_r, F_SETFL, O_NONBLOCK);
+		}
+		if (o->out) {
+			if (pipe2(fds, O_CLOEXEC) < 0)
+				return negative_errno();
+			out_r = fds[0], out_w = fds[1];
+			(void)fcntl(out_r, F_SETFL, O_NONBLOCK);
+		}
+	}
+
+	r = start(argv, envp, o, in_r, out_w, err_w, &pid);
 	if (r < 0) {
 		res.status = r;
 		*ret = res;
 		return r;
 	}
 	in_r = safe_close(in_r);
+	out_w = safe_close(out_w);
 	err_w = safe_close(err_w);
 	if (!in_len)
 		in_w = safe_close(in_w);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	deadline = timeout_ms ? t0 + (uint64_t)timeout_ms * 1000 : UINT64_MAX;
+	deadline = o->timeout_ms ? t0 + (uint64_t)o->timeout_ms * 1000 : UINT64_MAX;
 
-	/* Until it exited (its stderr may stay open in something it left behind) or the time is up. */
-	while (!exited) {
-		struct pollfd p[3] = {
-			{ .fd = pidfd, .events = POLLIN },
+	/* Until it exited and its stdout ended (its stderr may stay open in something it left behind) or the time is up. */
+	while (!exited || !out_eof) {
+		struct pollfd p[4] = {
+			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
 			{ .fd = err_eof ? -1 : err_r, .events = POLLIN },
 			{ .fd = in_w, .events = POLLOUT },
+			{ .fd = out_eof ? -1 : out_r, .events = POLLIN },
 		};
 		uint64_t now = clock_usec(CLOCK_MONOTONIC);
 		int wait_ms = deadline == UINT64_MAX ? 1000 : now >= deadline ? 0 : (int)MIN((deadline - now + 999) / 1000, 1000);
@@ -181,12 +237,14 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 			res.timed_out = true;
 			break;
 		}
-		if (poll(p, 3, pidfd >= 0 ? wait_ms : MIN(wait_ms, 10)) < 0 && errno != EINTR)
+		if (poll(p, 4, pidfd >= 0 ? wait_ms : MIN(wait_ms, 10)) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
 			read_err(err_r, err, sizeof(err), &err_len, &err_eof);
+		if (p[3].revents)
+			read_out(out_r, o->out, &out_len, o->out_max, &out_eof, &out_error);
 		if (p[2].revents & POLLOUT) {
-			ssize_t n = write(in_w, input + in_done, in_len - in_done);
+			ssize_t n = write(in_w, o->input + in_done, in_len - in_done);
 
 			if (n > 0)
 				in_done += (size_t)n;
@@ -195,24 +253,36 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 		} else if (p[2].revents)
 			in_w = safe_close(in_w);
 		/* Without a pidfd (old kernels), ask. */
-		if ((pidfd >= 0 && (p[0].revents & POLLIN)) || (pidfd < 0 && waitpid(pid, &status, WNOHANG) == pid)) {
+		if (!exited && ((pidfd >= 0 && (p[0].revents & POLLIN)) ||
+				(pidfd < 0 && waitpid(pid, &status, WNOHANG) == pid))) {
 			exited = true;
-			if (pidfd < 0)
+			if (pidfd < 0 && out_eof)
 				goto reaped;
+			if (pidfd < 0)
+				pid = -1; /* reaped already */
 		}
 	}
 	if (!exited) {
 		/* Its whole session: a shell plugin's sleep goes too. */
-		(void)kill(-pid, SIGKILL);
+		if (!o->keep_stdio)
+			(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 reaped:
-	read_err(err_r, err, sizeof(err), &err_len, &err_eof);
+	if (err_r >= 0)
+		read_err(err_r, err, sizeof(err), &err_len, &err_eof);
+	if (out_r >= 0 && !out_eof)
+		read_out(out_r, o->out, &out_len, o->out_max, &out_eof, &out_error);
 	res.usec = clock_usec(CLOCK_MONOTONIC) - t0;
+	res.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	res.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	snprintf(res.first_line, sizeof(res.first_line), "%.*s", (int)strcspn(err, "\n"), err);
 	*ret = res;
-	return 0;
+	if (out_error < 0 && o->out) {
+		free(*o->out);
+		*o->out = NULL;
+	}
+	return out_error;
 }

@@ -2,11 +2,11 @@
 #pragma once
 
 /*
- * Run a command the agent does not trust to behave: event plugins and the
- * legacy commands. The child gets stdin from input, stdout on /dev/null,
- * stderr captured, no other fd, an empty signal mask, its own session (so a
- * timeout kills whatever it started too). Blocks the calling thread: the
- * helper thread or a hotplug worker, never the main loop.
+ * lxcnet's one way to run another program: lxcnetd's event plugins and
+ * legacy commands (spawn_run()), the legacy net-up command the hook hands a
+ * NIC to, the CNI plugin's IPAM plugin (spawn_run_with()). Blocks the
+ * calling thread: in lxcnetd the helper thread or a hotplug worker, never
+ * the main loop.
  */
 
 #include <stdbool.h>
@@ -14,12 +14,31 @@
 
 typedef struct SpawnResult {
 	int status;	/* exit status, 128 + signal when killed by one, -errno when it could not start */
+	int signal;	/* the signal that killed it, 0 when it exited */
 	bool timed_out; /* killed at the time limit */
 	uint64_t usec;	/* how long it ran */
 	char first_line[256]; /* the first line it wrote to stderr, "" if none */
 } SpawnResult;
 
-/* envp NULL: the agent's environment. timeout_ms 0: no limit. */
+/*
+ * How: by default the child gets stdin from input, stdout on /dev/null,
+ * stderr captured (its first line in SpawnResult), no other fd, an empty
+ * signal mask and its own session (so a timeout kills whatever it started
+ * too).
+ */
+typedef struct SpawnOptions {
+	const char *input;   /* its stdin; NULL: empty */
+	char **out;	     /* its stdout, read whole into *out (the caller frees it); NULL: /dev/null */
+	size_t out_max;	     /* with out: more than this is -EFBIG */
+	bool keep_stderr;    /* stderr is the caller's, not captured */
+	bool keep_stdio;     /* as the caller was run: its stdio, fds, signal mask and session (a hook's legacy command) */
+	unsigned timeout_ms; /* 0: no limit */
+} SpawnOptions;
+
+/* argv[0] is the path; envp NULL: the caller's environment. 0, or -errno when it could not start or out failed. */
+int spawn_run_with(char *const argv[], char *const envp[], const SpawnOptions *o, SpawnResult *ret);
+
+/* A command lxcnetd does not trust to behave (a plugin, a legacy command), under systemd as a service of its own. */
 int spawn_run(char *const argv[], char *const envp[], const char *input, unsigned timeout_ms, SpawnResult *ret);
 
 /*
