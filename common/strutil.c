@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,4 +367,16 @@ int mac_parse(const char *s, uint8_t ret[6])
 	for (int i = 0; i < 6; i++)
 		ret[i] = (uint8_t)b[i];
 	return 0;
+}
+
+int str_appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size - len ? -ENOBUFS : 0;
 }

@@ -33,6 +33,9 @@ typedef struct InetPrefix {
 } InetPrefix;
 int inet_prefix_parse(const char *s, int family, unsigned min_len, InetPrefix *ret);
 
+/* printf to the end of the string in buf (size bytes in all): -ENOBUFS when it does not fit. */
+int str_appendf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
+
 /* "XX:XX:XX:XX:XX:XX", hex digits only: -EINVAL otherwise. */
 int mac_parse(const char *s, uint8_t ret[6]);
 

@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 
+#include "cni-conf.h"
 #include "ct-netif.h"
 #include "log.h"
 #include "lxc-hook.h"
@@ -33,25 +34,6 @@
 #include "strutil.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
-
-#define CNI_LATEST "1.1.0"
-/* "lxcnet-cni <name> <container id, 160 at most> <ifname>" must fit LINK_ALIAS_MAX. */
-#define CNI_NAME_MAX 64
-#define CNI_CONFIG_MAX (1024 * 1024)
-static const char *const supported_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
-
-/* The error codes of the CNI specification lxcnet-cni uses; 100 and up are lxcnet's. */
-enum {
-	CNI_ERR_INCOMPATIBLE_VERSION = 1,
-	CNI_ERR_UNKNOWN_CONTAINER = 3,
-	CNI_ERR_INVALID_ENV = 4,
-	CNI_ERR_IO = 5,
-	CNI_ERR_DECODE = 6,
-	CNI_ERR_INVALID_CONFIG = 7,
-	CNI_ERR_NOT_AVAILABLE = 50,
-	CNI_ERR_PLUG = 100,  /* the interface could not be created or plugged */
-	CNI_ERR_CHECK = 101, /* CHECK found the attachment not as ADD left it */
-};
 
 static LogContext ctx = { .identifier = "lxcnet-cni" };
 static const char *result_version = CNI_LATEST; /* the config's, once known */
@@ -110,209 +92,10 @@ static int _printf_(3, 4) cni_fail(unsigned code, const char *msg, const char *f
 	return 1;
 }
 
-static bool version_supported(const char *v)
-{
-	for (size_t i = 0; i < ELEMENTSOF(supported_versions); i++)
-		if (strcmp(v, supported_versions[i]) == 0)
-			return true;
-	return false;
-}
-
-/* "0.4.0" < "1.0.0": the supported versions are all x.y.z with one digit each. */
-static bool version_at_least(const char *v, const char *min)
-{
-	return strcmp(v, min) >= 0;
-}
-
 typedef struct Env {
 	const char *command, *container_id, *netns, *ifname, *args, *path;
 	const char *mac; /* from CNI_ARGS MAC= */
 } Env;
-
-typedef struct Conf {
-	json_object *root;
-	const char *text; /* as read, for IPAM */
-	const char *name;
-	const char *bridge; /* `bridge` or `vnet` */
-	bool is_vnet;
-	const char *ipam_type; /* NULL: no IPAM */
-	json_object *prev;     /* prevResult, may be NULL */
-	json_object *dns;      /* may be NULL */
-	const char *mac;       /* runtimeConfig.mac, may be NULL */
-	bool firewall;
-	char spec[512];	       /* the netN property string but name, hwaddr and addresses */
-} Conf;
-
-static const char *json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int append(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
-static int append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= size - len ? -ENOBUFS : 0;
-}
-
-/* One of the netN keys as a JSON field: its type checked here, its value by pve_net_parse() later. */
-static int conf_key(Conf *c, json_object *root, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(root, key, &v) || json_object_is_type(v, json_type_null))
-		return 0;
-	if (strcmp(key, "tag") == 0 || strcmp(key, "mtu") == 0) {
-		if (!json_object_is_type(v, json_type_int))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s: must be an integer", key), -EINVAL;
-		return append(c->spec, sizeof(c->spec), ",%s=%" PRId64, key, json_object_get_int64(v));
-	}
-	if (strcmp(key, "rate") == 0) {
-		char num[64];
-
-		if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "rate: must be a number (MiB/s)"), -EINVAL;
-		format_double(num, sizeof(num), json_object_get_double(v));
-		return append(c->spec, sizeof(c->spec), ",rate=%s", num);
-	}
-	if (strcmp(key, "firewall") == 0) {
-		if (!json_object_is_type(v, json_type_boolean))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "firewall: must be true or false"), -EINVAL;
-		c->firewall = json_object_get_boolean(v);
-		return append(c->spec, sizeof(c->spec), ",firewall=%d", json_object_get_boolean(v) ? 1 : 0);
-	}
-	/* trunks: [100, 200] or Proxmox's "100;200" (nothing else: it goes into the netN property string) */
-	if (json_object_is_type(v, json_type_string)) {
-		const char *t = json_object_get_string(v);
-
-		if (!*t || strspn(t, "0123456789;") != strlen(t))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: '%s' is not a list of VLAN ids (\"100;200\" or [100, 200])",
-					t),
-			       -EINVAL;
-		return append(c->spec, sizeof(c->spec), ",trunks=%s", t);
-	}
-	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: must be a list of VLAN ids"), -EINVAL;
-	for (size_t i = 0; i < json_object_array_length(v); i++) {
-		json_object *e = json_object_array_get_idx(v, i);
-
-		if (!json_object_is_type(e, json_type_int))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: must be a list of VLAN ids"), -EINVAL;
-		if (append(c->spec, sizeof(c->spec), "%s%" PRId64, i ? ";" : ",trunks=", json_object_get_int64(e)) < 0)
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "trunks: too many"), -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * Keys lxcnet-cni reads, and those a runtime adds. Another key is most
- * likely a misspelt one ("tga" would put the container on the untagged
- * LAN): a warning, or with "strict": true an error.
- */
-static int conf_unknown_keys(json_object *root)
-{
-	static const char *const known[] = { "cniVersion", "name",	 "type",	  "bridge", "vnet",	"tag",
-					      "trunks",	    "rate",	 "mtu",		  "firewall", "ipam",	"dns",
-					      "prevResult", "runtimeConfig", "capabilities", "args",	"strict" };
-	json_object *v;
-	bool strict = false;
-
-	if (json_object_object_get_ex(root, "strict", &v)) {
-		if (!json_object_is_type(v, json_type_boolean))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "strict: must be true or false"), -EINVAL;
-		strict = json_object_get_boolean(v);
-	}
-	json_object_object_foreach(root, key, val) {
-		bool found = strncmp(key, "cni.dev/", 8) == 0;
-
-		(void)val;
-		for (size_t i = 0; !found && i < ELEMENTSOF(known); i++)
-			found = strcmp(key, known[i]) == 0;
-		if (found)
-			continue;
-		if (strict)
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "'%s': unknown key (\"strict\": true refuses them)", key), -EINVAL;
-		fprintf(stderr, "lxcnet-cni: warning: unknown key '%s' in the network configuration is ignored"
-				" (\"strict\": true refuses it)\n", key);
-		log_ctx(&ctx, LOG_WARNING, "Unknown key '%s' in network configuration '%s' is ignored", key, json_str(root, "name") ?: "?");
-	}
-	return 0;
-}
-
-/* Parse and check the network configuration; on failure the error is printed and -EINVAL returned. */
-static int conf_parse(const char *text, Conf *c)
-{
-	static const char *const keys[] = { "tag", "trunks", "rate", "mtu", "firewall" };
-	enum json_tokener_error jerr;
-	json_object *v;
-	const char *bridge, *vnet;
-
-	c->text = text;
-	c->root = json_tokener_parse_verbose(text, &jerr);
-	if (!c->root || !json_object_is_type(c->root, json_type_object))
-		return cni_fail(CNI_ERR_DECODE, NULL, "network configuration on stdin: %s",
-				c->root ? "not a JSON object" : json_tokener_error_desc(jerr)),
-		       -EINVAL;
-	v = NULL;
-	if (!json_object_object_get_ex(c->root, "cniVersion", &v) || !json_object_is_type(v, json_type_string))
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "cniVersion: missing"), -EINVAL;
-	if (!version_supported(json_object_get_string(v)))
-		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL,
-				"cniVersion %s: lxcnet-cni supports 0.3.0, 0.3.1, 0.4.0, 1.0.0 and 1.1.0", json_object_get_string(v)),
-		       -EINVAL;
-	result_version = json_object_get_string(v);
-	c->name = json_str(c->root, "name");
-	/* The spec's network name; at most CNI_NAME_MAX so that the attachment's alias holds it. */
-	if (!c->name || !isalnum((unsigned char)c->name[0]) ||
-	    strspn(c->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(c->name))
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "name: missing or not a network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"),
-		       -EINVAL;
-	if (strlen(c->name) > CNI_NAME_MAX)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "name: '%.20s...' is %zu characters long; lxcnet-cni takes at most %d",
-				c->name, strlen(c->name), CNI_NAME_MAX),
-		       -EINVAL;
-	if (conf_unknown_keys(c->root) < 0)
-		return -EINVAL;
-	bridge = json_str(c->root, "bridge");
-	vnet = json_str(c->root, "vnet");
-	if (!!bridge == !!vnet)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "exactly one of \"bridge\" and \"vnet\" must be given"), -EINVAL;
-	c->bridge = bridge ?: vnet;
-	c->is_vnet = vnet;
-	if (!pve_word_valid(c->bridge) || strlen(c->bridge) >= IFNAMSIZ)
-		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "%s: '%s' is not a valid name", bridge ? "bridge" : "vnet", c->bridge),
-		       -EINVAL;
-	snprintf(c->spec, sizeof(c->spec), "bridge=%s", c->bridge);
-	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-		if (conf_key(c, c->root, keys[i]) < 0)
-			return -EINVAL;
-	if (json_object_object_get_ex(c->root, "ipam", &v) && !json_object_is_type(v, json_type_null)) {
-		if (!json_object_is_type(v, json_type_object))
-			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: must be an object"), -EINVAL;
-		if (json_object_object_length(v) > 0) {
-			c->ipam_type = json_str(v, "type");
-			if (!c->ipam_type || !*c->ipam_type || strchr(c->ipam_type, '/'))
-				return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: \"type\" missing or not a plugin name"), -EINVAL;
-		}
-	}
-	if (json_object_object_get_ex(c->root, "prevResult", &v) && json_object_is_type(v, json_type_object))
-		c->prev = v;
-	if (json_object_object_get_ex(c->root, "dns", &v) && json_object_is_type(v, json_type_object))
-		c->dns = v;
-	if (json_object_object_get_ex(c->root, "runtimeConfig", &v) && json_object_is_type(v, json_type_object))
-		c->mac = json_str(v, "mac");
-	return 0;
-}
 
 /* CNI_ARGS "K=V;K=V": MAC is used, IgnoreUnknown allows others (K8S_POD_NAME, ...). */
 static int parse_args(Env *e)
@@ -365,7 +148,7 @@ static int need_env(const Env *e, bool netns)
 	return 0;
 }
 
-static void attachment_names(const Conf *c, const Env *e, char ifname[IFNAMSIZ], char alias[LINK_ALIAS_MAX])
+static void attachment_names(const CniConf *c, const Env *e, char ifname[IFNAMSIZ], char alias[LINK_ALIAS_MAX])
 {
 	char key[LINK_ALIAS_MAX];
 
@@ -403,7 +186,7 @@ static int find_plugin(const Env *e, const char *type, char **ret)
  * environment. *ret is its parsed result (ADD; NULL for the others). On
  * failure its error is passed on (printed) and -EIO returned.
  */
-static int ipam_exec(const Conf *c, const Env *e, const char *command, json_object **ret)
+static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_object **ret)
 {
 	_cleanup_free_ char *plugin = NULL, *out = NULL, **env = NULL;
 	char cmd[32], *argv[] = { NULL, (char *)c->ipam_type, NULL };
@@ -444,7 +227,7 @@ static int ipam_exec(const Conf *c, const Env *e, const char *command, json_obje
 		json_object *code;
 
 		if (err && json_object_object_get_ex(err, "code", &code) && json_object_is_type(code, json_type_int)) {
-			const char *msg = json_str(err, "msg"), *details = json_str(err, "details");
+			const char *msg = cni_json_str(err, "msg"), *details = cni_json_str(err, "details");
 
 			return cni_fail((unsigned)json_object_get_int(code), msg, "ipam plugin '%s' %s failed%s%s", c->ipam_type,
 					command, details && *details ? ": " : "", details ?: ""),
@@ -482,7 +265,7 @@ static int ips_to_spec(json_object *ipam_result, char *spec, size_t size, bool f
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(ips); i++) {
 		json_object *ip = json_object_array_get_idx(ips, i);
-		const char *addr = json_str(ip, "address");
+		const char *addr = cni_json_str(ip, "address");
 		InetPrefix cidr;
 		unsigned f;
 
@@ -491,7 +274,7 @@ static int ips_to_spec(json_object *ipam_result, char *spec, size_t size, bool f
 					addr ?: "(none)"),
 			       -EINVAL;
 		f = cidr.family == AF_INET6;
-		if (per_family[f]++ == 0 && append(spec, size, ",%s=%s", f ? "ip6" : "ip", addr) < 0)
+		if (per_family[f]++ == 0 && str_appendf(spec, size, ",%s=%s", f ? "ip6" : "ip", addr) < 0)
 			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "configuration too long"), -EINVAL;
 	}
 	if (firewall && (per_family[0] > 1 || per_family[1] > 1))
@@ -507,8 +290,8 @@ static const char *family_gateway(json_object *ips, int family)
 		json_object *ip = json_object_array_get_idx(ips, i);
 		InetPrefix c;
 
-		if (inet_prefix_parse(json_str(ip, "address"), AF_UNSPEC, 0, &c) == 0 && c.family == family)
-			return json_str(ip, "gateway");
+		if (inet_prefix_parse(cni_json_str(ip, "address"), AF_UNSPEC, 0, &c) == 0 && c.family == family)
+			return cni_json_str(ip, "gateway");
 	}
 	return NULL;
 }
@@ -524,7 +307,7 @@ static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d
 		for (size_t i = 0; i < json_object_array_length(ips); i++) {
 			InetPrefix c;
 
-			if (inet_prefix_parse(json_str(json_object_array_get_idx(ips, i), "address"), AF_UNSPEC, 0, &c) < 0)
+			if (inet_prefix_parse(cni_json_str(json_object_array_get_idx(ips, i), "address"), AF_UNSPEC, 0, &c) < 0)
 				continue;
 			if (first[c.family == AF_INET6]) {
 				first[c.family == AF_INET6] = false;
@@ -540,7 +323,7 @@ static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(routes); i++) {
 		json_object *rt = json_object_array_get_idx(routes, i);
-		const char *dst = json_str(rt, "dst"), *gw = json_str(rt, "gw");
+		const char *dst = cni_json_str(rt, "dst"), *gw = cni_json_str(rt, "gw");
 		unsigned char via[16];
 		InetPrefix c;
 
@@ -579,7 +362,7 @@ static json_object *interface_json(const char *name, const uint8_t mac[6], uint3
 
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "mac", mac_json(mac));
-	if (version_at_least(result_version, "1.1.0"))
+	if (cni_version_at_least(result_version, "1.1.0"))
 		json_object_object_add(o, "mtu", json_object_new_int((int)mtu));
 	if (sandbox)
 		json_object_object_add(o, "sandbox", json_object_new_string(sandbox));
@@ -600,11 +383,11 @@ static json_object *result_json(const Env *e, const char *host_ifname, const Lin
 	if (ipam && json_object_object_get_ex(ipam, "ips", &v) && json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			json_object *in = json_object_array_get_idx(v, i), *ip = json_object_new_object();
-			const char *addr = json_str(in, "address"), *gw = json_str(in, "gateway");
+			const char *addr = cni_json_str(in, "address"), *gw = cni_json_str(in, "gateway");
 			InetPrefix c = {};
 
 			(void)inet_prefix_parse(addr, AF_UNSPEC, 0, &c);
-			if (!version_at_least(result_version, "1.0.0"))
+			if (!cni_version_at_least(result_version, "1.0.0"))
 				json_object_object_add(ip, "version", json_object_new_string(c.family == AF_INET6 ? "6" : "4"));
 			json_object_object_add(ip, "address", json_object_new_string(addr));
 			if (gw)
@@ -640,7 +423,7 @@ static int open_netns(const Env *e, CtNetns *ns)
 	return 0;
 }
 
-static int cmd_add(const Env *e, Conf *c)
+static int cmd_add(const Env *e, CniConf *c)
 {
 	_cleanup_(json_object_putp) json_object *ipam = NULL, *result = NULL;
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX], spec[1024];
@@ -731,7 +514,7 @@ out:
 	return ret;
 }
 
-static int cmd_del(const Env *e, Conf *c)
+static int cmd_del(const Env *e, CniConf *c)
 {
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
 	PlugEnv env = {};
@@ -772,7 +555,7 @@ static json_object *prev_container_interface(json_object *prev, const Env *e, in
 		return NULL;
 	for (size_t i = 0; i < json_object_array_length(ifs); i++) {
 		json_object *o = json_object_array_get_idx(ifs, i);
-		const char *name = json_str(o, "name"), *sandbox = json_str(o, "sandbox");
+		const char *name = cni_json_str(o, "name"), *sandbox = cni_json_str(o, "sandbox");
 
 		if (name && sandbox && strcmp(name, e->ifname) == 0) {
 			*ret_index = (int)i;
@@ -782,7 +565,7 @@ static json_object *prev_container_interface(json_object *prev, const Env *e, in
 	return NULL;
 }
 
-static int check_ct(const Env *e, const Conf *c, CtNetns *ns, const PveNet *n, const PlugTarget *t)
+static int check_ct(const Env *e, const CniConf *c, CtNetns *ns, const PveNet *n, const PlugTarget *t)
 {
 	json_object *ifc, *ips;
 	LinkInfo ct;
@@ -798,14 +581,14 @@ static int check_ct(const Env *e, const Conf *c, CtNetns *ns, const PveNet *n, c
 	if (!ifc)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "prevResult: no interface '%s' with a sandbox", e->ifname);
 	mac_str(mac, ct.mac);
-	if (!json_str(ifc, "mac") || strcasecmp(json_str(ifc, "mac"), mac) != 0)
+	if (!cni_json_str(ifc, "mac") || strcasecmp(cni_json_str(ifc, "mac"), mac) != 0)
 		return cni_fail(CNI_ERR_CHECK, NULL, "'%s' has MAC %s, prevResult says %s", e->ifname, mac,
-				json_str(ifc, "mac") ?: "none");
+				cni_json_str(ifc, "mac") ?: "none");
 	if (!json_object_object_get_ex(c->prev, "ips", &ips) || !json_object_is_type(ips, json_type_array))
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(ips); i++) {
 		json_object *ip = json_object_array_get_idx(ips, i), *iface;
-		const char *addr = json_str(ip, "address");
+		const char *addr = cni_json_str(ip, "address");
 		InetPrefix cidr;
 
 		if (json_object_object_get_ex(ip, "interface", &iface) && json_object_get_int(iface) != idx)
@@ -860,7 +643,7 @@ static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, 
 }
 
 /* The container end's netN: its MAC and addresses from prevResult, the rest from the configuration. 0 or failed (printed). */
-static int check_spec(const Env *e, const Conf *c, PveNet *n)
+static int check_spec(const Env *e, const CniConf *c, PveNet *n)
 {
 	char spec[1024];
 	json_object *ifc;
@@ -871,11 +654,11 @@ static int check_spec(const Env *e, const Conf *c, PveNet *n)
 	const char *m;
 
 	ifc = prev_container_interface(c->prev, e, &idx);
-	m = ifc ? json_str(ifc, "mac") : NULL;
+	m = ifc ? cni_json_str(ifc, "mac") : NULL;
 	if (m && mac_parse(m, mac) < 0)
 		return cni_fail(CNI_ERR_DECODE, NULL, "prevResult: mac '%s' of '%s' is not a MAC address", m, e->ifname);
 	snprintf(spec, sizeof(spec), "name=%s,%s%s%s", e->ifname, m ? "hwaddr=" : "", m ?: "", m ? "," : "");
-	if (append(spec, sizeof(spec), "%s", c->spec) < 0)
+	if (str_appendf(spec, sizeof(spec), "%s", c->spec) < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "configuration too long");
 	if (ips_to_spec(c->prev, spec, sizeof(spec), c->firewall) < 0)
 		return -EINVAL;
@@ -884,7 +667,7 @@ static int check_spec(const Env *e, const Conf *c, PveNet *n)
 	return 0;
 }
 
-static int cmd_check(const Env *e, Conf *c)
+static int cmd_check(const Env *e, CniConf *c)
 {
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
 	CtNetns ns = { .nsfd = -1 };
@@ -894,7 +677,7 @@ static int cmd_check(const Env *e, Conf *c)
 	Diag d = {};
 	int r = 1;
 
-	if (!version_at_least(result_version, "0.4.0"))
+	if (!cni_version_at_least(result_version, "0.4.0"))
 		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL, "CHECK needs cniVersion 0.4.0 or later, not %s", result_version);
 	if (need_env(e, true) < 0)
 		return 1;
@@ -929,7 +712,7 @@ static bool gc_valid(const Gc *g, const char *cid_ifname)
 {
 	for (size_t i = 0; g->valid && i < json_object_array_length(g->valid); i++) {
 		json_object *a = json_object_array_get_idx(g->valid, i);
-		const char *cid = json_str(a, "containerID"), *ifn = json_str(a, "ifname");
+		const char *cid = cni_json_str(a, "containerID"), *ifn = cni_json_str(a, "ifname");
 		size_t l;
 
 		if (!cid || !ifn)
@@ -961,7 +744,7 @@ static int gc_one(struct nl_sock *nl, const char *ifname, void *userdata)
 	return 0;
 }
 
-static int cmd_gc(const Env *e, Conf *c)
+static int cmd_gc(const Env *e, CniConf *c)
 {
 	char prefix[LINK_ALIAS_MAX];
 	PlugEnv env = {};
@@ -969,7 +752,7 @@ static int cmd_gc(const Env *e, Conf *c)
 	Gc g = { .prefix = prefix, .env = &env };
 	int r;
 
-	if (!version_at_least(result_version, "1.1.0"))
+	if (!cni_version_at_least(result_version, "1.1.0"))
 		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL, "GC needs cniVersion 1.1.0, not %s", result_version);
 	if (json_object_object_get_ex(c->root, "cni.dev/valid-attachments", &v)) {
 		if (!json_object_is_type(v, json_type_array))
@@ -993,7 +776,7 @@ static int cmd_gc(const Env *e, Conf *c)
 }
 
 /* Ready for ADD: the bridge or VNet is there (and, for a VNet, usable on this node). */
-static int cmd_status(Conf *c)
+static int cmd_status(CniConf *c)
 {
 	PlugEnv env = {};
 	PlugTarget t;
@@ -1001,7 +784,7 @@ static int cmd_status(Conf *c)
 	Diag d = {};
 	int r;
 
-	if (!version_at_least(result_version, "1.1.0"))
+	if (!cni_version_at_least(result_version, "1.1.0"))
 		return cni_fail(CNI_ERR_INCOMPATIBLE_VERSION, NULL, "STATUS needs cniVersion 1.1.0, not %s", result_version);
 	char spec[600];
 
@@ -1023,8 +806,8 @@ static int cmd_version(void)
 	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
 	json_object *a = json_object_new_array();
 
-	for (size_t i = 0; i < ELEMENTSOF(supported_versions); i++)
-		json_object_array_add(a, json_object_new_string(supported_versions[i]));
+	for (size_t i = 0; i < cni_n_versions; i++)
+		json_object_array_add(a, json_object_new_string(cni_versions[i]));
 	json_object_object_add(o, "cniVersion", json_object_new_string(CNI_LATEST));
 	json_object_object_add(o, "supportedVersions", a);
 	print_json(o);
@@ -1046,7 +829,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	_cleanup_free_ char *text = NULL;
-	Conf c = {};
+	CniConf c = {};
+	CniError err = {};
 	Env e = {
 		.command = getenv("CNI_COMMAND"),
 		.container_id = getenv("CNI_CONTAINERID"),
@@ -1073,7 +857,18 @@ int main(int argc, char **argv)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "the network configuration on stdin is larger than %d bytes", CNI_CONFIG_MAX);
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, NULL, "cannot read the network configuration on stdin: %s", strerror(-r));
-	if (conf_parse(text, &c) < 0 || parse_args(&e) < 0)
+	r = cni_conf_parse(text, &c, &err);
+	if (c.version)
+		result_version = c.version;
+	for (size_t i = 0; i < c.n_unknown_keys; i++) {
+		fprintf(stderr, "lxcnet-cni: warning: unknown key '%s' in the network configuration is ignored"
+				" (\"strict\": true refuses it)\n", c.unknown_keys[i]);
+		log_ctx(&ctx, LOG_WARNING, "Unknown key '%s' in network configuration '%s' is ignored", c.unknown_keys[i],
+			c.name ?: "?");
+	}
+	if (r < 0)
+		r = cni_fail(err.code, NULL, "%s", err.msg);
+	else if (parse_args(&e) < 0)
 		r = 1;
 	else if (strcmp(e.command, "ADD") == 0)
 		r = cmd_add(&e, &c);
@@ -1087,7 +882,7 @@ int main(int argc, char **argv)
 		r = cmd_status(&c);
 	else
 		r = cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_COMMAND '%s' is not ADD, DEL, CHECK, STATUS, GC or VERSION", e.command);
-	json_object_put(c.root);
+	cni_conf_done(&c);
 	free((char *)e.mac);
 	return r;
 }

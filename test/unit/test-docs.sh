@@ -26,7 +26,7 @@ m=$(missing "$MAN/org.lxcnet1.5.scd" $errors)
 [ -z "$m" ]; ok $? "org.lxcnet1(5) has every error${m:+ (missing:$m)}"
 
 # lxcnet-cni's error codes and commands are all in lxcnet-hooks(8).
-codes=$(sed -n 's/^\tCNI_ERR_[A-Z_]* = \([0-9]*\),.*/\1/p' "$SRC/hooks/lxcnet-cni.c")
+codes=$(sed -n 's/^\tCNI_ERR_[A-Z_]* = \([0-9]*\),.*/\1/p' "$SRC/common/cni-conf.h")
 [ "$(echo "$codes" | wc -w)" -ge 8 ]; ok $? "found lxcnet-cni's error codes ($(echo "$codes" | wc -w))"
 m=""
 for c in $codes; do
