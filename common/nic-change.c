@@ -15,28 +15,18 @@ static int write_line(const NicChangeOps *ops, void *userdata, const PveNet *n, 
 	return ops->write ? ops->write(userdata, n, d) : 0;
 }
 
-/* Back to the old NIC by creating it again; a failure is reported, not returned. */
-static void recreate_old(const NicChange *c, const NicChangeOps *ops, void *userdata)
+/* Back to the old NIC, created again (recreate) or plugged again in place; a failure is reported, not returned. */
+static void back_to_old(const NicChange *c, const NicChangeOps *ops, void *userdata, bool recreate)
 {
 	Diag dr = {};
+	int r;
 
 	if (!c->old_target) {
 		ops->undo_failed(userdata, c->old_error ? c->old_error : &dr);
 		return;
 	}
-	if (ops->create(userdata, c->old, c->old_target, &dr) < 0)
-		ops->undo_failed(userdata, &dr);
-}
-
-static void replug_old(const NicChange *c, const NicChangeOps *ops, void *userdata)
-{
-	Diag dr = {};
-
-	if (!c->old_target) {
-		ops->undo_failed(userdata, c->old_error ? c->old_error : &dr);
-		return;
-	}
-	if (ops->replug(userdata, c->old, c->old_target, &dr) < 0)
+	r = recreate ? ops->create(userdata, c->old, c->old_target, &dr) : ops->replug(userdata, c->old, c->old_target, &dr);
+	if (r < 0)
 		ops->undo_failed(userdata, &dr);
 }
 
@@ -67,7 +57,7 @@ static int remove_nic(const NicChange *c, const NicChangeOps *ops, void *userdat
 	ops->destroy(userdata);
 	r = write_line(ops, userdata, NULL, d);
 	if (r < 0)
-		recreate_old(c, ops, userdata);
+		back_to_old(c, ops, userdata, true);
 	return r;
 }
 
@@ -84,7 +74,7 @@ static int replace(const NicChange *c, const NicChangeOps *ops, void *userdata, 
 			ops->destroy(userdata);
 	}
 	if (r < 0)
-		recreate_old(c, ops, userdata);
+		back_to_old(c, ops, userdata, true);
 	return r;
 }
 
@@ -97,7 +87,7 @@ static int update_in_place(const NicChange *c, const NicChangeOps *ops, void *us
 	r = ops->replug(userdata, c->new, c->target, d);
 	if (r < 0) {
 		/* replug() restored the link; the old policy and shaper must come back too. */
-		replug_old(c, ops, userdata);
+		back_to_old(c, ops, userdata, false);
 		return r;
 	}
 	if (ops->update_ct) {
@@ -113,7 +103,7 @@ static int update_in_place(const NicChange *c, const NicChangeOps *ops, void *us
 				   &dr) < 0)
 			ops->undo_failed(userdata, &dr);
 		else
-			replug_old(c, ops, userdata);
+			back_to_old(c, ops, userdata, false);
 	}
 	return r;
 }

@@ -40,3 +40,18 @@ int bus_operation_path(const Operation *op, char **ret)
 {
 	return asprintf(ret, LXCNET_BUS_OPERATION_PATH "/%llu", (unsigned long long)op->id) < 0 ? -ENOMEM : 0;
 }
+
+int bus_reply_array(sd_bus_message *msg, const char *element_sig, BusAppendFn fn, void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', element_sig);
+	if (r >= 0)
+		r = fn(reply, userdata);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}

@@ -46,21 +46,20 @@ static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **re
 	return 0;
 }
 
-static int method_list_bindings(sd_bus_message *m, void *userdata, sd_bus_error *error)
+static int append_bindings(sd_bus_message *reply, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	Manager *mgr = userdata;
-	int r;
+	int r = 0;
 
-	(void)error;
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_BINDING);
 	for (size_t i = 0; r >= 0 && i < mgr->n_bindings; i++)
 		r = append_binding(reply, &mgr->bindings[i]);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	return r;
+}
+
+static int method_list_bindings(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void)error;
+	return bus_reply_array(m, LXCNET_SIG_BINDING, append_bindings, userdata);
 }
 
 static int method_get_binding(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -43,20 +43,15 @@ static int sample(void *ctx, const char *suffix, double value, const char *const
 	return k;
 }
 
+static int append_families(sd_bus_message *reply, void *userdata)
+{
+	MetricsWriter w = { .family_open = family_open, .sample = sample, .family_close = family_close, .ctx = reply };
+
+	return metrics_write(userdata, &w);
+}
+
 int method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	MetricsWriter w = { .family_open = family_open, .sample = sample, .family_close = family_close };
-	int r;
-
 	(void)error;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_METRIC_FAMILY);
-	w.ctx = reply;
-	if (r >= 0)
-		r = metrics_write(userdata, &w);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	return bus_reply_array(msg, LXCNET_SIG_METRIC_FAMILY, append_families, userdata);
 }

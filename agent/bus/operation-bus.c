@@ -120,21 +120,20 @@ int method_get_operation(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-int method_list_operations(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int append_ops(sd_bus_message *reply, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	Manager *m = userdata;
-	int r;
+	int r = 0;
 
-	(void)error;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_OPERATION);
 	for (size_t i = 0; r >= 0 && i < m->n_ops; i++)
 		r = append_op(m, reply, m->ops[i]);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	return r;
+}
+
+int method_list_operations(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	(void)error;
+	return bus_reply_array(msg, LXCNET_SIG_OPERATION, append_ops, userdata);
 }
 
 int method_cancel_operation(sd_bus_message *msg, void *userdata, sd_bus_error *error)

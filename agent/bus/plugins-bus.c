@@ -5,46 +5,61 @@
 #include "bus.h"
 #include "plugins.h"
 
-int method_list_plugins(sd_bus_message *msg, void *userdata, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_free_ PluginStats *st = NULL;
-	size_t n = 0;
-	int r;
+typedef struct Copy {
+	void *items;
+	size_t n;
+} Copy;
 
-	(void)error;
-	r = plugins_stats(userdata, &st, &n);
-	if (r >= 0)
-		r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PLUGIN);
-	for (size_t i = 0; r >= 0 && i < n; i++)
+static int append_stats(sd_bus_message *reply, void *userdata)
+{
+	const Copy *c = userdata;
+	const PluginStats *st = c->items;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < c->n; i++)
 		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN, st[i].name, st[i].builtin ? "builtin" : "executable", st[i].state,
 					  st[i].runs, st[i].failures, st[i].timeouts, st[i].vetoes,
 					  st[i].runs ? st[i].total_usec / st[i].runs : (uint64_t)0, st[i].max_usec);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	return r;
 }
 
-int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int method_list_plugins(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_free_ PluginRun *copy = NULL;
-	size_t n = 0;
+	_cleanup_free_ PluginStats *st = NULL;
+	Copy c = {};
 	int r;
 
 	(void)error;
-	/* Oldest first. */
-	r = plugins_history(userdata, &copy, &n);
-	if (r >= 0)
-		r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PLUGIN_RUN);
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN_RUN, copy[i].when, copy[i].plugin, copy[i].event, copy[i].container,
-					  copy[i].net, copy[i].outcome, (int32_t)copy[i].status, copy[i].usec, copy[i].message);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	r = plugins_stats(userdata, &st, &c.n);
+	if (r < 0)
+		return r;
+	c.items = st;
+	return bus_reply_array(msg, LXCNET_SIG_PLUGIN, append_stats, &c);
+}
+
+static int append_runs(sd_bus_message *reply, void *userdata)
+{
+	const Copy *c = userdata;
+	const PluginRun *run = c->items;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < c->n; i++)
+		r = sd_bus_message_append(reply, LXCNET_SIG_PLUGIN_RUN, run[i].when, run[i].plugin, run[i].event, run[i].container,
+					  run[i].net, run[i].outcome, (int32_t)run[i].status, run[i].usec, run[i].message);
+	return r;
+}
+
+/* Oldest first. */
+int method_get_plugin_history(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_free_ PluginRun *runs = NULL;
+	Copy c = {};
+	int r;
+
+	(void)error;
+	r = plugins_history(userdata, &runs, &c.n);
+	if (r < 0)
+		return r;
+	c.items = runs;
+	return bus_reply_array(msg, LXCNET_SIG_PLUGIN_RUN, append_runs, &c);
 }

@@ -7,30 +7,37 @@
 
 #include "bus.h"
 
+typedef struct Ports {
+	Manager *m;
+	sd_bus_message *reply;
+	const char *container;
+	bool apply;
+} Ports;
+
 static int append_port(const char *container, const char *net, const char *what, const char *difference, void *userdata)
 {
-	return sd_bus_message_append(userdata, LXCNET_SIG_PORT_CHANGE, container, net, what, difference);
+	return sd_bus_message_append(((Ports *)userdata)->reply, LXCNET_SIG_PORT_CHANGE, container, net, what, difference);
+}
+
+static int append_ports(sd_bus_message *reply, void *userdata)
+{
+	Ports *p = userdata;
+
+	p->reply = reply;
+	return reconcile_ports(p->m, p->container, p->apply, append_port, p);
 }
 
 static int ports_reply(sd_bus_message *msg, Manager *m, bool apply, sd_bus_error *error)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	const char *container;
+	Ports p = { .m = m, .apply = apply };
 	int r;
 
-	r = sd_bus_message_read(msg, "s", &container);
+	r = sd_bus_message_read(msg, "s", &p.container);
 	if (r < 0)
 		return r;
-	if (*container && manager_count_container(m, container) == 0)
-		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface", container);
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_PORT_CHANGE);
-	if (r >= 0)
-		r = reconcile_ports(m, container, apply, append_port, reply);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	if (*p.container && manager_count_container(m, p.container) == 0)
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface", p.container);
+	return bus_reply_array(msg, LXCNET_SIG_PORT_CHANGE, append_ports, &p);
 }
 
 int method_check_ports(sd_bus_message *msg, void *userdata, sd_bus_error *error)

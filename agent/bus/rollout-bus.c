@@ -72,17 +72,11 @@ int method_set_fallback(sd_bus_message *msg, void *userdata, sd_bus_error *error
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* Every operation (net-up once per NIC class): who performs it now, fallback, why, and how it went. */
-int method_describe_rollout(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int append_decisions(sd_bus_message *reply, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	Manager *m = userdata;
-	int r;
+	int r = 0;
 
-	(void)error;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_DECISION);
 	for (int op = 0; r >= 0 && op < _ROP_MAX; op++)
 		for (int cls = 0; r >= 0 && cls < (op == ROP_NET_UP ? _NIC_MAX : 1); cls++) {
 			RolloutDecision dec;
@@ -92,7 +86,12 @@ int method_describe_rollout(sd_bus_message *msg, void *userdata, sd_bus_error *e
 						  op == ROP_NET_UP ? nic_class_name((NicClass)cls) : "", rollout_path_name(dec.path),
 						  (int)dec.fallback, dec.reason);
 		}
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	return r;
+}
+
+/* Every operation (net-up once per NIC class): who performs it now, fallback, why, and how it went. */
+int method_describe_rollout(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	(void)error;
+	return bus_reply_array(msg, LXCNET_SIG_DECISION, append_decisions, userdata);
 }

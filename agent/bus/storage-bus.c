@@ -94,16 +94,11 @@ int method_remove_storage_network(sd_bus_message *msg, void *userdata, sd_bus_er
 	return sd_bus_reply_method_return(msg, "");
 }
 
-int method_list_storage_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int append_networks(sd_bus_message *reply, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	Manager *m = userdata;
-	int r;
+	int r = 0;
 
-	(void)error;
-	r = sd_bus_message_new_method_return(msg, &reply);
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_STORAGE_NET);
 	for (size_t i = 0; r >= 0 && i < m->conf->n_storage_nets; i++) {
 		const StorageNetConf *c = &m->conf->storage_nets[i];
 		const char *state, *why;
@@ -123,9 +118,13 @@ int method_list_storage_networks(sd_bus_message *msg, void *userdata, sd_bus_err
 		if (r >= 0)
 			r = sd_bus_message_close_container(reply);
 	}
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+	return r;
+}
+
+int method_list_storage_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	(void)error;
+	return bus_reply_array(msg, LXCNET_SIG_STORAGE_NET, append_networks, userdata);
 }
 
 static int append_counters(sd_bus_message *reply, const struct lxcnet_storage_stats *st)
