@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <netlink/route/link/veth.h>
 
+#include "clock.h"
 #include "netlink-link.h"
 #include "strutil.h"
 
@@ -460,4 +464,120 @@ int link_delete_wait(LinkDeletion *del)
 	close(TAKE_FD(del->efd));
 	del->started = false;
 	return del->result;
+}
+
+/* In the detached process: one deletion per thread, so that their grace periods overlap. */
+static __attribute__((noreturn)) void detached_deleter(const int *ifindexes, size_t n, int done_fd)
+{
+	LinkDeletion del[LINK_DELETE_DETACHED_MAX] = {};
+	pthread_t t[LINK_DELETE_DETACHED_MAX];
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Nothing of the caller's: its runtime waits for the end of stdout and stderr. */
+	if (null >= 0) {
+		(void)dup2(null, STDIN_FILENO);
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+	}
+	(void)setsid();
+	for (size_t i = 0; i < n; i++) {
+		del[i] = (LinkDeletion){ .ifindex = ifindexes[i], .efd = eventfd(0, EFD_CLOEXEC) };
+		del[i].started = del[i].efd >= 0 && pthread_create(&t[i], NULL, deleter, &del[i]) == 0;
+		if (!del[i].started && del[i].efd >= 0)
+			deleter(&del[i]); /* no thread: here, one after the other */
+	}
+	for (size_t i = 0; i < n; i++)
+		if (del[i].started)
+			pthread_join(t[i], NULL);
+	close(done_fd);
+	_exit(0);
+}
+
+/* Mark in gone[] the ifindexes the events read now delete; how many were newly marked. */
+static size_t seen_dellinks(struct nl_sock *watch, const int *ifindexes, size_t n, bool *gone)
+{
+	struct sockaddr_nl peer;
+	unsigned char *buf = NULL;
+	size_t newly = 0;
+	int len;
+
+	while ((len = nl_recv(watch, &peer, &buf, NULL)) > 0) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+			/* A bridge's note that its port left (AF_BRIDGE) is not the link going. */
+			if (h->nlmsg_type != RTM_DELLINK || nlmsg_datalen(h) < (int)sizeof(struct ifinfomsg) ||
+			    ((struct ifinfomsg *)nlmsg_data(h))->ifi_family == AF_BRIDGE)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (!gone[i] && ((struct ifinfomsg *)nlmsg_data(h))->ifi_index == ifindexes[i]) {
+					gone[i] = true;
+					newly++;
+				}
+		}
+		free(buf);
+		buf = NULL;
+	}
+	return newly;
+}
+
+int link_delete_detached(const int *ifindexes, size_t n)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *watch = NULL;
+	bool gone[LINK_DELETE_DETACHED_MAX] = {};
+	uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + 10 * 1000 * 1000;
+	size_t left = n;
+	int fds[2], status;
+	pid_t pid;
+
+	if (n == 0)
+		return 0;
+	if (n > LINK_DELETE_DETACHED_MAX)
+		return -E2BIG;
+	/* Subscribed before the first deletion: no event can be missed. */
+	if (netlink_open(&watch) < 0 || nl_socket_add_membership(watch, RTNLGRP_LINK) < 0 || nl_socket_set_nonblocking(watch) < 0)
+		return -EIO;
+	nl_socket_disable_seq_check(watch);
+	nl_socket_enable_msg_peek(watch);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		/* Twice: the deleting process is nobody's child to reap. */
+		close(fds[0]);
+		if (fork() == 0)
+			detached_deleter(ifindexes, n, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* Until every name is gone, or the deleting process ended (the pipe's end), or 10 s passed. */
+	while (left > 0) {
+		struct pollfd p[2] = { { .fd = nl_socket_get_fd(watch), .events = POLLIN }, { .fd = fds[0], .events = POLLIN } };
+		uint64_t now = clock_usec(CLOCK_MONOTONIC);
+
+		if (now >= deadline || poll(p, 2, (int)((deadline - now) / 1000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			left -= seen_dellinks(watch, ifindexes, n, gone);
+		if (p[1].revents)
+			break;
+	}
+	close(fds[0]);
+	/* What the events did not say: ask. */
+	for (size_t i = 0; i < n; i++) {
+		char name[IFNAMSIZ];
+
+		if (!gone[i] && if_indextoname((unsigned)ifindexes[i], name))
+			return -EBUSY;
+	}
+	return 0;
 }

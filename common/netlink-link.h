@@ -103,6 +103,16 @@ int link_delete_start(LinkDeletion *del, int ifindex);
 int link_delete_wait(LinkDeletion *del);
 
 /*
+ * For a process that exits soon after (the CNI plugin, the OCI hook):
+ * delete the links, all at once, in a detached process, and return once
+ * their names are gone (RTM_DELLINK seen for each). The kernel's slow part
+ * (RCU grace periods) runs on in that process, off the caller's clock.
+ * -errno when one of them is still there after the process gave up.
+ */
+#define LINK_DELETE_DETACHED_MAX 4
+int link_delete_detached(const int *ifindexes, size_t n);
+
+/*
  * Call fn for every link of kind (NULL: any) whose name starts with prefix,
  * after a dump of names only; stops at the first negative return.
  */

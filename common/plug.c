@@ -653,6 +653,31 @@ int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del)
 	return r == -ENODEV ? 0 : r;
 }
 
+int plug_remove_detached(PlugEnv *e, const char *ifname)
+{
+	char ifb[IFNAMSIZ];
+	int gone[2], r;
+	size_t n = 0;
+	LinkInfo li;
+
+	if (!e->dp && datapath_open(false, &e->dp, &(Diag){}) < 0)
+		e->dp = NULL;
+	r = link_get(e->nl, ifname, &li);
+	if (r < 0)
+		return r == -ENODEV ? 0 : r;
+	/* The slot goes now: the ifindex may come back as another port's. */
+	if (e->dp)
+		(void)datapath_port_clear(e->dp, li.ifindex);
+	gone[n++] = li.ifindex;
+	/* Its ifb (rate) goes at the same time; the veth takes its own qdiscs along. */
+	shaper_ifb_name(li.ifindex, ifb);
+	if (link_get(e->nl, ifb, &li) >= 0)
+		gone[n++] = li.ifindex;
+	r = link_delete_detached(gone, n);
+	/* Nothing could be started: the slow way, on the caller's clock. */
+	return r == -EBUSY || r >= 0 ? r : plug_remove(e, ifname, NULL);
+}
+
 int plug_owned(PlugEnv *e, const char *ifname, const char *alias, LinkInfo *ret)
 {
 	int r = link_get(e->nl, ifname, ret);

@@ -138,6 +138,14 @@ int plug_netns_add(PlugEnv *e, CtNetns *ns, const char *host_ifname, const char 
  * on in a thread (see link_delete_start()).
  */
 int plug_remove(PlugEnv *e, const char *ifname, LinkDeletion *del);
+/*
+ * plug_remove() for a process that exits right after (the CNI plugin's
+ * DEL, the OCI hook's poststop; no Proxmox firewall bridge there): the
+ * datapath slot and the names of the veth and its ifb are gone when it
+ * returns, the kernel's slow part runs on in a detached process
+ * (link_delete_detached()).
+ */
+int plug_remove_detached(PlugEnv *e, const char *ifname);
 
 /*
  * Whether host interface ifname exists and is the one alias marks: 1 (and

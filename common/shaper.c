@@ -20,7 +20,7 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_qdisc, rtnl_qdisc_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_class, rtnl_class_put);
 
-static void ifb_name(int ifindex, char ret[IFNAMSIZ])
+void shaper_ifb_name(int ifindex, char ret[IFNAMSIZ])
 {
 	snprintf(ret, IFNAMSIZ, SHAPER_IFB_PREFIX "%d", ifindex);
 }
@@ -113,7 +113,7 @@ static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struc
 	double bps = rate * 1024 * 1024;
 	int ifb_ifindex = 0, r;
 
-	ifb_name(ifindex, ifb);
+	shaper_ifb_name(ifindex, ifb);
 	r = ifb_ensure(nl, ifb, &ifb_ifindex);
 	if (r < 0)
 		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
@@ -140,7 +140,7 @@ int shaper_clear(struct nl_sock *nl, int ifindex)
 	char ifb[IFNAMSIZ];
 	int r;
 
-	ifb_name(ifindex, ifb);
+	shaper_ifb_name(ifindex, ifb);
 	/* The kernel deletes a root qdisc only if its handle is ours, then puts its default back. */
 	(void)tbf_clear(nl, ifindex);
 	r = link_delete(nl, ifb);

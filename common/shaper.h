@@ -40,5 +40,8 @@ int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_if
 /* Remove the port's (or storage network's) shaping (its tbf and its ifb); idempotent. */
 int shaper_clear(struct nl_sock *nl, int ifindex);
 
+/* The name of port ifindex's ifb. */
+void shaper_ifb_name(int ifindex, char ret[IFNAMSIZ]);
+
 /* Delete ifbs of ports that no longer exist; returns how many. */
 int shaper_sweep(struct nl_sock *nl);

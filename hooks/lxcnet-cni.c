@@ -533,7 +533,7 @@ static int cmd_del(const Env *e, CniConf *c)
 	/* Gone already (the namespace took the pair, or a second DEL): fine. Another's: not ours to touch. */
 	r = plug_owned(&env, host_ifname, alias, &host);
 	if (r > 0) {
-		r = plug_remove(&env, host_ifname, NULL);
+		r = plug_remove_detached(&env, host_ifname);
 		if (r < 0) {
 			plug_env_done(&env);
 			return cni_fail(CNI_ERR_IO, NULL, "cannot remove host interface '%s': %s", host_ifname, strerror(-r));

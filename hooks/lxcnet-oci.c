@@ -256,7 +256,7 @@ static int remove_ours(struct nl_sock *nl, const char *ifname, void *userdata)
 	snprintf(want, sizeof(want), "lxcnet-oci %s net", s->id);
 	if (link_get(nl, ifname, &li) < 0 || strncmp(li.alias, want, strlen(want)) != 0)
 		return 0;
-	r = plug_remove(s->env, ifname, NULL);
+	r = plug_remove_detached(s->env, ifname);
 	if (r < 0) {
 		log_ctx(&ctx, LOG_ERR, "Cannot remove host interface '%s' of container '%s': %s", ifname, s->id, strerror(-r));
 		s->failures++;
