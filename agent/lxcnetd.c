@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lxcnetd: the lxcnet agent on the system bus (org.lxcnet1). */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,7 +58,12 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line; -1 to go on, else the exit status. */
+typedef struct Args {
+	const char *bus_address, *state_dir, *notify, *pve_dir, *conf_dir, *lxc_path;
+} Args;
+
+static int parse_args(int argc, char **argv, Args *a)
 {
 	enum { OPT_BUS = 0x100, OPT_STATE, OPT_NOTIFY, OPT_PVE_DIR, OPT_CONF_DIR, OPT_LXC_PATH, OPT_LOG_LEVEL, OPT_VERSION };
 	static const struct option options[] = {
@@ -72,22 +78,23 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
 	};
-	const char *bus_address = NULL, *state_dir = LXCNETD_STATE_DIR, *notify = LXCNET_NOTIFY_SOCKET_DEFAULT;
-	const char *pve_dir = lxc_hook_pve_dir(), *conf_dir = lxc_hook_conf_dir();
-	const char *lxc_path = getenv("LXCNET_LXC_PATH") && *getenv("LXCNET_LXC_PATH") ? getenv("LXCNET_LXC_PATH") : NULL;
-	_cleanup_(manager_freep) Manager *m = NULL;
-	/* Closed before the manager is freed (and after manager_stop(): the last events still go out). */
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	sigset_t mask;
-	int c, r;
+	const char *lxc_path = getenv("LXCNET_LXC_PATH");
+	int c;
 
+	*a = (Args){
+		.state_dir = LXCNETD_STATE_DIR,
+		.notify = LXCNET_NOTIFY_SOCKET_DEFAULT,
+		.pve_dir = lxc_hook_pve_dir(),
+		.conf_dir = lxc_hook_conf_dir(),
+		.lxc_path = lxc_path && *lxc_path ? lxc_path : NULL,
+	};
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		switch (c) {
 		case OPT_BUS:
-			bus_address = optarg;
+			a->bus_address = optarg;
 			break;
 		case OPT_STATE:
-			state_dir = optarg;
+			a->state_dir = optarg;
 			break;
 		case OPT_NOTIFY:
 			/* A datagram socket's path: absolute, and it must fit sun_path. */
@@ -96,16 +103,16 @@ int main(int argc, char **argv)
 					optarg, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 				return 2;
 			}
-			notify = optarg;
+			a->notify = optarg;
 			break;
 		case OPT_PVE_DIR:
-			pve_dir = optarg;
+			a->pve_dir = optarg;
 			break;
 		case OPT_CONF_DIR:
-			conf_dir = optarg;
+			a->conf_dir = optarg;
 			break;
 		case OPT_LXC_PATH:
-			lxc_path = optarg;
+			a->lxc_path = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_level_from_string(optarg) < 0) {
@@ -130,20 +137,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lxcnetd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	return -1;
+}
 
-	/* Under systemd stdout/stderr go to the journal already: no second copy there. */
-	if (!getenv("JOURNAL_STREAM"))
-		log_set_stderr_level(LOG_DEBUG);
-	r = manager_new(state_dir, notify, &m);
-	if (r < 0) {
-		log_ctx(&lctx, LOG_ERR, "Cannot set up: %s", strerror(-r));
-		return 1;
-	}
-	m->version = PACKAGE_VERSION;
-	m->pve_dir = pve_dir;
-	m->conf_dir = conf_dir;
-	m->lxc_path = lxc_path;
-	/* A plugin that exits without reading its stdin must not kill the agent (children get SIGPIPE back). */
+/* SIGTERM and SIGINT end the loop, SIGHUP reloads; a plugin that exits without reading its stdin must not kill the agent. */
+static int handle_signals(Manager *m)
+{
+	sigset_t mask;
+
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -152,22 +153,62 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL) < 0 ||
 	    sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL) < 0 ||
-	    sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0) {
+	    sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0)
+		return -EIO;
+	return 0;
+}
+
+static int bus_connect(const char *address, sd_bus **ret)
+{
+	sd_bus *bus = NULL;
+	int r;
+
+	if (!address)
+		return sd_bus_open_system(ret);
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_address(bus, address);
+	if (r >= 0)
+		r = sd_bus_set_bus_client(bus, true);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*ret = bus;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_(manager_freep) Manager *m = NULL;
+	/* Closed before the manager is freed (and after manager_stop(): the last events still go out). */
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	Args a;
+	int r;
+
+	r = parse_args(argc, argv, &a);
+	if (r >= 0)
+		return r;
+	/* Under systemd stdout/stderr go to the journal already: no second copy there. */
+	if (!getenv("JOURNAL_STREAM"))
+		log_set_stderr_level(LOG_DEBUG);
+	r = manager_new(a.state_dir, a.notify, &m);
+	if (r < 0) {
+		log_ctx(&lctx, LOG_ERR, "Cannot set up: %s", strerror(-r));
+		return 1;
+	}
+	m->version = PACKAGE_VERSION;
+	m->pve_dir = a.pve_dir;
+	m->conf_dir = a.conf_dir;
+	m->lxc_path = a.lxc_path;
+	if (handle_signals(m) < 0) {
 		log_ctx(&lctx, LOG_ERR, "Cannot handle signals");
 		return 1;
 	}
 	(void)sd_event_set_watchdog(m->event, true);
-
-	if (bus_address) {
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, bus_address);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, true);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-	} else
-		r = sd_bus_open_system(&bus);
+	r = bus_connect(a.bus_address, &bus);
 	if (r < 0) {
 		log_ctx(&lctx, LOG_ERR, "Cannot connect to the bus: %s", strerror(-r));
 		return 1;
