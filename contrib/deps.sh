@@ -11,7 +11,7 @@ lxc-dev lxc busybox-static
 libnl-3-dev libnl-route-3-dev
 libbpf-dev libsystemd-dev libjson-c-dev
 dbus iproute2 iputils-ping iperf3 tcpdump util-linux ethtool nftables python3
-crun containernetworking-plugins
+crun containernetworking-plugins podman
 user-mode-linux kmod
 scdoc bash-completion
 dpkg-dev debhelper fakeroot lintian

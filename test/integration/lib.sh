@@ -189,8 +189,9 @@ PY
 
 # dp_ports: how many interfaces own a datapath slot
 dp_ports() {
-	bpftool -j map dump pinned "$(dp_pins)/lxcnet_slots" 2>/dev/null |
-		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
+	# No pins (nothing plugged yet): none. bpftool prints its error as JSON on stdout.
+	_j=$(bpftool -j map dump pinned "$(dp_pins)/lxcnet_slots" 2>/dev/null) || { echo 0; return; }
+	echo "$_j" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
 }
 
 # netns NAME: a network namespace that exists only for this test

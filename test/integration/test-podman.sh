@@ -1,0 +1,139 @@
+#!/bin/sh
+# podman as a client: lxcnet-cni networks and the lxcnet-oci hook under
+# podman 4 (CNI backend, crun), as a user sets them up. A podman of the
+# test's own: its root, run root, temp dir, containers.conf, network and
+# hooks directories, image (busybox-static imported, no registry); what
+# podman writes outside them (its lock in /dev/shm, libcni's cache, crun's
+# state) is removed afterwards unless it was there before.
+. "$(dirname "$0")/lib.sh"
+it_init 66
+it_need podman crun unshare python3 bpftool
+BR=lxnt66
+bridge $BR 1500 || skip_all "cannot create a bridge"
+
+PM="$T/podman"
+mkdir -p "$PM/net" "$PM/hooks" "$PM/ipam" "$PM/tmp" "$PM/rootfs/bin"
+LEFT_ALONE=""
+for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
+	[ -e "$p" ] && LEFT_ALONE="$LEFT_ALONE $p"
+done
+pm() { CONTAINERS_CONF="$PM/containers.conf" timeout 60 podman --root "$PM/root" --runroot "$PM/run" --storage-driver vfs "$@"; }
+podman_cleanup() {
+	pm rm -fa -t 0 >/dev/null 2>&1
+	pm rmi -fa >/dev/null 2>&1
+	for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
+		case " $LEFT_ALONE " in *" $p "*) ;; *) rm -rf "$p" ;; esac
+	done
+	it_cleanup
+}
+trap podman_cleanup EXIT
+
+# crun refuses hybrid cgroup hierarchies: in a mount namespace of its own the
+# hybrid part is not there (as test-oci does); podman calls it "crun", the
+# name it knows to run without cgroups.
+cat >"$PM/crun" <<'EOF'
+#!/bin/sh
+exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"
+EOF
+chmod +x "$PM/crun"
+cat >"$PM/containers.conf" <<EOF
+[containers]
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$PM/tmp"
+hooks_dir = ["$PM/hooks"]
+runtime = "crun"
+[engine.runtimes]
+crun = ["$PM/crun"]
+[network]
+network_backend = "cni"
+network_config_dir = "$PM/net"
+cni_plugin_dirs = ["$BUILD", "/usr/lib/cni"]
+EOF
+# hooks.d: one file per stage; the hooks get no environment but this one.
+for stage in createRuntime poststop; do
+	cat >"$PM/hooks/lxcnet-$stage.json" <<EOF
+{ "version": "1.0.0",
+  "hook": { "path": "$BUILD/lxcnet-oci", "args": ["lxcnet-oci", "$stage"],
+            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LXCNET_BPF_ROOT=$LXCNET_BPF_ROOT",
+                    "LXCNET_PVE_DIR=$LXCNET_PVE_DIR", "LXCNET_CONF_DIR=$LXCNET_CONF_DIR"] },
+  "when": { "annotations": { "^org\\\\.lxcnet\\\\.net[0-9]+\$": ".*" } },
+  "stages": ["$stage"] }
+EOF
+done
+# network NAME TAG RANGE-START RANGE-END [EXTRA]: an lxcnet-cni network on $BR, all in 10.66.0.0/24
+network() {
+	cat >"$PM/net/$1.conflist" <<EOF
+{ "cniVersion": "1.0.0", "name": "$1",
+  "plugins": [ { "type": "lxcnet-cni", "bridge": "$BR", "tag": $2 ${5:-},
+                 "ipam": { "type": "host-local", "dataDir": "$PM/ipam",
+                           "ranges": [[{ "subnet": "10.66.0.0/24", "rangeStart": "10.66.0.$3", "rangeEnd": "10.66.0.$4" }]] } } ] }
+EOF
+}
+network lan100 100 10 99
+network lan200 200 100 149
+network lan100r 100 150 199 ', "rate": 5'
+
+cp "$(command -v busybox)" "$PM/rootfs/bin/busybox"
+for a in sh sleep ip ping cat; do ln -sf busybox "$PM/rootfs/bin/$a"; done
+tar -C "$PM/rootfs" -cf "$PM/rootfs.tar" .
+pm import "$PM/rootfs.tar" localhost/lxcnet-busybox >"$T/import.log" 2>&1
+ok $? "a busybox image imported (no registry)"
+pm network ls --format '{{.Name}} {{.Driver}}' >"$T/nets" 2>&1
+grep -qx 'lan100 lxcnet-cni' "$T/nets" && grep -qx 'lan200 lxcnet-cni' "$T/nets"
+ok $? "podman network ls shows the lxcnet-cni networks"
+
+DP0=$(dp_ports)
+# run NAME ARGS...: a container sleeping on what ARGS say
+run() {
+	c=$1; shift
+	pm run -d --name "$c" --cgroups=disabled --cap-add NET_RAW "$@" localhost/lxcnet-busybox sleep 300 >"$T/run-$c.log" 2>&1
+}
+addr() { pm exec "$1" ip -o -4 addr show eth0 2>/dev/null | sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p'; }
+ping_from() { pm exec "$1" ping -c 2 -W 1 "$2" >/dev/null 2>&1; }
+run a1 --network lan100; ok $? "a container on lan100 (tag 100) runs"
+run a2 --network lan100; ok $? "a second one"
+run b1 --network lan200; ok $? "one on lan200 (tag 200), same bridge and subnet"
+run r1 --network lan100r; ok $? "one on lan100r (tag 100, rate 5)"
+A1=$(addr a1) A2=$(addr a2) B1=$(addr b1) R1=$(addr r1)
+case "$A1 $A2 $B1 $R1" in
+10.66.0.[1-9][0-9]\ 10.66.0.[1-9][0-9]\ 10.66.0.1[0-4][0-9]\ 10.66.0.1[5-9][0-9]) ok 0 "addresses from host-local, each in its network's range ($A1 $A2 $B1 $R1)" ;;
+*) ok 1 "addresses from host-local, each in its network's range ($A1 $A2 $B1 $R1)" ;;
+esac
+ping_from a1 "$A2"; ok $? "a1 reaches a2 on VLAN 100"
+! ping_from a1 "$B1"; ok $? "a1 does not reach b1 on VLAN 200"
+ping_from a1 "$R1"; ok $? "a1 reaches r1: another network on the same tag"
+
+# The OCI hook beside the CNI plugin: a NIC from an annotation (podman splits values at commas: inner quotes).
+run o1 --network none --annotation "\"org.lxcnet.net0=name=eth0,bridge=$BR,tag=100,ip=10.66.0.250/24\"" \
+	--annotation run.oci.hooks.stderr="$T/hooks.log"
+ok $? "a container with --network none and an org.lxcnet.net0 annotation runs"
+ping_from o1 "$A1"; ok $? "its NIC from lxcnet-oci reaches a1 (CNI) on VLAN 100"
+! ping_from o1 "$B1"; ok $? "and not b1 on VLAN 200"
+
+# Rate: the attachment's host end has its shaper.
+CID=$(pm inspect --format '{{.Id}}' r1)
+HR=$(ip -d -o link show | sed -n "s/^[0-9]*: \([^@:]*\).*alias lxcnet-cni lan100r $CID eth0.*/\1/p")
+RIFB=lxr$(cat "/sys/class/net/$HR/ifindex" 2>/dev/null)
+[ -n "$HR" ] && [ -d "/sys/class/net/$RIFB" ]
+ok $? "r1's host end ($HR) has its shaper ($RIFB, rate 5)"
+
+pm network reload a1 >"$T/reload.log" 2>&1 && [ "$(addr a1)" = "$A1" ] && ping_from a1 "$A2"
+ok $? "podman network reload: a1 keeps $A1 and still reaches a2"
+pm restart -t 0 a2 >"$T/restart.log" 2>&1 && ping_from a2 "$A1"
+ok $? "podman restart: a2 reaches a1 again" || sed 's/^/# /' "$T/restart.log"
+
+# Nothing left: host ends, shapers, addresses, datapath slots.
+HOSTS=$(ip -d -o link show | grep -c 'alias lxcnet-\(cni\|oci\) ')
+[ "$HOSTS" -eq 5 ]; ok $? "five host ends while they run ($HOSTS)"
+[ "$(dp_ports)" -ge 5 ]; ok $? "each in the datapath of the test's own pins ($(dp_ports) slots)"
+pm rm -f -t 0 a1 a2 b1 r1 o1 >"$T/rm.log" 2>&1; ok $? "podman rm -f all five"
+HOSTS=$(ip -d -o link show | grep -c 'alias lxcnet-\(cni\|oci\) ')
+[ "$HOSTS" -eq 0 ]; ok $? "no host end left ($HOSTS)"
+[ ! -e "/sys/class/net/$RIFB" ]; ok $? "no shaper left ($RIFB)"
+LEFT=$(find "$PM/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' | wc -l)
+[ "$LEFT" -eq 0 ]; ok $? "host-local holds no address ($LEFT)"
+[ "$(dp_ports)" -eq "$DP0" ]; ok $? "no datapath slot left ($(dp_ports), $DP0 before)"
+it_done
