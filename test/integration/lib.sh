@@ -224,3 +224,70 @@ private_bus() {
 	for _ in $(seq 50); do [ -S "$T/bus" ] && return 0; sleep 0.1; done
 	return 1
 }
+
+# podman_private: a podman of the test's own in $PM (root, run root, temp
+# dir, containers.conf, CNI network directory $PM/net, hooks.d $PM/hooks
+# with lxcnet-oci for both stages, crun through a wrapper for this host's
+# hybrid cgroups); pm runs it. What podman writes outside $PM is removed on
+# exit unless it was there before.
+pm() { CONTAINERS_CONF="$PM/containers.conf" timeout 60 podman --root "$PM/root" --runroot "$PM/run" --storage-driver vfs "$@"; }
+podman_cleanup() {
+	pm rm -fa -t 0 >/dev/null 2>&1
+	pm rmi -fa >/dev/null 2>&1
+	for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
+		case " $LEFT_ALONE " in *" $p "*) ;; *) rm -rf "$p" ;; esac
+	done
+	it_cleanup
+}
+podman_private() {
+	PM="$T/podman"
+	mkdir -p "$PM/net" "$PM/hooks" "$PM/ipam" "$PM/tmp" "$PM/rootfs/bin"
+	LEFT_ALONE=""
+	for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
+		[ -e "$p" ] && LEFT_ALONE="$LEFT_ALONE $p"
+	done
+	# crun refuses hybrid cgroup hierarchies: in a mount namespace of its own the
+	# hybrid part is not there (as test-oci does); podman calls it "crun", the
+	# name it knows to run without cgroups.
+	cat >"$PM/crun" <<-'EOF'
+	#!/bin/sh
+	exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"
+	EOF
+	chmod +x "$PM/crun"
+	cat >"$PM/containers.conf" <<-EOF
+	[containers]
+	default_ulimits = []
+	[engine]
+	cgroup_manager = "cgroupfs"
+	events_logger = "file"
+	tmp_dir = "$PM/tmp"
+	hooks_dir = ["$PM/hooks"]
+	runtime = "crun"
+	[engine.runtimes]
+	crun = ["$PM/crun"]
+	[network]
+	network_backend = "cni"
+	network_config_dir = "$PM/net"
+	cni_plugin_dirs = ["$BUILD", "/usr/lib/cni"]
+	EOF
+	# hooks.d: one file per stage; the hooks get no environment but this one.
+	for stage in createRuntime poststop; do
+		cat >"$PM/hooks/lxcnet-$stage.json" <<-EOF
+	{ "version": "1.0.0",
+	  "hook": { "path": "$BUILD/lxcnet-oci", "args": ["lxcnet-oci", "$stage"],
+	            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LXCNET_BPF_ROOT=$LXCNET_BPF_ROOT",
+	                    "LXCNET_PVE_DIR=$LXCNET_PVE_DIR", "LXCNET_CONF_DIR=$LXCNET_CONF_DIR"] },
+	  "when": { "annotations": { "^org\\\\.lxcnet\\\\.net[0-9]+\$": ".*" } },
+	  "stages": ["$stage"] }
+	EOF
+	done
+	trap podman_cleanup EXIT
+}
+
+# pm_image: localhost/lxcnet-busybox, imported from busybox-static (no registry)
+pm_image() {
+	cp "$(command -v busybox)" "$PM/rootfs/bin/busybox"
+	for a in sh sleep ip ping cat; do ln -sf busybox "$PM/rootfs/bin/$a"; done
+	tar -C "$PM/rootfs" -cf "$PM/rootfs.tar" .
+	pm import "$PM/rootfs.tar" localhost/lxcnet-busybox >"$T/import.log" 2>&1
+}

@@ -11,58 +11,8 @@ it_need podman crun unshare python3 bpftool
 BR=lxnt66
 bridge $BR 1500 || skip_all "cannot create a bridge"
 
-PM="$T/podman"
-mkdir -p "$PM/net" "$PM/hooks" "$PM/ipam" "$PM/tmp" "$PM/rootfs/bin"
-LEFT_ALONE=""
-for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
-	[ -e "$p" ] && LEFT_ALONE="$LEFT_ALONE $p"
-done
-pm() { CONTAINERS_CONF="$PM/containers.conf" timeout 60 podman --root "$PM/root" --runroot "$PM/run" --storage-driver vfs "$@"; }
-podman_cleanup() {
-	pm rm -fa -t 0 >/dev/null 2>&1
-	pm rmi -fa >/dev/null 2>&1
-	for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
-		case " $LEFT_ALONE " in *" $p "*) ;; *) rm -rf "$p" ;; esac
-	done
-	it_cleanup
-}
-trap podman_cleanup EXIT
+podman_private || skip_all "cannot set up a private podman"
 
-# crun refuses hybrid cgroup hierarchies: in a mount namespace of its own the
-# hybrid part is not there (as test-oci does); podman calls it "crun", the
-# name it knows to run without cgroups.
-cat >"$PM/crun" <<'EOF'
-#!/bin/sh
-exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"
-EOF
-chmod +x "$PM/crun"
-cat >"$PM/containers.conf" <<EOF
-[containers]
-default_ulimits = []
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$PM/tmp"
-hooks_dir = ["$PM/hooks"]
-runtime = "crun"
-[engine.runtimes]
-crun = ["$PM/crun"]
-[network]
-network_backend = "cni"
-network_config_dir = "$PM/net"
-cni_plugin_dirs = ["$BUILD", "/usr/lib/cni"]
-EOF
-# hooks.d: one file per stage; the hooks get no environment but this one.
-for stage in createRuntime poststop; do
-	cat >"$PM/hooks/lxcnet-$stage.json" <<EOF
-{ "version": "1.0.0",
-  "hook": { "path": "$BUILD/lxcnet-oci", "args": ["lxcnet-oci", "$stage"],
-            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LXCNET_BPF_ROOT=$LXCNET_BPF_ROOT",
-                    "LXCNET_PVE_DIR=$LXCNET_PVE_DIR", "LXCNET_CONF_DIR=$LXCNET_CONF_DIR"] },
-  "when": { "annotations": { "^org\\\\.lxcnet\\\\.net[0-9]+\$": ".*" } },
-  "stages": ["$stage"] }
-EOF
-done
 # network NAME TAG RANGE-START RANGE-END [EXTRA]: an lxcnet-cni network on $BR, all in 10.66.0.0/24
 network() {
 	cat >"$PM/net/$1.conflist" <<EOF
@@ -76,10 +26,7 @@ network lan100 100 10 99
 network lan200 200 100 149
 network lan100r 100 150 199 ', "rate": 5'
 
-cp "$(command -v busybox)" "$PM/rootfs/bin/busybox"
-for a in sh sleep ip ping cat; do ln -sf busybox "$PM/rootfs/bin/$a"; done
-tar -C "$PM/rootfs" -cf "$PM/rootfs.tar" .
-pm import "$PM/rootfs.tar" localhost/lxcnet-busybox >"$T/import.log" 2>&1
+pm_image
 ok $? "a busybox image imported (no registry)"
 pm network ls --format '{{.Name}} {{.Driver}}' >"$T/nets" 2>&1
 grep -qx 'lan100 lxcnet-cni' "$T/nets" && grep -qx 'lan200 lxcnet-cni' "$T/nets"
