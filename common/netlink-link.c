@@ -561,7 +561,9 @@ int link_delete_detached(const int *ifindexes, size_t n)
 		struct pollfd p[2] = { { .fd = nl_socket_get_fd(watch), .events = POLLIN }, { .fd = fds[0], .events = POLLIN } };
 		uint64_t now = clock_usec(CLOCK_MONOTONIC);
 
-		if (now >= deadline || poll(p, 2, (int)((deadline - now) / 1000) + 1) < 0) {
+		if (now >= deadline)
+			break;
+		if (poll(p, 2, (int)((deadline - now) / 1000) + 1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;

@@ -674,8 +674,8 @@ int plug_remove_detached(PlugEnv *e, const char *ifname)
 	if (link_get(e->nl, ifb, &li) >= 0)
 		gone[n++] = li.ifindex;
 	r = link_delete_detached(gone, n);
-	/* Nothing could be started: the slow way, on the caller's clock. */
-	return r == -EBUSY || r >= 0 ? r : plug_remove(e, ifname, NULL);
+	/* Nothing could be started, or a name is still there: the slow way, on the caller's clock. */
+	return r >= 0 ? r : plug_remove(e, ifname, NULL);
 }
 
 int plug_owned(PlugEnv *e, const char *ifname, const char *alias, LinkInfo *ret)
