@@ -131,14 +131,17 @@ static int intent_path(Manager *m, const char *container, unsigned net, char **r
 	return asprintf(ret, "%s/operations/%s.net%u", m->state_dir, container, net) < 0 ? -ENOMEM : 0;
 }
 
-static void intent_begin(Hotplug *h)
+static void intent_begin(Hotplug *h, const PveNet *new)
 {
-	_cleanup_free_ char *path = NULL, *dir = NULL;
+	_cleanup_free_ char *path = NULL, *dir = NULL, *spec = NULL, *text = NULL;
 	const char *kind = operation_kind_name(h->op->kind);
 
 	if (asprintf(&dir, "%s/operations", h->m->state_dir) < 0 || intent_path(h->m, h->op->container, h->op->net, &path) < 0)
 		return;
 	(void)mkdir(dir, 0700);
+	/* An update also says what it changes the NIC to: a crash leaves the container's end that way. */
+	if (h->op->kind == OP_UPDATE && pve_net_format(new, &spec) >= 0 && asprintf(&text, "%s\n%s\n", kind, spec) >= 0)
+		kind = text;
 	/* Best effort: without it a crash is settled by reconciliation alone. */
 	if (write_file_sync(path, 0600, kind, strlen(kind)) < 0)
 		log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = h->op->container }, LOG_WARNING,
@@ -319,7 +322,7 @@ static int run_kernel(Hotplug *h, Diag *d)
 		nc.old_mtu = li.mtu;
 	}
 	/* From here on the kernel changes: a crash before the end is settled at the next start (hotplug_settle()). */
-	intent_begin(h);
+	intent_begin(h, &new);
 	h->config = c;
 	r = nic_change_apply(&nc, &hotplug_ops, h, d);
 	h->config = NULL;
@@ -459,6 +462,82 @@ static void hotplug_run(Manager *m, Operation *op)
  * reconciliation, as its line still says the old NIC; its container side
  * is named in the journal for a look.
  */
+static void settle_undo_failed(void *userdata, const Diag *d)
+{
+	(void)userdata;
+	(void)d;
+	/* The cut-off update is not redone: its own failure is what is logged. */
+}
+
+/* Putting the NIC back as its line says: no line to write, no progress to report. */
+static const NicChangeOps settle_ops = {
+	.create = op_create,
+	.destroy = op_destroy,
+	.replug = op_replug,
+	.update_ct = op_update_ct,
+	.undo_failed = settle_undo_failed,
+};
+
+/*
+ * An update cut off before its end: when its line says the new NIC, it was
+ * done; else the NIC of a running container, both ends, goes back to what
+ * the line says (the update in reverse, nothing written). 0 when settled.
+ */
+static int settle_update(Manager *m, const char *container, unsigned net, const CtConfig *c, const char *spec, LogContext *ctx)
+{
+	Hotplug h = { .m = m, .ns = { .nsfd = -1 }, .pidfd = -1 };
+	PveNet cut = {}, want;
+	PlugTarget t = {};
+	bool invalid;
+	Diag d = {};
+	int r;
+
+	if (!c->nets[net].present || !spec || pve_net_parse(spec, &cut, &d) < 0) {
+		log_ctx(ctx, LOG_WARNING,
+			"Hotplug update of net%u of container '%s' was cut off: the host side is put back as its line says; check "
+			"the container's interface (lxcnetctl hotplug update puts both right)",
+			net, container);
+		return 0;
+	}
+	want = c->nets[net].net;
+	if (pve_net_equal(&want, &cut)) {
+		log_ctx(ctx, LOG_NOTICE, "Hotplug update of net%u of container '%s' was cut off after its line was written: done",
+			net, container);
+		return 0;
+	}
+	if (container_pidfd(m, container, &h.pidfd, &d) < 0) {
+		log_ctx(ctx, LOG_NOTICE,
+			"Hotplug update of net%u of container '%s' was cut off; the container does not run, its NIC comes back as its "
+			"line says at its next start",
+			net, container);
+		return 0;
+	}
+	if (lxc_netconf_host_ifname(container, net, h.host_ifname) < 0)
+		r = -ENAMETOOLONG;
+	else
+		r = plug_env_open(&h.env, m->pve_dir);
+	if (r >= 0) {
+		h.env.fw_filter_always = m->conf->firewall_always;
+		r = ct_netns_open(h.pidfd, &h.ns, &d);
+	}
+	if (r >= 0)
+		r = nic_change_resolve(&h.env, container, net, &want, &t, &invalid, &d);
+	if (r >= 0)
+		r = nic_change_apply(&(NicChange){ .kind = NIC_CHANGE_UPDATE, .new = &want, .target = &t, .old = &cut, .old_error = &d },
+				     &settle_ops, &h, &d);
+	log_ctx(ctx, r < 0 ? LOG_ERR : LOG_NOTICE,
+		"Hotplug update of net%u of container '%s' was cut off before its line was written: %s%s", net, container,
+		r < 0 ? "cannot put its NIC back as the line says: " : "its NIC put back as the line says",
+		r < 0 ? (d.msg[0] ? d.msg : strerror(-r)) : "");
+	(void)link_delete_wait(&h.del);
+	ct_netns_close(&h.ns);
+	if (h.pidfd >= 0)
+		close(h.pidfd);
+	if (h.env.nl)
+		plug_env_done(&h.env);
+	return r;
+}
+
 void hotplug_settle(Manager *m)
 {
 	_cleanup_free_ char *dir = NULL;
@@ -474,7 +553,7 @@ void hotplug_settle(Manager *m)
 		_cleanup_(ct_config_freep) CtConfig *c = NULL;
 		_cleanup_free_ char *path = NULL, *kind = NULL, *conf = NULL;
 		_cleanup_close_ int lock_fd = -1;
-		char container[64], veth[IFNAMSIZ + 64];
+		char container[64], veth[IFNAMSIZ], *spec;
 		LogContext ctx = { .identifier = "lxcnetd" };
 		const char *dot = strrchr(e->d_name, '.');
 		uint64_t net;
@@ -488,7 +567,7 @@ void hotplug_settle(Manager *m)
 		ctx.vmid = container;
 		if (lxc_netconf_host_ifname(container, (unsigned)net, veth) < 0)
 			continue;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0 || read_full_file(path, 64, &kind, NULL) < 0 ||
+		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0 || read_full_file(path, 4096, &kind, NULL) < 0 ||
 		    lxc_hook_config_path(container, m->pve_dir, m->conf_dir, &conf) < 0)
 			continue;
 		r = ct_config_lock(CT_CONFIG_LOCK_DIR, container, 2000, &lock_fd, &dg);
@@ -512,11 +591,12 @@ void hotplug_settle(Manager *m)
 			log_ctx(&ctx, r < 0 ? LOG_ERR : LOG_NOTICE,
 				"Hotplug remove of net%u of container '%s' was cut off after its NIC went: %s%s", (unsigned)net,
 				container, r < 0 ? "cannot drop its line: " : "its line dropped", r < 0 ? dg.msg : "");
-		} else if (strcmp(kind, "update") == 0)
-			log_ctx(&ctx, LOG_WARNING,
-				"Hotplug update of net%u of container '%s' was cut off: the host side is put back as its line "
-				"says; check the container's interface (lxcnetctl hotplug update puts both right)",
-				(unsigned)net, container);
+		} else if (strncmp(kind, "update\n", 7) == 0 || strcmp(kind, "update") == 0) {
+			spec = kind[6] ? kind + 7 : NULL;
+			if (spec)
+				spec[strcspn(spec, "\n")] = '\0';
+			r = settle_update(m, container, (unsigned)net, c, spec, &ctx);
+		}
 		if (r >= 0)
 			(void)unlink(path);
 	}

@@ -377,5 +377,44 @@ ctl hotplug add 9401 net6 "name=eth6,bridge=$BR" --wait >/dev/null && conf_line 
 	ctl hotplug remove 9401 net6 --wait >/dev/null && ! conf_line 9401 net6
 ok $? "net6 can be added and removed again"
 
+# lxcnetd killed in the middle of updates, the container's end changed but the line not yet written: at its
+# next start the NIC, both ends, is put back as the line says.
+mtu_in() { inside 9401 ip -o link show "$1" 2>/dev/null | sed -n 's/.* mtu \([0-9]*\).*/\1/p'; }
+restart_agent() { # restart_agent [ENV...]: kill -9 lxcnetd, start it again
+	kill -9 "$AGENT"; wait "$AGENT" 2>/dev/null
+	env "$@" "$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" \
+		--lxc-path="$T/lxc" >>"$T/agent.log" 2>&1 &
+	AGENT=$!
+	IT_PIDS="$IT_PIDS $AGENT"
+	for _ in $(seq 50); do bc status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+}
+held() { for _ in $(seq 100); do [ "$(bc get-property org.lxcnet1 "$1" org.lxcnet1.Operation Step)" = 's "held"' ] && return 0; sleep 0.05; done; return 1; }
+restart_agent LXCNET_TEST_HOLD="$T/hold"
+ctl hotplug add 9401 net7 "name=eth7,bridge=$BR,mtu=1400" --wait >/dev/null && [ "$(mtu_in eth7)" = 1400 ]
+ok $? "9401 has net7, eth7 at MTU 1400"
+touch "$T/hold"
+op=$(ctl hotplug update 9401 net7 "name=eth7,bridge=$BR,mtu=1300")
+held "$op" && [ "$(mtu_in eth7)" = 1300 ] && conf_line 9401 net7 | grep -q 'mtu=1400' &&
+	[ "$(head -1 "$T/state/operations/9401.net7")" = update ] && grep -q 'mtu=1300' "$T/state/operations/9401.net7"
+ok $? "an update to MTU 1300 holds with eth7 changed, the line not, its intent and new NIC recorded"
+rm -f "$T/hold"
+restart_agent
+[ "$(mtu_in eth7)" = 1400 ] && conf_line 9401 net7 | grep -q 'mtu=1400' && [ ! -e "$T/state/operations/9401.net7" ]
+ok $? "after the restart eth7 is back at MTU 1400, as the line says; no intent left"
+grep -q "Hotplug update of net7 of container '9401' was cut off before its line was written: its NIC put back as the line says" "$T/agent.log"
+ok $? "and the journal says so"
+restart_agent LXCNET_TEST_HOLD="$T/hold"
+touch "$T/hold"
+op=$(ctl hotplug update 9401 net7 "name=eth8,bridge=$BR,mtu=1400")
+held "$op" && inside 9401 ip link show eth8 >/dev/null 2>&1 && ! inside 9401 ip link show eth7 >/dev/null 2>&1
+ok $? "a rename to eth8 holds with eth8 made and eth7 gone"
+rm -f "$T/hold"
+restart_agent
+inside 9401 ip link show eth7 >/dev/null 2>&1 && ! inside 9401 ip link show eth8 >/dev/null 2>&1 &&
+	[ "$(link_field veth9401i7)" = "master=$BR mtu=1500 up=1" ] && conf_line 9401 net7 | grep -q 'name=eth7'
+ok $? "after the restart eth7 is back, eth8 gone, veth9401i7 in $BR ($(link_field veth9401i7))"
+ctl hotplug remove 9401 net7 --wait >/dev/null && ! conf_line 9401 net7
+ok $? "net7 can be removed"
+
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
 it_done
