@@ -177,101 +177,98 @@ static char *plug_text(const SdnPlug *p)
 	return asprintf(&s, "%s%s", p->bridge, p->vnet_bridge ? " (VNet bridge)" : "") < 0 ? NULL : s;
 }
 
-int ctl_sdn_show(const CtlOptions *o)
+static json_object *zone_json(const SdnZone *z)
 {
-	_cleanup_(sdn_config_freep) SdnConfig *c = NULL;
-	char node[256];
-	Diag d = {};
-	int r;
+	json_object *j = json_object_new_object();
 
-	r = sdn_config_load(o->pve_dir, &c, &d);
-	if (r < 0) {
-		fprintf(stderr, "%s\n", d.msg);
-		return CTL_EXIT_FAIL;
-	}
-	plug_node_name(node, sizeof(node));
+	json_object_object_add(j, "id", json_object_new_string(z->id));
+	json_object_object_add(j, "type", json_object_new_string(z->type_name));
+	if (*z->bridge)
+		json_object_object_add(j, "bridge", json_object_new_string(z->bridge));
+	if (z->tag)
+		json_object_object_add(j, "tag", json_object_new_int(z->tag));
+	if (z->type == SDN_ZONE_QINQ)
+		json_object_object_add(j, "vlan-protocol", json_object_new_string(z->vlan_protocol == 0x88a8 ? "802.1ad" : "802.1q"));
+	if (z->mtu)
+		json_object_object_add(j, "mtu", json_object_new_int((int32_t)z->mtu));
+	if (z->nodes)
+		json_object_object_add(j, "nodes", strv_to_json(z->nodes));
+	if (z->peers)
+		json_object_object_add(j, "peers", strv_to_json(z->peers));
+	if (z->controller)
+		json_object_object_add(j, "controller", json_object_new_string(z->controller));
+	if (z->vrf_vxlan)
+		json_object_object_add(j, "vrf-vxlan", json_object_new_int((int32_t)z->vrf_vxlan));
+	return j;
+}
 
-	if (o->json) {
-		_cleanup_(json_object_putp) json_object *root = json_object_new_object();
-		json_object *zones = json_object_new_array(), *vnets = json_object_new_array();
-		json_object *subnets = json_object_new_array();
+/* A VNet, and where it plugs on node (or why it cannot). */
+static json_object *vnet_json(const SdnConfig *c, const SdnVnet *v, const char *node)
+{
+	json_object *j = json_object_new_object(), *plug = json_object_new_object();
+	SdnPlug p;
+	Diag pd = {};
 
-		json_object_object_add(root, "source", json_object_new_string(or_dash(c->source)));
-		if (c->version >= 0)
-			json_object_object_add(root, "version", json_object_new_int64(c->version));
-		json_object_object_add(root, "node", json_object_new_string(node));
-		for (size_t i = 0; i < c->n_zones; i++) {
-			const SdnZone *z = &c->zones[i];
-			json_object *j = json_object_new_object();
+	json_object_object_add(j, "id", json_object_new_string(v->id));
+	json_object_object_add(j, "zone", json_object_new_string(v->zone));
+	if (v->tag)
+		json_object_object_add(j, "tag", json_object_new_int64(v->tag));
+	if (v->alias)
+		json_object_object_add(j, "alias", json_object_new_string(v->alias));
+	json_object_object_add(j, "vlanaware", json_object_new_boolean(v->vlanaware));
+	json_object_object_add(j, "isolate-ports", json_object_new_boolean(v->isolate_ports));
+	if (sdn_vnet_resolve(c, v->id, node, sdn_bridge_exists_sysfs, NULL, &p, &pd) >= 0) {
+		json_object_object_add(plug, "bridge", json_object_new_string(p.bridge));
+		json_object_object_add(plug, "vnet-bridge", json_object_new_boolean(p.vnet_bridge));
+		json_object_object_add(plug, "tag", json_object_new_int(p.tag));
+		json_object_object_add(plug, "service-tag", json_object_new_int(p.service_tag));
+		if (p.service_tag)
+			json_object_object_add(plug, "service-protocol",
+					       json_object_new_string(p.service_proto == 0x88a8 ? "802.1ad" : "802.1q"));
+	} else
+		json_object_object_add(plug, "error", json_object_new_string(pd.msg));
+	json_object_object_add(j, "plug", plug);
+	return j;
+}
 
-			json_object_object_add(j, "id", json_object_new_string(z->id));
-			json_object_object_add(j, "type", json_object_new_string(z->type_name));
-			if (*z->bridge)
-				json_object_object_add(j, "bridge", json_object_new_string(z->bridge));
-			if (z->tag)
-				json_object_object_add(j, "tag", json_object_new_int(z->tag));
-			if (z->type == SDN_ZONE_QINQ)
-				json_object_object_add(j, "vlan-protocol",
-						       json_object_new_string(z->vlan_protocol == 0x88a8 ? "802.1ad" : "802.1q"));
-			if (z->mtu)
-				json_object_object_add(j, "mtu", json_object_new_int((int32_t)z->mtu));
-			if (z->nodes)
-				json_object_object_add(j, "nodes", strv_to_json(z->nodes));
-			if (z->peers)
-				json_object_object_add(j, "peers", strv_to_json(z->peers));
-			if (z->controller)
-				json_object_object_add(j, "controller", json_object_new_string(z->controller));
-			if (z->vrf_vxlan)
-				json_object_object_add(j, "vrf-vxlan", json_object_new_int((int32_t)z->vrf_vxlan));
-			json_object_array_add(zones, j);
-		}
-		for (size_t i = 0; i < c->n_vnets; i++) {
-			const SdnVnet *v = &c->vnets[i];
-			json_object *j = json_object_new_object(), *plug = json_object_new_object();
-			SdnPlug p;
-			Diag pd = {};
+static json_object *subnet_json(const SdnSubnet *s)
+{
+	json_object *j = json_object_new_object();
 
-			json_object_object_add(j, "id", json_object_new_string(v->id));
-			json_object_object_add(j, "zone", json_object_new_string(v->zone));
-			if (v->tag)
-				json_object_object_add(j, "tag", json_object_new_int64(v->tag));
-			if (v->alias)
-				json_object_object_add(j, "alias", json_object_new_string(v->alias));
-			json_object_object_add(j, "vlanaware", json_object_new_boolean(v->vlanaware));
-			json_object_object_add(j, "isolate-ports", json_object_new_boolean(v->isolate_ports));
-			if (sdn_vnet_resolve(c, v->id, node, sdn_bridge_exists_sysfs, NULL, &p, &pd) >= 0) {
-				json_object_object_add(plug, "bridge", json_object_new_string(p.bridge));
-				json_object_object_add(plug, "vnet-bridge", json_object_new_boolean(p.vnet_bridge));
-				json_object_object_add(plug, "tag", json_object_new_int(p.tag));
-				json_object_object_add(plug, "service-tag", json_object_new_int(p.service_tag));
-				if (p.service_tag)
-					json_object_object_add(plug, "service-protocol",
-							       json_object_new_string(p.service_proto == 0x88a8 ? "802.1ad" : "802.1q"));
-			} else
-				json_object_object_add(plug, "error", json_object_new_string(pd.msg));
-			json_object_object_add(j, "plug", plug);
-			json_object_array_add(vnets, j);
-		}
-		for (size_t i = 0; i < c->n_subnets; i++) {
-			const SdnSubnet *s = &c->subnets[i];
-			json_object *j = json_object_new_object();
+	json_object_object_add(j, "id", json_object_new_string(s->id));
+	json_object_object_add(j, "vnet", json_object_new_string(s->vnet));
+	if (s->gateway)
+		json_object_object_add(j, "gateway", json_object_new_string(s->gateway));
+	json_object_object_add(j, "snat", json_object_new_boolean(s->snat));
+	if (s->dhcp_ranges)
+		json_object_object_add(j, "dhcp-range", strv_to_json(s->dhcp_ranges));
+	return j;
+}
 
-			json_object_object_add(j, "id", json_object_new_string(s->id));
-			json_object_object_add(j, "vnet", json_object_new_string(s->vnet));
-			if (s->gateway)
-				json_object_object_add(j, "gateway", json_object_new_string(s->gateway));
-			json_object_object_add(j, "snat", json_object_new_boolean(s->snat));
-			if (s->dhcp_ranges)
-				json_object_object_add(j, "dhcp-range", strv_to_json(s->dhcp_ranges));
-			json_object_array_add(subnets, j);
-		}
-		json_object_object_add(root, "zones", zones);
-		json_object_object_add(root, "vnets", vnets);
-		json_object_object_add(root, "subnets", subnets);
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		return CTL_EXIT_OK;
-	}
+static void sdn_show_json(const SdnConfig *c, const char *node)
+{
+	_cleanup_(json_object_putp) json_object *root = json_object_new_object();
+	json_object *zones = json_object_new_array(), *vnets = json_object_new_array();
+	json_object *subnets = json_object_new_array();
 
+	json_object_object_add(root, "source", json_object_new_string(or_dash(c->source)));
+	if (c->version >= 0)
+		json_object_object_add(root, "version", json_object_new_int64(c->version));
+	json_object_object_add(root, "node", json_object_new_string(node));
+	for (size_t i = 0; i < c->n_zones; i++)
+		json_object_array_add(zones, zone_json(&c->zones[i]));
+	for (size_t i = 0; i < c->n_vnets; i++)
+		json_object_array_add(vnets, vnet_json(c, &c->vnets[i], node));
+	for (size_t i = 0; i < c->n_subnets; i++)
+		json_object_array_add(subnets, subnet_json(&c->subnets[i]));
+	json_object_object_add(root, "zones", zones);
+	json_object_object_add(root, "vnets", vnets);
+	json_object_object_add(root, "subnets", subnets);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void sdn_show_text(const SdnConfig *c, const char *node)
+{
 	printf("Source: %s", or_dash(c->source));
 	if (c->version >= 0)
 		printf(" (version %ld)", c->version);
@@ -286,16 +283,9 @@ int ctl_sdn_show(const CtlOptions *o)
 			snprintf(tag, sizeof(tag), "%u", z->tag);
 		if (z->mtu)
 			snprintf(mtu, sizeof(mtu), "%u", z->mtu);
-		for (char **p = z->nodes; p && *p; p++) {
-			char *n = NULL;
-
-			if (asprintf(&n, "%s%s%s", nodes ?: "", nodes ? "," : "", *p) < 0)
-				break;
-			free(nodes);
-			nodes = n;
-		}
-		printf("%-9s %-7s %-15s %-5s %-6s %s\n", z->id, z->type_name, or_dash(z->bridge), tag, mtu,
-		       nodes ?: "all");
+		if (z->nodes && strv_join(z->nodes, ",", &nodes) < 0)
+			nodes = NULL;
+		printf("%-9s %-7s %-15s %-5s %-6s %s\n", z->id, z->type_name, or_dash(z->bridge), tag, mtu, nodes ?: "all");
 	}
 	printf("\n%-9s %-9s %-9s %s\n", "VNET", "ZONE", "TAG", "PLUGS INTO");
 	for (size_t i = 0; i < c->n_vnets; i++) {
@@ -311,6 +301,25 @@ int ctl_sdn_show(const CtlOptions *o)
 			text = plug_text(&p);
 		printf("%-9s %-9s %-9s %s\n", v->id, v->zone, tag, text ?: pd.msg);
 	}
+}
+
+int ctl_sdn_show(const CtlOptions *o)
+{
+	_cleanup_(sdn_config_freep) SdnConfig *c = NULL;
+	char node[256];
+	Diag d = {};
+	int r;
+
+	r = sdn_config_load(o->pve_dir, &c, &d);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", d.msg);
+		return CTL_EXIT_FAIL;
+	}
+	plug_node_name(node, sizeof(node));
+	if (o->json)
+		sdn_show_json(c, node);
+	else
+		sdn_show_text(c, node);
 	return CTL_EXIT_OK;
 }
 
