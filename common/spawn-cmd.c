@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -82,6 +83,29 @@ char **spawn_systemd_argv(const char *run, char *const argv[], char *const envp[
 #undef PUT
 	out[n] = NULL;
 	return out;
+}
+
+/*
+ * Write to the child's stdin without dying of SIGPIPE should it exit
+ * between poll() saying POLLOUT and the write (the CNI plugin does not
+ * ignore the signal): blocked while writing, the one raised taken back.
+ */
+static ssize_t write_input(int fd, const char *buf, size_t len)
+{
+	sigset_t pipe, old;
+	ssize_t n;
+	int e;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	n = write(fd, buf, len);
+	e = errno;
+	if (n < 0 && e == EPIPE)
+		(void)sigtimedwait(&pipe, NULL, &(struct timespec){ 0 });
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return n;
 }
 
 /* in_fd, out_fd, err_fd: the child's 0, 1, 2 (-1: /dev/null for 1, the caller's for 2); all -1 with keep_stdio. */
@@ -244,7 +268,7 @@ int spawn_run_with(char *const argv[], char *const envp[], const SpawnOptions *o
 		if (p[3].revents)
 			read_out(out_r, o->out, &out_len, o->out_max, &out_eof, &out_error);
 		if (p[2].revents & POLLOUT) {
-			ssize_t n = write(in_w, o->input + in_done, in_len - in_done);
+			ssize_t n = write_input(in_w, o->input + in_done, in_len - in_done);
 
 			if (n > 0)
 				in_done += (size_t)n;
