@@ -121,6 +121,8 @@ ct 9801 10.98.0.11; ok $? "privileged container 9801 started by lxc-start with t
 [ "$(master_of veth9801i0)" = $BR ] && wait_for 5 ping1 10.98.0.11
 ok $? "9801's net0 plugged into $BR, reachable (master $(master_of veth9801i0))"
 ping1 10.98.0.11 || { lxc-attach -n 9801 -- ip addr | sed 's/^/# 9801: /'; ip addr show $BR | sed 's/^/# /'; bridge link | sed 's/^/# /'; }
+# Proxmox's layout: root may map 100000-165535, which newuidmap checks when uidmap is installed (podman recommends it).
+for f in /etc/subuid /etc/subgid; do grep -qs '^root:100000:65536$' "$f" || echo 'root:100000:65536' >>"$f"; done
 ct 9802 10.98.0.12 unprivileged; ok $? "unprivileged container 9802 (uids from 100000) started"
 [ "$(master_of veth9802i0)" = $BR ] && wait_for 5 ping1 10.98.0.12
 ok $? "9802's net0 plugged into $BR, reachable (master $(master_of veth9802i0))"
