@@ -371,22 +371,27 @@ static void unplugged_gone(Manager *m, const LinkMsg *l)
 		"Interface '%s' (%s) is gone, its datapath entry removed", l->name ? l->name : "?", l->alias);
 }
 
-bool registry_link_msg(Manager *m, struct nlmsghdr *h)
+/* One parsed link message; true when what is saved changed. */
+static bool link_msg(Manager *m, const LinkMsg *l)
 {
-	LinkMsg l;
 	Binding *b;
 
-	if (link_msg_parse(h, &l) < 0)
-		return false;
-	if (!l.deleted)
-		return link_changed(m, &l);
-	b = find_ifindex(m, l.ifindex);
+	if (!l->deleted)
+		return link_changed(m, l);
+	b = find_ifindex(m, l->ifindex);
 	if (!b) {
-		unplugged_gone(m, &l);
+		unplugged_gone(m, l);
 		return false;
 	}
 	remove_binding(m, b);
 	return true;
+}
+
+bool registry_link_msg(Manager *m, struct nlmsghdr *h)
+{
+	LinkMsg l;
+
+	return link_msg_parse(h, &l) >= 0 && link_msg(m, &l);
 }
 
 /* A tc filter deleted from a bound port (by hand, or by anything but lxcnet): reconciliation looks at it. */
@@ -414,10 +419,10 @@ static int on_event_msg(struct nl_msg *msg, void *userdata)
 		return NL_OK;
 	}
 
-	if (link_msg_parse(nlmsg_hdr(msg), &l) >= 0)
-		manager_emit(m, &(Event){ .type = EVENT_LINK, .ifname = l.name, .ifindex = l.ifindex, .deleted = l.deleted });
-
-	m->dirty |= registry_link_msg(m, nlmsg_hdr(msg));
+	if (link_msg_parse(nlmsg_hdr(msg), &l) < 0)
+		return NL_OK;
+	manager_emit(m, &(Event){ .type = EVENT_LINK, .ifname = l.name, .ifindex = l.ifindex, .deleted = l.deleted });
+	m->dirty |= link_msg(m, &l);
 	return NL_OK;
 }
 
