@@ -394,25 +394,44 @@ static void *deleter(void *userdata)
 	return NULL;
 }
 
-/* True once the watch socket has shown RTM_DELLINK for ifindex; false on anything else, including errors. */
-static bool saw_dellink(struct nl_sock *watch, int ifindex)
+/* Mark in gone[] the ifindexes the events read now delete; how many were newly marked. */
+static size_t seen_dellinks(struct nl_sock *watch, const int *ifindexes, size_t n, bool *gone)
 {
 	struct sockaddr_nl peer;
 	unsigned char *buf = NULL;
-	bool seen = false;
+	size_t newly = 0;
 	int len;
 
 	while ((len = nl_recv(watch, &peer, &buf, NULL)) > 0) {
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
-			if (h->nlmsg_type == RTM_DELLINK && nlmsg_datalen(h) >= (int)sizeof(struct ifinfomsg) &&
-			    ((struct ifinfomsg *)nlmsg_data(h))->ifi_index == ifindex)
-				seen = true;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+			/* A bridge's note that its port left (AF_BRIDGE) is not the link going. */
+			if (h->nlmsg_type != RTM_DELLINK || nlmsg_datalen(h) < (int)sizeof(struct ifinfomsg) ||
+			    ((struct ifinfomsg *)nlmsg_data(h))->ifi_family == AF_BRIDGE)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (!gone[i] && ((struct ifinfomsg *)nlmsg_data(h))->ifi_index == ifindexes[i]) {
+					gone[i] = true;
+					newly++;
+				}
+		}
 		free(buf);
 		buf = NULL;
-		if (seen)
-			break;
 	}
-	return seen;
+	return newly;
+}
+
+/* A socket that hears link deletions, for the waits below; NULL when it cannot be had. */
+static struct nl_sock *dellink_watch(void)
+{
+	struct nl_sock *watch = NULL;
+
+	if (netlink_open(&watch) < 0 || nl_socket_add_membership(watch, RTNLGRP_LINK) < 0 || nl_socket_set_nonblocking(watch) < 0) {
+		nl_socket_free(watch);
+		return NULL;
+	}
+	nl_socket_disable_seq_check(watch);
+	nl_socket_enable_msg_peek(watch);
+	return watch;
 }
 
 int link_delete_start(LinkDeletion *del, int ifindex)
@@ -423,13 +442,7 @@ int link_delete_start(LinkDeletion *del, int ifindex)
 
 	*del = (LinkDeletion){ .ifindex = ifindex, .efd = -1 };
 	/* Without the watch it still works, only as slowly as link_delete(). */
-	if (netlink_open(&watch) < 0 || nl_socket_add_membership(watch, RTNLGRP_LINK) < 0 ||
-	    nl_socket_set_nonblocking(watch) < 0)
-		nl_socket_free(TAKE_PTR(watch));
-	else {
-		nl_socket_disable_seq_check(watch);
-		nl_socket_enable_msg_peek(watch);
-	}
+	watch = dellink_watch();
 	del->efd = eventfd(0, EFD_CLOEXEC);
 	if (del->efd < 0)
 		return -errno;
@@ -451,7 +464,7 @@ int link_delete_start(LinkDeletion *del, int ifindex)
 		if (p[0].revents)
 			/* Finished (or failed) before the event was read: nothing is left to wait for. */
 			return link_delete_wait(del);
-		if (p[1].revents && saw_dellink(watch, ifindex))
+		if (p[1].revents && seen_dellinks(watch, &ifindex, 1, &(bool){ false }) > 0)
 			return 0;
 	}
 }
@@ -493,32 +506,6 @@ static __attribute__((noreturn)) void detached_deleter(const int *ifindexes, siz
 	_exit(0);
 }
 
-/* Mark in gone[] the ifindexes the events read now delete; how many were newly marked. */
-static size_t seen_dellinks(struct nl_sock *watch, const int *ifindexes, size_t n, bool *gone)
-{
-	struct sockaddr_nl peer;
-	unsigned char *buf = NULL;
-	size_t newly = 0;
-	int len;
-
-	while ((len = nl_recv(watch, &peer, &buf, NULL)) > 0) {
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
-			/* A bridge's note that its port left (AF_BRIDGE) is not the link going. */
-			if (h->nlmsg_type != RTM_DELLINK || nlmsg_datalen(h) < (int)sizeof(struct ifinfomsg) ||
-			    ((struct ifinfomsg *)nlmsg_data(h))->ifi_family == AF_BRIDGE)
-				continue;
-			for (size_t i = 0; i < n; i++)
-				if (!gone[i] && ((struct ifinfomsg *)nlmsg_data(h))->ifi_index == ifindexes[i]) {
-					gone[i] = true;
-					newly++;
-				}
-		}
-		free(buf);
-		buf = NULL;
-	}
-	return newly;
-}
-
 int link_delete_detached(const int *ifindexes, size_t n)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *watch = NULL;
@@ -533,10 +520,9 @@ int link_delete_detached(const int *ifindexes, size_t n)
 	if (n > LINK_DELETE_DETACHED_MAX)
 		return -E2BIG;
 	/* Subscribed before the first deletion: no event can be missed. */
-	if (netlink_open(&watch) < 0 || nl_socket_add_membership(watch, RTNLGRP_LINK) < 0 || nl_socket_set_nonblocking(watch) < 0)
+	watch = dellink_watch();
+	if (!watch)
 		return -EIO;
-	nl_socket_disable_seq_check(watch);
-	nl_socket_enable_msg_peek(watch);
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
 	fflush(NULL);
