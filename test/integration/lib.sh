@@ -230,11 +230,13 @@ private_bus() {
 # with lxcnet-oci for both stages, crun through a wrapper for this host's
 # hybrid cgroups); pm runs it. What podman writes outside $PM is removed on
 # exit unless it was there before.
+# What podman writes outside $PM.
+PODMAN_OUTSIDE="/dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock"
 pm() { CONTAINERS_CONF="$PM/containers.conf" timeout 60 podman --root "$PM/root" --runroot "$PM/run" --storage-driver vfs "$@"; }
 podman_cleanup() {
 	pm rm -fa -t 0 >/dev/null 2>&1
 	pm rmi -fa >/dev/null 2>&1
-	for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
+	for p in $PODMAN_OUTSIDE; do
 		case " $LEFT_ALONE " in *" $p "*) ;; *) rm -rf "$p" ;; esac
 	done
 	it_cleanup
@@ -243,7 +245,7 @@ podman_private() {
 	PM="$T/podman"
 	mkdir -p "$PM/net" "$PM/hooks" "$PM/ipam" "$PM/tmp" "$PM/rootfs/bin"
 	LEFT_ALONE=""
-	for p in /dev/shm/libpod_lock /var/lib/cni /var/lib/containers /run/crun /run/libpod /etc/cni/net.d/cni.lock; do
+	for p in $PODMAN_OUTSIDE; do
 		[ -e "$p" ] && LEFT_ALONE="$LEFT_ALONE $p"
 	done
 	# crun refuses hybrid cgroup hierarchies: in a mount namespace of its own the
