@@ -139,6 +139,72 @@ int bridge_port_vlans(struct nl_sock *sk, int ifindex, bool add, uint16_t first,
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
+typedef struct VlanDump {
+	int ifindex;
+	BridgePortVlans *v;
+} VlanDump;
+
+static void vlan_bits_set(BridgePortVlans *v, uint16_t first, uint16_t last, uint16_t flags)
+{
+	for (unsigned vid = first; vid <= last && vid < BRIDGE_VLAN_WORDS * 64; vid++) {
+		uint64_t *bits = flags & BRIDGE_VLAN_INFO_UNTAGGED ? v->untagged : v->tagged;
+
+		bits[vid / 64] |= UINT64_C(1) << (vid % 64);
+		if (flags & BRIDGE_VLAN_INFO_PVID)
+			v->pvid = (uint16_t)vid;
+	}
+}
+
+static int on_vlan_msg(struct nl_msg *msg, void *userdata)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	VlanDump *p = userdata;
+	const struct br_vlan_msg *bvm;
+	struct nlattr *a;
+	int rem;
+
+	if (h->nlmsg_type != RTM_NEWVLAN || !nlmsg_valid_hdr(h, sizeof(*bvm)))
+		return NL_OK;
+	bvm = nlmsg_data(h);
+	if ((int)bvm->ifindex != p->ifindex)
+		return NL_OK;
+	nlmsg_for_each_attr(a, h, sizeof(*bvm), rem)
+	{
+		struct nlattr *tb[BRIDGE_VLANDB_ENTRY_MAX + 1];
+		const struct bridge_vlan_info *info;
+		uint16_t last;
+
+		if (nla_type(a) != BRIDGE_VLANDB_ENTRY || nla_parse_nested(tb, BRIDGE_VLANDB_ENTRY_MAX, a, NULL) < 0 ||
+		    !tb[BRIDGE_VLANDB_ENTRY_INFO] || nla_len(tb[BRIDGE_VLANDB_ENTRY_INFO]) < (int)sizeof(*info))
+			continue;
+		info = nla_data(tb[BRIDGE_VLANDB_ENTRY_INFO]);
+		last = tb[BRIDGE_VLANDB_ENTRY_RANGE] ? nla_get_u16(tb[BRIDGE_VLANDB_ENTRY_RANGE]) : info->vid;
+		vlan_bits_set(p->v, info->vid, last < info->vid ? info->vid : last, info->flags);
+	}
+	return NL_OK;
+}
+
+int bridge_port_vlans_get(struct nl_sock *sk, int ifindex, BridgePortVlans *ret)
+{
+	struct br_vlan_msg bvm = { .family = AF_BRIDGE, .ifindex = (__u32)ifindex };
+	_cleanup_(nlmsg_freep) struct nl_msg *req = nlmsg_alloc_simple(RTM_GETVLAN, NLM_F_REQUEST | NLM_F_DUMP);
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	VlanDump p = { .ifindex = ifindex, .v = ret };
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!req || !cb || nlmsg_append(req, &bvm, sizeof(bvm), NLMSG_ALIGNTO) < 0) {
+		nl_cb_put(cb);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_vlan_msg, &p);
+	r = nl_send_auto(sk, req);
+	if (r >= 0)
+		r = nl_recvmsgs(sk, cb);
+	nl_cb_put(cb);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
 int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();

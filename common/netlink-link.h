@@ -63,6 +63,20 @@ int bridge_vlan_info(const char *ifname, bool *ret_filtering, uint16_t *ret_prot
 int bridge_port_vlans(struct nl_sock *sk, int ifindex, bool add, uint16_t first, uint16_t last, uint16_t flags);
 
 /*
+ * A bridge port's VLAN membership as the kernel has it (an RTM_GETVLAN
+ * dump of that port, Linux 5.8+): its PVID (0: none), and bitmaps of the
+ * VLANs it is an untagged and a tagged member of. -EOPNOTSUPP where the
+ * kernel cannot say (no bridge VLAN filtering).
+ */
+#define BRIDGE_VLAN_WORDS 64
+typedef struct BridgePortVlans {
+	uint16_t pvid;
+	uint64_t untagged[BRIDGE_VLAN_WORDS], tagged[BRIDGE_VLAN_WORDS];
+} BridgePortVlans;
+
+int bridge_port_vlans_get(struct nl_sock *sk, int ifindex, BridgePortVlans *ret);
+
+/*
  * Create bridge ifname (mtu 0: the kernel's) with the settings pve-common
  * copies from a guest's bridge to its firewall bridge (ageing time, STP,
  * priority, forward delay, hello time, max age, multicast snooping and

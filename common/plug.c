@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <linux/if_bridge.h>
+#include <netlink/route/qdisc.h>
 
 #include "fw-bridge.h"
 #include "log.h"
@@ -33,6 +34,20 @@ void plug_env_done(PlugEnv *e)
 	datapath_free(e->dp);
 	e->dp = NULL;
 	e->dp_error = 0;
+	nl_cache_free(e->qdiscs);
+	e->qdiscs = NULL;
+}
+
+int plug_env_qdiscs(PlugEnv *e, struct nl_cache **ret)
+{
+	if (!e->qdiscs) {
+		int r = rtnl_qdisc_alloc_cache(e->nl, &e->qdiscs);
+
+		if (r < 0)
+			return nlerr_to_errno(r);
+	}
+	*ret = e->qdiscs;
+	return 0;
 }
 
 /* The datapath, opened once per PlugEnv; NULL (and e->dp_reason) when it cannot be. */

@@ -29,6 +29,7 @@ typedef struct PlugEnv {
 	bool fw_filter_always; /* lxcnet.conf "firewall always" (plug_guest_firewall()) */
 	int dp_error;	     /* why it could not be opened, once tried */
 	char dp_reason[DIAG_MAX];
+	struct nl_cache *qdiscs; /* the node's qdiscs, read once (plug_env_qdiscs()), owned */
 } PlugEnv;
 
 /* This node's name as Proxmox has it: the short host name. */
@@ -37,6 +38,8 @@ void plug_node_name(char *buf, size_t bufsz);
 /* Open what plugging needs (rtnetlink, the node name); plug_env_done() releases it all. */
 int plug_env_open(PlugEnv *e, const char *pve_dir);
 void plug_env_done(PlugEnv *e);
+/* Every qdisc of the node, dumped at the first call (for comparing shapers, shaper_get()). */
+int plug_env_qdiscs(PlugEnv *e, struct nl_cache **ret);
 
 /* Who enforces a NIC's Proxmox guest firewall (rules and policies of <vmid>.fw). */
 typedef enum PlugFwEnforcer {

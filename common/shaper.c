@@ -103,6 +103,48 @@ int shaper_check_rate(double rate, Diag *d)
 	return 0;
 }
 
+uint32_t shaper_bytes_per_sec(double rate)
+{
+	return (uint32_t)(rate * 1024 * 1024);
+}
+
+/* The rate of lxcnet's tbf at ifindex's root in qdiscs; 0 when the root is another qdisc. */
+static uint32_t root_tbf_rate(struct nl_cache *qdiscs, int ifindex)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_get_by_parent(qdiscs, ifindex, TC_H_ROOT);
+	uint32_t bps = 0;
+	const char *kind;
+
+	if (!q)
+		return 0;
+	kind = rtnl_tc_get_kind(TC_CAST(q));
+	if (rtnl_tc_get_handle(TC_CAST(q)) == SHAPER_HANDLE && kind && strcmp(kind, "tbf") == 0) {
+		int rate = rtnl_qdisc_tbf_get_rate(q);
+
+		bps = rate > 0 ? (uint32_t)rate : 0;
+	}
+	rtnl_qdisc_put(q);
+	return bps;
+}
+
+int shaper_get(struct nl_sock *nl, struct nl_cache *qdiscs, int ifindex, ShaperState *ret)
+{
+	char ifb[IFNAMSIZ];
+	LinkInfo li;
+	int r;
+
+	*ret = (ShaperState){ .to_container_bps = root_tbf_rate(qdiscs, ifindex) };
+	shaper_ifb_name(ifindex, ifb);
+	r = link_get(nl, ifb, &li);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	ret->ifb_ifindex = li.ifindex;
+	ret->from_container_bps = root_tbf_rate(qdiscs, li.ifindex);
+	return 0;
+}
+
 static int htb_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec);
 
 /* The way in through ifb "lxr<ifindex>"'s tbf, the way out through root(nl, ifindex, bps); undone on failure. */
@@ -110,16 +152,16 @@ static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struc
 		 int *ret_ifb_ifindex, Diag *d)
 {
 	char ifb[IFNAMSIZ];
-	double bps = rate * 1024 * 1024;
+	uint32_t bps = shaper_bytes_per_sec(rate);
 	int ifb_ifindex = 0, r;
 
 	shaper_ifb_name(ifindex, ifb);
 	r = ifb_ensure(nl, ifb, &ifb_ifindex);
 	if (r < 0)
 		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
-	r = tbf_set(nl, ifb_ifindex, (uint32_t)bps);
+	r = tbf_set(nl, ifb_ifindex, bps);
 	if (r >= 0)
-		r = root(nl, ifindex, (uint32_t)bps);
+		r = root(nl, ifindex, bps);
 	if (r < 0) {
 		(void)shaper_clear(nl, ifindex);
 		return diag_error(d, r, "rate: cannot add the shaper: %s", strerror(-r));

@@ -40,6 +40,23 @@ int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_if
 /* Remove the port's (or storage network's) shaping (its tbf and its ifb); idempotent. */
 int shaper_clear(struct nl_sock *nl, int ifindex);
 
+/*
+ * The shaping of port ifindex as the kernel has it, for comparing with
+ * what shaper_set() would set: the rate (bytes/s) of lxcnet's tbf at the
+ * port's root (0: its root qdisc is not lxcnet's tbf), the port's ifb
+ * (0: none) and the rate of the tbf at that ifb's root. qdiscs is a
+ * libnl qdisc cache the caller made (one dump for many ports).
+ */
+typedef struct ShaperState {
+	uint32_t to_container_bps;
+	int ifb_ifindex;
+	uint32_t from_container_bps;
+} ShaperState;
+
+int shaper_get(struct nl_sock *nl, struct nl_cache *qdiscs, int ifindex, ShaperState *ret);
+/* The rate shaper_set() gives rate MiB/s, in bytes/s. */
+uint32_t shaper_bytes_per_sec(double rate);
+
 /* The name of port ifindex's ifb. */
 void shaper_ifb_name(int ifindex, char ret[IFNAMSIZ]);
 

@@ -35,7 +35,8 @@ typedef enum EventType {
 	EVENT_SETTINGS_CHANGED,	       /* properties: the Manager's settings that changed (Phase, Fallback, ...) */
 	EVENT_STORAGE_NETWORK_CHANGED, /* id, state */
 	EVENT_LINK,		       /* ifname (may be NULL), ifindex, deleted: any link of the host came, changed or went */
-	EVENT_PORT_CHANGED,	       /* binding: its master or state changed, or a tc filter went (not its first sight) */
+	EVENT_PORT_CHANGED,	       /* binding: its master or state changed, or a tc filter went (not its first sight);
+					  with settings: only its VLAN membership or a qdisc of its shaper changed */
 	_EVENT_MAX,
 } EventType;
 
@@ -50,6 +51,7 @@ typedef struct Event {
 	const char *ifname;
 	int ifindex;
 	bool deleted;
+	bool settings;
 } Event;
 
 typedef void (*EventListener)(Manager *m, const Event *ev, void *userdata);

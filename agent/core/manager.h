@@ -44,7 +44,8 @@ typedef struct Binding {
 	uint64_t since; /* CLOCK_REALTIME, µs */
 	/* Reconciliation (reconcile.h). */
 	bool reconcile_seen;   /* looked at once since it appeared */
-	bool reconcile_link;   /* its master or state changed since */
+	bool reconcile_link;   /* its master or state changed since (a replug, by somebody) */
+	bool reconcile_settings; /* its VLAN membership or shaper changed since (no replug) */
 	bool reconcile_failed; /* the last look failed: not again until the config or the port changes */
 	uint64_t reconcile_failed_usec; /* CLOCK_MONOTONIC */
 	struct stat conf_st;   /* its container's config file then */
@@ -157,6 +158,8 @@ int registry_listen_notify(Manager *m);
 /* One RTM_NEWLINK or RTM_DELLINK, from a dump or an event (or a test); true when what is saved changed. */
 struct nlmsghdr;
 bool registry_link_msg(Manager *m, struct nlmsghdr *h);
+/* One message of the registry's rtnetlink subscription (links, and the tc and bridge notes of bound ports). */
+void registry_event_msg(Manager *m, struct nlmsghdr *h);
 
 /*
  * Reload and SIGHUP: lxcnet.conf (and with it the storage networks), then

@@ -55,9 +55,84 @@ static const char *ifname_of(int ifindex, char buf[IFNAMSIZ])
 	return if_indextoname((unsigned)ifindex, buf) ? buf : "?";
 }
 
-/* The datapath entry of port as plug_host_veth() sets it for t. */
-static int compare_policy(Datapath *dp, bool orphans, int port, const char *port_name, const PlugTarget *t, char *diff,
+/* VLAN ids of a 4096-bit map as "2-4094" or "100,200-300" ("none"), cut short to fit. */
+static const char *vids_format(const uint64_t *bits, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned vid = 1; vid < 4095 && len < size; vid++) {
+		unsigned last = vid;
+
+		if (!(bits[vid / 64] >> (vid % 64) & 1))
+			continue;
+		while (last + 1 < 4095 && (bits[(last + 1) / 64] >> ((last + 1) % 64) & 1))
+			last++;
+		len += (size_t)snprintf(buf + len, size - len, last == vid ? "%s%u" : "%s%u-%u", len ? "," : "", vid, last);
+		vid = last;
+	}
+	return buf[0] ? buf : "none";
+}
+
+/* The port's membership of its VLAN-aware bridge as plug_host_veth() sets it for t (Proxmox's). */
+static int compare_vlans(PlugEnv *e, int port, const char *port_name, const PlugTarget *t, char *diff, size_t size)
+{
+	uint64_t untagged[BRIDGE_VLAN_WORDS] = {};
+	char have_t[64], want_t[64], have_u[64];
+	BridgePortVlans v;
+	int r;
+
+	r = bridge_port_vlans_get(e->nl, port, &v);
+	if (r == -EOPNOTSUPP)
+		return 0; /* a kernel before 5.8 cannot say: not judged */
+	if (r < 0)
+		return r;
+	untagged[t->port_pvid / 64] |= UINT64_C(1) << (t->port_pvid % 64);
+	_Static_assert(sizeof(v.tagged) == sizeof(t->port_vids.vids), "VLAN bitmaps differ");
+	if (v.pvid == t->port_pvid && memcmp(v.untagged, untagged, sizeof(untagged)) == 0 &&
+	    memcmp(v.tagged, t->port_vids.vids, sizeof(v.tagged)) == 0)
+		return 0;
+	return differs(diff, size,
+		       "'%s' is in VLANs PVID %u, untagged %s, tagged %s of '%s'; the NIC's are PVID %u untagged, tagged %s",
+		       port_name, v.pvid, vids_format(v.untagged, have_u, sizeof(have_u)),
+		       vids_format(v.tagged, have_t, sizeof(have_t)), t->bridge, t->port_pvid,
+		       vids_format((const uint64_t *)t->port_vids.vids, want_t, sizeof(want_t)));
+}
+
+/* The shaper of port (its tbf, its ifb's tbf, the datapath's redirect into that ifb) as shaper_set() sets it for t. */
+static int compare_shaper(PlugEnv *e, int port, const char *port_name, uint32_t dp_ifb, const PlugTarget *t, char *diff,
 			  size_t size)
+{
+	uint32_t want = shaper_bytes_per_sec(t->rate);
+	struct nl_cache *qdiscs;
+	ShaperState st;
+	int r;
+
+	if ((dp_ifb != 0) != (t->rate > 0))
+		return differs(diff, size, "'%s' is %sshaped, the NIC has %s", port_name, dp_ifb ? "" : "not ",
+			       t->rate > 0 ? "a rate" : "none");
+	if (t->rate <= 0)
+		return 0;
+	r = plug_env_qdiscs(e, &qdiscs);
+	if (r >= 0)
+		r = shaper_get(e->nl, qdiscs, port, &st);
+	if (r < 0)
+		return r;
+	if (st.to_container_bps != want)
+		return differs(diff, size, "'%s' is shaped to %u B/s towards the container, the NIC's rate is %u B/s", port_name,
+			       st.to_container_bps, want);
+	if (!st.ifb_ifindex || (uint32_t)st.ifb_ifindex != dp_ifb)
+		return differs(diff, size, "the datapath of '%s' shapes through ifindex %u, its ifb is %d", port_name, dp_ifb,
+			       st.ifb_ifindex);
+	if (st.from_container_bps != want)
+		return differs(diff, size, "'%s' is shaped to %u B/s from the container, the NIC's rate is %u B/s", port_name,
+			       st.from_container_bps, want);
+	return 0;
+}
+
+/* The datapath entry of port as plug_host_veth() sets it for t. */
+static int compare_policy(PlugEnv *e, Datapath *dp, bool orphans, int port, const char *port_name, const PlugTarget *t,
+			  char *diff, size_t size)
 {
 	const struct lxcnet_port *want = &t->policy;
 	struct lxcnet_trunks tr;
@@ -83,10 +158,7 @@ static int compare_policy(Datapath *dp, bool orphans, int port, const char *port
 		return differs(diff, size, "the anti-spoofing filter of '%s' is not the NIC's", port_name);
 	if (memcmp(tr.vids, t->trunks.vids, sizeof(tr.vids)) != 0)
 		return differs(diff, size, "the trunks of '%s' are not the NIC's", port_name);
-	if ((p.shaper_ifindex != 0) != (t->rate > 0))
-		return differs(diff, size, "'%s' is %sshaped, the NIC has %s", port_name, p.shaper_ifindex ? "" : "not ",
-			       t->rate > 0 ? "a rate" : "none");
-	return 0;
+	return compare_shaper(e, port, port_name, p.shaper_ifindex, t, diff, size);
 }
 
 /* The kernel's state of b against the plug of n to t. */
@@ -127,9 +199,14 @@ static int compare_port(PlugEnv *e, Datapath *dp, bool orphans, const Binding *b
 		return differs(diff, size, "'%s' is down", b->ifname);
 	if (li.mtu != t->bridge_mtu)
 		return differs(diff, size, "'%s' has MTU %u, bridge '%s' %u", b->ifname, li.mtu, t->bridge, t->bridge_mtu);
+	if (t->bridge_vlan_aware) {
+		r = compare_vlans(e, port, fw_bridge ? fb.fwpr : b->ifname, t, diff, size);
+		if (r != 0)
+			return r;
+	}
 	if (!dp)
 		return 0; /* no datapath pinned: plug_host_veth() set none either */
-	return compare_policy(dp, orphans, port, fw_bridge ? fb.fwpr : b->ifname, t, diff, size);
+	return compare_policy(e, dp, orphans, port, fw_bridge ? fb.fwpr : b->ifname, t, diff, size);
 }
 
 /* A port lxcnet does not own: its datapath entries (on the veth or a fwpr) go once somebody else replugged it. */
@@ -159,8 +236,8 @@ static int withdraw(Manager *m, Binding *b, bool apply, char *diff, size_t size)
 }
 
 /* reconcile_port() with e, one PlugEnv for a whole pass (its SDN configuration and datapath read once). */
-static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
-		   ReconcileAction *ret_action)
+static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, bool replugged, bool apply, char *diff,
+		   size_t diff_size, ReconcileAction *ret_action)
 {
 	RolloutDecision dec;
 	PlugTarget t = {};
@@ -176,7 +253,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 	(void)plug_net_up_decision(e, m->conf, &n, &dec);
 	if (dec.path != PATH_LXCNET) {
 		/* Never fight Proxmox: only a port somebody replugged loses lxcnet's entry. */
-		r = reason == RECONCILE_LINK || reason == RECONCILE_FORCED ? withdraw(m, b, apply, diff, diff_size) : 0;
+		r = replugged || reason == RECONCILE_FORCED ? withdraw(m, b, apply, diff, diff_size) : 0;
 		if (r > 0 && apply)
 			*ret_action = RECONCILE_WITHDRAWN;
 		return r;
@@ -210,21 +287,21 @@ int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, c
 	if (r < 0)
 		return r;
 	m->reconcile_orphans = datapath_orphans_possible();
-	r = port_in(m, &e, b, reason, apply, diff, diff_size, ret_action);
+	r = port_in(m, &e, b, reason, reason == RECONCILE_LINK, apply, diff, diff_size, ret_action);
 	plug_env_done(&e);
 	return r;
 }
 
 /* Look at b, act on a difference, say so; r as reconcile_port(), with *action and diff for a difference. */
-static int reconcile_one(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, ReconcileAction *action, char *diff,
-			 size_t size)
+static int reconcile_one(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, bool replugged,
+			 ReconcileAction *action, char *diff, size_t size)
 {
 	LogContext ctx = { .identifier = "lxcnetd", .vmid = b->container, .ifname = b->ifname };
 	bool failed_before = b->reconcile_failed;
 	int r;
 
 	*action = RECONCILE_FAILED;
-	r = port_in(m, e, b, reason, true, diff, size, action);
+	r = port_in(m, e, b, reason, replugged, true, diff, size, action);
 	if (r == 0) {
 		b->reconcile_failed = false;
 		return 0;
@@ -284,18 +361,20 @@ static void pass(Manager *m, bool full)
 	for (size_t i = 0; i < m->n_bindings; i++) {
 		Binding *b = &m->bindings[i];
 		ReconcileReason reason;
-		bool conf;
+		bool conf, replugged;
 
 		if (!m->conf->reconcile || now - b->since < RECONCILE_YOUNG_USEC || operations_container_busy(m, b->container))
 			continue;
 		conf = config_changed(m, b);
 		/* A failed replug changes the link too: that alone is no reason to try again at once. */
-		if (b->reconcile_link && b->reconcile_failed && !conf &&
+		if ((b->reconcile_link || b->reconcile_settings) && b->reconcile_failed && !conf &&
 		    clock_usec(CLOCK_MONOTONIC) - b->reconcile_failed_usec < RECONCILE_RETRY_USEC)
-			b->reconcile_link = false;
+			b->reconcile_link = b->reconcile_settings = false;
+		/* Only a replug by somebody (its master or state, its datapath filter) may withdraw lxcnet's entry. */
+		replugged = b->reconcile_seen && b->reconcile_link;
 		if (!b->reconcile_seen)
 			reason = RECONCILE_START;
-		else if (b->reconcile_link)
+		else if (b->reconcile_link || b->reconcile_settings)
 			reason = RECONCILE_LINK; /* before config: Proxmox's hotplug changes both, and only a replug withdraws */
 		else if (conf)
 			reason = RECONCILE_CONFIG;
@@ -304,7 +383,7 @@ static void pass(Manager *m, bool full)
 		else
 			continue;
 		b->reconcile_seen = true;
-		b->reconcile_link = false;
+		b->reconcile_link = b->reconcile_settings = false;
 		if (conf)
 			b->reconcile_failed = false;
 		if (!opened && plug_env_open(&e, m->pve_dir) < 0)
@@ -312,7 +391,7 @@ static void pass(Manager *m, bool full)
 		if (!opened)
 			m->reconcile_orphans = datapath_orphans_possible();
 		opened = true;
-		(void)reconcile_one(m, &e, b, reason, &action, diff, sizeof(diff));
+		(void)reconcile_one(m, &e, b, reason, replugged, &action, diff, sizeof(diff));
 	}
 	if (opened)
 		plug_env_done(&e);
@@ -336,10 +415,17 @@ static int on_settled(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* b's master or state changed (not by a binding's first appearance): look at it once things settled. */
-static void link_changed(Manager *m, Binding *b)
+/*
+ * b's master or state changed (not by a binding's first appearance), or
+ * with settings only its VLAN membership or shaper: look at it once things
+ * settled.
+ */
+static void link_changed(Manager *m, Binding *b, bool settings)
 {
-	b->reconcile_link = true;
+	if (settings)
+		b->reconcile_settings = true;
+	else
+		b->reconcile_link = true;
 	if (!m->reconcile_settle)
 		return;
 	/* Armed once: a burst of changes is looked at together, after the last one plus the settle time. */
@@ -357,7 +443,7 @@ static void on_event(Manager *m, const Event *ev, void *userdata)
 	/* The registry's own entry, to mark. */
 	b = manager_find(m, ev->binding->container, ev->binding->net);
 	if (b)
-		link_changed(m, b);
+		link_changed(m, b, ev->settings);
 }
 
 int reconcile_init(Manager *m)
@@ -412,10 +498,10 @@ int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePort
 		if (apply) {
 			(void)config_changed(m, b);
 			b->reconcile_seen = true;
-			b->reconcile_link = false;
-			q = reconcile_one(m, &e, b, RECONCILE_FORCED, &action, diff, sizeof(diff));
+			b->reconcile_link = b->reconcile_settings = false;
+			q = reconcile_one(m, &e, b, RECONCILE_FORCED, false, &action, diff, sizeof(diff));
 		} else
-			q = port_in(m, &e, b, RECONCILE_FORCED, false, diff, sizeof(diff), &action);
+			q = port_in(m, &e, b, RECONCILE_FORCED, false, false, diff, sizeof(diff), &action);
 		if (q == 0)
 			continue;
 		what = q < 0 ? "unknown" : apply ? reconcile_action_name(action) : "differs";

@@ -56,7 +56,7 @@ typedef enum ReconcileAction {
 const char *reconcile_reason_name(ReconcileReason r);
 const char *reconcile_action_name(ReconcileAction a);
 
-/* Start the tick and follow EVENT_PORT_CHANGED (a port's master or state changed); reconcile_done() stops it. */
+/* Start the tick and follow EVENT_PORT_CHANGED (a port's master, state or settings changed); reconcile_done() stops it. */
 int reconcile_init(Manager *m);
 void reconcile_done(Manager *m);
 

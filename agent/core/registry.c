@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <json-c/json.h>
 #include <linux/if_link.h>
@@ -14,6 +15,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/route/rtnl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -394,35 +396,80 @@ bool registry_link_msg(Manager *m, struct nlmsghdr *h)
 	return link_msg_parse(h, &l) >= 0 && link_msg(m, &l);
 }
 
-/* A tc filter deleted from a bound port (by hand, or by anything but lxcnet): reconciliation looks at it. */
-static void tc_filter_deleted(Manager *m, struct nlmsghdr *h)
+/* The binding whose datapath sits on ifindex (its veth, or the fwpr of its firewall bridge), or NULL. */
+static Binding *find_port(Manager *m, int ifindex)
 {
-	const struct tcmsg *t;
+	Binding *b = find_ifindex(m, ifindex);
 
-	if (!nlmsg_valid_hdr(h, sizeof(*t)))
-		return;
-	t = nlmsg_data(h);
-	for (size_t i = 0; i < m->n_bindings; i++)
-		if (m->bindings[i].port_ifindex == t->tcm_ifindex) {
-			manager_emit_binding(m, EVENT_PORT_CHANGED, &m->bindings[i]);
+	for (size_t i = 0; !b && i < m->n_bindings; i++)
+		if (m->bindings[i].port_ifindex == ifindex)
+			b = &m->bindings[i];
+	return b;
+}
+
+/*
+ * Something of a bound port changed that its link does not show: a tc
+ * filter deleted (lxcnet's datapath taken off it, as a replug would), or
+ * only its settings: a qdisc of its own or of its shaper's ifb
+ * ("lxr<port>"), or its VLAN membership (the bridge's AF_BRIDGE note).
+ * By hand, or by anything but lxcnet: reconciliation looks at it.
+ */
+static void port_msg(Manager *m, struct nlmsghdr *h)
+{
+	char name[IFNAMSIZ];
+	unsigned port;
+	int ifindex, end;
+	Binding *b;
+
+	if (h->nlmsg_type == RTM_NEWLINK) {
+		if (!nlmsg_valid_hdr(h, sizeof(struct ifinfomsg)))
 			return;
-		}
+		ifindex = ((const struct ifinfomsg *)nlmsg_data(h))->ifi_index;
+	} else {
+		if (!nlmsg_valid_hdr(h, sizeof(struct tcmsg)))
+			return;
+		ifindex = ((const struct tcmsg *)nlmsg_data(h))->tcm_ifindex;
+	}
+	b = find_port(m, ifindex);
+	if (!b && h->nlmsg_type != RTM_NEWLINK && if_indextoname((unsigned)ifindex, name) &&
+	    sscanf(name, SHAPER_IFB_PREFIX "%u%n", &port, &end) == 1 && name[end] == '\0' && port <= INT_MAX)
+		b = find_port(m, (int)port);
+	if (b)
+		manager_emit(m, &(Event){ .type = EVENT_PORT_CHANGED, .binding = b, .settings = h->nlmsg_type != RTM_DELTFILTER });
+}
+
+static bool is_port_msg(const struct nlmsghdr *h)
+{
+	switch (h->nlmsg_type) {
+	case RTM_DELTFILTER:
+	case RTM_NEWQDISC:
+	case RTM_DELQDISC:
+		return true;
+	case RTM_NEWLINK:
+		return nlmsg_valid_hdr(h, sizeof(struct ifinfomsg)) &&
+		       ((const struct ifinfomsg *)nlmsg_data(h))->ifi_family == AF_BRIDGE;
+	default:
+		return false;
+	}
+}
+
+void registry_event_msg(Manager *m, struct nlmsghdr *h)
+{
+	LinkMsg l;
+
+	if (is_port_msg(h)) {
+		port_msg(m, h);
+		return;
+	}
+	if (link_msg_parse(h, &l) < 0)
+		return;
+	manager_emit(m, &(Event){ .type = EVENT_LINK, .ifname = l.name, .ifindex = l.ifindex, .deleted = l.deleted });
+	m->dirty |= link_msg(m, &l);
 }
 
 static int on_event_msg(struct nl_msg *msg, void *userdata)
 {
-	Manager *m = userdata;
-	LinkMsg l;
-
-	if (nlmsg_hdr(msg)->nlmsg_type == RTM_DELTFILTER) {
-		tc_filter_deleted(m, nlmsg_hdr(msg));
-		return NL_OK;
-	}
-
-	if (link_msg_parse(nlmsg_hdr(msg), &l) < 0)
-		return NL_OK;
-	manager_emit(m, &(Event){ .type = EVENT_LINK, .ifname = l.name, .ifindex = l.ifindex, .deleted = l.deleted });
-	m->dirty |= link_msg(m, &l);
+	registry_event_msg(userdata, nlmsg_hdr(msg));
 	return NL_OK;
 }
 

@@ -81,10 +81,36 @@ ms=$(converged "VLAN 200 on veth8702i0" has_tag veth8702i0 200); rc=$?
 reaches 8702 10.87.0.1; ok $? "8702 reaches 8701 on VLAN 200"
 [ "$(metric 'reason="config",action="replugged"')" = 1 ]; ok $? "counted as reason config"
 
+# The shaper's exact rate: a tbf changed by hand, towards the container or on the port's ifb, is put back.
+rate_of() {
+	tc -j qdisc show dev "$1" root 2>/dev/null |
+		python3 -c 'import json,sys; q=[x for x in json.load(sys.stdin) if x["kind"]=="tbf"]; print(q[0]["options"]["rate"] if q else "none")'
+}
+rate_is() { [ "$(rate_of "$1")" = "$2" ]; }
+sed -i "s/,tag=200,/,tag=200,rate=5,/" "$T/pve/lxc/8702.conf"
+ifb=lxr$(cat /sys/class/net/veth8702i0/ifindex)
+converged "rate on veth8702i0" rate_is veth8702i0 5242880 >/dev/null && rate_is $ifb 5242880
+ok $? "net0 edited to rate=5: 5 MiB/s both ways ($(rate_of veth8702i0) and $(rate_of $ifb) B/s)"
+sleep 0.5
+tc qdisc replace dev veth8702i0 root handle 4c58: tbf rate 10mbit burst 1mb latency 50ms
+ms=$(converged "5 MiB/s on veth8702i0" rate_is veth8702i0 5242880); rc=$?
+[ $rc -eq 0 ] && [ "$ms" -le 1000 ]; ok $? "its tbf set to 10 Mbit/s by hand: 5 MiB/s again within 1 s ($ms ms)"
+grep -q "'veth8702i0' is shaped to 1250000 B/s towards the container, the NIC's rate is 5242880 B/s; plugged again" "$T/agent.log"
+ok $? "logged with both rates ($(grep -o "is shaped to.*" "$T/agent.log" | tail -1))"
+tc qdisc replace dev $ifb root handle 4c58: tbf rate 20mbit burst 1mb latency 50ms
+ms=$(converged "5 MiB/s on $ifb" rate_is $ifb 5242880); rc=$?
+[ $rc -eq 0 ] && [ "$ms" -le 1000 ]; ok $? "its ifb's tbf set to 20 Mbit/s by hand: 5 MiB/s again within 1 s ($ms ms)"
+grep -q "'veth8702i0' is shaped to 2500000 B/s from the container, the NIC's rate is 5242880 B/s" "$T/agent.log"
+ok $? "logged as the way from the container"
+
 # (5) Phase basic gives tagged NICs to Proxmox: lxcnet does not fight its replug, it withdraws its policy.
 ctl phase set basic >/dev/null; ok $? "phase basic"
 sleep 1
 [ "$(tag_of veth8703i0)" = 200 ]; ok $? "a phase change alone leaves lxcnet's policy on a running port (VLAN $(tag_of veth8703i0))"
+tc qdisc replace dev veth8703i0 root handle 1: tbf rate 10mbit burst 1mb latency 50ms && sleep 1 &&
+	[ "$(tag_of veth8703i0)" = 200 ]
+ok $? "nor does a qdisc put on veth8703i0 by hand, which is no replug (VLAN $(tag_of veth8703i0))"
+tc qdisc del dev veth8703i0 root
 pve_hotplug 8703 "name=eth0,bridge=$BR,hwaddr=BC:24:11:87:03:00,ip=10.87.0.3/24,tag=300,host-managed=1"
 ms=$(converged "no entry on veth8703i0" has_tag veth8703i0 none); rc=$?
 [ $rc -eq 0 ] && [ "$ms" -le 1000 ]; ok $? "Proxmox replugs 8703: lxcnet's datapath entry is gone within 1 s ($ms ms)"

@@ -6,8 +6,9 @@
 #    far end a "wire" namespace with 8021q devices: lxcnet's tag=100 ports
 #    reach each other and VLAN 100 of the wire, not tag=200; an untagged
 #    port reaches the wire untagged; a trunk port's VLAN 100 joins VLAN 100.
-#    Each port's VLAN membership is Proxmox's; a tag change replaces it;
-#    unplugging leaves the bridge's VLAN table as it was.
+#    Each port's VLAN membership is Proxmox's; lxcnetd puts it back when it
+#    is changed by hand; a tag change replaces it; unplugging leaves the
+#    bridge's VLAN table as it was.
 # 2. A node halfway through a rollout: a bridge that is not VLAN-aware, with
 #    Proxmox's vmbrXv100 (an 8021q device of the uplink in a bridge) and a
 #    guest of Proxmox's there. lxcnet's tag=100 NIC reaches that guest and
@@ -97,6 +98,35 @@ reach k9604 10.96.1.254; ok $? "the untagged NIC reaches the wire untagged"
 reach k9605 10.96.100.1; ok $? "the trunk's VLAN 100 reaches tag=100"
 reach k9605 10.96.100.254; ok $? "and the wire's VLAN 100"
 reach k9605 10.96.1.254; ok $? "the trunk's untagged side reaches the wire untagged"
+
+# lxcnetd puts back a port's VLAN membership changed by hand (reconciliation), within about 1 s.
+if private_bus; then
+	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
+		>>"$T/agent.log" 2>&1 &
+	agent=$!
+	IT_PIDS="$IT_PIDS $agent"
+	for _ in $(seq 100); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+	sleep 2.5 # past the age a port must have (2 s) before it is judged
+	DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" check 9601 >"$T/check0" 2>&1
+	ok $? "lxcnetctl check 9601: as its config says ($(cat "$T/check0"))"
+	printf 'vlan del dev veth9601i0 vid 100\nvlan add dev veth9601i0 vid 200 pvid untagged\nvlan add dev veth9601i0 vid 300\n' |
+		command bridge -batch -
+	t0=$(date +%s%N)
+	for _ in $(seq 100); do [ "$(vlans veth9601i0)" = "100:pvid:untagged" ] && break; sleep 0.05; done
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$(vlans veth9601i0)" = "100:pvid:untagged" ]
+	ok $? "VLAN 200 (PVID) and 300 given to veth9601i0 by hand: lxcnetd puts back VLAN 100 only in $ms ms ($(vlans veth9601i0))"
+	grep -q "'veth9601i0' is in VLANs PVID 200, untagged 200, tagged 300 of '$BR'; the NIC's are PVID 100 untagged, tagged none; plugged again" "$T/agent.log"
+	ok $? "and says what differed ($(grep -o "drifted.*" "$T/agent.log" | head -1))"
+	reach k9601 10.96.100.2; ok $? "tag=100 reaches the other tag=100 port again"
+	command bridge vlan add dev veth9604i0 vid 1 && command bridge vlan del dev veth9604i0 vid 2-4094
+	for _ in $(seq 100); do [ "$(vlans veth9604i0)" = "1:pvid:untagged 2-4094" ] && break; sleep 0.05; done
+	[ "$(vlans veth9604i0)" = "1:pvid:untagged 2-4094" ]
+	ok $? "the untagged NIC's VLANs 2-4094 taken by hand: put back ($(vlans veth9604i0))"
+	kill "$agent" && wait "$agent"
+else
+	for _ in 1 2 3 4 5; do ok 1 "dbus-daemon did not start"; done
+fi
 
 # A tag change (replug with tag=200): the membership is replaced, not added to.
 pve_conf 9602 "net0: name=eth0,bridge=$BR,tag=200"

@@ -23,12 +23,15 @@
 
 static unsigned seen[_EVENT_MAX];
 static char last_container[64], last_properties[128];
+static bool last_settings;
 
 static void record(Manager *m, const Event *ev, void *userdata)
 {
 	(void)m;
 	(void)userdata;
 	seen[ev->type]++;
+	if (ev->type == EVENT_PORT_CHANGED)
+		last_settings = ev->settings;
 	if (ev->binding)
 		snprintf(last_container, sizeof(last_container), "%s", ev->binding->container);
 	else if (ev->container)
@@ -62,6 +65,29 @@ static bool feed(Manager *m, int type, int family, int ifindex, bool up, const c
 	changed = registry_link_msg(m, nlmsg_hdr(msg));
 	nlmsg_free(msg);
 	return changed;
+}
+
+/* A tc message (qdisc or filter) about ifindex, through the registry's subscription. */
+static void feed_tc(Manager *m, int type, int ifindex)
+{
+	struct tcmsg t = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, 0);
+
+	nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO);
+	registry_event_msg(m, nlmsg_hdr(msg));
+	nlmsg_free(msg);
+}
+
+/* The bridge's AF_BRIDGE note of its port ifindex (its VLANs or port state changed). */
+static void feed_bridge_note(Manager *m, int ifindex)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+
+	nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	nla_put_string(msg, IFLA_IFNAME, "veth100i0");
+	registry_event_msg(m, nlmsg_hdr(msg));
+	nlmsg_free(msg);
 }
 
 static void reset(void)
@@ -125,6 +151,23 @@ int main(void)
 	ok(!feed(m, RTM_DELLINK, AF_BRIDGE, 9001, false, "veth100i0", 0, NULL) && manager_find(m, "100", 0) &&
 		   seen[EVENT_BINDING_CHANGED] == 0,
 	   "the bridge's own delete of its port (AF_BRIDGE) leaves the binding");
+
+	/* What the link does not show: the port's VLANs, its qdiscs, its datapath filter. */
+	reset();
+	feed_bridge_note(m, 9001);
+	ok(seen[EVENT_PORT_CHANGED] == 1 && last_settings && seen[EVENT_LINK] == 0 && manager_find(m, "100", 0),
+	   "the bridge's note of its port (VLANs): PortChanged for its settings, the binding stays");
+	reset();
+	feed_tc(m, RTM_NEWQDISC, 9001);
+	feed_tc(m, RTM_DELQDISC, 9001);
+	ok(seen[EVENT_PORT_CHANGED] == 2 && last_settings, "a qdisc of the port replaced or deleted: PortChanged for its settings");
+	reset();
+	feed_tc(m, RTM_DELTFILTER, 9001);
+	ok(seen[EVENT_PORT_CHANGED] == 1 && !last_settings, "its tc filter deleted: PortChanged as for a replug");
+	reset();
+	feed_tc(m, RTM_NEWQDISC, 9050);
+	feed_bridge_note(m, 9050);
+	ok(seen[EVENT_PORT_CHANGED] == 0, "qdiscs and bridge notes of other links: no event");
 
 	/* A hook's note, and the state file. */
 	reset();
