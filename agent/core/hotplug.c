@@ -391,6 +391,11 @@ static void route(Hotplug *h)
 			r = run_legacy(h, &d);
 		}
 	}
+	if (r >= 0) {
+		pthread_mutex_lock(&m->op_lock);
+		op->done_path = fell_back ? PATH_LEGACY : op->route.path;
+		pthread_mutex_unlock(&m->op_lock);
+	}
 	/* A veto is the site's decision, not a result of either path. */
 	if (strcmp(op->error_name, LXCNET_ERR_VETOED) != 0)
 		manager_record_op(m, operation_rollout_op(op->kind), op->route.path, r >= 0, fell_back, clock_usec(CLOCK_MONOTONIC) - t0);

@@ -29,6 +29,16 @@
 #define LXCNETD_STATE_DIR "/var/lib/lxcnet"
 #define MANAGER_STATE_MAX (16 * 1024 * 1024) /* bindings.json */
 
+/* Who plugged a port last, which decides who owns it until its container's next start (reconcile.h). */
+typedef enum PluggedBy {
+	PLUGGED_AT_START, /* the container's start: the path the phase gives net-up */
+	PLUGGED_LXCNET,	  /* lxcnetd's hotplug add or update, done by lxcnet */
+	PLUGGED_LEGACY,	  /* lxcnetd's hotplug add or update, done by the legacy command */
+	_PLUGGED_MAX,
+} PluggedBy;
+
+const char *plugged_by_name(PluggedBy p); /* "", "lxcnet", "legacy": as the state file has it */
+
 typedef struct Binding {
 	char container[64];
 	unsigned net; /* N of netN */
@@ -40,6 +50,7 @@ typedef struct Binding {
 	char bridge[IFNAMSIZ];
 	char vnet[16];	       /* as the hook reported it, "" when none */
 	bool up;
+	PluggedBy plugged_by; /* saved in the state file */
 	bool seen;	/* found by the current dump */
 	uint64_t since; /* CLOCK_REALTIME, µs */
 	/* Reconciliation (reconcile.h). */
@@ -158,6 +169,8 @@ int registry_listen_notify(Manager *m);
 /* One RTM_NEWLINK or RTM_DELLINK, from a dump or an event (or a test); true when what is saved changed. */
 struct nlmsghdr;
 bool registry_link_msg(Manager *m, struct nlmsghdr *h);
+/* Record who plugged netN of container last (after an operation: its link may still be an unread event). */
+int manager_set_plugged_by(Manager *m, const char *container, unsigned net, PluggedBy who);
 /* One message of the registry's rtnetlink subscription (links, and the tc and bridge notes of bound ports). */
 void registry_event_msg(Manager *m, struct nlmsghdr *h);
 

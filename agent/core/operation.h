@@ -80,6 +80,7 @@ struct Operation {
 	bool exited; /* the worker is about to return: it can be joined */
 	const char *step;
 	const char *error_name; /* "" unless failed */
+	RolloutPath done_path;	/* who did it, once done: route.path, or PATH_LEGACY after a fallback */
 	char error_message[DIAG_MAX];
 };
 

@@ -251,7 +251,8 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 		return 0; /* no netN for it (any more): nothing to converge on */
 	e->fw_filter_always = m->conf->firewall_always;
 	(void)plug_net_up_decision(e, m->conf, &n, &dec);
-	if (dec.path != PATH_LXCNET) {
+	/* Who plugged it last owns it: lxcnetd's hotplug by the path it took, else the container's start. */
+	if (b->plugged_by == PLUGGED_LEGACY || (b->plugged_by == PLUGGED_AT_START && dec.path != PATH_LXCNET)) {
 		/* Never fight Proxmox: only a port somebody replugged loses lxcnet's entry. */
 		r = replugged || reason == RECONCILE_FORCED ? withdraw(m, b, apply, diff, diff_size) : 0;
 		if (r > 0 && apply)
@@ -438,6 +439,12 @@ static void on_event(Manager *m, const Event *ev, void *userdata)
 	Binding *b;
 
 	(void)userdata;
+	if (ev->type == EVENT_OPERATION_DONE && ev->operation->kind != OP_REMOVE) {
+		/* lxcnetd's own hotplug decides who owns the NIC now, whatever the phase gives net-up. */
+		(void)manager_set_plugged_by(m, ev->operation->container, ev->operation->net,
+					     ev->operation->done_path == PATH_LXCNET ? PLUGGED_LXCNET : PLUGGED_LEGACY);
+		return;
+	}
 	if (ev->type != EVENT_PORT_CHANGED || !m->conf || !m->conf->reconcile)
 		return;
 	/* The registry's own entry, to mark. */

@@ -544,10 +544,40 @@ static int on_netlink(sd_event_source *s, int fd, uint32_t revents, void *userda
 /* Take the events already queued (a hook's datagram may be read before its link's event). */
 static void drain_events(Manager *m)
 {
-	struct pollfd p = { .fd = nl_socket_get_fd(m->events), .events = POLLIN };
+	struct pollfd p = { .fd = m->events ? nl_socket_get_fd(m->events) : -1, .events = POLLIN };
 
+	if (p.fd < 0)
+		return; /* not following rtnetlink (yet) */
 	while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
 		(void)on_netlink(NULL, p.fd, p.revents, m);
+}
+
+const char *plugged_by_name(PluggedBy p)
+{
+	static const char *const names[_PLUGGED_MAX] = {
+		[PLUGGED_AT_START] = "",
+		[PLUGGED_LXCNET] = "lxcnet",
+		[PLUGGED_LEGACY] = "legacy",
+	};
+
+	return p < _PLUGGED_MAX ? names[p] : "";
+}
+
+int manager_set_plugged_by(Manager *m, const char *container, unsigned net, PluggedBy who)
+{
+	Binding *b = manager_find(m, container, net);
+
+	if (!b) {
+		drain_events(m);
+		b = manager_find(m, container, net);
+	}
+	if (!b)
+		return -ENOENT;
+	if (b->plugged_by != who) {
+		b->plugged_by = who;
+		manager_save_later(m);
+	}
+	return 0;
 }
 
 int manager_notify(Manager *m, const char *container, unsigned net, const char *vnet)
@@ -678,6 +708,11 @@ int manager_save(Manager *m)
 		json_object_object_add(o, "net", json_object_new_int((int)b->net));
 		json_object_object_add(o, "vnet", json_object_new_string(b->vnet));
 		json_object_object_add(o, "since", json_object_new_int64((int64_t)b->since));
+		if (b->plugged_by != PLUGGED_AT_START) {
+			/* For this port only: the container's next start plugs another one. */
+			json_object_object_add(o, "plugged", json_object_new_string(plugged_by_name(b->plugged_by)));
+			json_object_object_add(o, "ifindex", json_object_new_int(b->ifindex));
+		}
 		json_object_array_add(a, o);
 	}
 	text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
@@ -701,9 +736,11 @@ int manager_save(Manager *m)
 
 /* A saved entry is only used as lxcnet writes them: anything else is dropped, with the reason. */
 static bool state_entry_valid(json_object *o, const char **ret_container, unsigned *ret_net, const char **ret_vnet,
-			      uint64_t *ret_since, const char **ret_why)
+			      uint64_t *ret_since, PluggedBy *ret_plugged, int *ret_ifindex, const char **ret_why)
 {
-	json_object *c, *n, *v = NULL, *s = NULL;
+	json_object *c, *n, *v = NULL, *s = NULL, *p = NULL, *x = NULL;
+	PluggedBy plugged = PLUGGED_AT_START;
+	int64_t ifindex = 0;
 	const char *container, *vnet = "";
 	int64_t net, since = 0;
 
@@ -728,16 +765,29 @@ static bool state_entry_valid(json_object *o, const char **ret_container, unsign
 		if (!json_object_is_type(s, json_type_int) || (since = json_object_get_int64(s)) < 0)
 			return *ret_why = "since: not a time", false;
 	}
+	if (json_object_object_get_ex(o, "plugged", &p)) {
+		if (!json_object_is_type(p, json_type_string))
+			return *ret_why = "plugged: not a string", false;
+		while (plugged < _PLUGGED_MAX && strcmp(plugged_by_name(plugged), json_object_get_string(p)) != 0)
+			plugged++;
+		if (plugged == _PLUGGED_MAX)
+			return *ret_why = "plugged: not lxcnet or legacy", false;
+		if (!json_object_object_get_ex(o, "ifindex", &x) || !json_object_is_type(x, json_type_int) ||
+		    (ifindex = json_object_get_int64(x)) <= 0 || ifindex > INT_MAX)
+			return *ret_why = "ifindex: not an interface index", false;
+	}
 	*ret_container = container;
 	*ret_net = (unsigned)net;
 	*ret_vnet = vnet;
 	*ret_since = (uint64_t)since;
+	*ret_plugged = plugged;
+	*ret_ifindex = (int)ifindex;
 	return true;
 }
 
 /*
- * Saved VNet annotations and start times, for bindings whose interface still
- * exists. A file that cannot be read or parsed is kept as <file>.bad (the
+ * Saved VNet annotations, start times and who plugged a port by hotplug,
+ * for bindings whose interface still exists. A file that cannot be read or parsed is kept as <file>.bad (the
  * next save replaces the file) and said so.
  */
 static void load_state(Manager *m)
@@ -770,11 +820,14 @@ static void load_state(Manager *m)
 parsed:
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		const char *container, *vnet;
+		PluggedBy plugged;
 		unsigned net;
 		uint64_t since;
+		int ifindex;
 		Binding *b;
 
-		if (!state_entry_valid(json_object_array_get_idx(a, i), &container, &net, &vnet, &since, &why)) {
+		if (!state_entry_valid(json_object_array_get_idx(a, i), &container, &net, &vnet, &since, &plugged, &ifindex,
+				       &why)) {
 			log_ctx(&lctx, LOG_WARNING, "Ignoring entry %zu of the state file '%s': %s", i, m->state_file, why);
 			m->rebuild_dropped++;
 			continue;
@@ -785,6 +838,8 @@ parsed:
 			continue;
 		}
 		snprintf(b->vnet, sizeof(b->vnet), "%s", vnet);
+		/* Who plugged it holds for that port: a start since plugged a new one. */
+		b->plugged_by = b->ifindex == ifindex ? plugged : PLUGGED_AT_START;
 		if (since)
 			b->since = since;
 	}

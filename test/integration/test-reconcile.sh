@@ -38,10 +38,14 @@ pve_conf 8701 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:87:01:00,ip=10.87.0.1/
 pve_conf 8702 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:87:02:00,ip=10.87.0.2/24,tag=100,host-managed=1"
 pve_conf 8703 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:87:03:00,ip=10.87.0.3/24,tag=200,host-managed=1"
 for id in 8701 8702 8703; do ct_create $id && ct_start $id || skip_all "container $id does not start"; done
-"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
-	>>"$T/agent.log" 2>&1 &
-IT_PIDS="$IT_PIDS $!"
-for _ in $(seq 50); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+agent_start() {
+	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
+		>>"$T/agent.log" 2>&1 &
+	agent=$!
+	IT_PIDS="$IT_PIDS $agent"
+	for _ in $(seq 50); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+}
+agent_start
 dbus-monitor --address "$BUS" "type='signal',sender='org.lxcnet1',member='Reconciled'" >"$T/signals" 2>&1 &
 IT_PIDS="$IT_PIDS $!"
 ping_ok 8701 10.87.0.2 && ! ping_ok 8701 10.87.0.3; ok $? "8701 reaches 8702 on VLAN 100, not 8703 on VLAN 200"
@@ -144,5 +148,28 @@ out=$(ctl reconcile); rc=$?
 [ $rc -eq 0 ] && echo "$out" | grep -q "^8703 *net0 *replugged" && [ "$(tag_of veth8703i0)" = 300 ]
 ok $? "lxcnetctl reconcile: 8703 replugged with its VLAN 300 ($out)"
 master_is veth8701i0 $BR && ctl check >/dev/null; ok $? "veth8701i0 is back on $BR and nothing differs"
+
+# Who plugged a NIC last owns it: with net-up given to Proxmox, a NIC that lxcnetd's own hotplug added
+# is lxcnet's (put back), while a NIC plugged at start is Proxmox's (its datapath entry withdrawn).
+printf 'lxcnet: node\n\treconcile on\n\noperation: net-up\n\tpath legacy\n' >"$T/conf/lxcnet.conf"
+out=$(ctl reload 2>&1); ok $? "reconcile on, net-up given to the legacy command in lxcnet.conf, reloaded ($out)"
+out=$(ctl hotplug add 8701 net1 "name=eth1,bridge=$BR,hwaddr=BC:24:11:87:01:01,ip=10.87.1.1/24,tag=100" --wait 2>&1)
+ok $? "net-up legacy, hotplug lxcnet: lxcnetd's hotplug adds net1 to 8701 ($out)"
+sleep 2.2 # past the age a port must have
+grep -q '"container":"8701","net":1,[^}]*"plugged":"lxcnet","ifindex":'"$(cat /sys/class/net/veth8701i1/ifindex)" "$T/state/bindings.json"
+ok $? "the state file says lxcnet plugged veth8701i1 ($(grep -o '"net":1,[^}]*' "$T/state/bindings.json"))"
+ip link set veth8701i1 nomaster
+ip link set veth8701i0 nomaster
+ms=$(converged "veth8701i1 on $BR" master_is veth8701i1 $BR); rc=$?
+[ $rc -eq 0 ] && [ "$ms" -le 1000 ] && [ "$(tag_of veth8701i1)" = 100 ]
+ok $? "taken off its bridge: the NIC lxcnet hotplugged is back on $BR with VLAN 100 within 1 s ($ms ms)"
+converged "no entry on veth8701i0" has_tag veth8701i0 none >/dev/null && ! master_is veth8701i0 $BR
+ok $? "the NIC plugged at start, which net-up gives to Proxmox: lxcnet's entry withdrawn, left off its bridge"
+kill "$agent" && wait "$agent"
+agent_start
+ip link set veth8701i1 nomaster
+ms=$(converged "veth8701i1 on $BR" master_is veth8701i1 $BR); rc=$?
+[ $rc -eq 0 ] && [ "$ms" -le 1500 ]
+ok $? "after lxcnetd restarted (the state file): still lxcnet's, back on $BR ($ms ms)"
 for id in 8701 8702 8703; do ct_stop $id; done
 it_done

@@ -182,6 +182,15 @@ int main(void)
 			   strstr(text, "\"vnet\":\"prod\"") && strstr(text, "\"net\":0"),
 		   "the state file has container 100, net0 on prod");
 	}
+	is_int(manager_set_plugged_by(m, "100", 0, PLUGGED_LXCNET), 0, "lxcnetd's hotplug plugged net0 of 100");
+	is_int(manager_set_plugged_by(m, "999", 0, PLUGGED_LXCNET), -ENOENT, "a port it does not know: -ENOENT");
+	is_int(manager_save(m), 0, "saved again");
+	{
+		_cleanup_free_ char *text = NULL;
+
+		ok(read_full_file(state, 1 << 20, &text, NULL) >= 0 && strstr(text, "\"plugged\":\"lxcnet\",\"ifindex\":9001"),
+		   "the state file says who plugged it, for that port (ifindex 9001)");
+	}
 
 	/* A restart we missed the end of: the same netN, another ifindex; the VNet note stays. */
 	reset();
@@ -189,6 +198,7 @@ int main(void)
 	b = manager_find(m, "100", 0);
 	ok(b && b->ifindex == 9101 && strcmp(b->vnet, "prod") == 0 && manager_count_container(m, "100") == 1,
 	   "one binding, the new ifindex, still on prod");
+	ok(b && b->plugged_by == PLUGGED_AT_START, "plugged by its start now, not by the hotplug of the port before");
 
 	/* A second port, then the end of both. */
 	ok(feed(m, RTM_NEWLINK, AF_UNSPEC, 9102, true, "veth100i1", 1, "veth") && manager_count_container(m, "100") == 2,
