@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define LXCNET_BPF_ABI "v2"
+#define LXCNET_BPF_ABI "v3"
 #define LXCNET_PORT_SLOTS 16384 /* ports per host; slot 0 is never handed out */
 #define LXCNET_TRUNK_WORDS 64	/* 64 x 64 bits: VLAN ids 0..4095 */
 
@@ -21,6 +21,7 @@
 #define LXCNET_PORT_FILTER_IP4 0x2 /* IPv4 and ARP from the container must use ip4 (or be DHCP) */
 #define LXCNET_PORT_FILTER_IP6 0x4 /* IPv6 from the container must use ip6, its link-local, or :: */
 #define LXCNET_PORT_TRUNKS 0x8	   /* lxcnet_trunks has this slot's VLANs (set by datapath_port_set) */
+#define LXCNET_PORT_FIREWALL 0x10  /* Proxmox's guest firewall, enforced here as lxcnet_fw[slot] says */
 #define LXCNET_PORT_FILTERS (LXCNET_PORT_FILTER_MAC | LXCNET_PORT_FILTER_IP4 | LXCNET_PORT_FILTER_IP6)
 
 /* lxcnet_ports[slot]: all the programs read for a frame, in one cache line. */
@@ -43,6 +44,79 @@ struct lxcnet_trunks {
 	__u64 vids[LXCNET_TRUNK_WORDS];
 };
 
+/*
+ * lxcnet_fw[slot]: a port's Proxmox guest firewall (guest-fw.h), as
+ * pve-firewall builds it for the NIC: connection tracking first
+ * (established and related pass, invalid is dropped), then for a new
+ * connection the chain of its direction, then the policy.
+ */
+#define LXCNET_FW_MACFILTER 0x01 /* from the container: the source MAC is the NIC's */
+#define LXCNET_FW_IPFILTER 0x02	 /* from the container: IP sources in lxcnet_fw_ipset (family 4, 6) */
+#define LXCNET_FW_ARPFILTER 0x04 /* from the container: ARP senders in lxcnet_fw_ipset (family ARP) */
+#define LXCNET_FW_DHCP 0x08	 /* DHCP client traffic passes (and DHCPv6) */
+#define LXCNET_FW_NDP 0x10	 /* neighbour discovery passes */
+#define LXCNET_FW_RADV 0x20	 /* router advertisements from the container pass */
+#define LXCNET_FW_NOSMURFS 0x40	 /* host.fw nosmurfs: new IPv4 to the container from broadcast or multicast dropped */
+#define LXCNET_FW_L2MACFILTER 0x80 /* from the container: the MAC filter for frames that are not IP (ebtables) */
+
+enum lxcnet_fw_verdict {
+	LXCNET_FW_ACCEPT,
+	LXCNET_FW_DROP,
+};
+
+struct lxcnet_fw {
+	__u32 ifindex;	 /* the port it was set for */
+	__u32 gen;	 /* its connections' generation: a slot handed to another port tracks none of the old ones */
+	__u16 flags;	 /* LXCNET_FW_* */
+	__u8 policy_in;	 /* enum lxcnet_fw_verdict: new connections to the container */
+	__u8 policy_out; /* and from it */
+};
+
+/* lxcnet_fw_ipset: the ipfilter set of a slot, an LPM trie over slot, family and address. */
+#define LXCNET_FW_FAMILY_ARP 0x0806
+struct lxcnet_fw_ipkey {
+	__u32 prefixlen; /* 64 + the address's prefix length */
+	__u32 slot;
+	__u32 family; /* 4, 6 or LXCNET_FW_FAMILY_ARP (ARP senders, IPv4) */
+	__u8 addr[16];
+};
+
+struct lxcnet_fw_ipentry {
+	__u8 nomatch; /* ipset's "!": addresses under it are not in the set */
+};
+
+/*
+ * lxcnet_ct: connection tracking, an LRU hash shared by every port. The
+ * key is canonical: endpoint a sorts before endpoint b, so both directions
+ * of a connection find one entry. An ICMP query and its answer carry the
+ * query's id as the asker's port, 0 as the other; a protocol without
+ * ports uses 0.
+ */
+#define LXCNET_CT_ENTRIES 131072
+struct lxcnet_ct_key {
+	__u32 slot;
+	__u32 gen;   /* lxcnet_fw[slot].gen */
+	__u8 family; /* 4 or 6 */
+	__u8 proto;  /* IPPROTO_*; 255 (reserved) for the fragments of one datagram, keyed by its IP id */
+	__be16 port_a, port_b;
+	__u8 pad[2];
+	__u32 addr_a[4], addr_b[4];
+};
+
+enum lxcnet_ct_state {
+	LXCNET_CT_NEW,	     /* seen one way only */
+	LXCNET_CT_REPLIED,   /* seen both ways: established */
+	LXCNET_CT_FIN,	     /* TCP: a FIN seen */
+	LXCNET_CT_CLOSE,     /* TCP: a RST seen, or FINs both ways */
+};
+
+struct lxcnet_ct {
+	__u64 seen_ns; /* bpf_ktime_get_ns() of its last packet */
+	__u8 state;    /* enum lxcnet_ct_state */
+	__u8 orig_a;   /* the first packet came from endpoint a */
+	__u8 pad[6];
+};
+
 enum lxcnet_dir {
 	LXCNET_FROM_CT, /* tc ingress of the host veth */
 	LXCNET_TO_CT,	/* tc egress of the host veth */
@@ -60,6 +134,13 @@ enum lxcnet_drop {
 	LXCNET_DROP_SPOOF_MAC,	   /* source MAC is not the NIC's */
 	LXCNET_DROP_SPOOF_IP4,	   /* IPv4 source (or ARP sender) is not the NIC's */
 	LXCNET_DROP_SPOOF_IP6,	   /* IPv6 source is not the NIC's */
+	LXCNET_DROP_FW_INVALID,	   /* guest firewall: no connection it belongs to, and it cannot start one */
+	LXCNET_DROP_FW_MAC,	   /* guest firewall: macfilter */
+	LXCNET_DROP_FW_IP,	   /* guest firewall: ipfilter (or its ARP filter) */
+	LXCNET_DROP_FW_RADV,	   /* guest firewall: a router advertisement from the container */
+	LXCNET_DROP_FW_SMURF,	   /* guest firewall: nosmurfs */
+	LXCNET_DROP_FW_POLICY_IN,  /* guest firewall: policy_in */
+	LXCNET_DROP_FW_POLICY_OUT, /* guest firewall: policy_out */
 	_LXCNET_DROP_MAX,
 };
 

@@ -247,6 +247,8 @@ static __always_inline int spoofed(struct __sk_buff *skb, const struct lxcnet_po
 	return -1;
 }
 
+#include "guest-fw.h"
+
 SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
@@ -263,6 +265,12 @@ int tc_ingress(struct __sk_buff *skb)
 		return drop(slot, LXCNET_DROP_MALFORMED);
 	if (p->flags & LXCNET_PORT_FILTERS) {
 		int why = spoofed(skb, p);
+
+		if (why >= 0)
+			return drop(slot, (enum lxcnet_drop)why);
+	}
+	if (p->flags & LXCNET_PORT_FIREWALL) {
+		int why = fw_check(skb, slot, p->mac, LXCNET_FROM_CT);
 
 		if (why >= 0)
 			return drop(slot, (enum lxcnet_drop)why);
@@ -286,6 +294,18 @@ int tc_ingress(struct __sk_buff *skb)
 		return bpf_redirect(p->shaper_ifindex, 0);
 	}
 	return pass(skb, slot, LXCNET_FROM_CT);
+}
+
+/* A frame for the container, its tags done: the guest firewall, then it passes. */
+static __always_inline int deliver(struct __sk_buff *skb, __u32 slot, const struct lxcnet_port *p)
+{
+	if (p->flags & LXCNET_PORT_FIREWALL) {
+		int why = fw_check(skb, slot, p->mac, LXCNET_TO_CT);
+
+		if (why >= 0)
+			return drop(slot, (enum lxcnet_drop)why);
+	}
+	return pass(skb, slot, LXCNET_TO_CT);
 }
 
 SEC("tc")
@@ -314,16 +334,16 @@ int tc_egress(struct __sk_buff *skb)
 			return drop(slot, LXCNET_DROP_MALFORMED);
 	}
 	if (t == 0)
-		return tag ? drop(slot, LXCNET_DROP_UNTAGGED_OUT) : pass(skb, slot, LXCNET_TO_CT);
+		return tag ? drop(slot, LXCNET_DROP_UNTAGGED_OUT) : deliver(skb, slot, p);
 	if (proto != bpf_htons(ETH_P_8021Q))
 		return drop(slot, LXCNET_DROP_VLAN_OUT);
 	if (tag && vid == tag) {
 		/* The access VLAN reaches the container untagged (it is also the native VLAN of a trunk). */
 		if (bpf_skb_vlan_pop(skb) < 0)
 			return drop(slot, LXCNET_DROP_TAG_OP);
-		return pass(skb, slot, LXCNET_TO_CT);
+		return deliver(skb, slot, p);
 	}
 	if (trunk_has(p, slot, vid))
-		return pass(skb, slot, LXCNET_TO_CT);
+		return deliver(skb, slot, p);
 	return drop(slot, LXCNET_DROP_VLAN_OUT);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -19,8 +20,9 @@
 #include "port.skel.h"
 #include "strutil.h"
 
-static const char *const pin_names[] = { "lxcnet_ports",  "lxcnet_counters", "lxcnet_trunks", "lxcnet_drops",
-					 "lxcnet_slots",  "tc_ingress",	     "tc_egress" };
+static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
+					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct",
+					 "tc_ingress",	 "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -31,6 +33,9 @@ void datapath_free(Datapath *dp)
 	closep(&dp->trunks_fd);
 	closep(&dp->drops_fd);
 	closep(&dp->slots_fd);
+	closep(&dp->fw_fd);
+	closep(&dp->fw_ipset_fd);
+	closep(&dp->ct_fd);
 	closep(&dp->ingress_fd);
 	closep(&dp->egress_fd);
 	free(dp->pin_dir);
@@ -65,9 +70,10 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	if (!dp)
 		return -ENOMEM;
 	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
+	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = -1;
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
-					  &dp->ingress_fd, &dp->egress_fd },
+					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->ingress_fd, &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -145,7 +151,45 @@ static int slot_find_free(Datapath *dp, __u32 ifindex, __u32 *ret)
 	return -ENOSPC;
 }
 
-/* Give slot back: its policy, trunks and drops go, then the index entry. Under the lock. */
+/* Delete slot's ipfilter set (collected first: deleting while walking restarts the walk). */
+static int fw_set_clear(Datapath *dp, __u32 slot)
+{
+	_cleanup_free_ struct lxcnet_fw_ipkey *keys = NULL;
+	struct lxcnet_fw_ipkey key, next;
+	size_t n = 0;
+	bool first = true;
+
+	while (bpf_map_get_next_key(dp->fw_ipset_fd, first ? NULL : &key, &next) == 0) {
+		struct lxcnet_fw_ipkey *at;
+
+		first = false;
+		key = next;
+		if (key.slot != slot)
+			continue;
+		at = array_grow(&keys, n, sizeof(*keys));
+		if (!at)
+			return -ENOMEM;
+		*at = key;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		(void)bpf_map_delete_elem(dp->fw_ipset_fd, &keys[i]);
+	return 0;
+}
+
+/* The slot's guest firewall goes (its connections are of a generation nobody uses any more). */
+static void fw_clear(Datapath *dp, __u32 slot)
+{
+	struct lxcnet_fw fw = {};
+
+	if (bpf_map_lookup_elem(dp->fw_fd, &slot, &fw) < 0 || !fw.ifindex)
+		return;
+	fw = (struct lxcnet_fw){};
+	(void)bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY);
+	(void)fw_set_clear(dp, slot);
+}
+
+/* Give slot back: its policy, trunks, drops and firewall go, then the index entry. Under the lock. */
 static void slot_free(Datapath *dp, __u32 ifindex, __u32 slot)
 {
 	struct lxcnet_port none = {};
@@ -154,8 +198,38 @@ static void slot_free(Datapath *dp, __u32 ifindex, __u32 slot)
 		(void)bpf_map_update_elem(dp->ports_fd, &slot, &none, BPF_ANY);
 		(void)bpf_map_delete_elem(dp->trunks_fd, &slot);
 		(void)bpf_map_delete_elem(dp->drops_fd, &slot);
+		fw_clear(dp, slot);
 	}
 	(void)bpf_map_delete_elem(dp->slots_fd, &ifindex);
+}
+
+/* slot's firewall and set for ifindex, before the policy that uses them. Under the lock. */
+static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw *f)
+{
+	struct lxcnet_fw fw = f->fw, old = {};
+	int r;
+
+	/* The same port keeps its connections; a new owner of the slot gets a generation of its own. */
+	if (bpf_map_lookup_elem(dp->fw_fd, &slot, &old) == 0 && old.ifindex == ifindex && old.gen)
+		fw.gen = old.gen;
+	else
+		do
+			r = (int)getrandom(&fw.gen, sizeof(fw.gen), 0);
+		while (r >= 0 && !fw.gen);
+	fw.ifindex = ifindex;
+	r = fw_set_clear(dp, slot);
+	for (size_t i = 0; r >= 0 && i < f->n_set; i++) {
+		const DatapathFwEntry *e = &f->set[i];
+		struct lxcnet_fw_ipkey k = { .prefixlen = 64u + e->prefixlen, .slot = slot, .family = e->family };
+		struct lxcnet_fw_ipentry v = { .nomatch = e->nomatch };
+
+		memcpy(k.addr, e->addr, sizeof(k.addr));
+		if (bpf_map_update_elem(dp->fw_ipset_fd, &k, &v, BPF_ANY) < 0)
+			r = negative_errno();
+	}
+	if (r >= 0 && bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY) < 0)
+		r = negative_errno();
+	return r;
 }
 
 static int sweep_locked(Datapath *dp, unsigned *ret_removed);
@@ -200,6 +274,12 @@ static bool trunks_any(const struct lxcnet_trunks *t)
 int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
 		      Diag *d)
 {
+	return datapath_port_set_fw(dp, ifindex, policy, trunks, NULL, d);
+}
+
+int datapath_port_set_fw(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
+			 const DatapathFw *fw, Diag *d)
+{
 	struct lxcnet_port entry = *policy;
 	__u32 key = (__u32)ifindex, slot;
 	bool fresh = false;
@@ -220,11 +300,21 @@ int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *polic
 		fresh = true;
 	}
 	entry.ifindex = key;
-	entry.flags = (__u16)((policy->flags & LXCNET_PORT_FILTERS) | (trunks_any(trunks) ? LXCNET_PORT_TRUNKS : 0));
-	/* Trunks before the flag that sends the programs to them, and gone only after it. */
+	entry.flags = (__u16)((policy->flags & LXCNET_PORT_FILTERS) | (trunks_any(trunks) ? LXCNET_PORT_TRUNKS : 0) |
+			      (fw ? LXCNET_PORT_FIREWALL : 0));
+	/* Trunks and the firewall before the flags that send the programs to them, and gone only after them. */
 	r = 0;
 	if (entry.flags & LXCNET_PORT_TRUNKS)
 		r = bpf_map_update_elem(dp->trunks_fd, &slot, trunks, BPF_ANY);
+	if (r >= 0 && fw) {
+		r = fw_install(dp, slot, key, fw);
+		if (r < 0) {
+			if (fresh)
+				slot_free(dp, key, slot);
+			close(lock);
+			return diag_error(d, r, "cannot set the guest firewall of ifindex %d: %s", ifindex, strerror(-r));
+		}
+	}
 	/* Policy before the filters, so that no packet ever meets the programs without it. */
 	if (r >= 0)
 		r = bpf_map_update_elem(dp->ports_fd, &slot, &entry, BPF_ANY);
@@ -237,6 +327,8 @@ int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *polic
 	}
 	if (!(entry.flags & LXCNET_PORT_TRUNKS))
 		(void)bpf_map_delete_elem(dp->trunks_fd, &slot);
+	if (!fw)
+		fw_clear(dp, slot);
 	close(lock);
 
 	r = tc_attach_pair(ifindex, dp->ingress_fd, dp->egress_fd, slot, NULL, d);
@@ -273,6 +365,66 @@ int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret, struct
 	}
 	*ret = p;
 	return 0;
+}
+
+int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret)
+{
+	struct lxcnet_fw_ipkey key, next;
+	struct lxcnet_port p;
+	__u32 slot = slot_of(dp, (__u32)ifindex, &p);
+	bool first = true;
+
+	ret->n_set = 0;
+	if (!slot || !(p.flags & LXCNET_PORT_FIREWALL))
+		return -ENOENT;
+	if (bpf_map_lookup_elem(dp->fw_fd, &slot, &ret->fw) < 0)
+		return negative_errno();
+	while (bpf_map_get_next_key(dp->fw_ipset_fd, first ? NULL : &key, &next) == 0) {
+		struct lxcnet_fw_ipentry v;
+		DatapathFwEntry *e;
+
+		first = false;
+		key = next;
+		if (key.slot != slot || bpf_map_lookup_elem(dp->fw_ipset_fd, &key, &v) < 0)
+			continue;
+		if (ret->n_set >= DATAPATH_FW_SET_MAX)
+			return -E2BIG;
+		e = &ret->set[ret->n_set++];
+		*e = (DatapathFwEntry){ .family = key.family, .prefixlen = (uint8_t)(key.prefixlen - 64), .nomatch = v.nomatch };
+		memcpy(e->addr, key.addr, sizeof(e->addr));
+	}
+	return 0;
+}
+
+static bool fw_set_has(const DatapathFw *f, const DatapathFwEntry *x, bool *nomatch)
+{
+	/* The last of equal entries is the one the datapath has (BPF_ANY). */
+	for (size_t i = f->n_set; i > 0; i--) {
+		const DatapathFwEntry *e = &f->set[i - 1];
+
+		if (e->family == x->family && e->prefixlen == x->prefixlen && memcmp(e->addr, x->addr, sizeof(e->addr)) == 0) {
+			*nomatch = e->nomatch;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool datapath_fw_equal(const DatapathFw *a, const DatapathFw *b)
+{
+	if (a->fw.flags != b->fw.flags || a->fw.policy_in != b->fw.policy_in || a->fw.policy_out != b->fw.policy_out)
+		return false;
+	for (int pass = 0; pass < 2; pass++) {
+		const DatapathFw *x = pass ? b : a, *y = pass ? a : b;
+
+		for (size_t i = 0; i < x->n_set; i++) {
+			bool nx, ny;
+
+			if (!fw_set_has(x, &x->set[i], &nx) || !fw_set_has(y, &x->set[i], &ny) || nx != ny)
+				return false;
+		}
+	}
+	return true;
 }
 
 int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret)
@@ -360,6 +512,10 @@ static const char *const drop_reasons[_LXCNET_DROP_MAX] = {
 	[LXCNET_DROP_SERVICE] = "service-tag",	   [LXCNET_DROP_TAG_OP] = "tag-op",
 	[LXCNET_DROP_NO_POLICY] = "no-policy",	   [LXCNET_DROP_SPOOF_MAC] = "spoofed-mac",
 	[LXCNET_DROP_SPOOF_IP4] = "spoofed-ipv4",  [LXCNET_DROP_SPOOF_IP6] = "spoofed-ipv6",
+	[LXCNET_DROP_FW_INVALID] = "fw-invalid",   [LXCNET_DROP_FW_MAC] = "fw-macfilter",
+	[LXCNET_DROP_FW_IP] = "fw-ipfilter",	   [LXCNET_DROP_FW_RADV] = "fw-radv",
+	[LXCNET_DROP_FW_SMURF] = "fw-smurf",	   [LXCNET_DROP_FW_POLICY_IN] = "fw-policy-in",
+	[LXCNET_DROP_FW_POLICY_OUT] = "fw-policy-out",
 };
 
 const char *datapath_drop_reason(unsigned reason)

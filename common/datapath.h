@@ -24,6 +24,9 @@ typedef struct Datapath {
 	int trunks_fd;	 /* lxcnet_trunks: slot -> VLAN bitmap */
 	int drops_fd;	 /* lxcnet_drops: slot -> per-CPU drops by reason */
 	int slots_fd;	 /* lxcnet_slots: ifindex -> slot */
+	int fw_fd;	 /* lxcnet_fw: slot -> guest firewall */
+	int fw_ipset_fd; /* lxcnet_fw_ipset: (slot, family, address) -> in the ipfilter set or not */
+	int ct_fd;	 /* lxcnet_ct: connections */
 	int ingress_fd;
 	int egress_fd;
 } Datapath;
@@ -66,6 +69,40 @@ bool datapath_orphans_possible(void);
  */
 int datapath_port_set(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
 		      Diag *d);
+
+/*
+ * A port's Proxmox guest firewall in the datapath (bpf/guest-fw.h): its
+ * settings (ifindex and gen are filled in) and its ipfilter set, entries
+ * of family 4, 6 or LXCNET_FW_FAMILY_ARP with their prefix length.
+ */
+#define DATAPATH_FW_SET_MAX 256
+typedef struct DatapathFwEntry {
+	uint32_t family;
+	uint8_t addr[16];
+	uint8_t prefixlen;
+	bool nomatch;
+} DatapathFwEntry;
+
+typedef struct DatapathFw {
+	struct lxcnet_fw fw;
+	DatapathFwEntry set[DATAPATH_FW_SET_MAX];
+	size_t n_set;
+} DatapathFw;
+
+/*
+ * datapath_port_set() with the guest firewall fw (NULL: none). The
+ * firewall and its set are in place before the policy that sends frames
+ * through them. Setting it again on the same port keeps its connections;
+ * a port new to its slot starts with none.
+ */
+int datapath_port_set_fw(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
+			 const DatapathFw *fw, Diag *d);
+
+/* The guest firewall in force on ifindex, with its set; -ENOENT when it has none. */
+int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret);
+
+/* Whether two firewalls are the same (their sets as sets: order and repeats aside); ifindex and gen are not compared. */
+bool datapath_fw_equal(const DatapathFw *a, const DatapathFw *b);
 
 /* Detach lxcnet's filters (and only those) and give the port's slot back; idempotent. */
 int datapath_port_clear(Datapath *dp, int ifindex);

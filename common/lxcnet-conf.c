@@ -46,6 +46,17 @@ static int lookup(const char *const *names, int n, const char *s)
 	return -EINVAL;
 }
 
+const char *firewall_mode_name(FirewallMode m)
+{
+	static const char *const names[_FIREWALL_MAX] = {
+		[FIREWALL_LXCNET] = "lxcnet",
+		[FIREWALL_PROXMOX] = "proxmox",
+		[FIREWALL_ALWAYS] = "always",
+	};
+
+	return m < _FIREWALL_MAX ? names[m] : "?";
+}
+
 const char *rollout_phase_name(RolloutPhase p)
 {
 	return p < _PHASE_MAX ? phase_names[p] : "?";
@@ -200,11 +211,15 @@ static int parse_main(LxcnetConf *c, const SectionFile *f, const Section *s, Dia
 			if (r >= 0)
 				c->plugin_timeout_ms = (unsigned)v * 1000;
 		} else if (strcmp(e->key, "firewall") == 0) {
+			FirewallMode m = 0;
+
 			r = need_value(f, s, e, d);
-			if (r >= 0 && strcmp(e->value, "always") != 0 && strcmp(e->value, "proxmox") != 0)
-				r = diag_error(d, -EINVAL, "%sfirewall: '%s' is neither proxmox nor always", where, e->value);
+			while (r >= 0 && m < _FIREWALL_MAX && strcmp(e->value, firewall_mode_name(m)) != 0)
+				m++;
+			if (r >= 0 && m == _FIREWALL_MAX)
+				r = diag_error(d, -EINVAL, "%sfirewall: '%s' is not lxcnet, proxmox or always", where, e->value);
 			if (r >= 0)
-				c->firewall_always = strcmp(e->value, "always") == 0;
+				c->firewall = m;
 		} else if (strcmp(e->key, "reconcile") == 0) {
 			r = parse_bool_entry(f, s, e, &c->reconcile, d);
 		} else

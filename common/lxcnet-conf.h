@@ -39,6 +39,20 @@
 #define LXCNET_PLUGIN_TIMEOUT_DEFAULT_MS 5000u
 #define LXCNET_PLUGIN_TIMEOUT_MAX_S 3600u
 
+/*
+ * Who enforces Proxmox's guest firewall on a NIC where it is in effect
+ * (lxcnet.conf "firewall"). Where it is not, nothing is filtered, as on
+ * Proxmox, except with FIREWALL_ALWAYS.
+ */
+typedef enum FirewallMode {
+	FIREWALL_LXCNET,  /* default: lxcnet's eBPF guest firewall where it compiles the guest's, else Proxmox's */
+	FIREWALL_PROXMOX, /* Proxmox's firewall, always */
+	FIREWALL_ALWAYS,  /* Proxmox's, and lxcnet's own anti-spoofing on every firewall=1 NIC (stricter) */
+	_FIREWALL_MAX,
+} FirewallMode;
+
+const char *firewall_mode_name(FirewallMode m);
+
 /* From "everything legacy" to "everything lxcnet"; each phase adds one class of operation. */
 typedef enum RolloutPhase {
 	PHASE_LEGACY,	/* every operation through the legacy commands */
@@ -133,12 +147,7 @@ typedef struct LxcnetConf {
 	char *legacy_net_up;
 	char *legacy_pct;
 	unsigned plugin_timeout_ms;
-	/*
-	 * firewall always: lxcnet's own anti-spoofing on every firewall=1 NIC,
-	 * stricter than Proxmox; default (firewall proxmox): on a Proxmox
-	 * container's NIC only as Proxmox's guest firewall would filter it.
-	 */
-	bool firewall_always;
+	FirewallMode firewall;
 	/* reconcile on (default): lxcnetd converges running containers' ports on their config (agent/reconcile.h). */
 	bool reconcile;
 	RolloutOverride ops[_ROP_MAX];

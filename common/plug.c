@@ -11,6 +11,7 @@
 #include <netlink/route/qdisc.h>
 
 #include "fw-bridge.h"
+#include "fw-compile.h"
 #include "log.h"
 #include "lxc-hook.h"
 #include "plug.h"
@@ -212,11 +213,12 @@ const char *plug_fw_enforcer_name(PlugFwEnforcer f)
 {
 	return f == FW_ENFORCER_PROXMOX_IPTABLES ? fw_backend_name(FW_BACKEND_IPTABLES) :
 	       f == FW_ENFORCER_PROXMOX_NFTABLES ? fw_backend_name(FW_BACKEND_NFTABLES) :
+	       f == FW_ENFORCER_LXCNET		 ? "lxcnet" :
 						   "none";
 }
 
 int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, unsigned idx, const PveNet *n,
-		     PlugFwEnforcer *ret, Diag *d)
+		     FirewallMode mode, PlugFwEnforcer *ret, DatapathFw *ret_fw, char *why_not, Diag *d)
 {
 	_cleanup_(fw_config_freep) FwConfig *cluster = NULL, *guest = NULL, *host = NULL;
 	_cleanup_free_ char *guest_rel = NULL, *host_rel = NULL;
@@ -240,6 +242,22 @@ int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, un
 		return r;
 	}
 	fw_nic_policy(cluster, guest, idx, n, time(NULL), &fw);
+	if (fw.effective && mode == FIREWALL_LXCNET) {
+		_cleanup_free_ DatapathFw *compiled = ret_fw ? NULL : malloc(sizeof(*compiled));
+		Diag why = {};
+
+		if (!ret_fw && !compiled)
+			return -ENOMEM;
+		r = fw_compile_nic(cluster, host, guest, idx, n, &fw, ret_fw ? ret_fw : compiled, &why);
+		if (r >= 0) {
+			*ret = FW_ENFORCER_LXCNET;
+			return 0;
+		}
+		if (r != -EOPNOTSUPP)
+			return diag_error(d, r, "firewall: %s", why.msg);
+		if (why_not)
+			snprintf(why_not, DIAG_MAX, "%s", why.msg);
+	}
 	if (fw.effective)
 		*ret = fw_backend(host, access(FW_NFT_FORCE_DISABLE_FILE, F_OK) == 0,
 				  access(nft && *nft ? nft : FW_NFT_BINARY, X_OK) == 0) == FW_BACKEND_IPTABLES ?
@@ -250,6 +268,7 @@ int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, un
 
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
 {
+	char why_not[DIAG_MAX];
 	int r;
 
 	/* A plain LXC container has no Proxmox firewall: lxcnet's own anti-spoofing stays. */
@@ -257,12 +276,28 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 		t->fw_enforcer = FW_ENFORCER_NONE;
 		return 0;
 	}
-	r = plug_fw_enforcer(e->pve_dir, e->node, vmid, idx, n, &t->fw_enforcer, d);
+	why_not[0] = '\0';
+	r = plug_fw_enforcer(e->pve_dir, e->node, vmid, idx, n, e->fw_mode, &t->fw_enforcer, &t->fw, why_not, d);
 	if (r < 0)
 		return r;
-	/* pve-firewall and proxmox-firewall both do Proxmox's anti-spoofing themselves; off, Proxmox filters nothing. */
-	if (!e->fw_filter_always)
+	if (why_not[0])
+		log_ctx(&(LogContext){ .vmid = vmid }, LOG_NOTICE,
+			"The guest firewall of net%u of container '%s' is left to Proxmox's firewall: %s", idx, vmid, why_not);
+	/*
+	 * Each firewall does Proxmox's anti-spoofing itself; off, Proxmox filters
+	 * nothing. lxcnet's own guest firewall needs the datapath.
+	 */
+	if (e->fw_mode != FIREWALL_ALWAYS)
 		drop_filters(n, t);
+	if (t->fw_enforcer == FW_ENFORCER_LXCNET) {
+		/* Its MAC filter is the port's MAC (not lxcnet's own filter, whose flag stays off). */
+		if (pve_net_has(n, PVE_NET_HWADDR))
+			memcpy(t->policy.mac, n->hwaddr, sizeof(t->policy.mac));
+		t->needs_datapath = true;
+		if (!plug_datapath(e))
+			return diag_error(d, -EOPNOTSUPP, "firewall: lxcnet's guest firewall needs the eBPF datapath: %s",
+					  e->dp_reason);
+	}
 	return 0;
 }
 
@@ -534,7 +569,8 @@ static int set_port_policy(PlugEnv *e, int ifindex, const char *ifname, const Pl
 	} else
 		/* Plugged again without a rate (a VNet change, a hotplug update): no shaper left over. */
 		(void)shaper_clear(e->nl, ifindex);
-	r = datapath_port_set(e->dp, ifindex, &policy, &t->trunks, d);
+	r = datapath_port_set_fw(e->dp, ifindex, &policy, &t->trunks, t->fw_enforcer == FW_ENFORCER_LXCNET ? &t->fw : NULL,
+				 d);
 	if (r < 0)
 		(void)shaper_clear(e->nl, ifindex);
 	return r;

@@ -26,7 +26,7 @@ typedef struct PlugEnv {
 	SdnConfig *sdn;	     /* loaded on first use of a VNet, owned */
 	bool sdn_loaded;
 	Datapath *dp;	     /* opened (loaded and pinned if needed) on first use, owned */
-	bool fw_filter_always; /* lxcnet.conf "firewall always" (plug_guest_firewall()) */
+	FirewallMode fw_mode; /* lxcnet.conf "firewall" (plug_guest_firewall()) */
 	int dp_error;	     /* why it could not be opened, once tried */
 	char dp_reason[DIAG_MAX];
 	struct nl_cache *qdiscs; /* the node's qdiscs, read once (plug_env_qdiscs()), owned */
@@ -46,20 +46,24 @@ typedef enum PlugFwEnforcer {
 	FW_ENFORCER_NONE,		/* not in effect: no filter, or lxcnet's own anti-spoofing with firewall always */
 	FW_ENFORCER_PROXMOX_IPTABLES,	/* pve-firewall, on Proxmox's firewall bridge (fw-bridge.h), which lxcnet builds */
 	FW_ENFORCER_PROXMOX_NFTABLES,	/* proxmox-firewall, on the veth in the bridge */
+	FW_ENFORCER_LXCNET,		/* lxcnet's eBPF guest firewall (fw-compile.h), on the veth in the bridge */
 } PlugFwEnforcer;
 
-/* "none", "proxmox-iptables", "proxmox-nftables": as the Binding object and lxcnetctl show it. */
+/* "none", "proxmox-iptables", "proxmox-nftables", "lxcnet": as the Binding object and lxcnetctl show it. */
 const char *plug_fw_enforcer_name(PlugFwEnforcer f);
 
 /*
  * Who enforces Proxmox's guest firewall for netIDX (n) of container vmid
  * on this node: in effect when cluster.fw and <vmid>.fw both say enable: 1
- * and the NIC firewall=1 (pve-fwconf.h), then the backend Proxmox runs.
- * FW_ENFORCER_NONE for a container that is no Proxmox VMID. A firewall file
- * that exists but cannot be read is an error: never guessed open.
+ * and the NIC firewall=1 (pve-fwconf.h); then with mode FIREWALL_LXCNET
+ * lxcnet when it compiles the guest's firewall (into ret_fw unless NULL),
+ * else the backend Proxmox runs, and why_not (unless NULL, DIAG_MAX bytes)
+ * says why lxcnet does not. FW_ENFORCER_NONE for a container that is no
+ * Proxmox VMID. A firewall file that exists but cannot be read is an
+ * error: never guessed open.
  */
 int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, unsigned idx, const PveNet *n,
-		     PlugFwEnforcer *ret, Diag *d);
+		     FirewallMode mode, PlugFwEnforcer *ret, DatapathFw *ret_fw, char *why_not, Diag *d);
 
 typedef struct PlugTarget {
 	char bridge[IFNAMSIZ];
@@ -74,6 +78,7 @@ typedef struct PlugTarget {
 	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
 	PlugFwEnforcer fw_enforcer; /* plug_guest_firewall(): who enforces Proxmox's guest firewall */
+	DatapathFw fw;		    /* FW_ENFORCER_LXCNET: that firewall */
 	/*
 	 * A VLAN-aware bridge (vlan_filtering 1) tags itself, as Proxmox's
 	 * tap_plug has it: the port's VLAN membership does what the datapath
@@ -102,7 +107,9 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
  * the veth on the bridge is what it filters, so lxcnet plugs it there. With
  * pve-firewall (iptables) the rules apply on Proxmox's firewall bridge, which
  * plug_host_veth() then builds. Not in effect, Proxmox filters nothing.
- * Unless e->fw_filter_always, lxcnet's anti-spoofing is taken off t in all
+ * With lxcnet's own guest firewall (FW_ENFORCER_LXCNET), the datapath
+ * enforces t->fw on the veth in the bridge.
+ * Unless e->fw_mode is FIREWALL_ALWAYS, lxcnet's anti-spoofing is taken off t in all
  * three cases. A container that is no Proxmox VMID (plain LXC) has no
  * Proxmox firewall: t stays as it is.
  */

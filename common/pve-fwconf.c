@@ -497,6 +497,19 @@ int fw_config_load(const char *path, FwFileKind kind, FwConfig **ret, Diag *d)
 	return fw_config_parse(slash ? slash + 1 : path, kind, data, size, ret, d);
 }
 
+const char *fw_config_option(const FwConfig *c, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (size_t i = 0; c && i < c->n_unknown_options; i++) {
+		const char *t = c->unknown_options[i].text;
+
+		if (strncmp(t, key, len) == 0 && t[len] == ':')
+			return t + len + 1 + strspn(t + len + 1, " \t");
+	}
+	return NULL;
+}
+
 const FwIpset *fw_config_find_ipset(const FwConfig *c, const char *name)
 {
 	for (size_t i = 0; c && i < c->n_ipsets; i++)

@@ -109,6 +109,9 @@ int fw_config_parse(const char *name, FwFileKind kind, const char *data, size_t 
 /* Read and parse a file; a missing one is -ENOENT (pve-firewall then reads it as empty: nothing enabled). */
 int fw_config_load(const char *path, FwFileKind kind, FwConfig **ret, Diag *d);
 
+/* The value of a kept option ("ips: 1" gives "1"; key in lower case), or NULL when it is not set. */
+const char *fw_config_option(const FwConfig *c, const char *key);
+
 /* The ipset named so (case-insensitive), or NULL. */
 const FwIpset *fw_config_find_ipset(const FwConfig *c, const char *name);
 

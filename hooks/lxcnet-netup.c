@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		plug_env_done(&env);
 		return 1;
 	}
-	env.fw_filter_always = conf->firewall_always;
+	env.fw_mode = conf->firewall;
 	if (!start_host)
 		r = net_up(a.name, (unsigned)idx, a.ifname, conf, c, &env, argv);
 	else

@@ -79,7 +79,8 @@ static int binding_config_property(sd_bus *bus, const char *path, const char *in
 		/* A firewall file that cannot be read: who filters is not known, and it is not "none". */
 		plug_node_name(node, sizeof(node));
 		return sd_bus_message_append(reply, "s",
-					     plug_fw_enforcer(m->pve_dir, node, b->container, b->net, &n, &f, &d) < 0 ?
+					     plug_fw_enforcer(m->pve_dir, node, b->container, b->net, &n, m->conf->firewall, &f,
+							      NULL, NULL, &d) < 0 ?
 						     "unknown" :
 						     plug_fw_enforcer_name(f));
 	}

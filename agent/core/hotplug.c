@@ -444,7 +444,7 @@ static void hotplug_run(Manager *m, Operation *op)
 		(void)operation_fail(m, op, LXCNET_ERR_FAILED, r, NULL);
 		return;
 	}
-	h.env.fw_filter_always = op->fw_filter_always;
+	h.env.fw_mode = op->fw_mode;
 	if (lxc_netconf_host_ifname(op->container, op->net, h.host_ifname) < 0)
 		h.host_ifname[0] = '\0';
 	route(&h);
@@ -522,7 +522,7 @@ static int settle_update(Manager *m, const char *container, unsigned net, const 
 	else
 		r = plug_env_open(&h.env, m->pve_dir);
 	if (r >= 0) {
-		h.env.fw_filter_always = m->conf->firewall_always;
+		h.env.fw_mode = m->conf->firewall;
 		r = ct_netns_open(h.pidfd, &h.ns, &d);
 	}
 	if (r >= 0)

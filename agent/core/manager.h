@@ -60,6 +60,7 @@ typedef struct Binding {
 	bool reconcile_failed; /* the last look failed: not again until the config or the port changes */
 	uint64_t reconcile_failed_usec; /* CLOCK_MONOTONIC */
 	struct stat conf_st;   /* its container's config file then */
+	struct stat fw_st;     /* and its firewall file, <pve-dir>/firewall/<ct>.fw */
 } Binding;
 
 /* The netN lines of the container config read last, for as long as the file stays the same (manager-vnet.c). */
@@ -133,6 +134,8 @@ typedef struct Manager {
 	sd_event_source *reconcile_tick, *reconcile_settle;
 	unsigned reconcile_ticks;
 	bool reconcile_orphans; /* datapath_orphans_possible() at the start of the pass */
+	struct stat cluster_fw_st, host_fw_st; /* cluster.fw and this node's host.fw, as the last pass saw them */
+	bool fw_changed;		      /* either changed since: every port looks at its firewall again */
 	uint64_t reconcile_total[_RECONCILE_REASON_MAX][_RECONCILE_ACTION_MAX];
 } Manager;
 

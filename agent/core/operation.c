@@ -369,7 +369,7 @@ int operation_submit(Manager *m, OpKind kind, const char *container, unsigned ne
 	op->step = "queued";
 	op->error_name = "";
 	op->manager = m;
-	op->fw_filter_always = m->conf->firewall_always;
+	op->fw_mode = m->conf->firewall;
 	rollout_decide(m->conf, operation_rollout_op(kind), NIC_PLAIN, &op->route);
 	snprintf(key, sizeof(key), "net%u", net);
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = op->container, .net = key }, LOG_INFO,

@@ -67,7 +67,7 @@ struct Operation {
 	pthread_t thread;
 	RolloutDecision route; /* who performs it, decided at submission */
 	char *legacy_pct;      /* the legacy command then */
-	bool fw_filter_always; /* lxcnet.conf's "firewall always" then */
+	FirewallMode fw_mode;  /* lxcnet.conf's "firewall" then */
 	/* Main thread only. */
 	struct Operation *after; /* the container's previous operation, until it has ended */
 	bool announced;		 /* its end logged and signalled */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -130,6 +131,43 @@ static int compare_shaper(PlugEnv *e, int port, const char *port_name, uint32_t 
 	return 0;
 }
 
+static const char *fw_policy_name(uint8_t v)
+{
+	return v == LXCNET_FW_ACCEPT ? "ACCEPT" : "DROP";
+}
+
+/* lxcnet's guest firewall on port, its settings and ipfilter set, as fw_compile_nic() gives them for t. */
+static int compare_fw(Datapath *dp, int port, const char *port_name, const struct lxcnet_port *p, const PlugTarget *t,
+		      char *diff, size_t size)
+{
+	bool have = p->flags & LXCNET_PORT_FIREWALL;
+	_cleanup_free_ DatapathFw *fw = NULL;
+	bool want = t->fw_enforcer == FW_ENFORCER_LXCNET;
+	int r;
+
+	if (have != want)
+		return differs(diff, size, "'%s' %s lxcnet's guest firewall, the NIC's is enforced by %s", port_name,
+			       have ? "has" : "does not have", plug_fw_enforcer_name(t->fw_enforcer));
+	if (!want)
+		return 0;
+	if (memcmp(p->mac, t->policy.mac, sizeof(p->mac)) != 0)
+		return differs(diff, size, "the guest firewall of '%s' filters another MAC than the NIC's hwaddr", port_name);
+	fw = malloc(sizeof(*fw));
+	if (!fw)
+		return -ENOMEM;
+	r = datapath_port_fw(dp, port, fw);
+	if (r < 0)
+		return r;
+	if (!datapath_fw_equal(fw, &t->fw))
+		return differs(diff, size,
+			       "the guest firewall of '%s' is not its .fw files': policy_in %s, policy_out %s, flags %#x, %zu "
+			       "addresses; they say %s, %s, %#x, %zu",
+			       port_name, fw_policy_name(fw->fw.policy_in), fw_policy_name(fw->fw.policy_out), fw->fw.flags,
+			       fw->n_set, fw_policy_name(t->fw.fw.policy_in), fw_policy_name(t->fw.fw.policy_out), t->fw.fw.flags,
+			       t->fw.n_set);
+	return 0;
+}
+
 /* The datapath entry of port as plug_host_veth() sets it for t. */
 static int compare_policy(PlugEnv *e, Datapath *dp, bool orphans, int port, const char *port_name, const PlugTarget *t,
 			  char *diff, size_t size)
@@ -138,6 +176,7 @@ static int compare_policy(PlugEnv *e, Datapath *dp, bool orphans, int port, cons
 	struct lxcnet_trunks tr;
 	struct lxcnet_port p;
 	uint32_t prog;
+	int r;
 
 	if (datapath_port_get(dp, port, &p, &tr) < 0)
 		return differs(diff, size, "'%s' has no datapath entry", port_name);
@@ -158,6 +197,9 @@ static int compare_policy(PlugEnv *e, Datapath *dp, bool orphans, int port, cons
 		return differs(diff, size, "the anti-spoofing filter of '%s' is not the NIC's", port_name);
 	if (memcmp(tr.vids, t->trunks.vids, sizeof(tr.vids)) != 0)
 		return differs(diff, size, "the trunks of '%s' are not the NIC's", port_name);
+	r = compare_fw(dp, port, port_name, &p, t, diff, size);
+	if (r != 0)
+		return r;
 	return compare_shaper(e, port, port_name, p.shaper_ifindex, t, diff, size);
 }
 
@@ -249,7 +291,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 	r = manager_binding_net(m, b, &n);
 	if (r < 0)
 		return 0; /* no netN for it (any more): nothing to converge on */
-	e->fw_filter_always = m->conf->firewall_always;
+	e->fw_mode = m->conf->firewall;
 	(void)plug_net_up_decision(e, m->conf, &n, &dec);
 	/* Who plugged it last owns it: lxcnetd's hotplug by the path it took, else the container's start. */
 	if (b->plugged_by == PLUGGED_LEGACY || (b->plugged_by == PLUGGED_AT_START && dec.path != PATH_LXCNET)) {
@@ -332,22 +374,49 @@ static int reconcile_one(Manager *m, PlugEnv *e, Binding *b, ReconcileReason rea
 	return r;
 }
 
-/* Whether b's config file changed since its last look (and remember it now). */
-static bool config_changed(Manager *m, Binding *b)
+/* Whether the file at path changed since *was (and remember it now); a missing file is all zeros. */
+static bool file_changed(const char *path, struct stat *was)
 {
-	_cleanup_free_ char *path = NULL;
 	struct stat st = {};
 	bool changed;
 
+	if (!path || stat(path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	changed = st.st_ino != was->st_ino || st.st_dev != was->st_dev || st.st_size != was->st_size ||
+		  st.st_mtim.tv_sec != was->st_mtim.tv_sec || st.st_mtim.tv_nsec != was->st_mtim.tv_nsec ||
+		  st.st_ctim.tv_sec != was->st_ctim.tv_sec || st.st_ctim.tv_nsec != was->st_ctim.tv_nsec;
+	*was = st;
+	return changed;
+}
+
+/* cluster.fw or this node's host.fw changed since the last pass: every guest firewall may have. */
+static void firewall_files_changed(Manager *m)
+{
+	_cleanup_free_ char *cluster = NULL, *host = NULL;
+	char node[256];
+	bool c, h;
+
+	plug_node_name(node, sizeof(node));
+	if (asprintf(&cluster, "%s/firewall/cluster.fw", m->pve_dir) < 0 ||
+	    asprintf(&host, "%s/nodes/%s/host.fw", m->pve_dir, node) < 0)
+		return;
+	c = file_changed(cluster, &m->cluster_fw_st);
+	h = file_changed(host, &m->host_fw_st);
+	m->fw_changed = c || h;
+}
+
+/* Whether b's config file or its firewall file changed since its last look (and remember them now). */
+static bool config_changed(Manager *m, Binding *b)
+{
+	_cleanup_free_ char *path = NULL, *fw = NULL;
+	bool conf, fwc;
+
 	if (lxc_hook_config_path(b->container, m->pve_dir, m->conf_dir, &path) < 0)
 		return false;
-	if (stat(path, &st) < 0)
-		memset(&st, 0, sizeof(st));
-	changed = st.st_ino != b->conf_st.st_ino || st.st_dev != b->conf_st.st_dev || st.st_size != b->conf_st.st_size ||
-		  st.st_mtim.tv_sec != b->conf_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != b->conf_st.st_mtim.tv_nsec ||
-		  st.st_ctim.tv_sec != b->conf_st.st_ctim.tv_sec || st.st_ctim.tv_nsec != b->conf_st.st_ctim.tv_nsec;
-	b->conf_st = st;
-	return changed;
+	conf = file_changed(path, &b->conf_st);
+	fwc = lxc_hook_is_vmid(b->container) && asprintf(&fw, "%s/firewall/%s.fw", m->pve_dir, b->container) >= 0 &&
+	      file_changed(fw, &b->fw_st);
+	return conf || fwc || m->fw_changed;
 }
 
 /* Every binding that is due; full: all of them. Bindings may come and go meanwhile: by index, checked. */
@@ -359,6 +428,8 @@ static void pass(Manager *m, bool full)
 	PlugEnv e;
 	bool opened = false;
 
+	if (m->conf->reconcile)
+		firewall_files_changed(m);
 	for (size_t i = 0; i < m->n_bindings; i++) {
 		Binding *b = &m->bindings[i];
 		ReconcileReason reason;

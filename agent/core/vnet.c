@@ -74,7 +74,7 @@ typedef struct BindJob {
 	char vnet[16]; /* "" to unbind */
 	/* The binding when asked (the registry is the main thread's). */
 	char ifname[IFNAMSIZ], bridge[IFNAMSIZ], noted_vnet[16];
-	bool fw_filter_always;
+	FirewallMode fw_mode;
 	/* Unbind of a NIC plugged while the agent was away: the VNet its config named. */
 	char found_vnet[16];
 	RolloutDecision dec;
@@ -161,7 +161,7 @@ static int bind_apply(Manager *m, BindJob *j, ManagerError *kind)
 	r = plug_env_open(&e, m->pve_dir);
 	if (r < 0)
 		return manager_fail(kind, MANAGER_FAILED, diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r)));
-	e.fw_filter_always = j->fw_filter_always;
+	e.fw_mode = j->fw_mode;
 	if (vnet) {
 		r = manager_load_vnet(m, &e, vnet, kind, d);
 		if (r < 0)
@@ -336,7 +336,7 @@ int manager_bind_request(Manager *m, const char *container, unsigned net, const 
 	snprintf(j->ifname, sizeof(j->ifname), "%s", b->ifname);
 	snprintf(j->bridge, sizeof(j->bridge), "%s", b->bridge);
 	snprintf(j->noted_vnet, sizeof(j->noted_vnet), "%s", b->vnet);
-	j->fw_filter_always = m->conf->firewall_always;
+	j->fw_mode = m->conf->firewall;
 	rollout_decide(m->conf, ROP_VNET_BIND, NIC_VNET, &j->dec);
 	j->pct = strdup(m->conf->legacy_pct);
 	log_ctx(&(LogContext){ .identifier = "lxcnetd", .vmid = container }, LOG_INFO, "%s net%u of container '%s': %s performs it, %s",

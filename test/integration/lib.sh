@@ -162,7 +162,7 @@ wait_absent() {
 }
 
 # The port datapath's pins (bpf/port-abi.h, LXCNET_BPF_ABI).
-dp_pins() { echo "$LXCNET_BPF_ROOT/v2"; }
+dp_pins() { echo "$LXCNET_BPF_ROOT/$(sed -n 's/^#define LXCNET_BPF_ABI "\(.*\)"$/\1/p' "$IT_SRC/bpf/port-abi.h")"; }
 
 # dp_port IFINDEX [FIELD]: the policy of the port (JSON), or one of its
 # fields; fails when the interface owns no datapath slot.

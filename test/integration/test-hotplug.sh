@@ -45,11 +45,11 @@ for name in . ..; do
 	[ $rc -ne 0 ] && echo "$out" | grep -q "name: '$name' is not an interface name (org.lxcnet1.Error.InvalidArgument)"
 	ok $? "hotplug add with name=$name: InvalidArgument at once ($out)"
 done
-# Proxmox's guest firewall in effect with pve-firewall: the NIC goes through Proxmox's firewall bridge, and
-# updates of firewall replug as Proxmox's do.
+# Proxmox's guest firewall in effect with pve-firewall and a rule (which lxcnet leaves to Proxmox's
+# firewall): the NIC goes through Proxmox's firewall bridge, and updates of firewall replug as Proxmox's do.
 mkdir -p "$T/pve/firewall"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
-printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/9401.fw"
+printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p icmp\n' >"$T/pve/firewall/9401.fw"
 fwnet8() { ctl hotplug "$1" 9401 net8 "name=eth8,bridge=$BR,hwaddr=BC:24:11:94:01:08,firewall=$2" --wait >/dev/null; }
 fwnet8 add 1 && [ "$(link_field veth9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ] &&
 	[ "$(link_field fwpr9401p8)" = "master=$BR mtu=1500 up=1" ] && [ "$(link_field fwln9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ]
@@ -66,6 +66,13 @@ ctl hotplug remove 9401 net8 --wait >/dev/null &&
 	[ "$(link_field veth9401i8) $(link_field fwbr9401i8) $(link_field fwln9401i8) $(link_field fwpr9401p8)" = "absent absent absent absent" ] &&
 	! grep -q '^net8:' "$T/pve/lxc/9401.conf"
 ok $? "hotplug remove: no veth, fwbr, fwln or fwpr of net8 left, nor the config line"
+# Without the rule lxcnet enforces the guest firewall itself, in the datapath of the veth in the bridge.
+printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/9401.fw"
+fwnet8 add 1 && [ "$(link_field veth9401i8)" = "master=$BR mtu=1500 up=1" ] && [ "$(link_field fwbr9401i8)" = absent ] &&
+	[ $(( $(dp_port "$(cat /sys/class/net/veth9401i8/ifindex)" flags) & 16 )) -ne 0 ]
+ok $? "hotplug add, no rule: lxcnet's guest firewall on veth9401i8 in $BR, no firewall bridge"
+ctl hotplug remove 9401 net8 --wait >/dev/null && [ "$(link_field veth9401i8)" = absent ]
+ok $? "and hotplug remove"
 rm -rf "$T/pve/firewall"
 # A container sharing the host's network namespace (lxc.net.0.type = none) gets no NIC: it would land on the host.
 # (No gw in the spec: should the refusal ever fail, the NIC must not take the host's default route with it.)

@@ -236,6 +236,265 @@ static void firewall_cases(void)
 	expect_raw("firewall, MAC only: from another MAC", f, ipv4(f, 4, 0, "10.0.0.2", 1, 0, 0), TC_ACT_SHOT, LXCNET_DROP_SPOOF_MAC);
 }
 
+/* ---- the guest firewall (bpf/guest-fw.h) ---- */
+
+#define OWN 2 /* the container's MAC ends in 02, as the port's mac */
+
+/* An IPv4 frame: from MAC bc:24:11:00:00:<mac_last>, src -> dst, proto, the fragment field, then l4. */
+static size_t pkt4(unsigned char *buf, unsigned char mac_last, const char *src, const char *dst, unsigned proto,
+		   unsigned frag, const unsigned char *l4, size_t l4len)
+{
+	unsigned char ip[100] = { 0x45, 0, 0, 0, 0x12, 0x34, (unsigned char)(frag >> 8), (unsigned char)frag, 64,
+				  (unsigned char)proto };
+
+	ip[3] = (unsigned char)(20 + l4len);
+	inet_pton(AF_INET, src, ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	memcpy(ip + 20, l4, l4len);
+	return frame_l3(buf, mac_last, 0, 0x0800, ip, 20 + l4len);
+}
+
+static size_t pkt6(unsigned char *buf, unsigned char mac_last, const char *src, const char *dst, unsigned nexthdr,
+		   const unsigned char *l4, size_t l4len)
+{
+	unsigned char ip[100] = { 0x60, 0, 0, 0, 0, (unsigned char)l4len, (unsigned char)nexthdr, 255 };
+
+	inet_pton(AF_INET6, src, ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	memcpy(ip + 40, l4, l4len);
+	return frame_l3(buf, mac_last, 0, 0x86dd, ip, 40 + l4len);
+}
+
+#define TCP_SYN_ 0x02
+#define TCP_ACK_ 0x10
+#define TCP_RST_ 0x04
+#define TCP_FIN_ 0x01
+
+static const unsigned char *tcp(unsigned sport, unsigned dport, unsigned flags)
+{
+	static unsigned char h[20];
+
+	memset(h, 0, sizeof(h));
+	h[0] = (unsigned char)(sport >> 8), h[1] = (unsigned char)sport, h[2] = (unsigned char)(dport >> 8);
+	h[3] = (unsigned char)dport, h[12] = 0x50, h[13] = (unsigned char)flags;
+	return h;
+}
+
+static const unsigned char *udp(unsigned sport, unsigned dport)
+{
+	static unsigned char h[8];
+
+	memset(h, 0, sizeof(h));
+	h[0] = (unsigned char)(sport >> 8), h[1] = (unsigned char)sport, h[2] = (unsigned char)(dport >> 8);
+	h[3] = (unsigned char)dport, h[5] = 8;
+	return h;
+}
+
+static const unsigned char *icmp(unsigned type, unsigned id)
+{
+	static unsigned char h[8];
+
+	memset(h, 0, sizeof(h));
+	h[0] = (unsigned char)type, h[4] = (unsigned char)(id >> 8), h[5] = (unsigned char)id;
+	return h;
+}
+
+/* An ICMP destination unreachable quoting the IPv4 UDP datagram src:sport -> dst:dport. */
+static size_t icmp_error4(unsigned char *buf, const char *from, const char *to, const char *src, unsigned sport,
+			  const char *dst, unsigned dport)
+{
+	unsigned char l4[36] = { 3, 3 }, *in = l4 + 8;
+
+	in[0] = 0x45, in[3] = 28, in[8] = 64, in[9] = 17;
+	inet_pton(AF_INET, src, in + 12);
+	inet_pton(AF_INET, dst, in + 16);
+	memcpy(in + 20, udp(sport, dport), 8);
+	return pkt4(buf, 9, from, to, 1, 0, l4, sizeof(l4));
+}
+
+static void fw_set(__u16 flags, __u8 policy_in, __u8 policy_out, __u32 gen)
+{
+	struct lxcnet_port p = { .flags = LXCNET_PORT_FIREWALL, .mac = { 0xbc, 0x24, 0x11, 0, 0, OWN } };
+	struct lxcnet_fw fw = { .ifindex = ifindex, .gen = gen, .flags = flags, .policy_in = policy_in, .policy_out = policy_out };
+
+	bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
+	set_policy(p, NULL);
+}
+
+static void fw_set_entry(__u32 family, const char *cidr, bool nomatch)
+{
+	struct lxcnet_fw_ipkey k = { .slot = slot, .family = family };
+	struct lxcnet_fw_ipentry v = { .nomatch = nomatch };
+	char addr[64];
+	const char *slash = strchr(cidr, '/');
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - cidr), cidr);
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, k.addr);
+	k.prefixlen = 64 + (unsigned)atoi(slash + 1);
+	bpf_map__update_elem(skel->maps.lxcnet_fw_ipset, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
+}
+
+/* One frame through prog (tc_ingress: from the container, tc_egress: to it): its verdict and the reason counted. */
+static void fw_expect(const char *what, struct bpf_program *prog, const unsigned char *f, size_t len, int drop_reason)
+{
+	unsigned char out[256];
+	int dir = prog == skel->progs.tc_ingress ? LXCNET_FROM_CT : LXCNET_TO_CT;
+	struct lxcnet_port_stats before = stats(), after;
+	__u32 out_len;
+	int r = run(prog, f, len, out, &out_len);
+
+	after = stats();
+	if (drop_reason < 0)
+		ok(r == TC_ACT_OK && after.packets[dir] - before.packets[dir] == 1, "%s %s: passes (verdict %d)",
+		   dir == LXCNET_FROM_CT ? "out:" : "in:", what, r);
+	else
+		ok(r == TC_ACT_SHOT && after.drops[drop_reason] - before.drops[drop_reason] == 1,
+		   "%s %s: dropped as %d (verdict %d)", dir == LXCNET_FROM_CT ? "out:" : "in:", what, drop_reason, r);
+}
+
+static void guest_firewall_cases(void)
+{
+	const __u16 defaults = LXCNET_FW_MACFILTER | LXCNET_FW_L2MACFILTER | LXCNET_FW_DHCP | LXCNET_FW_NDP | LXCNET_FW_NOSMURFS;
+	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
+	unsigned char f[160];
+	size_t n;
+
+	/* Proxmox's defaults: policy_in DROP, policy_out ACCEPT, MAC filter, DHCP, NDP, nosmurfs. */
+	fw_set(defaults, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 1);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40000, 80, TCP_SYN_), 20);
+	fw_expect("TCP SYN to 10.0.0.9:80", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(80, 40000, TCP_SYN_ | TCP_ACK_), 20);
+	fw_expect("its SYN-ACK (established)", in, f, n, -1);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40000, 80, TCP_ACK_), 20);
+	fw_expect("its ACK", out, f, n, -1);
+	n = pkt4(f, 7, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40000, 80, TCP_ACK_), 20);
+	fw_expect("its ACK from another MAC (established: Proxmox checks MACs of new connections)", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(5555, 22, TCP_SYN_), 20);
+	fw_expect("TCP SYN to port 22", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(5556, 22, TCP_ACK_), 20);
+	fw_expect("a lone ACK of no connection (new, mid-stream)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(81, 40001, TCP_SYN_ | TCP_ACK_), 20);
+	fw_expect("a SYN-ACK of no connection", in, f, n, LXCNET_DROP_FW_INVALID);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(81, 40001, TCP_RST_), 20);
+	fw_expect("a RST of no connection", in, f, n, LXCNET_DROP_FW_INVALID);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40002, 443, TCP_SYN_), 20);
+	fw_expect("another TCP SYN", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(443, 40002, TCP_RST_ | TCP_ACK_), 20);
+	fw_expect("refused with a RST", in, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(443, 40002, TCP_ACK_), 20);
+	fw_expect("an ACK after the RST (within the close time)", in, f, n, -1);
+
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 17, 0, udp(5353, 53), 8);
+	fw_expect("UDP to port 53", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(53, 5353), 8);
+	fw_expect("its answer", in, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(53, 5354), 8);
+	fw_expect("UDP from port 53 to another port", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = icmp_error4(f, "10.0.0.9", "10.0.0.2", "10.0.0.2", 5353, "10.0.0.9", 53);
+	fw_expect("ICMP port unreachable about the UDP flow (related)", in, f, n, -1);
+	n = icmp_error4(f, "10.0.0.9", "10.0.0.2", "10.0.0.2", 6000, "10.0.0.9", 53);
+	fw_expect("ICMP port unreachable about nothing", in, f, n, LXCNET_DROP_FW_INVALID);
+
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 1, 0, icmp(8, 7), 8);
+	fw_expect("ICMP echo request id 7", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 1, 0, icmp(0, 7), 8);
+	fw_expect("its echo reply", in, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 1, 0, icmp(0, 8), 8);
+	fw_expect("an echo reply to nothing", in, f, n, LXCNET_DROP_FW_INVALID);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 1, 0, icmp(8, 7), 8);
+	fw_expect("an echo request from outside, with the id of the container's own", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+
+	n = pkt4(f, 7, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40003, 80, TCP_SYN_), 20);
+	fw_expect("a new connection from another MAC", out, f, n, LXCNET_DROP_FW_MAC);
+	n = pkt4(f, 7, "0.0.0.0", "255.255.255.255", 17, 0, udp(68, 67), 8);
+	fw_expect("DHCP discover, even from another MAC (accepted before the MAC filter)", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.1", "255.255.255.255", 17, 0, udp(67, 68), 8);
+	fw_expect("a DHCP offer", in, f, n, -1);
+	n = arp(f, 7, 7, "10.0.0.2");
+	fw_expect("ARP from another MAC (ebtables)", out, f, n, LXCNET_DROP_FW_MAC);
+	n = arp(f, OWN, OWN, "10.0.0.77");
+	fw_expect("ARP for any address without ipfilter", out, f, n, -1);
+	n = pkt4(f, 9, "224.0.0.5", "10.0.0.2", 17, 0, udp(1000, 1000), 8);
+	fw_expect("UDP from a multicast source (nosmurfs)", in, f, n, LXCNET_DROP_FW_SMURF);
+	n = pkt4(f, 9, "255.255.255.255", "10.0.0.2", 17, 0, udp(1000, 1000), 8);
+	fw_expect("UDP from the broadcast address (nosmurfs)", in, f, n, LXCNET_DROP_FW_SMURF);
+
+	/* A datagram in fragments: the later ones follow the first by its IP id. */
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 17, 0x2000, udp(7000, 7001), 8);
+	fw_expect("the first fragment of a UDP datagram", out, f, n, -1);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 17, 0x0010, udp(0, 0), 8);
+	fw_expect("its second fragment", out, f, n, -1);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0x0010, udp(0, 0), 8);
+	fw_expect("a later fragment of no datagram seen", in, f, n, LXCNET_DROP_FW_INVALID);
+
+	/* IPv6: neighbour discovery passes, router advertisements from the container do not. */
+	n = pkt6(f, OWN, "fe80::be24:11ff:fe00:2", "ff02::1:ff00:9", 58, icmp(135, 0), 8);
+	fw_expect("a neighbour solicitation", out, f, n, -1);
+	n = pkt6(f, 9, "fe80::9", "fe80::be24:11ff:fe00:2", 58, icmp(136, 0), 8);
+	fw_expect("a neighbour advertisement", in, f, n, -1);
+	n = pkt6(f, OWN, "fe80::be24:11ff:fe00:2", "ff02::1", 58, icmp(134, 0), 8);
+	fw_expect("a router advertisement (radv: 0)", out, f, n, LXCNET_DROP_FW_RADV);
+	n = pkt6(f, OWN, "fd00::2", "fd00::9", 58, icmp(128, 3), 8);
+	fw_expect("ICMPv6 echo request", out, f, n, -1);
+	n = pkt6(f, 9, "fd00::9", "fd00::2", 58, icmp(129, 3), 8);
+	fw_expect("its reply", in, f, n, -1);
+	n = pkt6(f, 9, "fd00::9", "fd00::2", 6, tcp(1234, 22, TCP_SYN_), 20);
+	fw_expect("TCP over IPv6 to port 22", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+
+	/* radv: 1 and ndp: 0. */
+	fw_set(defaults | LXCNET_FW_RADV, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 1);
+	n = pkt6(f, OWN, "fe80::be24:11ff:fe00:2", "ff02::1", 58, icmp(134, 0), 8);
+	fw_expect("a router advertisement with radv: 1", out, f, n, -1);
+	fw_set(defaults & ~LXCNET_FW_NDP, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 1);
+	n = pkt6(f, 9, "fe80::9", "fe80::be24:11ff:fe00:2", 58, icmp(136, 0), 8);
+	fw_expect("a neighbour advertisement with ndp: 0 (policy_in)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+
+	/* The IP filter: the set, its nomatch entries, and ARP's own list. */
+	fw_set(defaults | LXCNET_FW_IPFILTER | LXCNET_FW_ARPFILTER, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 1);
+	fw_set_entry(4, "10.0.0.2/32", false);
+	fw_set_entry(4, "10.0.1.0/24", false);
+	fw_set_entry(4, "10.0.1.128/25", true);
+	fw_set_entry(6, "fe80::be24:11ff:fe00:2/128", false);
+	fw_set_entry(6, "fe80::/10", true);
+	fw_set_entry(6, "fd00::2/128", false);
+	fw_set_entry(LXCNET_FW_FAMILY_ARP, "10.0.0.2/32", false);
+	n = pkt4(f, OWN, "10.0.0.3", "10.0.0.9", 6, 0, tcp(40010, 80, TCP_SYN_), 20);
+	fw_expect("ipfilter: a new connection from 10.0.0.3", out, f, n, LXCNET_DROP_FW_IP);
+	n = pkt4(f, OWN, "10.0.1.5", "10.0.0.9", 6, 0, tcp(40011, 80, TCP_SYN_), 20);
+	fw_expect("ipfilter: from 10.0.1.5 (in 10.0.1.0/24)", out, f, n, -1);
+	n = pkt4(f, OWN, "10.0.1.200", "10.0.0.9", 6, 0, tcp(40012, 80, TCP_SYN_), 20);
+	fw_expect("ipfilter: from 10.0.1.200 (!10.0.1.128/25)", out, f, n, LXCNET_DROP_FW_IP);
+	n = pkt6(f, OWN, "fe80::1", "ff02::1", 17, udp(546, 547), 8);
+	fw_expect("ipfilter: DHCPv6 from another link-local address (accepted before the filter)", out, f, n, -1);
+	n = pkt6(f, OWN, "fe80::1", "fd00::9", 6, tcp(40013, 80, TCP_SYN_), 20);
+	fw_expect("ipfilter: from another link-local address (!fe80::/10)", out, f, n, LXCNET_DROP_FW_IP);
+	n = pkt6(f, OWN, "fd00::2", "fd00::9", 6, tcp(40014, 80, TCP_SYN_), 20);
+	fw_expect("ipfilter: from fd00::2", out, f, n, -1);
+	n = arp(f, OWN, OWN, "10.0.0.2");
+	fw_expect("ipfilter: ARP for 10.0.0.2", out, f, n, -1);
+	n = arp(f, OWN, OWN, "10.0.1.5");
+	fw_expect("ipfilter: ARP for 10.0.1.5 (not on ARP's list)", out, f, n, LXCNET_DROP_FW_IP);
+
+	/* policy_out DROP: new connections out are dropped, established ones not. */
+	fw_set(defaults, LXCNET_FW_DROP, LXCNET_FW_DROP, 1);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40020, 80, TCP_SYN_), 20);
+	fw_expect("policy_out DROP: a TCP SYN", out, f, n, LXCNET_DROP_FW_POLICY_OUT);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40000, 80, TCP_ACK_), 20);
+	fw_expect("policy_out DROP: the connection made before", out, f, n, -1);
+
+	/* A slot handed to another port (another generation) knows none of the old connections. */
+	fw_set(defaults, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 2);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(80, 40000, TCP_ACK_), 20);
+	fw_expect("another generation: the old connection is unknown (policy_in)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+
+	/* policy_in ACCEPT: what comes in starts a connection. */
+	fw_set(defaults, LXCNET_FW_ACCEPT, LXCNET_FW_ACCEPT, 2);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(5557, 22, TCP_SYN_), 20);
+	fw_expect("policy_in ACCEPT: a TCP SYN to port 22", in, f, n, -1);
+	n = pkt4(f, 7, "10.0.0.2", "10.0.0.9", 6, 0, tcp(22, 5557, TCP_SYN_ | TCP_ACK_), 20);
+	fw_expect("policy_in ACCEPT: its SYN-ACK (established, whatever the MAC)", out, f, n, -1);
+}
+
 int main(void)
 {
 	static const unsigned untagged[1][2] = { { 0, 0 } };
@@ -245,6 +504,7 @@ int main(void)
 	static const unsigned ad30_q100[2][2] = { { 0x88a8, 30 }, { 0x8100, 100 } };
 	static const unsigned t200[] = { 200, 0 }, t100_200[] = { 100, 200, 0 };
 	struct bpf_program *in, *eg;
+	struct bpf_map *map;
 
 	if (geteuid() != 0)
 		tap_skip_all("needs root to load BPF programs");
@@ -252,12 +512,9 @@ int main(void)
 	skel = port_bpf__open();
 	if (!skel)
 		tap_skip_all("cannot open the BPF object");
-	/* No pinning for a test. */
-	bpf_map__set_pin_path(skel->maps.lxcnet_ports, NULL);
-	bpf_map__set_pin_path(skel->maps.lxcnet_counters, NULL);
-	bpf_map__set_pin_path(skel->maps.lxcnet_trunks, NULL);
-	bpf_map__set_pin_path(skel->maps.lxcnet_drops, NULL);
-	bpf_map__set_pin_path(skel->maps.lxcnet_slots, NULL);
+	/* No pinning for a test: none of its maps. */
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
 	if (port_bpf__load(skel) < 0) {
 		port_bpf__destroy(skel);
 		tap_skip_all("the kernel refused to load the BPF programs");
@@ -353,6 +610,7 @@ int main(void)
 	}
 
 	firewall_cases();
+	guest_firewall_cases();
 
 	port_bpf__destroy(skel);
 	return tap_done();

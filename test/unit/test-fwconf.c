@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fw-bridge.h"
+#include "fw-compile.h"
 #include "plug.h"
 #include "pve-fwconf.h"
 #include "tap.h"
@@ -366,36 +367,161 @@ static void enforcer(void)
 	fputs("[OPTIONS]\nenable: 1\n", fp);
 	fclose(fp);
 
-	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 	ok(r == 0 && f == FW_ENFORCER_NONE, "no 100.fw: the guest's firewall is off, nothing enforces (%d)", r);
 	snprintf(path, sizeof(path), "%s/firewall/100.fw", dir);
 	fp = fopen(path, "w");
 	fputs("[OPTIONS]\nenable: 1\n", fp);
 	fclose(fp);
-	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 	ok(r == 0 && f == FW_ENFORCER_PROXMOX_IPTABLES, "in effect, no host.fw: pve-firewall (%s)", plug_fw_enforcer_name(f));
-	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw0, &f, &d);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw0, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 	ok(r == 0 && f == FW_ENFORCER_NONE, "firewall=0 on the NIC: none (%s)", plug_fw_enforcer_name(f));
-	r = plug_fw_enforcer(dir, "n1", "web", 0, &fw1, &f, &d);
+	r = plug_fw_enforcer(dir, "n1", "web", 0, &fw1, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 	ok(r == 0 && f == FW_ENFORCER_NONE, "a container that is no VMID: none (%s)", plug_fw_enforcer_name(f));
 	snprintf(path, sizeof(path), "%s/nodes/n1/host.fw", dir);
 	fp = fopen(path, "w");
 	fputs("[OPTIONS]\nnftables: 1\n", fp);
 	fclose(fp);
 	setenv("LXCNET_PROXMOX_FIREWALL", "/bin/true", 1);
-	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 	ok(r == 0 && f == FW_ENFORCER_PROXMOX_NFTABLES, "host.fw nftables: 1, proxmox-firewall installed: %s",
 	   plug_fw_enforcer_name(f));
 	unsetenv("LXCNET_PROXMOX_FIREWALL");
 	snprintf(path, sizeof(path), "%s/firewall/100.fw", dir);
 	(void)unlink(path);
 	(void)mkdir(path, 0755); /* exists, cannot be read as a file */
-	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, &f, &d);
+	r = plug_fw_enforcer(dir, "n1", "100", 0, &fw1, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 	ok(r < 0 && strncmp(d.msg, "firewall: ", 10) == 0, "100.fw unreadable: an error, not 'none' (%s)", d.msg);
-	is_str(plug_fw_enforcer_name(FW_ENFORCER_PROXMOX_IPTABLES), "proxmox-iptables", "enforcer names as the API shows them");
 	(void)rmdir(path);
+
+	/* firewall lxcnet: lxcnet's guest firewall where it compiles the guest's, else Proxmox's with the reason. */
+	{
+		static const struct {
+			const char *guest, *host, *enforcer, *why;
+		} t[] = {
+			{ "[OPTIONS]\nenable: 1\n", "", "lxcnet", "" },
+			{ "[OPTIONS]\nenable: 1\n\n[RULES]\n|IN ACCEPT -p tcp -dport 22\nIN ACCEPT -i net1 -p tcp -dport 80\n", "",
+			  "lxcnet", "" },
+			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22 # ssh\n", "", "proxmox-iptables",
+			  "100.fw:5: rule 'IN ACCEPT -p tcp -dport 22 # ssh' (lxcnet does not compile rules yet)" },
+			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nGROUP web -i net0\n", "", "proxmox-iptables",
+			  "100.fw:5: rule 'GROUP web -i net0' (lxcnet does not compile rules yet)" },
+			{ "[OPTIONS]\nenable: 1\npolicy_in: REJECT\n", "", "proxmox-iptables",
+			  "100.fw: policy_in REJECT (lxcnet does not reject yet)" },
+			{ "[OPTIONS]\nenable: 1\nips: 1\n", "", "proxmox-iptables",
+			  "100.fw: option 'ips: 1' (not enforced by lxcnet)" },
+			{ "[OPTIONS]\nenable: 1\n", "[OPTIONS]\ntcpflags: 1\n", "proxmox-iptables",
+			  "host.fw: option 'tcpflags: 1' (not enforced by lxcnet)" },
+			{ "[OPTIONS]\nenable: 1\n", "[OPTIONS]\ntcpflags: 0\nnosmurfs: 0\n", "lxcnet", "" },
+		};
+		PveNet n = { .firewall = true };
+
+		for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+			char why[DIAG_MAX] = "";
+			DatapathFw *fw = calloc(1, sizeof(*fw));
+
+			snprintf(path, sizeof(path), "%s/firewall/100.fw", dir);
+			fp = fopen(path, "w");
+			fputs(t[i].guest, fp);
+			fclose(fp);
+			snprintf(path, sizeof(path), "%s/nodes/n1/host.fw", dir);
+			fp = fopen(path, "w");
+			fputs(t[i].host, fp);
+			fclose(fp);
+			d = (Diag){};
+			r = plug_fw_enforcer(dir, "n1", "100", 0, &n, FIREWALL_LXCNET, &f, fw, why, &d);
+			ok(r == 0 && strcmp(plug_fw_enforcer_name(f), t[i].enforcer) == 0 && strcmp(why, t[i].why) == 0,
+			   "firewall lxcnet, case %zu: %s (%s) %s", i, plug_fw_enforcer_name(f), why, d.msg);
+			if (i == 0)
+				ok(fw->fw.policy_in == LXCNET_FW_DROP && fw->fw.policy_out == LXCNET_FW_ACCEPT &&
+					   fw->fw.flags == (LXCNET_FW_DHCP | LXCNET_FW_NDP | LXCNET_FW_NOSMURFS) && fw->n_set == 0,
+				   "defaults: DROP in, ACCEPT out, DHCP, NDP, nosmurfs; no MAC filter without hwaddr (flags %#x)",
+				   fw->fw.flags);
+			if (i == ELEMENTSOF(t) - 1)
+				ok(!(fw->fw.flags & LXCNET_FW_NOSMURFS), "host.fw nosmurfs: 0 turns it off");
+			free(fw);
+		}
+		r = plug_fw_enforcer(dir, "n1", "100", 0, &n, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
+		ok(r == 0 && f == FW_ENFORCER_PROXMOX_IPTABLES, "firewall proxmox pins Proxmox's firewall (%s)",
+		   plug_fw_enforcer_name(f));
+		is_str(plug_fw_enforcer_name(FW_ENFORCER_LXCNET), "lxcnet", "lxcnet's own, as the API names it");
+		snprintf(path, sizeof(path), "%s/nodes/n1/host.fw", dir);
+		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/firewall/100.fw", dir);
+		(void)unlink(path);
+	}
+	is_str(plug_fw_enforcer_name(FW_ENFORCER_PROXMOX_IPTABLES), "proxmox-iptables", "enforcer names as the API shows them");
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	(void)!system(path);
+}
+
+static bool has_entry(const DatapathFw *f, uint32_t family, const char *cidr, bool nomatch)
+{
+	uint8_t addr[16];
+	unsigned plen;
+	int fam;
+
+	if (fw_resolve_cidr(NULL, NULL, cidr, &fam, addr, &plen) < 0)
+		return false;
+	for (size_t i = 0; i < f->n_set; i++)
+		if (f->set[i].family == family && f->set[i].prefixlen == plen && memcmp(f->set[i].addr, addr, 16) == 0 &&
+		    f->set[i].nomatch == nomatch)
+			return true;
+	return false;
+}
+
+/* fw_compile_nic(): the flags, the ipfilter set as compile_ipsets() fills it, ARP's list as ebtables has it. */
+static void compile(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *cluster = parse(FW_CLUSTER, "[OPTIONS]\nenable: 1\n\n[ALIASES]\nnas 10.9.0.5\nlan 10.0.0.0/24\n");
+	_cleanup_(fw_config_freep) FwConfig *guest = parse(
+		FW_GUEST, "[OPTIONS]\nenable: 1\nmacfilter: 1\nradv: 1\n\n[ALIASES]\nlan 10.7.0.0/16\n\n[IPSET ipfilter-net0]\n"
+			  "10.0.1.0/24\n!10.0.1.128/25\nfd00:1::/64\ndc/nas\nlan\ndc/lan\nnosuch\n");
+	_cleanup_(fw_config_freep) FwConfig *no_eb = parse(FW_CLUSTER, "[OPTIONS]\nenable: 1\nebtables: 0\n");
+	DatapathFw *f = calloc(1, sizeof(*f));
+	FwNicPolicy pol;
+	PveNet n = {};
+	Diag d = {};
+	int fam, r;
+	uint8_t a[16];
+	unsigned plen;
+
+	if (!f || !cluster || !guest || !no_eb || pve_net_parse("name=eth0,bridge=vmbr0,firewall=1,hwaddr=BC:24:11:00:00:02,"
+								 "ip=10.0.0.2/24,ip6=fd00::2/64",
+								 &n, &d) < 0) {
+		ok(false, "compile: inputs (%s)", d.msg);
+		free(f);
+		return;
+	}
+	fw_nic_policy(cluster, guest, 0, &n, time(NULL), &pol);
+	r = fw_compile_nic(cluster, NULL, guest, 0, &n, &pol, f, &d);
+	ok(r == 0, "compiles: %s", d.msg);
+	ok(f->fw.flags == (LXCNET_FW_MACFILTER | LXCNET_FW_L2MACFILTER | LXCNET_FW_IPFILTER | LXCNET_FW_ARPFILTER |
+			   LXCNET_FW_DHCP | LXCNET_FW_NDP | LXCNET_FW_RADV | LXCNET_FW_NOSMURFS),
+	   "flags: MAC filter (ebtables too), ipfilter (the set exists), ARP filter, DHCP, NDP, radv, nosmurfs (%#x)",
+	   f->fw.flags);
+	ok(has_entry(f, 4, "10.0.1.0/24", false) && has_entry(f, 4, "10.0.1.128/25", true) &&
+		   has_entry(f, 6, "fd00:1::/64", false),
+	   "the ipset's networks, '!' as nomatch");
+	ok(has_entry(f, 4, "10.9.0.5/32", false) && has_entry(f, 4, "10.7.0.0/16", false) &&
+		   has_entry(f, 4, "10.0.0.0/24", false),
+	   "aliases: dc/nas the cluster's, lan the guest's, dc/lan the cluster's");
+	ok(has_entry(f, 6, "fe80::be24:11ff:fe00:2/128", false) && has_entry(f, 6, "fe80::/10", true) &&
+		   has_entry(f, 4, "10.0.0.2/32", false) && has_entry(f, 6, "fd00::2/128", false),
+	   "the NIC's own: EUI-64 link-local, !fe80::/10, ip and ip6");
+	ok(has_entry(f, LXCNET_FW_FAMILY_ARP, "10.0.1.0/24", false) && has_entry(f, LXCNET_FW_FAMILY_ARP, "10.0.1.128/25", false) &&
+		   !has_entry(f, LXCNET_FW_FAMILY_ARP, "10.9.0.5/32", false) && !has_entry(f, LXCNET_FW_FAMILY_ARP, "10.0.0.2/32", false),
+	   "ARP's list: the IPv4 entries as written ('!' not heeded, aliases not resolved), no ip without ipfilter: 1");
+	is_int((int)f->n_set, 12, "nothing else: 6 of the ipset (nosuch skipped), 4 of the NIC, 2 for ARP");
+
+	r = fw_compile_nic(no_eb, NULL, guest, 0, &n, &pol, f, &d);
+	ok(r == 0 && (f->fw.flags & LXCNET_FW_MACFILTER) && !(f->fw.flags & (LXCNET_FW_L2MACFILTER | LXCNET_FW_ARPFILTER)),
+	   "cluster ebtables: 0: no filter of frames that are not IP, MAC filter of IP kept (%#x)", f->fw.flags);
+	is_int(fw_resolve_cidr(cluster, guest, "guest/nas", &fam, a, &plen), -ENOENT, "guest/nas: no such alias there");
+	ok(fw_resolve_cidr(NULL, NULL, "10.1.2.3/8", &fam, a, &plen) == 0 && fam == 4 && plen == 8 && a[0] == 10 && a[1] == 0,
+	   "10.1.2.3/8: host bits off");
+	free(f);
 }
 
 int main(void)
@@ -406,6 +532,7 @@ int main(void)
 	backend();
 	bridge_names();
 	enforcer();
+	compile();
 	if (!samples || !*samples) {
 		tap_diag("LXCNET_SAMPLES_DIR is not set: Proxmox's fixtures not read");
 		ok(false, "Proxmox's firewall fixtures are available (configure --with-pve-samples)");

@@ -73,7 +73,7 @@ static void test_defaults_and_overrides(void)
 	is_str(c->legacy_net_up, "/usr/share/lxc/lxcnetaddbr", "default legacy net-up command");
 	is_str(c->legacy_pct, "/usr/sbin/pct", "default legacy pct command");
 	is_int(c->plugin_timeout_ms, 5000, "default plugin timeout: 5 s");
-	ok(!c->firewall_always, "default: firewall proxmox (no anti-spoofing while Proxmox's firewall is off)");
+	ok(c->firewall == FIREWALL_LXCNET, "default: firewall lxcnet (no anti-spoofing while Proxmox's firewall is off)");
 	ok(c->reconcile, "default: reconcile on");
 	lxcnet_conf_free(c);
 	c = NULL;
@@ -81,11 +81,21 @@ static void test_defaults_and_overrides(void)
 	lxcnet_conf_free(c);
 	c = NULL;
 
-	ok(parse("lxcnet: node\n\tfirewall always\n", NULL, &c, &d) == 0 && c->firewall_always, "firewall always parses: %s",
-	   d.msg);
+	ok(parse("lxcnet: node\n\tfirewall always\n", NULL, &c, &d) == 0 && c->firewall == FIREWALL_ALWAYS,
+	   "firewall always parses: %s", d.msg);
 	lxcnet_conf_free(c);
 	c = NULL;
-	ok(parse("lxcnet: node\n\tfirewall proxmox\n", NULL, &c, &d) == 0 && !c->firewall_always, "firewall proxmox parses");
+	ok(parse("lxcnet: node\n\tfirewall proxmox\n", NULL, &c, &d) == 0 && c->firewall == FIREWALL_PROXMOX,
+	   "firewall proxmox parses");
+	lxcnet_conf_free(c);
+	c = NULL;
+	ok(parse("lxcnet: node\n\tfirewall lxcnet\n", NULL, &c, &d) == 0 && c->firewall == FIREWALL_LXCNET,
+	   "firewall lxcnet parses");
+	lxcnet_conf_free(c);
+	c = NULL;
+	ok(parse("lxcnet: node\n\tfirewall nftables\n", NULL, &c, &d) == -EINVAL &&
+		   strstr(d.msg, "firewall: 'nftables' is not lxcnet, proxmox or always"),
+	   "firewall nftables: refused by name (%s)", d.msg);
 	lxcnet_conf_free(c);
 	c = NULL;
 
@@ -98,7 +108,7 @@ static void test_defaults_and_overrides(void)
 		 NULL, &c, &d) == 0,
 	   "a full file parses: %s", d.msg);
 	is_int(c->plugin_timeout_ms, 2000, "plugin-timeout 2 is 2000 ms");
-	ok(!c->firewall_always, "no firewall key: proxmox");
+	ok(c->firewall == FIREWALL_LXCNET, "no firewall key: lxcnet");
 	is_str(c->legacy_net_up, "/opt/addbr", "legacy-net-up set");
 	ok(c->phase_source == PHASE_FROM_CONFIG, "phase source: config");
 	rollout_decide(c, ROP_NET_UP, NIC_PLAIN, &rd);
@@ -139,7 +149,7 @@ static void test_errors(void)
 		{ "lxcnet: node\n\tphase\n", NULL, "lxcnet.conf:2: node: phase: needs a value" },
 		{ "lxcnet: node\n\tlegacy-net-up lxcnetaddbr\n", NULL, "legacy-net-up: 'lxcnetaddbr' is not an absolute path" },
 		{ "lxcnet: node\n\tplugin-timeout 0\n", NULL, "plugin-timeout: '0' is not a number of seconds (1..3600)" },
-		{ "lxcnet: node\n\tfirewall strict\n", NULL, "lxcnet.conf:2: node: firewall: 'strict' is neither proxmox nor always" },
+		{ "lxcnet: node\n\tfirewall strict\n", NULL, "lxcnet.conf:2: node: firewall: 'strict' is not lxcnet, proxmox or always" },
 		{ "lxcnet: node\n\tfirewall\n", NULL, "lxcnet.conf:2: node: firewall: needs a value" },
 		{ "lxcnet: node\n\treconcile sometimes\n", NULL,
 		  "lxcnet.conf:2: node: reconcile: 'sometimes' is not a boolean (1/0, on/off, yes/no, true/false)" },
@@ -205,7 +215,7 @@ static void test_example(void)
 		return;
 	ok(c->phase == def->phase && c->fallback == def->fallback && c->plugin_timeout_ms == def->plugin_timeout_ms &&
 		   strcmp(c->legacy_net_up, def->legacy_net_up) == 0 && strcmp(c->legacy_pct, def->legacy_pct) == 0 &&
-		   c->firewall_always == def->firewall_always,
+		   c->firewall == def->firewall,
 	   "the example's values are the defaults");
 	for (int i = 0; i < _ROP_MAX; i++)
 		ok(c->ops[i].path == -1 && c->ops[i].fallback == -1, "the example overrides nothing for %s", rollout_op_name(i));

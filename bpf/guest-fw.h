@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Proxmox's guest firewall (a container NIC with firewall=1 whose firewall
+ * is in effect), in the port datapath: included by port.bpf.c, run on the
+ * frames of a port whose policy has LXCNET_PORT_FIREWALL, from the
+ * container before its tags are pushed and to it after they are popped.
+ *
+ * The order is pve-firewall's (PVEFW-FORWARD, the tap's IN and OUT chains,
+ * ebtables' tap chain):
+ *  - not IP: from the container the MAC filter and the ARP filter, then
+ *    it passes (ebtables);
+ *  - IP: connection tracking first: a packet of an established connection,
+ *    or an ICMP error about one (related), passes; one that cannot belong
+ *    to a connection (invalid) is dropped; neighbour discovery and MLD are
+ *    not tracked;
+ *  - a new connection's first packets go through the chain of their
+ *    direction. From the container: DHCP client traffic, the MAC filter,
+ *    router advertisements, the IP filter, neighbour discovery, the policy
+ *    (policy_out). To it: nosmurfs, DHCP server traffic, neighbour
+ *    discovery, the policy (policy_in). Accepted, they start a connection.
+ *
+ * Connection tracking is lxcnet's own (lxcnet_ct), so that it works whether
+ * or not bridge netfilter is on. Its states and time-outs follow Linux's
+ * conntrack; TCP windows are not tracked.
+ */
+#pragma once
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LXCNET_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lxcnet_fw);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_fw SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lxcnet_fw_ipkey);
+	__type(value, struct lxcnet_fw_ipentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_fw_ipset SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LXCNET_CT_ENTRIES);
+	__type(key, struct lxcnet_ct_key);
+	__type(value, struct lxcnet_ct);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_ct SEC(".maps");
+
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ICMPV6_ 58
+#define CT_PROTO_FRAGMENT 255
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+#define SEC_NS 1000000000ULL
+
+/* What the firewall reads of a frame. Addresses are 16 bytes; IPv4 uses the first 4. */
+struct fw_pkt {
+	__u32 l4;
+	__u8 family; /* 4, 6; 0: not IP */
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u8 frag; /* 0: whole, 1: first fragment, 2: a later fragment */
+	__u8 pad;
+	__u16 eth_type; /* host order, inside one VLAN tag */
+	__be16 sport, dport;
+	__u32 frag_id;
+	__u32 src[4], dst[4];
+};
+
+enum fw_ct {
+	FW_CT_ESTABLISHED, /* or related: passes */
+	FW_CT_NEW,	   /* judged by the chain */
+	FW_CT_UNTRACKED,   /* neighbour discovery, MLD: judged by the chain, no connection */
+	FW_CT_INVALID,	   /* dropped */
+};
+
+/* IPv4 and the ports or ICMP header after it; -1 when truncated. */
+static __always_inline int fw_parse_ip4(struct __sk_buff *skb, __u32 l3, struct fw_pkt *pk)
+{
+	struct {
+		__u8 vihl, tos;
+		__be16 len, id, frag;
+		__u8 ttl, proto;
+		__be16 csum;
+		__be32 saddr, daddr;
+	} ip;
+	__u16 frag;
+
+	if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0 || (ip.vihl & 0x0f) < 5)
+		return -1;
+	pk->family = 4;
+	pk->proto = ip.proto;
+	pk->src[0] = ip.saddr;
+	pk->dst[0] = ip.daddr;
+	pk->l4 = l3 + (ip.vihl & 0x0f) * 4;
+	frag = bpf_ntohs(ip.frag);
+	if (frag & 0x1fff)
+		pk->frag = 2;
+	else if (frag & 0x2000)
+		pk->frag = 1;
+	pk->frag_id = bpf_ntohs(ip.id);
+	return 0;
+}
+
+/* IPv6, up to four extension headers; -1 when truncated. */
+static __always_inline int fw_parse_ip6(struct __sk_buff *skb, __u32 l3, struct fw_pkt *pk)
+{
+	struct {
+		__be32 vtcfl;
+		__be16 len;
+		__u8 nexthdr, hops;
+		__u32 saddr[4], daddr[4];
+	} ip;
+	__u32 off = l3 + 40;
+	__u8 nh;
+
+	if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0)
+		return -1;
+	pk->family = 6;
+	__builtin_memcpy(pk->src, ip.saddr, 16);
+	__builtin_memcpy(pk->dst, ip.daddr, 16);
+	nh = ip.nexthdr;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		struct {
+			__u8 nh, len;
+			__be16 frag;
+			__be32 id;
+		} h;
+
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 60 && nh != 51)
+			break;
+		if (bpf_skb_load_bytes(skb, off, &h, sizeof(h)) < 0)
+			return -1;
+		if (nh == 44) {
+			__u16 f = bpf_ntohs(h.frag);
+
+			pk->frag = (f & 0xfff8) ? 2 : (f & 1) ? 1 : 0;
+			pk->frag_id = bpf_ntohl(h.id);
+			off += 8;
+		} else if (nh == 51)
+			off += ((__u32)h.len + 2) * 4;
+		else
+			off += ((__u32)h.len + 1) * 8;
+		nh = h.nh;
+	}
+	pk->proto = nh;
+	pk->l4 = off;
+	return 0;
+}
+
+/*
+ * An ICMP query's id as its ports, so that a query and its answer share a
+ * key and a query the other way does not (Linux's tuple has the type): the
+ * asker's side carries the id. Answers: echo, timestamp, information and
+ * address mask replies, ICMPv6 echo and node information replies.
+ */
+static __always_inline void icmp_ports(__u8 proto, __u8 type, __be16 id, __be16 *sport, __be16 *dport)
+{
+	int answer = proto == IPPROTO_ICMP_ ? (type == 0 || type == 14 || type == 16 || type == 18) :
+					      (type == 129 || type == 140);
+
+	*sport = answer ? 0 : id;
+	*dport = answer ? id : 0;
+}
+
+/* The ports (TCP, UDP), the TCP flags, or the ICMP type and id (icmp_ports()). */
+static __always_inline int fw_parse_l4(struct __sk_buff *skb, struct fw_pkt *pk)
+{
+	__u8 h[14];
+
+	if (pk->frag == 2)
+		return 0;
+	if (pk->proto == IPPROTO_TCP_) {
+		if (bpf_skb_load_bytes(skb, pk->l4, h, 14) < 0)
+			return -1;
+		pk->tcp_flags = h[13];
+	} else if (pk->proto == IPPROTO_UDP_) {
+		if (bpf_skb_load_bytes(skb, pk->l4, h, 4) < 0)
+			return -1;
+	} else if (pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_) {
+		__be16 id;
+
+		if (bpf_skb_load_bytes(skb, pk->l4, h, 8) < 0)
+			return -1;
+		pk->icmp_type = h[0];
+		__builtin_memcpy(&id, &h[4], 2);
+		icmp_ports(pk->proto, h[0], id, &pk->sport, &pk->dport);
+		return 0;
+	} else
+		return 0;
+	__builtin_memcpy(&pk->sport, &h[0], 2);
+	__builtin_memcpy(&pk->dport, &h[2], 2);
+	return 0;
+}
+
+/* Ethernet (one VLAN tag in the frame at most), then IP; -1 when truncated. */
+static __always_inline int fw_parse(struct __sk_buff *skb, struct fw_pkt *pk)
+{
+	__be16 type;
+	__u32 l3 = ETH_HLEN;
+
+	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
+		return -1;
+	if (type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD)) {
+		if (bpf_skb_load_bytes(skb, 16, &type, sizeof(type)) < 0)
+			return -1;
+		l3 += 4;
+	}
+	pk->eth_type = bpf_ntohs(type);
+	if (type == bpf_htons(ETH_P_IP_)) {
+		if (fw_parse_ip4(skb, l3, pk) < 0)
+			return -1;
+	} else if (type == bpf_htons(ETH_P_IPV6_)) {
+		if (fw_parse_ip6(skb, l3, pk) < 0)
+			return -1;
+	} else
+		return 0;
+	return fw_parse_l4(skb, pk);
+}
+
+/* Whether addr (family 4, 6 or LXCNET_FW_FAMILY_ARP) is in the slot's ipfilter set. */
+static __always_inline int fw_in_set(__u32 slot, __u32 family, const __u32 *addr)
+{
+	struct lxcnet_fw_ipkey k = {
+		.prefixlen = 64 + (family == 6 ? 128 : 32),
+		.slot = slot,
+		.family = family,
+	};
+	struct lxcnet_fw_ipentry *e;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	e = bpf_map_lookup_elem(&lxcnet_fw_ipset, &k);
+	return e && !e->nomatch;
+}
+
+/* The canonical key of (src, sport) <-> (dst, dport); 1 when src is endpoint a. */
+static __always_inline int fw_ct_key(struct lxcnet_ct_key *k, __u32 slot, __u32 gen, __u8 family, __u8 proto,
+				     const __u32 *src, __be16 sport, const __u32 *dst, __be16 dport)
+{
+	int src_a = 1;
+
+	if (src[0] != dst[0])
+		src_a = src[0] < dst[0];
+	else if (src[1] != dst[1])
+		src_a = src[1] < dst[1];
+	else if (src[2] != dst[2])
+		src_a = src[2] < dst[2];
+	else if (src[3] != dst[3])
+		src_a = src[3] < dst[3];
+	else
+		src_a = sport <= dport;
+	k->slot = slot;
+	k->gen = gen;
+	k->family = family;
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = 0;
+	if (src_a) {
+		__builtin_memcpy(k->addr_a, src, 16);
+		__builtin_memcpy(k->addr_b, dst, 16);
+		k->port_a = sport;
+		k->port_b = dport;
+	} else {
+		__builtin_memcpy(k->addr_a, dst, 16);
+		__builtin_memcpy(k->addr_b, src, 16);
+		k->port_a = dport;
+		k->port_b = sport;
+	}
+	return src_a;
+}
+
+/* Linux conntrack's time-outs (nf_conntrack_*_timeout*), by protocol and state. */
+static __always_inline __u64 fw_ct_timeout(__u8 proto, __u8 state)
+{
+	switch (proto) {
+	case IPPROTO_TCP_:
+		return state == LXCNET_CT_REPLIED ? 432000 * SEC_NS :
+		       state == LXCNET_CT_CLOSE	  ? 10 * SEC_NS :
+						    120 * SEC_NS;
+	case IPPROTO_UDP_:
+		return state == LXCNET_CT_NEW ? 30 * SEC_NS : 120 * SEC_NS;
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+	case CT_PROTO_FRAGMENT:
+		return 30 * SEC_NS;
+	default:
+		return 600 * SEC_NS;
+	}
+}
+
+/* An ICMP error about a tracked connection (its inner header) is related to it. */
+static __always_inline int fw_ct_related(struct __sk_buff *skb, __u32 slot, __u32 gen, const struct fw_pkt *pk)
+{
+	struct fw_pkt in = {};
+	struct lxcnet_ct_key k;
+	__u32 inner = pk->l4 + 8;
+
+	if (pk->family == 4) {
+		if (fw_parse_ip4(skb, inner, &in) < 0)
+			return 0;
+	} else {
+		struct {
+			__be32 vtcfl;
+			__be16 len;
+			__u8 nexthdr, hops;
+			__u32 saddr[4], daddr[4];
+		} ip;
+
+		if (bpf_skb_load_bytes(skb, inner, &ip, sizeof(ip)) < 0)
+			return 0;
+		in.family = 6;
+		in.proto = ip.nexthdr;
+		__builtin_memcpy(in.src, ip.saddr, 16);
+		__builtin_memcpy(in.dst, ip.daddr, 16);
+		in.l4 = inner + 40;
+	}
+	/* The quoted header has its first 8 bytes: ports, or the ICMP type and id. */
+	if (in.proto == IPPROTO_TCP_ || in.proto == IPPROTO_UDP_) {
+		__be16 ports[2];
+
+		if (bpf_skb_load_bytes(skb, in.l4, ports, sizeof(ports)) < 0)
+			return 0;
+		in.sport = ports[0];
+		in.dport = ports[1];
+	} else if (in.proto == IPPROTO_ICMP_ || in.proto == IPPROTO_ICMPV6_) {
+		__u8 h[8];
+		__be16 id;
+
+		if (bpf_skb_load_bytes(skb, in.l4, h, sizeof(h)) < 0)
+			return 0;
+		__builtin_memcpy(&id, &h[4], 2);
+		icmp_ports(in.proto, h[0], id, &in.sport, &in.dport);
+	}
+	fw_ct_key(&k, slot, gen, in.family, in.proto, in.src, in.sport, in.dst, in.dport);
+	return bpf_map_lookup_elem(&lxcnet_ct, &k) != 0;
+}
+
+static __always_inline int icmp_is_error(const struct fw_pkt *pk)
+{
+	__u8 t = pk->icmp_type;
+
+	if (pk->proto == IPPROTO_ICMP_)
+		return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+	return pk->proto == IPPROTO_ICMPV6_ && t >= 1 && t <= 4;
+}
+
+/* ICMP queries that may start a connection (their answers may not). */
+static __always_inline int icmp_may_start(const struct fw_pkt *pk)
+{
+	__u8 t = pk->icmp_type;
+
+	if (pk->proto == IPPROTO_ICMP_)
+		return t == 8 || t == 13 || t == 15 || t == 17;
+	return t == 128 || t == 139;
+}
+
+/* ICMPv6 that Linux's conntrack leaves untracked: MLD and neighbour discovery. */
+static __always_inline int icmp6_untracked(const struct fw_pkt *pk)
+{
+	__u8 t = pk->icmp_type;
+
+	return pk->proto == IPPROTO_ICMPV6_ && ((t >= 130 && t <= 137) || t == 143);
+}
+
+/*
+ * The connection the packet belongs to, updated; *create set when an
+ * accepted packet must start one (k filled for it). ICMP errors are
+ * related or invalid; a later fragment belongs to its datagram's first.
+ */
+static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, const struct fw_pkt *pk,
+				 struct lxcnet_ct_key *k, int *src_a, int *create)
+{
+	struct lxcnet_ct *e;
+	__u64 now;
+	int orig;
+
+	*create = 0;
+	if (pk->frag == 2) {
+		fw_ct_key(k, slot, gen, pk->family, CT_PROTO_FRAGMENT, pk->src, (__be16)(pk->frag_id >> 16), pk->dst,
+			  (__be16)pk->frag_id);
+		e = bpf_map_lookup_elem(&lxcnet_ct, k);
+		return e && bpf_ktime_get_ns() - e->seen_ns < 30 * SEC_NS ? FW_CT_ESTABLISHED : FW_CT_INVALID;
+	}
+	if (icmp_is_error(pk))
+		return fw_ct_related(skb, slot, gen, pk) ? FW_CT_ESTABLISHED : FW_CT_INVALID;
+	if (pk->family == 6 && icmp6_untracked(pk))
+		return FW_CT_UNTRACKED;
+	*src_a = fw_ct_key(k, slot, gen, pk->family, pk->proto, pk->src, pk->sport, pk->dst, pk->dport);
+	e = bpf_map_lookup_elem(&lxcnet_ct, k);
+	now = bpf_ktime_get_ns();
+	if (e && (now - e->seen_ns > fw_ct_timeout(pk->proto, e->state) ||
+		  (e->state == LXCNET_CT_CLOSE && (pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN))) {
+		/* Over, or a new connection of the same ports after a close: as if there were none. */
+		bpf_map_delete_elem(&lxcnet_ct, k);
+		e = 0;
+	}
+	if (e) {
+		orig = *src_a == e->orig_a;
+		if (!orig && e->state == LXCNET_CT_NEW)
+			e->state = LXCNET_CT_REPLIED;
+		if (pk->proto == IPPROTO_TCP_) {
+			if (pk->tcp_flags & TCP_RST)
+				e->state = LXCNET_CT_CLOSE;
+			else if (pk->tcp_flags & TCP_FIN)
+				e->state = e->state == LXCNET_CT_FIN ? LXCNET_CT_CLOSE : LXCNET_CT_FIN;
+		}
+		e->seen_ns = now;
+		/* Linux: the original direction stays NEW until an answer came. */
+		return orig && e->state == LXCNET_CT_NEW ? FW_CT_NEW : FW_CT_ESTABLISHED;
+	}
+	if (pk->proto == IPPROTO_TCP_) {
+		__u8 f = pk->tcp_flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST);
+
+		/* A SYN starts one; a lone ACK is taken up mid-stream (nf_conntrack_tcp_loose); the rest is invalid. */
+		if (f != TCP_SYN && f != TCP_ACK)
+			return FW_CT_INVALID;
+	} else if ((pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_) && !icmp_may_start(pk))
+		return FW_CT_INVALID;
+	*create = 1;
+	return FW_CT_NEW;
+}
+
+static __always_inline void fw_ct_start(const struct lxcnet_ct_key *k, int src_a)
+{
+	struct lxcnet_ct e = { .seen_ns = bpf_ktime_get_ns(), .state = LXCNET_CT_NEW, .orig_a = src_a };
+
+	bpf_map_update_elem(&lxcnet_ct, k, &e, BPF_ANY);
+}
+
+/* A first fragment that passed: the later ones carry no ports, they follow it by the datagram's id. */
+static __always_inline void fw_frag_start(__u32 slot, __u32 gen, const struct fw_pkt *pk)
+{
+	struct lxcnet_ct e = { .seen_ns = bpf_ktime_get_ns(), .state = LXCNET_CT_NEW };
+	struct lxcnet_ct_key fk;
+
+	fw_ct_key(&fk, slot, gen, pk->family, CT_PROTO_FRAGMENT, pk->src, (__be16)(pk->frag_id >> 16), pk->dst,
+		  (__be16)pk->frag_id);
+	bpf_map_update_elem(&lxcnet_ct, &fk, &e, BPF_ANY);
+}
+
+static __always_inline int is_udp_ports(const struct fw_pkt *pk, __u16 sport, __u16 dport)
+{
+	return pk->proto == IPPROTO_UDP_ && pk->sport == bpf_htons(sport) && pk->dport == bpf_htons(dport);
+}
+
+/* The tap's OUT chain for a new connection's packet: -1 accepts, else the drop reason. */
+static __always_inline int fw_chain_out(struct __sk_buff *skb, __u32 slot, const struct lxcnet_fw *fw, const __u8 *mac,
+					const struct fw_pkt *pk)
+{
+	__u8 src[6];
+
+	if ((fw->flags & LXCNET_FW_DHCP) &&
+	    (pk->family == 4 ? is_udp_ports(pk, 68, 67) : is_udp_ports(pk, 546, 547)))
+		return -1;
+	if (fw->flags & LXCNET_FW_MACFILTER) {
+		if (bpf_skb_load_bytes(skb, 6, src, sizeof(src)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if (!mac_eq(src, mac))
+			return LXCNET_DROP_FW_MAC;
+	}
+	if (pk->family == 6 && pk->proto == IPPROTO_ICMPV6_ && pk->icmp_type == 134 && !(fw->flags & LXCNET_FW_RADV))
+		return LXCNET_DROP_FW_RADV;
+	if ((fw->flags & LXCNET_FW_IPFILTER) && !fw_in_set(slot, pk->family, pk->src))
+		return LXCNET_DROP_FW_IP;
+	if ((fw->flags & LXCNET_FW_NDP) && pk->family == 6 && pk->proto == IPPROTO_ICMPV6_ &&
+	    (pk->icmp_type == 133 || pk->icmp_type == 135 || pk->icmp_type == 136 ||
+	     (pk->icmp_type == 134 && (fw->flags & LXCNET_FW_RADV))))
+		return -1;
+	return fw->policy_out == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_POLICY_OUT;
+}
+
+/* The tap's IN chain (after pve-firewall's input filters) for a new connection's packet. */
+static __always_inline int fw_chain_in(const struct lxcnet_fw *fw, const struct fw_pkt *pk)
+{
+	if ((fw->flags & LXCNET_FW_NOSMURFS) && pk->family == 4 && pk->src[0] &&
+	    (pk->src[0] == 0xffffffff || (bpf_ntohl(pk->src[0]) >> 28) == 0xe))
+		return LXCNET_DROP_FW_SMURF;
+	if ((fw->flags & LXCNET_FW_DHCP) &&
+	    (pk->family == 4 ? is_udp_ports(pk, 67, 68) : is_udp_ports(pk, 547, 546)))
+		return -1;
+	if ((fw->flags & LXCNET_FW_NDP) && pk->family == 6 && pk->proto == IPPROTO_ICMPV6_ && pk->icmp_type >= 133 &&
+	    pk->icmp_type <= 136)
+		return -1;
+	return fw->policy_in == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_POLICY_IN;
+}
+
+/* Frames that are not IP, from the container (ebtables): the MAC filter, and ARP's sender. */
+static __always_inline int fw_l2_out(struct __sk_buff *skb, __u32 slot, const struct lxcnet_fw *fw, const __u8 *mac,
+				     const struct fw_pkt *pk)
+{
+	__u8 src[6];
+
+	if (fw->flags & LXCNET_FW_L2MACFILTER) {
+		if (bpf_skb_load_bytes(skb, 6, src, sizeof(src)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if (!mac_eq(src, mac))
+			return LXCNET_DROP_FW_MAC;
+	}
+	if (pk->eth_type == ETH_P_ARP_ && (fw->flags & LXCNET_FW_ARPFILTER)) {
+		__u32 spa[4] = {};
+		__u32 l3 = ETH_HLEN;
+		__be16 type;
+
+		if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if (type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD))
+			l3 += 4;
+		/* htype, ptype, hlen, plen, op, sha[6]: the sender's address follows. */
+		if (bpf_skb_load_bytes(skb, l3 + 14, &spa[0], 4) < 0)
+			return LXCNET_DROP_MALFORMED;
+		if (!fw_in_set(slot, LXCNET_FW_FAMILY_ARP, spa))
+			return LXCNET_DROP_FW_IP;
+	}
+	return -1;
+}
+
+/* The guest firewall for one frame in direction dir: -1 passes, else the drop reason. */
+static __attribute__((noinline)) int fw_check(struct __sk_buff *skb, __u32 slot, const __u8 *mac, __u32 dir)
+{
+	struct lxcnet_fw *fw = bpf_map_lookup_elem(&lxcnet_fw, &slot);
+	struct fw_pkt pk = {};
+	struct lxcnet_ct_key k;
+	int ct, why, src_a = 1, create = 0;
+
+	if (!fw)
+		return LXCNET_DROP_NO_POLICY;
+	if (fw_parse(skb, &pk) < 0)
+		return LXCNET_DROP_MALFORMED;
+	if (!pk.family)
+		return dir == LXCNET_FROM_CT ? fw_l2_out(skb, slot, fw, mac, &pk) : -1;
+	ct = fw_ct(skb, slot, fw->gen, &pk, &k, &src_a, &create);
+	if (ct == FW_CT_INVALID)
+		return LXCNET_DROP_FW_INVALID;
+	why = ct == FW_CT_ESTABLISHED ? -1 :
+	      dir == LXCNET_FROM_CT	 ? fw_chain_out(skb, slot, fw, mac, &pk) :
+					   fw_chain_in(fw, &pk);
+	if (why < 0 && create)
+		fw_ct_start(&k, src_a);
+	if (why < 0 && pk.frag == 1)
+		fw_frag_start(slot, fw->gen, &pk);
+	return why;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fw-compile.h"
+#include "strutil.h"
+
+int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
+		    unsigned *ret_prefixlen)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *name = s;
+	bool dc = true, gst = true;
+	InetPrefix p;
+
+	if (strlen(s) + 5 > sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), strchr(s, '/') ? "%s" : strchr(s, ':') ? "%s/128" : "%s/32", s);
+	if (inet_prefix_parse(buf, AF_UNSPEC, 0, &p) >= 0) {
+		*ret_family = p.family == AF_INET6 ? 6 : 4;
+		memset(ret_addr, 0, 16);
+		/* Host bits off: the datapath's trie matches on the prefix. */
+		for (unsigned i = 0; i < (p.family == AF_INET6 ? 16u : 4u); i++) {
+			unsigned bits = p.len > i * 8 ? p.len - i * 8 : 0;
+
+			ret_addr[i] = bits >= 8 ? p.addr[i] : (uint8_t)(p.addr[i] & (0xff00 >> bits));
+		}
+		*ret_prefixlen = p.len;
+		return 0;
+	}
+	if (strncasecmp(s, "dc/", 3) == 0)
+		name = s + 3, gst = false;
+	else if (strncasecmp(s, "guest/", 6) == 0)
+		name = s + 6, dc = false;
+	if (strchr(name, '/') || strchr(name, ':'))
+		return -EINVAL;
+	for (int scope = 0; scope < 2; scope++) {
+		const FwConfig *c = scope == 0 ? (gst ? guest : NULL) : (dc ? cluster : NULL);
+
+		for (size_t i = 0; c && i < c->n_aliases; i++)
+			if (strcasecmp(c->aliases[i].name, name) == 0)
+				/* An alias holds an address or a network, never another alias. */
+				return strchr(c->aliases[i].cidr, '/') || strchr(c->aliases[i].cidr, '.') ||
+						       strchr(c->aliases[i].cidr, ':') ?
+					       fw_resolve_cidr(NULL, NULL, c->aliases[i].cidr, ret_family, ret_addr,
+							       ret_prefixlen) :
+					       -EINVAL;
+	}
+	return -ENOENT;
+}
+
+static int push(DatapathFw *f, uint32_t family, const uint8_t addr[16], unsigned prefixlen, bool nomatch, Diag *d,
+		const char *guest_name)
+{
+	DatapathFwEntry *e;
+
+	if (f->n_set >= DATAPATH_FW_SET_MAX)
+		return diag_error(d, -EOPNOTSUPP, "%s: more than %d addresses in the NIC's ipfilter set", guest_name,
+				  DATAPATH_FW_SET_MAX);
+	e = &f->set[f->n_set++];
+	*e = (DatapathFwEntry){ .family = family, .prefixlen = (uint8_t)prefixlen, .nomatch = nomatch };
+	memcpy(e->addr, addr, 16);
+	return 0;
+}
+
+/* The rule's "-i netN", as written; "" when it has none. */
+static void rule_iface(const char *text, char *buf, size_t size)
+{
+	const char *p = text;
+
+	buf[0] = '\0';
+	while ((p = strstr(p, "-i"))) {
+		bool word = (p == text || isspace((unsigned char)p[-1])) && isspace((unsigned char)p[2]);
+
+		p += 2;
+		if (!word)
+			continue;
+		p += strspn(p, " \t");
+		snprintf(buf, size, "%.*s", (int)strcspn(p, " \t#"), p);
+		return;
+	}
+}
+
+/* An enabled IN, OUT or GROUP rule that applies to netIDX: lxcnet does not compile rules yet. */
+static int check_rules(const FwConfig *guest, unsigned idx, Diag *d)
+{
+	char net[16], iface[32];
+
+	snprintf(net, sizeof(net), "net%u", idx);
+	for (size_t i = 0; i < guest->n_rules; i++) {
+		const char *t = guest->rules[i].text;
+		size_t len = strcspn(t, " \t");
+
+		if (t[0] == '|' || (len == 7 && strncasecmp(t, "FORWARD", 7) == 0))
+			continue; /* disabled; forward rules are not the guest chains' */
+		rule_iface(t, iface, sizeof(iface));
+		if (iface[0] && strcasecmp(iface, net) != 0)
+			continue;
+		return diag_error(d, -EOPNOTSUPP, "%s:%u: rule '%s' (lxcnet does not compile rules yet)", guest->name,
+				  guest->rules[i].line, t);
+	}
+	return 0;
+}
+
+/* Options lxcnet does not enforce: set to anything but 0, the NIC stays with Proxmox's firewall. */
+static int check_options(const FwConfig *c, const char *const *keys, Diag *d)
+{
+	for (size_t i = 0; c && keys[i]; i++) {
+		const char *v = fw_config_option(c, keys[i]);
+
+		if (v && strcmp(v, "0") != 0)
+			return diag_error(d, -EOPNOTSUPP, "%s: option '%s: %s' (not enforced by lxcnet)", c->name, keys[i], v);
+	}
+	return 0;
+}
+
+static bool option_off(const FwConfig *c, const char *key)
+{
+	const char *v = fw_config_option(c, key);
+
+	return v && strcmp(v, "0") == 0;
+}
+
+static void link_local(const uint8_t mac[6], uint8_t ret[16])
+{
+	memset(ret, 0, 16);
+	ret[0] = 0xfe, ret[1] = 0x80;
+	ret[8] = mac[0] ^ 0x02, ret[9] = mac[1], ret[10] = mac[2], ret[11] = 0xff, ret[12] = 0xfe;
+	ret[13] = mac[3], ret[14] = mac[4], ret[15] = mac[5];
+}
+
+/*
+ * The ipfilter set (compile_ipsets): the guest's ipfilter-netN entries,
+ * then the NIC's own addresses, which win over an entry of the same
+ * network: its EUI-64 link-local address, the rest of fe80::/10 out, its
+ * static ip and ip6. An entry that does not resolve is skipped, as
+ * pve-firewall skips it (with a warning).
+ */
+static int ip_set(const FwConfig *cluster, const FwConfig *guest, const PveNet *n, const FwNicPolicy *pol, DatapathFw *f,
+		  Diag *d)
+{
+	static const uint8_t fe80[16] = { 0xfe, 0x80 };
+	uint8_t addr[16];
+	unsigned plen;
+	int family, r;
+
+	for (size_t i = 0; pol->ipfilter_set && i < pol->ipfilter_set->n_entries; i++) {
+		const FwIpsetEntry *e = &pol->ipfilter_set->entries[i];
+
+		if (fw_resolve_cidr(cluster, guest, e->cidr, &family, addr, &plen) < 0)
+			continue;
+		r = push(f, (uint32_t)family, addr, plen, e->nomatch, d, guest->name);
+		if (r < 0)
+			return r;
+	}
+	if (pve_net_has(n, PVE_NET_HWADDR)) {
+		link_local(n->hwaddr, addr);
+		r = push(f, 6, addr, 128, false, d, guest->name);
+		if (r >= 0)
+			r = push(f, 6, fe80, 10, true, d, guest->name);
+		if (r < 0)
+			return r;
+	}
+	if (pve_net_has(n, PVE_NET_IP) && n->ip.mode == PVE_IP_STATIC) {
+		memset(addr, 0, sizeof(addr));
+		memcpy(addr, &n->ip.addr.v4, 4);
+		r = push(f, 4, addr, 32, false, d, guest->name);
+		if (r < 0)
+			return r;
+	}
+	if (pve_net_has(n, PVE_NET_IP6) && n->ip6.mode == PVE_IP_STATIC) {
+		memcpy(addr, &n->ip6.addr.v6, 16);
+		r = push(f, 6, addr, 128, false, d, guest->name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * ebtables' ARP filter (compile_ebtables_filter): the IPv4 addresses and
+ * networks written in ipfilter-netN (aliases are not resolved there, and
+ * '!' is not heeded), and the NIC's static ip when ipfilter: 1.
+ */
+static int arp_set(const FwConfig *guest, const PveNet *n, const FwNicPolicy *pol, DatapathFw *f, Diag *d)
+{
+	uint8_t addr[16];
+	unsigned plen;
+	int family, r;
+
+	for (size_t i = 0; pol->ipfilter_set && i < pol->ipfilter_set->n_entries; i++) {
+		if (fw_resolve_cidr(NULL, NULL, pol->ipfilter_set->entries[i].cidr, &family, addr, &plen) < 0 || family != 4)
+			continue;
+		r = push(f, LXCNET_FW_FAMILY_ARP, addr, plen, false, d, guest->name);
+		if (r < 0)
+			return r;
+	}
+	if (guest->options.ipfilter == 1 && pve_net_has(n, PVE_NET_IP) && n->ip.mode == PVE_IP_STATIC) {
+		memset(addr, 0, sizeof(addr));
+		memcpy(addr, &n->ip.addr.v4, 4);
+		r = push(f, LXCNET_FW_FAMILY_ARP, addr, 32, false, d, guest->name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig *guest, unsigned idx, const PveNet *n,
+		   const FwNicPolicy *pol, DatapathFw *ret, Diag *d)
+{
+	static const char *const guest_unsupported[] = { "ips", "layer2_protocols", NULL };
+	static const char *const host_unsupported[] = { "tcpflags", "nf_conntrack_allow_invalid", "protection_synflood",
+							NULL };
+	bool ebtables = !option_off(cluster, "ebtables");
+	size_t arp_from;
+	int r;
+
+	memset(ret, 0, offsetof(DatapathFw, set));
+	ret->n_set = 0;
+	if (pol->policy_in == FW_REJECT || pol->policy_out == FW_REJECT)
+		return diag_error(d, -EOPNOTSUPP, "%s: policy_%s REJECT (lxcnet does not reject yet)", guest->name,
+				  pol->policy_in == FW_REJECT ? "in" : "out");
+	r = check_rules(guest, idx, d);
+	if (r >= 0)
+		r = check_options(guest, guest_unsupported, d);
+	if (r >= 0)
+		r = check_options(host, host_unsupported, d);
+	if (r < 0)
+		return r;
+	if (cluster && fw_config_find_ipset(cluster, "blacklist"))
+		return diag_error(d, -EOPNOTSUPP, "%s: ipset 'blacklist' (not enforced by lxcnet yet)", cluster->name);
+
+	ret->fw.policy_in = pol->policy_in == FW_ACCEPT ? LXCNET_FW_ACCEPT : LXCNET_FW_DROP;
+	ret->fw.policy_out = pol->policy_out == FW_DROP ? LXCNET_FW_DROP : LXCNET_FW_ACCEPT;
+	if (pol->dhcp)
+		ret->fw.flags |= LXCNET_FW_DHCP;
+	if (pol->ndp)
+		ret->fw.flags |= LXCNET_FW_NDP;
+	if (pol->radv)
+		ret->fw.flags |= LXCNET_FW_RADV;
+	/* host.fw's nosmurfs (on unless 0) guards every firewalled guest (PVEFW-FWBR-IN). */
+	if (!option_off(host, "nosmurfs"))
+		ret->fw.flags |= LXCNET_FW_NOSMURFS;
+	/* Proxmox writes hwaddr for every NIC; without it there is no MAC to filter on. */
+	if (pol->macfilter && pve_net_has(n, PVE_NET_HWADDR)) {
+		ret->fw.flags |= LXCNET_FW_MACFILTER;
+		if (ebtables)
+			ret->fw.flags |= LXCNET_FW_L2MACFILTER;
+	}
+	if (pol->ipfilter) {
+		ret->fw.flags |= LXCNET_FW_IPFILTER;
+		r = ip_set(cluster, guest, n, pol, ret, d);
+		if (r < 0)
+			return r;
+	}
+	arp_from = ret->n_set;
+	if (ebtables) {
+		r = arp_set(guest, n, pol, ret, d);
+		if (r < 0)
+			return r;
+		if (ret->n_set > arp_from)
+			ret->fw.flags |= LXCNET_FW_ARPFILTER;
+	}
+	return 0;
+}

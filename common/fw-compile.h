@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Proxmox's guest firewall of one container NIC, compiled for lxcnet's
+ * eBPF datapath (bpf/guest-fw.h): what pve-firewall builds for the NIC's
+ * veth (ruleset_create_vm_chain, the tap's ebtables chain, the ipfilter
+ * ipset, the input filters of PVEFW-FWBR-IN) as a DatapathFw.
+ *
+ * What lxcnet does not enforce yet is -EOPNOTSUPP, with d naming the file,
+ * the line where there is one, and the construct: the NIC is then left to
+ * Proxmox's own firewall, never filtered less. That is today: rules and
+ * security groups ([RULES] that apply to the NIC), REJECT policies, the
+ * cluster's blacklist ipset, the guest options ips and layer2_protocols,
+ * and host.fw's tcpflags, nf_conntrack_allow_invalid and
+ * protection_synflood.
+ */
+
+#include "datapath.h"
+#include "diag.h"
+#include "pve-fwconf.h"
+#include "pve-netconf.h"
+
+/*
+ * netIDX (n) of a guest whose firewall is in effect (pol, from
+ * fw_nic_policy()); cluster and host NULL when those files do not exist.
+ * ret->fw has flags and policies; its ifindex and gen are the datapath's.
+ */
+int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig *guest, unsigned idx, const PveNet *n,
+		   const FwNicPolicy *pol, DatapathFw *ret, Diag *d);
+
+/*
+ * An address or network of an ipset entry or alias ("10.0.0.1",
+ * "10.0.0.0/24", "fd00::/64"), or an alias name resolved as pve-firewall's
+ * resolve_alias() does ("dc/name": the cluster's, "guest/name": the
+ * guest's, "name": the guest's, then the cluster's). -ENOENT for an alias
+ * neither has, -EINVAL for what is neither.
+ */
+int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
+		    unsigned *ret_prefixlen);
