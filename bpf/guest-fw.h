@@ -63,6 +63,12 @@ struct {
 
 #define SEC_NS 1000000000ULL
 
+/* Time-outs count in seconds: the coarse clock (no clock read per packet) is enough. */
+static __always_inline __u64 fw_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* What the firewall reads of a frame. Addresses are 16 bytes; IPv4 uses the first 4. */
 struct fw_pkt {
 	__u32 l4;
@@ -205,12 +211,93 @@ static __always_inline int fw_parse_l4(struct __sk_buff *skb, struct fw_pkt *pk)
 	return 0;
 }
 
+/*
+ * The common frame read in place (direct packet access, no helper calls):
+ * Ethernet with at most one tag in the frame, IPv4 or IPv6 without
+ * extension headers, the TCP, UDP or ICMP header, all in the linear part.
+ * 1 when the frame is not that: fw_parse() reads it with
+ * bpf_skb_load_bytes(). -1 when an IPv4 header is malformed.
+ */
+static __always_inline int fw_parse_direct(struct __sk_buff *skb, struct fw_pkt *pk)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *l4p, *h = data;
+	__u32 l3 = ETH_HLEN, l4;
+	__be16 type;
+
+	if (data + ETH_HLEN + 4 > end)
+		return 1;
+	type = *(__be16 *)(h + 12);
+	if (type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD)) {
+		type = *(__be16 *)(h + 16);
+		l3 += 4;
+	}
+	pk->eth_type = bpf_ntohs(type);
+	if (type == bpf_htons(ETH_P_IP_)) {
+		__u8 *ip = data + l3;
+		__u16 frag;
+
+		if ((void *)(ip + 20) > end)
+			return 1;
+		if ((ip[0] & 0x0f) < 5)
+			return -1;
+		pk->family = 4;
+		pk->proto = ip[9];
+		__builtin_memcpy(&pk->src[0], ip + 12, 4);
+		__builtin_memcpy(&pk->dst[0], ip + 16, 4);
+		frag = bpf_ntohs(*(__be16 *)(ip + 6));
+		pk->frag = (frag & 0x1fff) ? 2 : (frag & 0x2000) ? 1 : 0;
+		pk->frag_id = bpf_ntohs(*(__be16 *)(ip + 4));
+		l4 = l3 + (ip[0] & 0x0f) * 4;
+	} else if (type == bpf_htons(ETH_P_IPV6_)) {
+		__u8 *ip = data + l3, nh;
+
+		if ((void *)(ip + 40) > end)
+			return 1;
+		nh = ip[6];
+		if (nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51)
+			return 1;
+		pk->family = 6;
+		pk->proto = nh;
+		__builtin_memcpy(pk->src, ip + 8, 16);
+		__builtin_memcpy(pk->dst, ip + 24, 16);
+		l4 = l3 + 40;
+	} else
+		return 0;
+	pk->l4 = l4;
+	if (pk->frag == 2)
+		return 0;
+	l4p = data + l4;
+	if (pk->proto == IPPROTO_TCP_) {
+		if ((void *)(l4p + 14) > end)
+			return 1;
+		pk->tcp_flags = l4p[13];
+	} else if (pk->proto == IPPROTO_UDP_) {
+		if ((void *)(l4p + 4) > end)
+			return 1;
+	} else if (pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_) {
+		if ((void *)(l4p + 8) > end)
+			return 1;
+		pk->icmp_type = l4p[0];
+		icmp_ports(pk->proto, l4p[0], *(__be16 *)(l4p + 4), &pk->sport, &pk->dport);
+		return 0;
+	} else
+		return 0;
+	pk->sport = *(__be16 *)l4p;
+	pk->dport = *(__be16 *)(l4p + 2);
+	return 0;
+}
+
 /* Ethernet (one VLAN tag in the frame at most), then IP; -1 when truncated. */
 static __always_inline int fw_parse(struct __sk_buff *skb, struct fw_pkt *pk)
 {
 	__be16 type;
 	__u32 l3 = ETH_HLEN;
+	int r = fw_parse_direct(skb, pk);
 
+	if (r <= 0)
+		return r;
+	__builtin_memset(pk, 0, sizeof(*pk));
 	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
 		return -1;
 	if (type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD)) {
@@ -390,7 +477,7 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 		fw_ct_key(k, slot, gen, pk->family, CT_PROTO_FRAGMENT, pk->src, (__be16)(pk->frag_id >> 16), pk->dst,
 			  (__be16)pk->frag_id);
 		e = bpf_map_lookup_elem(&lxcnet_ct, k);
-		return e && bpf_ktime_get_ns() - e->seen_ns < 30 * SEC_NS ? FW_CT_ESTABLISHED : FW_CT_INVALID;
+		return e && fw_now() - e->seen_ns < 30 * SEC_NS ? FW_CT_ESTABLISHED : FW_CT_INVALID;
 	}
 	if (icmp_is_error(pk))
 		return fw_ct_related(skb, slot, gen, pk) ? FW_CT_ESTABLISHED : FW_CT_INVALID;
@@ -398,7 +485,7 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 		return FW_CT_UNTRACKED;
 	*src_a = fw_ct_key(k, slot, gen, pk->family, pk->proto, pk->src, pk->sport, pk->dst, pk->dport);
 	e = bpf_map_lookup_elem(&lxcnet_ct, k);
-	now = bpf_ktime_get_ns();
+	now = fw_now();
 	if (e && (now - e->seen_ns > fw_ct_timeout(pk->proto, e->state) ||
 		  (e->state == LXCNET_CT_CLOSE && (pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN))) {
 		/* Over, or a new connection of the same ports after a close: as if there were none. */
@@ -406,16 +493,22 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 		e = 0;
 	}
 	if (e) {
+		__u8 state = e->state;
+
 		orig = *src_a == e->orig_a;
-		if (!orig && e->state == LXCNET_CT_NEW)
-			e->state = LXCNET_CT_REPLIED;
+		if (!orig && state == LXCNET_CT_NEW)
+			state = LXCNET_CT_REPLIED;
 		if (pk->proto == IPPROTO_TCP_) {
 			if (pk->tcp_flags & TCP_RST)
-				e->state = LXCNET_CT_CLOSE;
+				state = LXCNET_CT_CLOSE;
 			else if (pk->tcp_flags & TCP_FIN)
-				e->state = e->state == LXCNET_CT_FIN ? LXCNET_CT_CLOSE : LXCNET_CT_FIN;
+				state = state == LXCNET_CT_FIN ? LXCNET_CT_CLOSE : LXCNET_CT_FIN;
 		}
-		e->seen_ns = now;
+		/* Written only when it changes: both directions of a flow run on different CPUs. */
+		if (state != e->state)
+			e->state = state;
+		if (now - e->seen_ns > SEC_NS / 4)
+			e->seen_ns = now;
 		/* Linux: the original direction stays NEW until an answer came. */
 		return orig && e->state == LXCNET_CT_NEW ? FW_CT_NEW : FW_CT_ESTABLISHED;
 	}
@@ -433,7 +526,7 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 
 static __always_inline void fw_ct_start(const struct lxcnet_ct_key *k, int src_a)
 {
-	struct lxcnet_ct e = { .seen_ns = bpf_ktime_get_ns(), .state = LXCNET_CT_NEW, .orig_a = src_a };
+	struct lxcnet_ct e = { .seen_ns = fw_now(), .state = LXCNET_CT_NEW, .orig_a = src_a };
 
 	bpf_map_update_elem(&lxcnet_ct, k, &e, BPF_ANY);
 }
@@ -441,7 +534,7 @@ static __always_inline void fw_ct_start(const struct lxcnet_ct_key *k, int src_a
 /* A first fragment that passed: the later ones carry no ports, they follow it by the datagram's id. */
 static __always_inline void fw_frag_start(__u32 slot, __u32 gen, const struct fw_pkt *pk)
 {
-	struct lxcnet_ct e = { .seen_ns = bpf_ktime_get_ns(), .state = LXCNET_CT_NEW };
+	struct lxcnet_ct e = { .seen_ns = fw_now(), .state = LXCNET_CT_NEW };
 	struct lxcnet_ct_key fk;
 
 	fw_ct_key(&fk, slot, gen, pk->family, CT_PROTO_FRAGMENT, pk->src, (__be16)(pk->frag_id >> 16), pk->dst,

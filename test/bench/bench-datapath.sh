@@ -10,6 +10,9 @@
 #    every full-size packet is seen)
 #  - rate accuracy at rate=10 (MiB/s): lxcnet both ways against a plain
 #    tc tbf and tc htb at the same rate (to the container), with retransmits
+#  - lxcnet's guest firewall (firewall=1, Proxmox's firewall in effect) on
+#    both ports: throughput and ns per packet against the same ports
+#    without it, every packet through the connection table
 # A benchmark, not a test: it prints figures and ratios, never fails on noise.
 #   LXCNET_BENCH_SECONDS=N per iperf3 run (default 3), LXCNET_BENCH_ROUNDS (default 3)
 . "$(dirname "$0")/../integration/lib.sh"
@@ -197,5 +200,29 @@ tc class add dev veth9601i0 parent 1: classid 1:1 htb rate ${RATE_BIT}bit burst 
 set -- $(iperf -R)
 echo "#   tc htb (as Proxmox sets it up, same rate, 1 MiB burst): to the container $1 Mbit/s ($2 retransmits)"
 tc qdisc del dev veth9601i0 root
+
+# --- 5. lxcnet's guest firewall: both ports, Proxmox's defaults but policy_in ACCEPT (the server takes connections).
+mkdir -p "$T/pve/firewall"
+printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
+for i in 1 2; do
+	printf '[OPTIONS]\nenable: 1\npolicy_in: ACCEPT\n' >"$T/pve/firewall/960$i.fw"
+	in_ns lxnt96n$i ip link set eth0 address bc:24:11:96:0$i:00
+done
+fwconf() { for i in 1 2; do pve_conf 960$i "net0: name=eth0,bridge=$BR,tag=100,hwaddr=BC:24:11:96:0$i:00,firewall=$1"; done; }
+: >"$T/fw0"; : >"$T/fw1"; : >"$T/fwns0"; : >"$T/fwns1"
+for r in $(seq "$ROUNDS"); do
+	for f in 0 1; do
+		fwconf $f; lxcnet
+		set -- $(prog_stat tc_ingress) $(prog_stat tc_egress)
+		iperf | cut -d' ' -f1 >>"$T/fw$f"
+		set -- "$@" $(prog_stat tc_ingress) $(prog_stat tc_egress)
+		awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" -v f="$6" -v g="$7" -v h="$8" \
+			'BEGIN { if (f > b && h > d) printf "%.1f\n", ((e - a) + (g - c)) / ((f - b) + (h - d)) }' >>"$T/fwns$f"
+	done
+done
+f0=$(median <"$T/fw0"); f1=$(median <"$T/fw1"); n0=$(median <"$T/fwns0"); n1=$(median <"$T/fwns1")
+echo "# guest firewall, TCP ${SECS}s, medians of $ROUNDS: without $f0 Mbit/s, $n0 ns/packet; with $f1 Mbit/s, $n1 ns/packet"
+awk -v a="$f0" -v b="$f1" -v x="$n0" -v y="$n1" -v z="$nsnoop" 'BEGIN { if (a > 0) printf "# guest firewall: throughput ratio %.3f, +%.1f ns per packet (%.1f over the no-op floor; target <= 150)\n", b / a, y - x, y - z }'
+fwconf 0; lxcnet
 ok 0 "benchmark ran"
 it_done

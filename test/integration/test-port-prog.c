@@ -427,6 +427,20 @@ static void guest_firewall_cases(void)
 	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0x0010, udp(0, 0), 8);
 	fw_expect("a later fragment of no datagram seen", in, f, n, LXCNET_DROP_FW_INVALID);
 
+	/* IPv6 fragments: behind an extension header (read with bpf_skb_load_bytes()). */
+	{
+		unsigned char fh[16] = { 17, 0, 0, 1, 0, 0, 0x33, 0x44 }; /* UDP, offset 0, more fragments, id 0x3344 */
+
+		memcpy(fh + 8, udp(7002, 7003), 8);
+		n = pkt6(f, OWN, "fd00::2", "fd00::9", 44, fh, sizeof(fh));
+		fw_expect("the first fragment of an IPv6 UDP datagram", out, f, n, -1);
+		fh[2] = 0, fh[3] = 0x10; /* offset 2 (16 bytes), last */
+		n = pkt6(f, OWN, "fd00::2", "fd00::9", 44, fh, sizeof(fh));
+		fw_expect("its last fragment", out, f, n, -1);
+		n = pkt6(f, 9, "fd00::9", "fd00::2", 44, fh, sizeof(fh));
+		fw_expect("a later IPv6 fragment of no datagram seen", in, f, n, LXCNET_DROP_FW_INVALID);
+	}
+
 	/* IPv6: neighbour discovery passes, router advertisements from the container do not. */
 	n = pkt6(f, OWN, "fe80::be24:11ff:fe00:2", "ff02::1:ff00:9", 58, icmp(135, 0), 8);
 	fw_expect("a neighbour solicitation", out, f, n, -1);
