@@ -73,6 +73,7 @@ int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret)
 		.master = rtnl_link_get_master(link),
 		.up = rtnl_link_get_flags(link) & IFF_UP,
 		.is_bridge = type && strcmp(type, "bridge") == 0,
+		.is_ovs = type && strcmp(type, "openvswitch") == 0,
 	};
 	if (rtnl_link_get_addr(link) && nl_addr_get_len(rtnl_link_get_addr(link)) == 6)
 		memcpy(ret->mac, nl_addr_get_binary_addr(rtnl_link_get_addr(link)), 6);

@@ -32,6 +32,7 @@ typedef struct LinkInfo {
 	int master; /* ifindex of the bridge it is enslaved to, 0 if none */
 	bool up;
 	bool is_bridge;
+	bool is_ovs; /* an Open vSwitch bridge (or its internal port) */
 	uint8_t mac[6];		    /* zero when the link has none */
 	char alias[LINK_ALIAS_MAX]; /* IFLA_IFALIAS, "" when none */
 } LinkInfo;

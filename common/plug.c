@@ -448,6 +448,10 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 		return diag_error(d, -EINVAL, "bridge: missing (lxcnet plugs every NIC into a bridge or VNet)");
 
 	r = link_get(e->nl, n->bridge, &li);
+	if (r >= 0 && li.is_ovs)
+		/* Proxmox's own plug does OVS (and its firewall plumbing there): fallback on leaves it that. */
+		return diag_error(d, -EOPNOTSUPP, "bridge: '%s' is an Open vSwitch bridge, which lxcnet does not plug",
+				  n->bridge);
 	if (r >= 0 && !li.is_bridge)
 		return diag_error(d, -EINVAL, "bridge: '%s' is not a bridge", n->bridge);
 	if (r >= 0) {
