@@ -20,15 +20,24 @@ dpkg -s lxcnet >/dev/null 2>&1 && skip_all "the lxcnet package is installed here
 deb_source && deb_build; ok $? "the package to install: ${deb##*/}"
 [ -f "$deb" ] || it_done
 
-# Each node script in a node of its own: node-lxcnetd.sh (the agent under
-# systemd), node-takeover.sh (the package on a node with lxc-pve and
-# pve-container stand-ins, real apt and dpkg).
+# Each node script in a node of its own, both nodes at once (a node is one
+# process, mostly on one CPU): node-lxcnetd.sh (the agent under systemd),
+# node-takeover.sh (the package on a node with lxc-pve and pve-container
+# stand-ins, real apt and dpkg). Their results are read in that order.
+pids=""
 for script in node-lxcnetd node-takeover; do
 	logs="$BUILD/test/integration/systemd-node/$script"
 	rm -rf "$logs"
 	"$IT_SRC/test/kernel/uml-run" --systemd --timeout 900 --out "$logs" --env LXCNET_DEB="$deb" \
-		"$IT_SRC/test/kernel/$script.sh" >"$T/$script.tap" 2>"$T/$script.err"
+		"$IT_SRC/test/kernel/$script.sh" >"$T/$script.tap" 2>"$T/$script.err" &
+	pids="$pids $!"
+	IT_PIDS="$IT_PIDS $!"
+done
+for script in node-lxcnetd node-takeover; do
+	set -- $pids
+	wait "$1"
 	rc=$?
+	pids=${pids#* $1}
 	ok $rc "$script: the node booted, ran the test and powered off (uml-run exit $rc) $(tail -5 "$T/$script.err" | tr '\n' ' ')"
 	tap_forward "$script" "$T/$script.tap"
 	ok $? "$script: ran all its checks ($TAP_RAN of ${TAP_PLANNED:-?})"
