@@ -43,12 +43,8 @@ int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *
 
 		for (size_t i = 0; c && i < c->n_aliases; i++)
 			if (strcasecmp(c->aliases[i].name, name) == 0)
-				/* An alias holds an address or a network, never another alias. */
-				return strchr(c->aliases[i].cidr, '/') || strchr(c->aliases[i].cidr, '.') ||
-						       strchr(c->aliases[i].cidr, ':') ?
-					       fw_resolve_cidr(NULL, NULL, c->aliases[i].cidr, ret_family, ret_addr,
-							       ret_prefixlen) :
-					       -EINVAL;
+				/* An alias holds an address or a network, never another alias: no configs to look in. */
+				return fw_resolve_cidr(NULL, NULL, c->aliases[i].cidr, ret_family, ret_addr, ret_prefixlen);
 	}
 	return -ENOENT;
 }
@@ -125,14 +121,6 @@ static bool option_off(const FwConfig *c, const char *key)
 	return v && strcmp(v, "0") == 0;
 }
 
-static void link_local(const uint8_t mac[6], uint8_t ret[16])
-{
-	memset(ret, 0, 16);
-	ret[0] = 0xfe, ret[1] = 0x80;
-	ret[8] = mac[0] ^ 0x02, ret[9] = mac[1], ret[10] = mac[2], ret[11] = 0xff, ret[12] = 0xfe;
-	ret[13] = mac[3], ret[14] = mac[4], ret[15] = mac[5];
-}
-
 /*
  * The ipfilter set (compile_ipsets): the guest's ipfilter-netN entries,
  * then the NIC's own addresses, which win over an entry of the same
@@ -158,7 +146,7 @@ static int ip_set(const FwConfig *cluster, const FwConfig *guest, const PveNet *
 			return r;
 	}
 	if (pve_net_has(n, PVE_NET_HWADDR)) {
-		link_local(n->hwaddr, addr);
+		pve_mac_link_local(n->hwaddr, addr);
 		r = push(f, 6, addr, 128, false, d, guest->name);
 		if (r >= 0)
 			r = push(f, 6, fe80, 10, true, d, guest->name);

@@ -319,16 +319,7 @@ static int firewall_policy(const PveNet *n, struct lxcnet_port *p, Diag *d)
 	}
 	if (pve_net_has(n, PVE_NET_IP6) && n->ip6.mode == PVE_IP_STATIC) {
 		memcpy(p->ip6, &n->ip6.addr.v6, 16);
-		p->ip6_ll[0] = 0xfe;
-		p->ip6_ll[1] = 0x80;
-		p->ip6_ll[8] = n->hwaddr[0] ^ 0x02;
-		p->ip6_ll[9] = n->hwaddr[1];
-		p->ip6_ll[10] = n->hwaddr[2];
-		p->ip6_ll[11] = 0xff;
-		p->ip6_ll[12] = 0xfe;
-		p->ip6_ll[13] = n->hwaddr[3];
-		p->ip6_ll[14] = n->hwaddr[4];
-		p->ip6_ll[15] = n->hwaddr[5];
+		pve_mac_link_local(n->hwaddr, p->ip6_ll);
 		p->flags |= LXCNET_PORT_FILTER_IP6;
 	}
 	return 0;

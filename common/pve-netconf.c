@@ -57,6 +57,14 @@ static int parse_ifname(const char *key, const char *v, char *ret, Diag *d)
 	return 0;
 }
 
+void pve_mac_link_local(const uint8_t mac[6], uint8_t ret[16])
+{
+	memset(ret, 0, 16);
+	ret[0] = 0xfe, ret[1] = 0x80;
+	ret[8] = mac[0] ^ 0x02, ret[9] = mac[1], ret[10] = mac[2], ret[11] = 0xff, ret[12] = 0xfe;
+	ret[13] = mac[3], ret[14] = mac[4], ret[15] = mac[5];
+}
+
 int pve_parse_hwaddr(const char *v, uint8_t ret[6], Diag *d)
 {
 	char esc[DIAG_ESCAPE_MAX];

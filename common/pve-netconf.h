@@ -95,6 +95,9 @@ int pve_net_parse(const char *s, PveNet *ret, Diag *d);
 /* A NIC's hwaddr as Proxmox takes it: XX:XX:XX:XX:XX:XX and unicast; d names the key "hwaddr". */
 int pve_parse_hwaddr(const char *v, uint8_t ret[6], Diag *d);
 
+/* The IPv6 link-local address a NIC of MAC mac has: fe80::/64 with its modified EUI-64 (RFC 4291). */
+void pve_mac_link_local(const uint8_t mac[6], uint8_t ret[16]);
+
 /* Write one key's value in Proxmox's text form. The key must be present. */
 void pve_net_print_value(const PveNet *n, PveNetKey k, FILE *f);
 

@@ -105,9 +105,14 @@ wait_absent "$IF0" "$IF1"; ok $? "after crun delete both host ends are gone"
 netns oci90 || skip_all "cannot create a netns"
 nsenter --net=/run/netns/oci90 sleep 60 & holder=$!
 IT_PIDS="$IT_PIDS $holder"
-sleep 0.2
+# nsenter enters the namespace, then execs sleep: until then the pid is still in the host's.
+for _ in $(seq 100); do
+	[ "$(readlink /proc/$holder/ns/net)" = "net:[$(stat -L -c %i /run/netns/oci90)]" ] && break
+	sleep 0.05
+done
 state() { printf '{"ociVersion":"1.0.2","id":"lxcnet-it90-b","status":"%s","pid":%s,"bundle":"/x","annotations":{"org.lxcnet.net0":"name=eth0,bridge=%s,tag=100"}}' "$1" "$2" $BR; }
-state created $holder | "$BUILD/lxcnet-oci" createRuntime; ok $? "createRuntime into a namespace that outlives the container"
+state created $holder | "$BUILD/lxcnet-oci" createRuntime >"$T/outlive.out" 2>&1
+ok $? "createRuntime into a namespace that outlives the container $(cat "$T/outlive.out")"
 IFB=$(oci_if lxcnet-it90-b 0) && in_ns oci90 ip link show eth0 >/dev/null 2>&1; ok $? "the pair exists ($IFB)"
 state stopped 0 | "$BUILD/lxcnet-oci" poststop; ok $? "poststop with pid 0 succeeds"
 wait_absent "$IFB" && ! in_ns oci90 ip link show eth0 >/dev/null 2>&1; ok $? "and removed the pair"
