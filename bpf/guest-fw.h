@@ -317,12 +317,13 @@ static __always_inline int fw_parse(struct __sk_buff *skb, struct fw_pkt *pk)
 	return fw_parse_l4(skb, pk);
 }
 
-/* Whether addr (family 4, 6 or LXCNET_FW_FAMILY_ARP) is in the slot's ipfilter set. */
-static __always_inline int fw_in_set(__u32 slot, __u32 family, const __u32 *addr)
+/* Whether addr (family 4, 6 or LXCNET_FW_FAMILY_ARP) is in the slot's ipfilter set of generation set_gen. */
+static __always_inline int fw_in_set(__u32 slot, __u32 set_gen, __u32 family, const __u32 *addr)
 {
 	struct lxcnet_fw_ipkey k = {
-		.prefixlen = 64 + (family == 6 ? 128 : 32),
+		.prefixlen = LXCNET_FW_IPKEY_BITS + (family == 6 ? 128 : 32),
 		.slot = slot,
+		.set_gen = set_gen,
 		.family = family,
 	};
 	struct lxcnet_fw_ipentry *e;
@@ -564,7 +565,7 @@ static __always_inline int fw_chain_out(struct __sk_buff *skb, __u32 slot, const
 	}
 	if (pk->family == 6 && pk->proto == IPPROTO_ICMPV6_ && pk->icmp_type == 134 && !(fw->flags & LXCNET_FW_RADV))
 		return LXCNET_DROP_FW_RADV;
-	if ((fw->flags & LXCNET_FW_IPFILTER) && !fw_in_set(slot, pk->family, pk->src))
+	if ((fw->flags & LXCNET_FW_IPFILTER) && !fw_in_set(slot, fw->set_gen, pk->family, pk->src))
 		return LXCNET_DROP_FW_IP;
 	if ((fw->flags & LXCNET_FW_NDP) && pk->family == 6 && pk->proto == IPPROTO_ICMPV6_ &&
 	    (pk->icmp_type == 133 || pk->icmp_type == 135 || pk->icmp_type == 136 ||
@@ -612,7 +613,7 @@ static __always_inline int fw_l2_out(struct __sk_buff *skb, __u32 slot, const st
 		/* htype, ptype, hlen, plen, op, sha[6]: the sender's address follows. */
 		if (bpf_skb_load_bytes(skb, l3 + 14, &spa[0], 4) < 0)
 			return LXCNET_DROP_MALFORMED;
-		if (!fw_in_set(slot, LXCNET_FW_FAMILY_ARP, spa))
+		if (!fw_in_set(slot, fw->set_gen, LXCNET_FW_FAMILY_ARP, spa))
 			return LXCNET_DROP_FW_IP;
 	}
 	return -1;

@@ -67,17 +67,20 @@ enum lxcnet_fw_verdict {
 struct lxcnet_fw {
 	__u32 ifindex;	 /* the port it was set for */
 	__u32 gen;	 /* its connections' generation: a slot handed to another port tracks none of the old ones */
+	__u32 set_gen;	 /* its ipfilter set's: a new set is written beside the old one, then this switches to it */
 	__u16 flags;	 /* LXCNET_FW_* */
 	__u8 policy_in;	 /* enum lxcnet_fw_verdict: new connections to the container */
 	__u8 policy_out; /* and from it */
 };
 
-/* lxcnet_fw_ipset: the ipfilter set of a slot, an LPM trie over slot, family and address. */
+/* lxcnet_fw_ipset: the ipfilter set of a slot, an LPM trie over slot, set generation, family and address. */
 #define LXCNET_FW_FAMILY_ARP 0x0806
+#define LXCNET_FW_IPKEY_BITS 96 /* slot, set_gen and family: always matched whole */
 struct lxcnet_fw_ipkey {
-	__u32 prefixlen; /* 64 + the address's prefix length */
+	__u32 prefixlen; /* LXCNET_FW_IPKEY_BITS + the address's prefix length */
 	__u32 slot;
-	__u32 family; /* 4, 6 or LXCNET_FW_FAMILY_ARP (ARP senders, IPv4) */
+	__u32 set_gen; /* lxcnet_fw[slot].set_gen */
+	__u32 family;  /* 4, 6 or LXCNET_FW_FAMILY_ARP (ARP senders, IPv4) */
 	__u8 addr[16];
 };
 

@@ -151,8 +151,12 @@ static int slot_find_free(Datapath *dp, __u32 ifindex, __u32 *ret)
 	return -ENOSPC;
 }
 
-/* Delete slot's ipfilter set (collected first: deleting while walking restarts the walk). */
-static int fw_set_clear(Datapath *dp, __u32 slot)
+/*
+ * Delete slot's ipfilter entries of every set generation but keep (all
+ * with keep 0, which no set has); collected first: deleting while walking
+ * restarts the walk.
+ */
+static int fw_set_prune(Datapath *dp, __u32 slot, __u32 keep)
 {
 	_cleanup_free_ struct lxcnet_fw_ipkey *keys = NULL;
 	struct lxcnet_fw_ipkey key, next;
@@ -164,7 +168,7 @@ static int fw_set_clear(Datapath *dp, __u32 slot)
 
 		first = false;
 		key = next;
-		if (key.slot != slot)
+		if (key.slot != slot || (keep && key.set_gen == keep))
 			continue;
 		at = array_grow(&keys, n, sizeof(*keys));
 		if (!at)
@@ -186,7 +190,7 @@ static void fw_clear(Datapath *dp, __u32 slot)
 		return;
 	fw = (struct lxcnet_fw){};
 	(void)bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY);
-	(void)fw_set_clear(dp, slot);
+	(void)fw_set_prune(dp, slot, 0);
 }
 
 /* Give slot back: its policy, trunks, drops and firewall go, then the index entry. Under the lock. */
@@ -203,24 +207,32 @@ static void slot_free(Datapath *dp, __u32 ifindex, __u32 slot)
 	(void)bpf_map_delete_elem(dp->slots_fd, &ifindex);
 }
 
-/* slot's firewall and set for ifindex, before the policy that uses them. Under the lock. */
+/*
+ * slot's firewall and set for ifindex, before the policy that uses them.
+ * The new set is written beside the one in force (another set generation);
+ * the firewall's entry then switches to it in one write, and the old set
+ * goes. Under the lock.
+ */
 static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw *f)
 {
 	struct lxcnet_fw fw = f->fw, old = {};
-	int r;
+	int r = 0;
 
 	/* The same port keeps its connections; a new owner of the slot gets a generation of its own. */
-	if (bpf_map_lookup_elem(dp->fw_fd, &slot, &old) == 0 && old.ifindex == ifindex && old.gen)
+	(void)bpf_map_lookup_elem(dp->fw_fd, &slot, &old);
+	if (old.ifindex == ifindex && old.gen)
 		fw.gen = old.gen;
 	else
 		do
 			r = (int)getrandom(&fw.gen, sizeof(fw.gen), 0);
 		while (r >= 0 && !fw.gen);
 	fw.ifindex = ifindex;
-	r = fw_set_clear(dp, slot);
+	fw.set_gen = old.set_gen + 1 ? old.set_gen + 1 : 1;
+	r = 0;
 	for (size_t i = 0; r >= 0 && i < f->n_set; i++) {
 		const DatapathFwEntry *e = &f->set[i];
-		struct lxcnet_fw_ipkey k = { .prefixlen = 64u + e->prefixlen, .slot = slot, .family = e->family };
+		struct lxcnet_fw_ipkey k = { .prefixlen = LXCNET_FW_IPKEY_BITS + e->prefixlen, .slot = slot,
+					     .set_gen = fw.set_gen, .family = e->family };
 		struct lxcnet_fw_ipentry v = { .nomatch = e->nomatch };
 
 		memcpy(k.addr, e->addr, sizeof(k.addr));
@@ -229,6 +241,8 @@ static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw 
 	}
 	if (r >= 0 && bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY) < 0)
 		r = negative_errno();
+	/* The set not in force goes: the old one, or on failure the new one. */
+	(void)fw_set_prune(dp, slot, r >= 0 ? fw.set_gen : old.set_gen);
 	return r;
 }
 
@@ -385,12 +399,14 @@ int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret)
 
 		first = false;
 		key = next;
-		if (key.slot != slot || bpf_map_lookup_elem(dp->fw_ipset_fd, &key, &v) < 0)
+		if (key.slot != slot || key.set_gen != ret->fw.set_gen || bpf_map_lookup_elem(dp->fw_ipset_fd, &key, &v) < 0)
 			continue;
 		if (ret->n_set >= DATAPATH_FW_SET_MAX)
 			return -E2BIG;
 		e = &ret->set[ret->n_set++];
-		*e = (DatapathFwEntry){ .family = key.family, .prefixlen = (uint8_t)(key.prefixlen - 64), .nomatch = v.nomatch };
+		*e = (DatapathFwEntry){ .family = key.family,
+					.prefixlen = (uint8_t)(key.prefixlen - LXCNET_FW_IPKEY_BITS),
+					.nomatch = v.nomatch };
 		memcpy(e->addr, key.addr, sizeof(e->addr));
 	}
 	return 0;

@@ -138,6 +138,20 @@ grep -q "net0 of container '8601' ('veth8601i0') drifted (config): the guest fir
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/8601.fw"
 sleep 1.5
 ! pingable; ok $? "policy_in back to DROP: 8602 no longer reaches 8601"
+# A new ipfilter set replaces the one in force (written beside it, then switched to).
+printf '[OPTIONS]\nenable: 1\nipfilter: 1\n\n[IPSET ipfilter-net0]\n10.86.0.33\n' >"$T/pve/firewall/8603.fw"
+ms=$(converged reaches 8603 10.86.0.2 -I 10.86.0.33); rc=$?
+[ $rc -eq 0 ]; ok $? "10.86.0.33 added to 8603's ipfilter-net0: it passes ($ms ms, pings included)"
+reaches 8603 10.86.0.2; ok $? "and its configured address still does"
+[ "$(python3 - "$(dp_pins)" <<'PY'
+import json, subprocess, sys
+r = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", sys.argv[1] + "/lxcnet_fw_ipset"], capture_output=True, text=True)
+print(len(json.loads(r.stdout)) if r.returncode == 0 else -1)
+PY
+)" -eq 7 ]; ok $? "the old set is gone: 7 entries in all, 8603's (10.86.0.33, its ip, ip6, link-local, !fe80::/10, and 2 for ARP)"
+ctl metrics --prometheus >"$T/metrics"
+grep -q '^lxcnet_interface_drops_total{vmid="8603".*reason="fw-ipfilter"' "$T/metrics"
+ok $? "the metrics count drops of the guest firewall by reason ($(grep -o 'reason="fw-[a-z-]*"' "$T/metrics" | sort -u | tr '\n' ' '))"
 
 # A rule: lxcnet does not compile rules yet, so the NIC goes to Proxmox's firewall (its bridge), logged.
 printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\n' >"$T/pve/firewall/8601.fw"

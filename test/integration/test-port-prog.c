@@ -330,7 +330,7 @@ static void fw_set_entry(__u32 family, const char *cidr, bool nomatch)
 
 	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - cidr), cidr);
 	inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, k.addr);
-	k.prefixlen = 64 + (unsigned)atoi(slash + 1);
+	k.prefixlen = LXCNET_FW_IPKEY_BITS + (unsigned)atoi(slash + 1);
 	bpf_map__update_elem(skel->maps.lxcnet_fw_ipset, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
 }
 
