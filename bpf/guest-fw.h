@@ -94,13 +94,7 @@ enum fw_ct {
 /* IPv4 and the ports or ICMP header after it; -1 when truncated. */
 static __always_inline int fw_parse_ip4(struct __sk_buff *skb, __u32 l3, struct fw_pkt *pk)
 {
-	struct {
-		__u8 vihl, tos;
-		__be16 len, id, frag;
-		__u8 ttl, proto;
-		__be16 csum;
-		__be32 saddr, daddr;
-	} ip;
+	struct ip4_hdr ip;
 	__u16 frag;
 
 	if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0 || (ip.vihl & 0x0f) < 5)
@@ -122,12 +116,7 @@ static __always_inline int fw_parse_ip4(struct __sk_buff *skb, __u32 l3, struct 
 /* IPv6, up to four extension headers; -1 when truncated. */
 static __always_inline int fw_parse_ip6(struct __sk_buff *skb, __u32 l3, struct fw_pkt *pk)
 {
-	struct {
-		__be32 vtcfl;
-		__be16 len;
-		__u8 nexthdr, hops;
-		__u32 saddr[4], daddr[4];
-	} ip;
+	struct ip6_hdr ip;
 	__u32 off = l3 + 40;
 	__u8 nh;
 
@@ -398,12 +387,7 @@ static __always_inline int fw_ct_related(struct __sk_buff *skb, __u32 slot, __u3
 		if (fw_parse_ip4(skb, inner, &in) < 0)
 			return 0;
 	} else {
-		struct {
-			__be32 vtcfl;
-			__be16 len;
-			__u8 nexthdr, hops;
-			__u32 saddr[4], daddr[4];
-		} ip;
+		struct ip6_hdr ip;
 
 		if (bpf_skb_load_bytes(skb, inner, &ip, sizeof(ip)) < 0)
 			return 0;

@@ -152,6 +152,22 @@ static __always_inline int outer_tag(struct __sk_buff *skb, __u16 *proto, __u16 
 	return 1;
 }
 
+/* The fixed IPv4 and IPv6 headers, as read with bpf_skb_load_bytes(). */
+struct ip4_hdr {
+	__u8 vihl, tos;
+	__be16 len, id, frag;
+	__u8 ttl, proto;
+	__be16 csum;
+	__be32 saddr, daddr;
+};
+
+struct ip6_hdr {
+	__be32 vtcfl;
+	__be16 len;
+	__u8 nexthdr, hops;
+	__u32 saddr[4], daddr[4];
+};
+
 #define ETH_P_IP_ 0x0800
 #define ETH_P_ARP_ 0x0806
 #define ETH_P_IPV6_ 0x86DD
@@ -194,13 +210,7 @@ static __always_inline int spoofed(struct __sk_buff *skb, const struct lxcnet_po
 	}
 
 	if (type == bpf_htons(ETH_P_IP_) && (p->flags & LXCNET_PORT_FILTER_IP4)) {
-		struct {
-			__u8 vihl, tos;
-			__be16 len, id, frag;
-			__u8 ttl, proto;
-			__be16 csum;
-			__be32 saddr, daddr;
-		} ip;
+		struct ip4_hdr ip;
 
 		if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0)
 			return LXCNET_DROP_MALFORMED;

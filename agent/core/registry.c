@@ -563,7 +563,8 @@ const char *plugged_by_name(PluggedBy p)
 	return p < _PLUGGED_MAX ? names[p] : "";
 }
 
-int manager_set_plugged_by(Manager *m, const char *container, unsigned net, PluggedBy who)
+/* netN of container, also when its link is still an unread event (a hook's or an operation's note comes first). */
+static Binding *find_now(Manager *m, const char *container, unsigned net)
 {
 	Binding *b = manager_find(m, container, net);
 
@@ -571,6 +572,13 @@ int manager_set_plugged_by(Manager *m, const char *container, unsigned net, Plug
 		drain_events(m);
 		b = manager_find(m, container, net);
 	}
+	return b;
+}
+
+int manager_set_plugged_by(Manager *m, const char *container, unsigned net, PluggedBy who)
+{
+	Binding *b = find_now(m, container, net);
+
 	if (!b)
 		return -ENOENT;
 	if (b->plugged_by != who) {
@@ -582,12 +590,8 @@ int manager_set_plugged_by(Manager *m, const char *container, unsigned net, Plug
 
 int manager_notify(Manager *m, const char *container, unsigned net, const char *vnet)
 {
-	Binding *b = manager_find(m, container, net);
+	Binding *b = find_now(m, container, net);
 
-	if (!b) {
-		drain_events(m);
-		b = manager_find(m, container, net);
-	}
 	if (!b)
 		return -ENOENT;
 	if (strcmp(b->vnet, vnet ? vnet : "") == 0)
