@@ -266,9 +266,15 @@ int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, un
 	return 0;
 }
 
+void plug_log_fw_fallback(const char *vmid, unsigned idx, const PlugTarget *t)
+{
+	log_ctx(&(LogContext){ .vmid = vmid }, LOG_NOTICE, "The guest firewall of net%u of container '%s' is left to %s: %s",
+		idx, vmid, t->fw_enforcer == FW_ENFORCER_PROXMOX_NFTABLES ? "proxmox-firewall" : "pve-firewall",
+		t->fw_fallback);
+}
+
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
 {
-	char why_not[DIAG_MAX];
 	int r;
 
 	/* A plain LXC container has no Proxmox firewall: lxcnet's own anti-spoofing stays. */
@@ -276,13 +282,12 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 		t->fw_enforcer = FW_ENFORCER_NONE;
 		return 0;
 	}
-	why_not[0] = '\0';
-	r = plug_fw_enforcer(e->pve_dir, e->node, vmid, idx, n, e->fw_mode, &t->fw_enforcer, &t->fw, why_not, d);
+	t->fw_fallback[0] = '\0';
+	r = plug_fw_enforcer(e->pve_dir, e->node, vmid, idx, n, e->fw_mode, &t->fw_enforcer, &t->fw, t->fw_fallback, d);
 	if (r < 0)
 		return r;
-	if (why_not[0])
-		log_ctx(&(LogContext){ .vmid = vmid }, LOG_NOTICE,
-			"The guest firewall of net%u of container '%s' is left to Proxmox's firewall: %s", idx, vmid, why_not);
+	if (t->fw_fallback[0] && !e->fw_quiet)
+		plug_log_fw_fallback(vmid, idx, t);
 	/*
 	 * Each firewall does Proxmox's anti-spoofing itself; off, Proxmox filters
 	 * nothing. lxcnet's own guest firewall needs the datapath.

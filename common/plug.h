@@ -27,6 +27,7 @@ typedef struct PlugEnv {
 	bool sdn_loaded;
 	Datapath *dp;	     /* opened (loaded and pinned if needed) on first use, owned */
 	FirewallMode fw_mode; /* lxcnet.conf "firewall" (plug_guest_firewall()) */
+	bool fw_quiet;	      /* plug_guest_firewall() does not log why Proxmox's firewall enforces (t->fw_fallback) */
 	int dp_error;	     /* why it could not be opened, once tried */
 	char dp_reason[DIAG_MAX];
 	struct nl_cache *qdiscs; /* the node's qdiscs, read once (plug_env_qdiscs()), owned */
@@ -79,6 +80,7 @@ typedef struct PlugTarget {
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
 	PlugFwEnforcer fw_enforcer; /* plug_guest_firewall(): who enforces Proxmox's guest firewall */
 	DatapathFw fw;		    /* FW_ENFORCER_LXCNET: that firewall */
+	char fw_fallback[DIAG_MAX]; /* why lxcnet's does not enforce it where it would ("" otherwise) */
 	/*
 	 * A VLAN-aware bridge (vlan_filtering 1) tags itself, as Proxmox's
 	 * tap_plug has it: the port's VLAN membership does what the datapath
@@ -114,6 +116,8 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
  * Proxmox firewall: t stays as it is.
  */
 int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d);
+/* The journal line that says why Proxmox's firewall, not lxcnet's, enforces netIDX (t->fw_fallback). */
+void plug_log_fw_fallback(const char *vmid, unsigned idx, const PlugTarget *t);
 
 /*
  * Plug host interface ifname as netN: datapath policy set and attached

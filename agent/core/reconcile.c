@@ -292,6 +292,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 	if (r < 0)
 		return 0; /* no netN for it (any more): nothing to converge on */
 	e->fw_mode = m->conf->firewall;
+	e->fw_quiet = true; /* a look every 30 s would say it every time: said when it plugs */
 	(void)plug_net_up_decision(e, m->conf, &n, &dec);
 	/* Who plugged it last owns it: lxcnetd's hotplug by the path it took, else the container's start. */
 	if (b->plugged_by == PLUGGED_LEGACY || (b->plugged_by == PLUGGED_AT_START && dec.path != PATH_LXCNET)) {
@@ -314,8 +315,11 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 	if (plug_host_veth(e, b->ifname, &n, &t, &d) < 0) {
 		*ret_action = RECONCILE_FAILED;
 		snprintf(diff + strlen(diff), diff_size - strlen(diff), "; cannot plug it again: %s", d.msg);
-	} else
+	} else {
 		*ret_action = RECONCILE_REPLUGGED;
+		if (t.fw_fallback[0])
+			plug_log_fw_fallback(b->container, b->net, &t);
+	}
 	return r;
 }
 

@@ -159,8 +159,11 @@ in_fwbr() { [ "$(link_field veth8601i0 | cut -d' ' -f1)" = master=fwbr8601i0 ]; 
 ms=$(converged in_fwbr); rc=$?
 [ $rc -eq 0 ] && ! has_fw veth8601i0 && [ "$(link_field fwpr8601p0 | cut -d' ' -f1)" = "master=$BR" ]
 ok $? "a rule in 8601.fw: veth8601i0 goes into Proxmox's firewall bridge, lxcnet's firewall off it ($ms ms)"
-grep -q "The guest firewall of net0 of container '8601' is left to Proxmox's firewall: 8601.fw:5: rule 'IN ACCEPT -p tcp -dport 22' (lxcnet does not compile rules yet)" \
+grep -q "The guest firewall of net0 of container '8601' is left to pve-firewall: 8601.fw:5: rule 'IN ACCEPT -p tcp -dport 22' (lxcnet does not compile rules yet)" \
 	"$T/agent.log"; ok $? "logged with file, line and rule"
+ctl check >/dev/null; ctl check >/dev/null
+[ "$(grep -c "is left to pve-firewall" "$T/agent.log")" -eq 1 ]
+ok $? "said once, not at every look (lxcnetctl check twice)"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/8601.fw"
 ms=$(converged has_fw veth8601i0); rc=$?
 [ $rc -eq 0 ] && [ "$(link_field veth8601i0 | cut -d' ' -f1)" = "master=$BR" ] && [ ! -e /sys/class/net/fwbr8601i0 ]
