@@ -164,12 +164,17 @@ wait_absent() {
 # The port datapath's pins (bpf/port-abi.h, LXCNET_BPF_ABI).
 dp_pins() { echo "$LXCNET_BPF_ROOT/$(sed -n 's/^#define LXCNET_BPF_ABI "\(.*\)"$/\1/p' "$IT_SRC/bpf/port-abi.h")"; }
 
-# dp_port IFINDEX [FIELD]: the policy of the port (JSON), or one of its
-# fields; fails when the interface owns no datapath slot.
-dp_port() {
+# dp_slot MAP IFINDEX [FIELD]: the entry of the port's slot in MAP
+# (lxcnet_ports, lxcnet_fw, per-CPU lxcnet_drops summed), as JSON, or one
+# of its fields; fails when the interface owns no datapath slot or MAP has
+# no entry for it.
+dp_slot() {
 	python3 - "$(dp_pins)" "$@" <<'PY'
 import json, subprocess, sys
-pins, ifindex = sys.argv[1], int(sys.argv[2])
+pins, name, ifindex = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def add(a, b):
+    return [add(x, y) for x, y in zip(a, b)] if isinstance(a, list) else \
+        {k: add(a[k], b[k]) for k in a} if isinstance(a, dict) else a + b
 def lookup(m, k):
     key = ["0x%02x" % b for b in k.to_bytes(4, "little")]
     r = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", pins + "/" + m, "key"] + key, capture_output=True, text=True)
@@ -177,15 +182,25 @@ def lookup(m, k):
         sys.exit(1)
     j = json.loads(r.stdout)
     j = j[0] if isinstance(j, list) else j
-    return j.get("formatted", j)["value"]
+    j = j.get("formatted", j)
+    if "values" in j:  # per CPU
+        v = j["values"][0]["value"]
+        for c in j["values"][1:]:
+            v = add(v, c["value"])
+        return v
+    return j["value"]
 slot = lookup("lxcnet_slots", ifindex)
 port = lookup("lxcnet_ports", slot)
 if port["ifindex"] != ifindex:
     sys.exit(1)
 port["slot"] = slot
-print(json.dumps(port[sys.argv[3]]) if len(sys.argv) > 3 else json.dumps(port))
+v = port if name == "lxcnet_ports" else lookup(name, slot)
+print(json.dumps(v[sys.argv[4]]) if len(sys.argv) > 4 else json.dumps(v))
 PY
 }
+
+# dp_port IFINDEX [FIELD]: the policy of the port (JSON), or one of its fields.
+dp_port() { dp_slot lxcnet_ports "$@"; }
 
 # dp_ports: how many interfaces own a datapath slot
 dp_ports() {

@@ -20,40 +20,14 @@ ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
 # reaches CT ADDR [PING-OPTIONS]: some of 3 pings answered
 reaches() { c=$1 a=$2; shift 2; ct_exec "$c" ping -c 3 -i 0.3 -W 1 "$@" "$a" >/dev/null 2>&1; }
 ifx() { cat "/sys/class/net/$1/ifindex"; }
-# drops IFNAME REASON: the port's drops for LXCNET_DROP_<REASON> (bpf/port-abi.h), summed over CPUs
+# drops IFNAME REASON: the port's drops for LXCNET_DROP_<REASON> (bpf/port-abi.h), summed over CPUs; 0 before its first
 drops() {
-	python3 - "$(dp_pins)" "$(ifx "$1")" "$2" "$IT_SRC/bpf/port-abi.h" <<'PY'
-import json, re, subprocess, sys
-pins, ifindex, reason, abi = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-idx = re.findall(r"^\s*LXCNET_DROP_(\w+),", open(abi).read(), re.M).index(reason)
-def run(m, k):
-    key = ["0x%02x" % b for b in k.to_bytes(4, "little")]
-    r = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", pins + "/" + m, "key"] + key, capture_output=True, text=True)
-    return json.loads(r.stdout) if r.returncode == 0 else None
-slot = run("lxcnet_slots", ifindex)
-slot = slot.get("formatted", slot)["value"] if slot else 0
-d = run("lxcnet_drops", slot) if slot else None
-if not d:
-    print(0); sys.exit(0)
-d = d.get("formatted", d)
-print(sum(v["value"]["drops"][idx] for v in d["values"]))
-PY
+	_i=$(grep -o '^\s*LXCNET_DROP_[A-Z0-9_]*,' "$IT_SRC/bpf/port-abi.h" | grep -n "LXCNET_DROP_$2," | cut -d: -f1)
+	dp_slot lxcnet_drops "$(ifx "$1")" drops 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)[$_i - 1])" 2>/dev/null ||
+		echo 0
 }
 # fw_field IFNAME FIELD: a field of the port's guest firewall (lxcnet_fw)
-fw_field() {
-	python3 - "$(dp_pins)" "$(ifx "$1")" "$2" <<'PY'
-import json, subprocess, sys
-pins, ifindex, field = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-def run(m, k):
-    key = ["0x%02x" % b for b in k.to_bytes(4, "little")]
-    r = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", pins + "/" + m, "key"] + key, capture_output=True, text=True)
-    if r.returncode:
-        sys.exit(1)
-    j = json.loads(r.stdout)
-    return j.get("formatted", j)["value"]
-print(run("lxcnet_fw", run("lxcnet_slots", ifindex))[field])
-PY
-}
+fw_field() { dp_slot lxcnet_fw "$(ifx "$1")" "$2"; }
 has_fw() { [ $(( $(dp_port "$(ifx "$1")" flags 2>/dev/null || echo 0) & 16 )) -ne 0 ]; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 converged() {
