@@ -60,7 +60,8 @@ typedef struct Binding {
 	bool reconcile_failed; /* the last look failed: not again until the config or the port changes */
 	uint64_t reconcile_failed_usec; /* CLOCK_MONOTONIC */
 	struct stat conf_st;   /* its container's config file then */
-	struct stat fw_st;     /* and its firewall file, <pve-dir>/firewall/<ct>.fw */
+	struct stat fw_st;     /* and its firewall file, <pve-dir>/firewall/<ct>.fw ... */
+	bool fw_watch;	       /* ... watched only while its NIC says firewall=1 (as at its last look) */
 } Binding;
 
 /* The netN lines of the container config read last, for as long as the file stays the same (manager-vnet.c). */

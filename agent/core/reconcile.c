@@ -291,6 +291,8 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 	r = manager_binding_net(m, b, &n);
 	if (r < 0)
 		return 0; /* no netN for it (any more): nothing to converge on */
+	/* The firewall files can change what it needs only with firewall=1 (a change of that is one of its config). */
+	b->fw_watch = n.firewall && lxc_hook_is_vmid(b->container);
 	e->fw_mode = m->conf->firewall;
 	e->fw_quiet = true; /* a look every 30 s would say it every time: said when it plugs */
 	(void)plug_net_up_decision(e, m->conf, &n, &dec);
@@ -409,18 +411,24 @@ static void firewall_files_changed(Manager *m)
 	m->fw_changed = c || h;
 }
 
-/* Whether b's config file or its firewall file changed since its last look (and remember them now). */
+/*
+ * Whether b's config file changed since its last look, or for a NIC with
+ * firewall=1 its firewall file or cluster.fw or host.fw (and remember them
+ * now). Other NICs' firewall files are not looked at: a stat each, every
+ * 0.5 s, for every port.
+ */
 static bool config_changed(Manager *m, Binding *b)
 {
 	_cleanup_free_ char *path = NULL, *fw = NULL;
-	bool conf, fwc;
+	bool conf, fwc = false;
 
 	if (lxc_hook_config_path(b->container, m->pve_dir, m->conf_dir, &path) < 0)
 		return false;
 	conf = file_changed(path, &b->conf_st);
-	fwc = lxc_hook_is_vmid(b->container) && asprintf(&fw, "%s/firewall/%s.fw", m->pve_dir, b->container) >= 0 &&
-	      file_changed(fw, &b->fw_st);
-	return conf || fwc || m->fw_changed;
+	if (b->fw_watch)
+		fwc = (asprintf(&fw, "%s/firewall/%s.fw", m->pve_dir, b->container) >= 0 && file_changed(fw, &b->fw_st)) ||
+		      m->fw_changed;
+	return conf || fwc;
 }
 
 /* Every binding that is due; full: all of them. Bindings may come and go meanwhile: by index, checked. */
