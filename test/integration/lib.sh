@@ -161,6 +161,16 @@ wait_absent() {
 	return 1
 }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# converged WHAT CMD...: wait up to 3 s for CMD to succeed; prints the milliseconds it took
+converged() {
+	what=$1; shift
+	t0=$(now_ms)
+	for _ in $(seq 60); do "$@" && { echo $(( $(now_ms) - t0 )); return 0; }; sleep 0.05; done
+	echo "never ($what)"
+	return 1
+}
+
 # The port datapath's pins (bpf/port-abi.h, LXCNET_BPF_ABI).
 dp_pins() { echo "$LXCNET_BPF_ROOT/$(sed -n 's/^#define LXCNET_BPF_ABI "\(.*\)"$/\1/p' "$IT_SRC/bpf/port-abi.h")"; }
 

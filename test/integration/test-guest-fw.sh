@@ -29,13 +29,6 @@ drops() {
 # fw_field IFNAME FIELD: a field of the port's guest firewall (lxcnet_fw)
 fw_field() { dp_slot lxcnet_fw "$(ifx "$1")" "$2"; }
 has_fw() { [ $(( $(dp_port "$(ifx "$1")" flags 2>/dev/null || echo 0) & 16 )) -ne 0 ]; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-converged() {
-	t0=$(now_ms)
-	for _ in $(seq 60); do "$@" && { echo $(( $(now_ms) - t0 )); return 0; }; sleep 0.05; done
-	echo never
-	return 1
-}
 
 mkdir -p "$T/pve/firewall"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
@@ -104,7 +97,7 @@ ctl check >/dev/null; ok $? "lxcnetctl check: every port is as its config and fi
 pingable() { ct_exec 8602 ping -c 1 -W 1 10.86.0.1 >/dev/null 2>&1; }
 policy_in_is() { [ "$(fw_field veth8601i0 policy_in 2>/dev/null)" = "$1" ]; }
 printf '[OPTIONS]\nenable: 1\npolicy_in: ACCEPT\n' >"$T/pve/firewall/8601.fw"
-ms=$(converged policy_in_is 0); rc=$?
+ms=$(converged "policy_in ACCEPT on veth8601i0" policy_in_is 0); rc=$?
 [ $rc -eq 0 ] && [ "$ms" -le 1000 ]; ok $? "8601.fw policy_in: ACCEPT: in the datapath within 1 s ($ms ms)"
 pingable; ok $? "8602 reaches 8601"
 grep -q "net0 of container '8601' ('veth8601i0') drifted (config): the guest firewall of 'veth8601i0' is not its .fw files': policy_in DROP, policy_out ACCEPT, flags 0xd9, 0 addresses; they say ACCEPT, ACCEPT, 0xd9, 0" \
@@ -114,7 +107,7 @@ sleep 1.5
 ! pingable; ok $? "policy_in back to DROP: 8602 no longer reaches 8601"
 # A new ipfilter set replaces the one in force (written beside it, then switched to).
 printf '[OPTIONS]\nenable: 1\nipfilter: 1\n\n[IPSET ipfilter-net0]\n10.86.0.33\n' >"$T/pve/firewall/8603.fw"
-ms=$(converged reaches 8603 10.86.0.2 -I 10.86.0.33); rc=$?
+ms=$(converged "10.86.0.33 in the set" reaches 8603 10.86.0.2 -I 10.86.0.33); rc=$?
 [ $rc -eq 0 ]; ok $? "10.86.0.33 added to 8603's ipfilter-net0: it passes ($ms ms, pings included)"
 reaches 8603 10.86.0.2; ok $? "and its configured address still does"
 [ "$(python3 - "$(dp_pins)" <<'PY'
@@ -130,7 +123,7 @@ ok $? "the metrics count drops of the guest firewall by reason ($(grep -o 'reaso
 # A rule: lxcnet does not compile rules yet, so the NIC goes to Proxmox's firewall (its bridge), logged.
 printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\n' >"$T/pve/firewall/8601.fw"
 in_fwbr() { [ "$(link_field veth8601i0 | cut -d' ' -f1)" = master=fwbr8601i0 ]; }
-ms=$(converged in_fwbr); rc=$?
+ms=$(converged "veth8601i0 in fwbr8601i0" in_fwbr); rc=$?
 [ $rc -eq 0 ] && ! has_fw veth8601i0 && [ "$(link_field fwpr8601p0 | cut -d' ' -f1)" = "master=$BR" ]
 ok $? "a rule in 8601.fw: veth8601i0 goes into Proxmox's firewall bridge, lxcnet's firewall off it ($ms ms)"
 grep -q "The guest firewall of net0 of container '8601' is left to pve-firewall: 8601.fw:5: rule 'IN ACCEPT -p tcp -dport 22' (lxcnet does not compile rules yet)" \
@@ -139,7 +132,7 @@ ctl check >/dev/null; ctl check >/dev/null
 [ "$(grep -c "is left to pve-firewall" "$T/agent.log")" -eq 1 ]
 ok $? "said once, not at every look (lxcnetctl check twice)"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/8601.fw"
-ms=$(converged has_fw veth8601i0); rc=$?
+ms=$(converged "lxcnet's firewall on veth8601i0" has_fw veth8601i0); rc=$?
 [ $rc -eq 0 ] && [ "$(link_field veth8601i0 | cut -d' ' -f1)" = "master=$BR" ] && [ ! -e /sys/class/net/fwbr8601i0 ]
 ok $? "the rule removed: lxcnet's firewall again, straight in $BR ($ms ms)"
 

@@ -17,15 +17,6 @@ ping_ok() { ct_exec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
 # reaches CT ADDR: some of 3 pings answered (a neighbour entry that failed before takes a retry)
 reaches() { ct_exec "$1" ping -c 3 -i 0.3 -W 1 "$2" >/dev/null 2>&1; }
 tag_of() { dp_port "$(cat "/sys/class/net/$1/ifindex")" tag 2>/dev/null || echo none; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# converged WHAT CMD...: wait up to 3 s for CMD to succeed; prints the milliseconds it took
-converged() {
-	what=$1; shift
-	t0=$(now_ms)
-	for _ in $(seq 60); do "$@" && { echo $(( $(now_ms) - t0 )); return 0; }; sleep 0.05; done
-	echo "never ($what)"
-	return 1
-}
 # pve_hotplug VMID NETLINE: what Proxmox's hotplug (PVE::LXC::update_net) does for a running container's
 # net0 on a bridge that is not VLAN-aware: tap_unplug, tap_plug, then the config is written. (tap_plug's
 # <bridge>vN needs 8021q and an uplink, which this kernel and test lack: the veth goes back on the bridge.)
