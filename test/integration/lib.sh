@@ -161,6 +161,9 @@ wait_absent() {
 	return 1
 }
 
+# reaches CT ADDR [PING-OPTIONS]: some of 3 pings from container CT answered (a neighbour entry that failed
+# before takes a retry)
+reaches() { _c=$1 _a=$2; shift 2; ct_exec "$_c" ping -c 3 -i 0.3 -W 1 "$@" "$_a" >/dev/null 2>&1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # converged WHAT CMD...: wait up to 3 s for CMD to succeed; prints the milliseconds it took
 converged() {

@@ -17,8 +17,6 @@ bridge $BR 1500 || skip_all "cannot create a bridge"
 export LXCNET_NOTIFY_SOCKET="$T/notify"
 private_bus || skip_all "dbus-daemon did not start"
 ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
-# reaches CT ADDR [PING-OPTIONS]: some of 3 pings answered
-reaches() { c=$1 a=$2; shift 2; ct_exec "$c" ping -c 3 -i 0.3 -W 1 "$@" "$a" >/dev/null 2>&1; }
 ifx() { cat "/sys/class/net/$1/ifindex"; }
 # drops IFNAME REASON: the port's drops for LXCNET_DROP_<REASON> (bpf/port-abi.h), summed over CPUs; 0 before its first
 drops() {

@@ -14,8 +14,6 @@ export LXCNET_NOTIFY_SOCKET="$T/notify"
 private_bus || skip_all "dbus-daemon did not start"
 ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
 ping_ok() { ct_exec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
-# reaches CT ADDR: some of 3 pings answered (a neighbour entry that failed before takes a retry)
-reaches() { ct_exec "$1" ping -c 3 -i 0.3 -W 1 "$2" >/dev/null 2>&1; }
 tag_of() { dp_port "$(cat "/sys/class/net/$1/ifindex")" tag 2>/dev/null || echo none; }
 # pve_hotplug VMID NETLINE: what Proxmox's hotplug (PVE::LXC::update_net) does for a running container's
 # net0 on a bridge that is not VLAN-aware: tap_unplug, tap_plug, then the config is written. (tap_plug's
