@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -91,6 +92,19 @@ static int on_helper(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	run_finished(userdata);
 	return 0;
+}
+
+bool test_hold_armed(void)
+{
+	const char *path = getenv("LXCNET_TEST_HOLD");
+
+	return path && access(path, F_OK) >= 0;
+}
+
+void test_hold(void)
+{
+	for (unsigned i = 0; i < 1000 && test_hold_armed(); i++)
+		(void)poll(NULL, 0, 10);
 }
 
 int helper_submit(Manager *m, HelperFn work, HelperFn done, void *userdata)

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "ct-netif.h"
+#include "helper.h"
 #include "log.h"
 #include "lxc-netconf.h"
 #include "lxc-hook.h"
@@ -78,19 +79,12 @@ static void unplug_delete(Hotplug *h)
 }
 
 
-/*
- * Tests stop a container in the middle of an operation here: while the file
- * named by $LXCNET_TEST_HOLD exists (10 s at most), the worker waits.
- */
-static void test_hold(Hotplug *h)
+/* A test holds the operation before its write (helper.h): its step says so. */
+static void hold(Hotplug *h)
 {
-	const char *path = getenv("LXCNET_TEST_HOLD");
-
-	if (!path || access(path, F_OK) < 0)
-		return;
-	operation_step(h->m, h->op, "held");
-	for (unsigned i = 0; i < 1000 && access(path, F_OK) >= 0; i++)
-		(void)poll(NULL, 0, 10);
+	if (test_hold_armed())
+		operation_step(h->m, h->op, "held");
+	test_hold();
 }
 
 /* The container can stop at any time; its namespace lives on while we hold it, so ask its init. */
@@ -111,7 +105,7 @@ static int write_config(Hotplug *h, CtConfig *c, const PveNet *n, Diag *d)
 {
 	int r;
 
-	test_hold(h);
+	hold(h);
 	if (container_stopped(h))
 		return diag_error(d, -ESRCH, "Container '%s' stopped during the operation", h->op->container);
 	operation_step(h->m, h->op, "writing the configuration");

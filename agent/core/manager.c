@@ -142,6 +142,7 @@ void manager_free(Manager *m)
 	nl_socket_free(m->nl);
 	datapath_free(m->dp);
 	sd_event_unref(m->event);
+	free(m->binds);
 	free(m->bindings);
 	free(m->index.by_name);
 	free(m->index.by_ifindex);

@@ -110,6 +110,9 @@ typedef struct Manager {
 	bool dirty;	     /* a binding came or went while reading events */
 	sd_event_source *save_timer; /* a save is pending */
 	const char *lxc_path;	     /* liblxc's lxcpath for hotplug; NULL = its default */
+	/* Binds and unbinds between their request and their end (vnet.c): their containers. */
+	char (*binds)[64];
+	size_t n_binds;
 	/* Hotplug (operation.c). */
 	Operation **ops;
 	size_t n_ops;
@@ -236,6 +239,8 @@ int manager_load_vnet(Manager *m, PlugEnv *e, const char *vnet, ManagerError *ki
  */
 int manager_bind_request(Manager *m, const char *container, unsigned net, const char *vnet, ManagerDone done, void *userdata,
 			 ManagerError *kind, Diag *d);
+/* Whether a bind or unbind of container is under way (its kernel change may be done, its config line not yet). */
+bool manager_bind_busy(Manager *m, const char *container);
 
 /* Where a NIC on vnet is plugged on this node, or why it cannot be; _in: with e's rtnetlink and SDN config (read once). */
 int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);

@@ -447,7 +447,8 @@ static void pass(Manager *m, bool full)
 		ReconcileReason reason;
 		bool conf, replugged;
 
-		if (!m->conf->reconcile || now - b->since < RECONCILE_YOUNG_USEC || operations_container_busy(m, b->container))
+		if (!m->conf->reconcile || now - b->since < RECONCILE_YOUNG_USEC || operations_container_busy(m, b->container) ||
+		    manager_bind_busy(m, b->container))
 			continue;
 		conf = config_changed(m, b);
 		/* A failed replug changes the link too: that alone is no reason to try again at once. */
@@ -581,8 +582,8 @@ int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePort
 		if (*container && strcmp(b->container, container) != 0)
 			continue;
 		snprintf(net, sizeof(net), "net%u", b->net);
-		if (operations_container_busy(m, b->container)) {
-			r = fn(b->container, net, "busy", "a hotplug operation of the container is in progress", userdata);
+		if (operations_container_busy(m, b->container) || manager_bind_busy(m, b->container)) {
+			r = fn(b->container, net, "busy", "a hotplug operation or a bind of the container is in progress", userdata);
 			continue;
 		}
 		if (apply) {

@@ -74,7 +74,7 @@ int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, c
  * CheckPorts and Reconcile: every port of container ("" for all) that
  * differs, as fn(container, net, what, difference); what is "differs"
  * without apply (nothing changed), the action with it (a forced pass),
- * "busy" for a container with a hotplug operation, "unknown" when the port
+ * "busy" for a container with a hotplug operation or a bind under way, "unknown" when the port
  * cannot be judged. -ESRCH when container has no binding; fn's error stops.
  */
 typedef int (*ReconcilePortFn)(const char *container, const char *net, const char *what, const char *difference,

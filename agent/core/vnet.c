@@ -17,6 +17,7 @@
 #include "manager.h"
 #include "nic-change.h"
 #include "plug.h"
+#include "strutil.h"
 #include "plugins.h"
 #include "pve-ctconf.h"
 
@@ -41,8 +42,10 @@ static int bind_replug(void *userdata, const PveNet *n, const PlugTarget *t, Dia
 static int bind_write(void *userdata, const PveNet *n, Diag *d)
 {
 	BindChange *j = userdata;
-	int r = ct_config_set_net(j->config, j->net, n, d);
+	int r;
 
+	test_hold();
+	r = ct_config_set_net(j->config, j->net, n, d);
 	return r < 0 ? r : ct_config_save(j->config, d);
 }
 
@@ -235,8 +238,37 @@ static void bind_noted(Manager *m, BindJob *j)
 	(void)manager_save(m);
 }
 
+bool manager_bind_busy(Manager *m, const char *container)
+{
+	for (size_t i = 0; i < m->n_binds; i++)
+		if (strcmp(m->binds[i], container) == 0)
+			return true;
+	return false;
+}
+
+static int bind_busy_add(Manager *m, const char *container)
+{
+	char (*at)[64] = array_grow(&m->binds, m->n_binds, sizeof(*m->binds));
+
+	if (!at)
+		return -ENOMEM;
+	snprintf(*at, sizeof(*at), "%s", container);
+	m->n_binds++;
+	return 0;
+}
+
+static void bind_busy_del(Manager *m, const char *container)
+{
+	for (size_t i = 0; i < m->n_binds; i++)
+		if (strcmp(m->binds[i], container) == 0) {
+			memcpy(m->binds[i], m->binds[--m->n_binds], sizeof(m->binds[i]));
+			return;
+		}
+}
+
 static void bind_reply(Manager *m, BindJob *j, bool ok)
 {
+	bind_busy_del(m, j->container);
 	manager_record_op(m, ROP_VNET_BIND, j->dec.path, ok, j->fell_back, clock_usec(CLOCK_MONOTONIC) - j->t0);
 	if (ok)
 		manager_status(m);
@@ -353,8 +385,14 @@ int manager_bind_request(Manager *m, const char *container, unsigned net, const 
 			return r;
 		}
 	}
+	/* Busy from before the work: reconciliation must not take the kernel's half-done change for drift. */
 	if (r >= 0)
+		r = bind_busy_add(m, container);
+	if (r >= 0) {
 		r = helper_submit(m, bind_work, bind_done, j);
+		if (r < 0)
+			bind_busy_del(m, container);
+	}
 	if (r < 0)
 		bind_job_free(j);
 	return r;

@@ -16,7 +16,7 @@ call() { bc call org.lxcnet1 /org/lxcnet1 org.lxcnet1.Manager "$@"; }
 private_bus || skip_all "dbus-daemon did not start"
 
 start_agent() {
-	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" >>"$T/agent.log" 2>&1 &
+	LXCNET_TEST_HOLD="$T/hold" "$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" >>"$T/agent.log" 2>&1 &
 	AGENT=$!
 	IT_PIDS="$IT_PIDS $AGENT"
 	for _ in $(seq 50); do bc status org.lxcnet1 >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -321,6 +321,19 @@ ok $? "bind again: link_down is gone and 9704 reaches 9705"
 ctl bind 9704 net0 v98 && grep -qx 'net0: name=eth0,bridge=v98' "$conf" && ! in_ns lxnt97n4 ping -c 1 -W 1 10.97.0.5 >/dev/null
 ok $? "bind to v98: the config says so and v97 is out of reach"
 ctl unbind 9704 net0 && ctl bind 9704 net0 v97; ok $? "lxcnetctl unbind, bind"
+# A bind between its kernel change and its config line (held there) is no drift to reconciliation.
+tag9704() { dp_port "$(cat /sys/class/net/veth9704i0/ifindex)" tag 2>/dev/null; }
+touch "$T/hold"
+ctl bind 9704 net0 v98 >"$T/held-bind.out" 2>&1 &
+held=$!
+for _ in $(seq 100); do [ "$(tag9704)" = 98 ] && break; sleep 0.05; done
+out=$(ctl reconcile 9704 2>&1)
+echo "$out" | grep -q "^9704 *net0 *busy *a hotplug operation or a bind of the container is in progress$" && [ "$(tag9704)" = 98 ]
+ok $? "a bind held before its config line: lxcnetctl reconcile says busy and leaves VLAN 98 ($out)"
+rm -f "$T/hold"
+wait $held
+grep -qx 'net0: name=eth0,bridge=v98' "$conf" && [ "$(tag9704)" = 98 ]
+ok $? "the bind ends on v98 ($(cat "$T/held-bind.out"))"
 
 # A host veth deleted behind the agent's back ends its binding and its datapath entry.
 idx=$(cat /sys/class/net/veth9702i0/ifindex)
