@@ -222,6 +222,20 @@ dp_ports() {
 	echo "$_j" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
 }
 
+# dp_owners: one line per slot owner, "IFINDEX NAME" (NAME "-" when no interface has it)
+dp_owners() {
+	bpftool -j map dump pinned "$(dp_pins)/lxcnet_slots" 2>/dev/null | python3 -c '
+import json, socket, sys
+for e in json.load(sys.stdin):
+    k = e["key"]
+    i = k if isinstance(k, int) else int.from_bytes(bytes(int(b, 16) for b in k), "little")
+    try:
+        print(i, socket.if_indextoname(i))
+    except OSError:
+        print(i, "-")
+' 2>/dev/null
+}
+
 # netns NAME: a network namespace that exists only for this test
 netns() {
 	ip netns add "$1" || return 1
@@ -293,6 +307,10 @@ podman_private() {
 	tmp_dir = "$PM/tmp"
 	hooks_dir = ["$PM/hooks"]
 	runtime = "crun"
+	# conmon runs "podman container cleanup" when a container exits, which
+	# can be what calls the CNI DEL: it has conmon's environment, not ours.
+	conmon_env_vars = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LXCNET_BPF_ROOT=$LXCNET_BPF_ROOT",
+	                   "LXCNET_PVE_DIR=$LXCNET_PVE_DIR", "LXCNET_CONF_DIR=$LXCNET_CONF_DIR"]
 	[engine.runtimes]
 	crun = ["$PM/crun"]
 	[network]
