@@ -36,7 +36,21 @@ struct lxcnet_port {
 	__u32 ip4;	     /* network order */
 	__u8 ip6[16];
 	__u8 ip6_ll[16];     /* fe80::/64 with the EUI-64 of mac */
-	__u32 shaper_ifindex; /* rate: frames from the container go through this ifb; 0 = none */
+	__u32 shaper_ifindex; /* rate: frames from the container go on to lxcnet's redirect into this ifb; 0 = none */
+	__u32 edt_bps;	      /* rate: frames to the container leave at this many bytes/s (fq at the root); 0 = none */
+};
+
+/*
+ * lxcnet_edt[slot]: the earliest departure time of the port's next frame to
+ * the container (CLOCK_MONOTONIC ns) while edt_bps is set. A frame that
+ * would leave more than LXCNET_EDT_HORIZON_NS ahead is dropped: the queue
+ * holds 50 ms at the rate, as the tbf does; after a pause the port may
+ * send LXCNET_EDT_BURST bytes at once, the tbf's bucket.
+ */
+#define LXCNET_EDT_HORIZON_NS 50000000ULL
+#define LXCNET_EDT_BURST (1024 * 1024)
+struct lxcnet_edt {
+	__u64 next_ns;
 };
 
 /* lxcnet_trunks{slot}: VLANs passed tagged both ways, only for ports that have trunks. */
@@ -144,6 +158,7 @@ enum lxcnet_drop {
 	LXCNET_DROP_FW_SMURF,	   /* guest firewall: nosmurfs */
 	LXCNET_DROP_FW_POLICY_IN,  /* guest firewall: policy_in */
 	LXCNET_DROP_FW_POLICY_OUT, /* guest firewall: policy_out */
+	LXCNET_DROP_RATE,	   /* rate: to the container more than LXCNET_EDT_HORIZON_NS ahead */
 	_LXCNET_DROP_MAX,
 };
 

@@ -59,6 +59,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxcnet_drops SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LXCNET_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lxcnet_edt);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_edt SEC(".maps");
+
 /* ifindex -> slot: user space's index, never read here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -297,16 +305,48 @@ int tc_ingress(struct __sk_buff *skb)
 		return drop(slot, LXCNET_DROP_TAG_OP);
 	if (p->shaper_ifindex) {
 		/*
-		 * rate: shaped by the tbf of the port's ifb, which hands the frame
-		 * back to this port's receive path with classification skipped.
+		 * rate: shaped by the tbf of the port's ifb. lxcnet's mirred filter
+		 * after this one redirects the frame there (shaper.c), and the ifb
+		 * hands it back to this port's receive path with classification
+		 * skipped.
 		 */
 		pass(skb, slot, LXCNET_FROM_CT);
-		return bpf_redirect(p->shaper_ifindex, 0);
+		return TC_ACT_UNSPEC;
 	}
 	return pass(skb, slot, LXCNET_FROM_CT);
 }
 
-/* A frame for the container, its tags done: the guest firewall, then it passes. */
+/*
+ * rate towards the container by earliest departure time: the frame gets
+ * the time it may leave, and the fq qdisc at the port's root holds it
+ * until then. CPUs may race on next_ns; a lost update lets one frame
+ * leave early, as in the usual EDT implementations. 0: stamped, -1: over
+ * the horizon. skb->tstamp is written directly (Linux 5.0+; on 5.18+ at
+ * tc egress this is a delivery time, which is what fq reads).
+ */
+static __always_inline int edt_stamp(struct __sk_buff *skb, __u32 slot, __u32 bps)
+{
+	struct lxcnet_edt *e = bpf_map_lookup_elem(&lxcnet_edt, &slot);
+	__u64 now, t, burst;
+
+	if (!e)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = e->next_ns;
+	if (t < now) {
+		/* After a pause: the bucket's worth may go at once. */
+		burst = (__u64)LXCNET_EDT_BURST * 1000000000ULL / bps;
+		if (now > burst && t < now - burst)
+			t = now - burst;
+	} else if (t - now > LXCNET_EDT_HORIZON_NS)
+		return -1;
+	e->next_ns = t + (__u64)skb->len * 1000000000ULL / bps;
+	/* Also a time past: fq sends it now, and no stale stamp of the frame's is left for it to read. */
+	skb->tstamp = t;
+	return 0;
+}
+
+/* A frame for the container, its tags done: the guest firewall, its departure time, then it passes. */
 static __always_inline int deliver(struct __sk_buff *skb, __u32 slot, const struct lxcnet_port *p)
 {
 	if (p->flags & LXCNET_PORT_FIREWALL) {
@@ -315,6 +355,8 @@ static __always_inline int deliver(struct __sk_buff *skb, __u32 slot, const stru
 		if (why >= 0)
 			return drop(slot, (enum lxcnet_drop)why);
 	}
+	if (p->edt_bps && edt_stamp(skb, slot, p->edt_bps) < 0)
+		return drop(slot, LXCNET_DROP_RATE);
 	return pass(skb, slot, LXCNET_TO_CT);
 }
 

@@ -281,7 +281,11 @@ int tc_ingress(struct __sk_buff *skb)
 		return drop(skb, LXCNET_STORAGE_DROP_TAG_OP, LXCNET_STORAGE_IN);
 	count(skb, slot, LXCNET_STORAGE_IN);
 	if (p->shaper_ifindex)
-		/* rate: the ifb's tbf shapes it and hands it back to this interface's receive path. */
-		return bpf_redirect(p->shaper_ifindex, 0);
+		/*
+		 * rate: lxcnet's mirred filter after this one redirects it into the
+		 * ifb (shaper.c), whose tbf shapes it and hands it back to this
+		 * interface's receive path.
+		 */
+		return TC_ACT_UNSPEC;
 	return TC_ACT_OK;
 }

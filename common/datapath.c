@@ -22,7 +22,7 @@
 
 static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
 					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct",
-					 "tc_ingress",	 "tc_egress" };
+					 "lxcnet_edt",	 "tc_ingress",	    "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -36,6 +36,7 @@ void datapath_free(Datapath *dp)
 	closep(&dp->fw_fd);
 	closep(&dp->fw_ipset_fd);
 	closep(&dp->ct_fd);
+	closep(&dp->edt_fd);
 	closep(&dp->ingress_fd);
 	closep(&dp->egress_fd);
 	free(dp->pin_dir);
@@ -70,10 +71,10 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	if (!dp)
 		return -ENOMEM;
 	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
-	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = -1;
+	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = dp->edt_fd = -1;
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
-					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->ingress_fd, &dp->egress_fd },
+					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->edt_fd, &dp->ingress_fd, &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -248,7 +249,7 @@ static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw 
 
 static int sweep_locked(Datapath *dp, unsigned *ret_removed);
 
-/* A fresh slot for ifindex, indexed, with its counters at zero. Under the lock. */
+/* A fresh slot for ifindex, indexed, with its counters and departure time at zero. Under the lock. */
 static int slot_take(Datapath *dp, __u32 ifindex, __u32 *ret)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -270,7 +271,8 @@ static int slot_take(Datapath *dp, __u32 ifindex, __u32 *ret)
 	if (!zero)
 		return -ENOMEM;
 	if (bpf_map_update_elem(dp->slots_fd, &ifindex, &slot, BPF_ANY) < 0 ||
-	    bpf_map_update_elem(dp->counters_fd, &slot, zero, BPF_ANY) < 0)
+	    bpf_map_update_elem(dp->counters_fd, &slot, zero, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(dp->edt_fd, &slot, &(struct lxcnet_edt){}, BPF_ANY) < 0)
 		return negative_errno();
 	(void)bpf_map_delete_elem(dp->drops_fd, &slot);
 	*ret = slot;
@@ -531,7 +533,7 @@ static const char *const drop_reasons[_LXCNET_DROP_MAX] = {
 	[LXCNET_DROP_FW_INVALID] = "fw-invalid",   [LXCNET_DROP_FW_MAC] = "fw-macfilter",
 	[LXCNET_DROP_FW_IP] = "fw-ipfilter",	   [LXCNET_DROP_FW_RADV] = "fw-radv",
 	[LXCNET_DROP_FW_SMURF] = "fw-smurf",	   [LXCNET_DROP_FW_POLICY_IN] = "fw-policy-in",
-	[LXCNET_DROP_FW_POLICY_OUT] = "fw-policy-out",
+	[LXCNET_DROP_FW_POLICY_OUT] = "fw-policy-out", [LXCNET_DROP_RATE] = "rate",
 };
 
 const char *datapath_drop_reason(unsigned reason)

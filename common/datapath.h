@@ -27,6 +27,7 @@ typedef struct Datapath {
 	int fw_fd;	 /* lxcnet_fw: slot -> guest firewall */
 	int fw_ipset_fd; /* lxcnet_fw_ipset: (slot, family, address) -> in the ipfilter set or not */
 	int ct_fd;	 /* lxcnet_ct: connections */
+	int edt_fd;	 /* lxcnet_edt: slot -> next departure time to the container */
 	int ingress_fd;
 	int egress_fd;
 } Datapath;

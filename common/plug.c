@@ -562,7 +562,7 @@ static int set_port_policy(PlugEnv *e, int ifindex, const char *ifname, const Pl
 		return 0;
 	}
 	if (t->rate > 0) {
-		r = shaper_set(e->nl, ifindex, t->rate, &ifb, d);
+		r = shaper_set(e->nl, ifindex, t->rate, &ifb, &policy.edt_bps, d);
 		if (r < 0)
 			return r;
 		policy.shaper_ifindex = (__u32)ifb;

@@ -1,24 +1,49 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/route/qdisc.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include <linux/tc_act/tc_mirred.h>
+#include <netlink/route/act/mirred.h>
 #include <netlink/route/class.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/tc.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf-pins.h"
 #include "netlink-link.h"
 #include "shaper.h"
 #include "strutil.h"
 
 /* Our root qdisc's handle, so that clearing never removes someone else's. */
 #define SHAPER_HANDLE 0x4c580000u
+/* fq's packets in all and per flow (its defaults: 10000 and 100). */
+#define SHAPER_FQ_LIMIT 10000
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_qdisc, rtnl_qdisc_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_class, rtnl_class_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_cls, rtnl_cls_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_act, rtnl_act_put);
+
+/*
+ * The way from the container (or from storage endpoints) into the ifb: a
+ * u32 filter matching everything with a mirred redirect, on the
+ * interface's clsact ingress right after the datapath's own filter
+ * (bpf-pins.c's priority 0x4c58), which hands rated frames on to it. Not
+ * bpf_redirect() from the program: before Linux 6.4 a frame redirected
+ * that way lacks the mark the ifb checks, and the ifb drops it. u32, not
+ * matchall: some kernels build u32 and mirred in, and no matchall. Its
+ * priority is lxcnet's alone, so the whole priority is the filter.
+ */
+#define SHAPER_TC_PRIORITY 0x4c59
+#define SHAPER_TC_INGRESS TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
 
 void shaper_ifb_name(int ifindex, char ret[IFNAMSIZ])
 {
@@ -67,6 +92,164 @@ static int tbf_clear(struct nl_sock *nl, int ifindex)
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
+/*
+ * fq as ifindex's root, for departure times the port program stamps: -ENOENT
+ * when the kernel has no fq. Each flow may queue as much as the whole qdisc
+ * (fq's default is 100 packets): the program's horizon bounds the queue.
+ * libnl has no fq, so the request is made here.
+ */
+static int fq_set(struct nl_sock *nl, int ifindex)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = TC_H_ROOT,
+		.tcm_handle = SHAPER_HANDLE,
+	};
+	struct nlattr *opts;
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, "fq") < 0)
+		return -ENOMEM;
+	opts = nla_nest_start(msg, TCA_OPTIONS);
+	if (!opts || nla_put_u32(msg, TCA_FQ_PLIMIT, SHAPER_FQ_LIMIT) < 0 ||
+	    nla_put_u32(msg, TCA_FQ_FLOW_PLIMIT, SHAPER_FQ_LIMIT) < 0)
+		return -ENOMEM;
+	nla_nest_end(msg, opts);
+	r = nl_send_auto(nl, msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(nl);
+	/* The kernel's ENOENT (no such qdisc kind) is libnl's "object not found", which nlerr_to_errno() calls ENODEV. */
+	if (r == -NLE_OBJ_NOTFOUND)
+		return -ENOENT;
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+/*
+ * Towards the container: fq for the port program's departure times (1)
+ * where the kernel has it, else the tbf (0). Our root of the other kind
+ * (the kernel changes a qdisc only into its own kind: EINVAL) goes first.
+ */
+static int edt_or_tbf(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
+{
+	int r = fq_set(nl, ifindex);
+
+	if (r == -EINVAL && tbf_clear(nl, ifindex) >= 0)
+		r = fq_set(nl, ifindex);
+	if (r >= 0)
+		return 1;
+	if (r != -ENOENT)
+		return r;
+	r = tbf_set(nl, ifindex, bytes_per_sec);
+	if (r == -EINVAL && tbf_clear(nl, ifindex) >= 0)
+		r = tbf_set(nl, ifindex, bytes_per_sec);
+	return r < 0 ? r : 0;
+}
+
+
+/* Our filter on ifindex's clsact ingress, as a libnl object to add or delete. */
+static struct rtnl_cls *redirect_new(int ifindex)
+{
+	struct rtnl_cls *c = rtnl_cls_alloc();
+
+	if (!c)
+		return NULL;
+	rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+	rtnl_tc_set_parent(TC_CAST(c), SHAPER_TC_INGRESS);
+	rtnl_cls_set_prio(c, SHAPER_TC_PRIORITY);
+	rtnl_cls_set_protocol(c, ETH_P_ALL);
+	return c;
+}
+
+static void redirect_clear(struct nl_sock *nl, int ifindex)
+{
+	_cleanup_(rtnl_cls_putp) struct rtnl_cls *c = redirect_new(ifindex);
+
+	if (c)
+		(void)rtnl_cls_delete(nl, c, 0);
+}
+
+/* The ifb our filter on ifindex redirects to; 0 when there is no such filter. */
+static int redirect_get(struct nl_sock *nl, int ifindex)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	int ifb = 0;
+
+	if (rtnl_cls_alloc_cache(nl, ifindex, SHAPER_TC_INGRESS, &cache) < 0)
+		return 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_cls *c = (struct rtnl_cls *)o;
+		const char *kind = rtnl_tc_get_kind(TC_CAST(c));
+		struct rtnl_act *a;
+
+		if (rtnl_cls_get_prio(c) != SHAPER_TC_PRIORITY || !kind || strcmp(kind, "u32") != 0)
+			continue;
+		/* The u32 hash table's own entry has no action. */
+		a = rtnl_u32_get_action(c);
+		kind = a ? rtnl_tc_get_kind(TC_CAST(a)) : NULL;
+		if (kind && strcmp(kind, "mirred") == 0 && rtnl_mirred_get_action(a) == TCA_EGRESS_REDIR)
+			ifb = (int)rtnl_mirred_get_ifindex(a);
+	}
+	return ifb;
+}
+
+static int redirect_set(struct nl_sock *nl, int ifindex, int ifb_ifindex, bool *ret_created_clsact, Diag *d)
+{
+	bool created_here = false;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	_cleanup_(rtnl_cls_putp) struct rtnl_cls *c = redirect_new(ifindex);
+	_cleanup_(rtnl_act_putp) struct rtnl_act *a = rtnl_act_alloc();
+	int r;
+
+	if (!c || !a)
+		return -ENOMEM;
+	/* One that is right stays; another goes first (the kernel numbers u32's nodes). */
+	r = redirect_get(nl, ifindex);
+	if (r == ifb_ifindex)
+		return 0;
+	if (r)
+		redirect_clear(nl, ifindex);
+	r = rtnl_tc_set_kind(TC_CAST(c), "u32");
+	if (r >= 0)
+		r = rtnl_tc_set_kind(TC_CAST(a), "mirred");
+	if (r < 0)
+		return diag_error(d, -EOPNOTSUPP, "rate: this libnl has no u32 filter or mirred action");
+	rtnl_mirred_set_action(a, TCA_EGRESS_REDIR);
+	rtnl_mirred_set_policy(a, TC_ACT_STOLEN);
+	rtnl_mirred_set_ifindex(a, (uint32_t)ifb_ifindex);
+	/* Every frame: 0 under mask 0 at offset 0. */
+	r = rtnl_u32_add_key_uint32(c, 0, 0, 0, 0);
+	if (r >= 0)
+		r = rtnl_u32_set_cls_terminal(c);
+	if (r >= 0)
+		r = rtnl_u32_add_action(c, a);
+	if (r < 0)
+		return diag_error(d, nlerr_to_errno(r), "rate: cannot build the redirect into the ifb");
+	r = bpf_tc_hook_create(&hook);
+	if (r < 0 && r != -EEXIST)
+		return diag_error(d, r, "rate: cannot add the clsact qdisc: %s", strerror(-r));
+	created_here = r >= 0;
+	if (ret_created_clsact)
+		*ret_created_clsact = created_here;
+	r = rtnl_cls_add(nl, c, NLM_F_CREATE | NLM_F_EXCL);
+	/* As in fq_set(): the kernel's ENOENT, no such filter or action kind. */
+	r = r == -NLE_OBJ_NOTFOUND ? -ENOENT : r < 0 ? nlerr_to_errno(r) : 0;
+	if (r < 0 && created_here) {
+		(void)tc_remove_clsact_if_empty(ifindex);
+		if (ret_created_clsact)
+			*ret_created_clsact = false;
+	}
+	if (r == -ENOENT)
+		return diag_error(d, r, "rate: the kernel has no u32 filter (cls_u32) or mirred action (act_mirred), "
+				  "which the way through the ifb needs");
+	if (r < 0)
+		return diag_error(d, r, "rate: cannot redirect into the ifb: %s", strerror(-r));
+	return 0;
+}
+
 static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
@@ -108,13 +291,14 @@ uint32_t shaper_bytes_per_sec(double rate)
 	return (uint32_t)(rate * 1024 * 1024);
 }
 
-/* The rate of lxcnet's tbf at ifindex's root in qdiscs; 0 when the root is another qdisc. */
-static uint32_t root_tbf_rate(struct nl_cache *qdiscs, int ifindex)
+/* The rate of lxcnet's tbf at ifindex's root in qdiscs; 0 when the root is another qdisc. *ret_fq: it is lxcnet's fq. */
+static uint32_t root_tbf_rate(struct nl_cache *qdiscs, int ifindex, bool *ret_fq)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_get_by_parent(qdiscs, ifindex, TC_H_ROOT);
 	uint32_t bps = 0;
 	const char *kind;
 
+	*ret_fq = false;
 	if (!q)
 		return 0;
 	kind = rtnl_tc_get_kind(TC_CAST(q));
@@ -123,6 +307,7 @@ static uint32_t root_tbf_rate(struct nl_cache *qdiscs, int ifindex)
 
 		bps = rate > 0 ? (uint32_t)rate : 0;
 	}
+	*ret_fq = rtnl_tc_get_handle(TC_CAST(q)) == SHAPER_HANDLE && kind && strcmp(kind, "fq") == 0;
 	rtnl_qdisc_put(q);
 	return bps;
 }
@@ -133,7 +318,11 @@ int shaper_get(struct nl_sock *nl, struct nl_cache *qdiscs, int ifindex, ShaperS
 	LinkInfo li;
 	int r;
 
-	*ret = (ShaperState){ .to_container_bps = root_tbf_rate(qdiscs, ifindex) };
+	uint32_t to_bps;
+	bool fq;
+
+	to_bps = root_tbf_rate(qdiscs, ifindex, &fq);
+	*ret = (ShaperState){ .to_container_bps = to_bps, .to_container_fq = fq };
 	shaper_ifb_name(ifindex, ifb);
 	r = link_get(nl, ifb, &li);
 	if (r == -ENODEV)
@@ -141,22 +330,30 @@ int shaper_get(struct nl_sock *nl, struct nl_cache *qdiscs, int ifindex, ShaperS
 	if (r < 0)
 		return r;
 	ret->ifb_ifindex = li.ifindex;
-	ret->from_container_bps = root_tbf_rate(qdiscs, li.ifindex);
+	ret->from_container_bps = root_tbf_rate(qdiscs, li.ifindex, &fq);
+	ret->redirect_ifindex = redirect_get(nl, ifindex);
 	return 0;
 }
 
 static int htb_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec);
 
-/* The way in through ifb "lxr<ifindex>"'s tbf, the way out through root(nl, ifindex, bps); undone on failure. */
+/*
+ * The way in through ifb "lxr<ifindex>"'s tbf, the way out through root(nl,
+ * ifindex, bps), which returns 1 when it leaves the rate to departure times
+ * (*ret_edt_bps then says it); undone on failure.
+ */
 static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struct nl_sock *, int, uint32_t),
-		 int *ret_ifb_ifindex, Diag *d)
+		 int *ret_ifb_ifindex, uint32_t *ret_edt_bps, bool *ret_created_clsact, Diag *d)
 {
 	char ifb[IFNAMSIZ];
 	uint32_t bps = shaper_bytes_per_sec(rate);
 	int ifb_ifindex = 0, r;
+	bool edt;
 
 	shaper_ifb_name(ifindex, ifb);
 	r = ifb_ensure(nl, ifb, &ifb_ifindex);
+	if (r == -EOPNOTSUPP)
+		return diag_error(d, r, "rate: the kernel has no ifb devices (ifb), which shaping from the container needs");
 	if (r < 0)
 		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
 	r = tbf_set(nl, ifb_ifindex, bps);
@@ -166,15 +363,23 @@ static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struc
 		(void)shaper_clear(nl, ifindex);
 		return diag_error(d, r, "rate: cannot add the shaper: %s", strerror(-r));
 	}
+	edt = r > 0;
+	r = redirect_set(nl, ifindex, ifb_ifindex, ret_created_clsact, d);
+	if (r < 0) {
+		(void)shaper_clear(nl, ifindex);
+		return r;
+	}
 	*ret_ifb_ifindex = ifb_ifindex;
+	if (ret_edt_bps)
+		*ret_edt_bps = edt ? bps : 0;
 	return 0;
 }
 
-int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
+int shaper_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, uint32_t *ret_edt_bps, Diag *d)
 {
 	int r = shaper_check_rate(rate, d);
 
-	return r < 0 ? r : shape(nl, ifindex, rate, tbf_set, ret_ifb_ifindex, d);
+	return r < 0 ? r : shape(nl, ifindex, rate, edt_or_tbf, ret_ifb_ifindex, ret_edt_bps, NULL, d);
 }
 
 int shaper_clear(struct nl_sock *nl, int ifindex)
@@ -183,6 +388,7 @@ int shaper_clear(struct nl_sock *nl, int ifindex)
 	int r;
 
 	shaper_ifb_name(ifindex, ifb);
+	redirect_clear(nl, ifindex);
 	/* The kernel deletes a root qdisc only if its handle is ours, then puts its default back. */
 	(void)tbf_clear(nl, ifindex);
 	r = link_delete(nl, ifb);
@@ -259,7 +465,7 @@ static int htb_set(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
-int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, Diag *d)
+int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_ifb_ifindex, bool *ret_created_clsact, Diag *d)
 {
 	uint32_t handle = 0;
 	int r;
@@ -273,5 +479,5 @@ int shaper_storage_set(struct nl_sock *nl, int ifindex, double rate, int *ret_if
 	if (handle && handle != SHAPER_HANDLE)
 		return diag_error(d, -EBUSY, "rate: the interface has a root qdisc of its own (handle %x:), which lxcnet leaves alone",
 				  handle >> 16);
-	return shape(nl, ifindex, rate, htb_set, ret_ifb_ifindex, d);
+	return shape(nl, ifindex, rate, htb_set, ret_ifb_ifindex, NULL, ret_created_clsact, d);
 }

@@ -634,6 +634,7 @@ static int check_host(PlugEnv *env, const char *host_ifname, const char *alias, 
 		return cni_fail(CNI_ERR_CHECK, NULL, "host interface '%s' is %s", host_ifname, t->rate > 0 ? "not shaped" : "shaped");
 	/* What datapath_port_set() fills in itself is not the configuration's. */
 	have.shaper_ifindex = want.shaper_ifindex = 0;
+	have.edt_bps = want.edt_bps = 0;
 	have.ifindex = want.ifindex = 0;
 	have.flags &= LXCNET_PORT_FILTERS;
 	if (memcmp(&have, &want, sizeof(have)) != 0 || memcmp(&have_trunks, &t->trunks, sizeof(have_trunks)) != 0)

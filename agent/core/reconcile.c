@@ -100,10 +100,15 @@ static int compare_vlans(PlugEnv *e, int port, const char *port_name, const Plug
 		       vids_format((const uint64_t *)t->port_vids.vids, want_t, sizeof(want_t)));
 }
 
-/* The shaper of port (its tbf, its ifb's tbf, the datapath's redirect into that ifb) as shaper_set() sets it for t. */
-static int compare_shaper(PlugEnv *e, int port, const char *port_name, uint32_t dp_ifb, const PlugTarget *t, char *diff,
-			  size_t size)
+/*
+ * The shaper of port (its tbf, or its fq and the datapath's departure
+ * times; its ifb's tbf, the datapath's redirect into that ifb) as
+ * shaper_set() sets it for t.
+ */
+static int compare_shaper(PlugEnv *e, int port, const char *port_name, const struct lxcnet_port *p, const PlugTarget *t,
+			  char *diff, size_t size)
 {
+	uint32_t dp_ifb = p->shaper_ifindex;
 	uint32_t want = shaper_bytes_per_sec(t->rate);
 	struct nl_cache *qdiscs;
 	ShaperState st;
@@ -119,12 +124,22 @@ static int compare_shaper(PlugEnv *e, int port, const char *port_name, uint32_t 
 		r = shaper_get(e->nl, qdiscs, port, &st);
 	if (r < 0)
 		return r;
-	if (st.to_container_bps != want)
+	if (st.to_container_fq) {
+		if (p->edt_bps != want)
+			return differs(diff, size, "'%s' gives frames to the container departure times for %u B/s, the NIC's rate is %u B/s",
+				       port_name, p->edt_bps, want);
+	} else if (p->edt_bps)
+		return differs(diff, size, "'%s' gives frames to the container departure times, but its root qdisc is not lxcnet's fq",
+			       port_name);
+	else if (st.to_container_bps != want)
 		return differs(diff, size, "'%s' is shaped to %u B/s towards the container, the NIC's rate is %u B/s", port_name,
 			       st.to_container_bps, want);
 	if (!st.ifb_ifindex || (uint32_t)st.ifb_ifindex != dp_ifb)
 		return differs(diff, size, "the datapath of '%s' shapes through ifindex %u, its ifb is %d", port_name, dp_ifb,
 			       st.ifb_ifindex);
+	if (st.redirect_ifindex != st.ifb_ifindex)
+		return differs(diff, size, "'%s' has no redirect of lxcnet's into its ifb (ifindex %d, the filter's %d)", port_name,
+			       st.ifb_ifindex, st.redirect_ifindex);
 	if (st.from_container_bps != want)
 		return differs(diff, size, "'%s' is shaped to %u B/s from the container, the NIC's rate is %u B/s", port_name,
 			       st.from_container_bps, want);
@@ -200,7 +215,7 @@ static int compare_policy(PlugEnv *e, Datapath *dp, bool orphans, int port, cons
 	r = compare_fw(dp, port, port_name, &p, t, diff, size);
 	if (r != 0)
 		return r;
-	return compare_shaper(e, port, port_name, p.shaper_ifindex, t, diff, size);
+	return compare_shaper(e, port, port_name, &p, t, diff, size);
 }
 
 /* The kernel's state of b against the plug of n to t. */

@@ -429,7 +429,7 @@ static int apply(Manager *m, StorageNet *sn, Diag *d)
 	struct lxcnet_storage_if policy = { .vlan = (__u16)sn->conf.vlan };
 	_cleanup_(rules_done) Rules rules = {};
 	int ifindex = (int)if_nametoindex(sn->conf.interface);
-	bool created = false, was_here, shaped = false;
+	bool created = false, shaper_created = false, was_here, shaped = false;
 	int r;
 
 	if (ifindex <= 0)
@@ -448,7 +448,7 @@ static int apply(Manager *m, StorageNet *sn, Diag *d)
 	if (sn->conf.rate > 0) {
 		int ifb = 0;
 
-		r = shaper_storage_set(m->nl, ifindex, sn->conf.rate, &ifb, d);
+		r = shaper_storage_set(m->nl, ifindex, sn->conf.rate, &ifb, &shaper_created, d);
 		if (r < 0)
 			goto fail;
 		shaped = true;
@@ -461,7 +461,7 @@ static int apply(Manager *m, StorageNet *sn, Diag *d)
 	/* Rate dropped by a reconfiguration: its shaper goes. */
 	if (was_here && sn->shaped && !shaped)
 		(void)shaper_clear(m->nl, ifindex);
-	sn->created_clsact = (was_here && sn->created_clsact) || created;
+	sn->created_clsact = (was_here && sn->created_clsact) || created || shaper_created;
 	sn->shaped = shaped;
 	sn->ifindex = ifindex;
 	sn->error[0] = '\0';
@@ -472,6 +472,8 @@ static int apply(Manager *m, StorageNet *sn, Diag *d)
 fail:
 	if (shaped && !(was_here && sn->shaped))
 		(void)shaper_clear(m->nl, ifindex);
+	if (shaper_created && !(was_here && sn->created_clsact))
+		(void)tc_remove_clsact_if_empty(ifindex);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -509,6 +510,97 @@ static void guest_firewall_cases(void)
 	fw_expect("policy_in ACCEPT: its SYN-ACK (established, whatever the MAC)", out, f, n, -1);
 }
 
+/* Run prog on frame f; *ret_tstamp: the skb's tstamp after it. */
+static int run_tstamp(struct bpf_program *prog, const unsigned char *f, size_t len, __u64 *ret_tstamp)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex }, ctx_out = {};
+	unsigned char out[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (__u32)len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
+	int r = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
+
+	*ret_tstamp = ctx_out.tstamp;
+	return r < 0 ? r : (int)o.retval;
+}
+
+static __u64 edt_next(void)
+{
+	struct lxcnet_edt e = {};
+
+	bpf_map__lookup_elem(skel->maps.lxcnet_edt, &slot, sizeof(slot), &e, sizeof(e), 0);
+	return e.next_ns;
+}
+
+static void edt_set_next(__u64 ns)
+{
+	struct lxcnet_edt e = { .next_ns = ns };
+
+	bpf_map__update_elem(skel->maps.lxcnet_edt, &slot, sizeof(slot), &e, sizeof(e), BPF_ANY);
+}
+
+/* rate towards the container by departure times (edt_bps): the stamps, their spacing, the horizon, the bucket. */
+static void edt_cases(void)
+{
+	static const unsigned untagged[1][2] = { { 0, 0 } };
+	const __u64 bps = 1000000, gap = 60 * 1000000000ULL / bps; /* a 60-byte frame at 1 MB/s: 60 us */
+	const __u64 burst = (__u64)LXCNET_EDT_BURST * 1000000000ULL / bps;
+	struct lxcnet_port p = { .edt_bps = (__u32)bps };
+	struct lxcnet_port_stats before, after;
+	unsigned char f[128];
+	size_t len = frame(f, untagged, 0);
+	__u64 t0, t1, t2, now;
+	struct timespec ts;
+
+	is_int((int)len, 60, "EDT: the frame is 60 bytes");
+	set_policy(p, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	t0 = now + 10000000ULL;
+	edt_set_next(t0);
+	is_int(run_tstamp(skel->progs.tc_egress, f, len, &t1), TC_ACT_OK, "EDT: a frame to the container passes");
+	ok(t1 == t0, "EDT: it leaves at the port's next departure time (%+lld ns)", (long long)(t1 - t0));
+	ok(edt_next() == t0 + gap, "EDT: the next departure is its length at the rate later (%+lld ns)",
+	   (long long)(edt_next() - t0));
+	run_tstamp(skel->progs.tc_egress, f, len, &t2);
+	ok(t2 == t0 + gap, "EDT: the second frame leaves one gap after the first (%+lld ns)", (long long)(t2 - t1));
+
+	/* Past the horizon (50 ms ahead): dropped, counted as "rate", the next departure unchanged. */
+	edt_set_next(now + 2 * LXCNET_EDT_HORIZON_NS);
+	before = stats();
+	is_int(run_tstamp(skel->progs.tc_egress, f, len, &t1), TC_ACT_SHOT, "EDT: a frame more than 50 ms ahead is dropped");
+	after = stats();
+	is_int((int)(after.drops[LXCNET_DROP_RATE] - before.drops[LXCNET_DROP_RATE]), 1, "EDT: counted as drop reason rate");
+	ok(edt_next() == now + 2 * LXCNET_EDT_HORIZON_NS, "EDT: the dropped frame takes no departure time");
+
+	/* After a pause the bucket's worth may leave at once: a stamp in the past, by at most the bucket at the rate. */
+	edt_set_next(0);
+	run_tstamp(skel->progs.tc_egress, f, len, &t1);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	ok(t1 < now && now - t1 >= burst - 1000000000ULL / 10 && now - t1 <= burst + 1000000000ULL / 10,
+	   "EDT: after a pause the frame leaves at once, the bucket's %llu ms behind (%lld ms)", (unsigned long long)(burst / 1000000),
+	   (long long)(now - t1) / 1000000);
+	ok(edt_next() == t1 + gap, "EDT: and the next departure follows it");
+
+	/* From the container, and without a rate: no stamp. */
+	edt_set_next(now + 10000000ULL);
+	run_tstamp(skel->progs.tc_ingress, f, len, &t1);
+	ok(t1 == 0 && edt_next() == now + 10000000ULL, "EDT: a frame from the container gets no departure time");
+	set_port(0, 0, 0, NULL);
+	run_tstamp(skel->progs.tc_egress, f, len, &t1);
+	ok(t1 == 0, "EDT: without edt_bps a frame to the container gets none");
+
+	/* rate from the container: counted, then on to lxcnet's redirect into the ifb (the next filter). */
+	p = (struct lxcnet_port){ .shaper_ifindex = 4242 };
+	set_policy(p, NULL);
+	before = stats();
+	is_int(run_tstamp(skel->progs.tc_ingress, f, len, &t1), TC_ACT_UNSPEC,
+	       "rate: a frame from the container goes on to the next filter (the redirect into the ifb)");
+	after = stats();
+	is_int((int)(after.packets[LXCNET_FROM_CT] - before.packets[LXCNET_FROM_CT]), 1, "rate: and is counted as passed");
+}
+
 int main(void)
 {
 	static const unsigned untagged[1][2] = { { 0, 0 } };
@@ -625,6 +717,7 @@ int main(void)
 
 	firewall_cases();
 	guest_firewall_cases();
+	edt_cases();
 
 	port_bpf__destroy(skel);
 	return tap_done();
