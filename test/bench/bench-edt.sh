@@ -1,13 +1,14 @@
 #!/bin/sh
-# rate=10 (MiB/s) towards the container: lxcnet's tbf (as the shaper sets it
-# up: 1 MiB bucket, 50 ms of queue) against earliest departure time, an eBPF
-# program stamping each frame (test/bench/edt.bpf.c) with fq as the root
-# qdisc, on the same veth in one run: throughput against the rate,
-# retransmits, and the CPU time the run took. This machine's kernel has no
-# fq: the benchmark runs itself under User-Mode Linux (test/kernel/uml-run),
-# so only the ratios mean anything. A benchmark, not a test: it never fails
-# on noise. LXCNET_BENCH_SECONDS=N per iperf3 run (default 5),
-# LXCNET_BENCH_ROUNDS (default 3).
+# rate=10 (MiB/s) towards the container, as lxcnet shapes it: earliest
+# departure time (the port program stamps each frame, fq at the host veth's
+# root) where the kernel has fq, against the tbf it falls back to where fq
+# is missing (sch_fq unloaded for that run), and no rate: the same NIC
+# plugged by lxcnet-netup each time, in one run. Throughput against the
+# rate, retransmits, and the CPU time the run took. This machine's kernel
+# has no fq: the benchmark runs itself under User-Mode Linux
+# (test/kernel/uml-run), so only the ratios mean anything. A benchmark, not
+# a test: it never fails on noise. LXCNET_BENCH_SECONDS=N per iperf3 run
+# (default 5), LXCNET_BENCH_ROUNDS (default 3).
 if [ -z "${UMLRUN_OUT+x}" ] && ! tc qdisc add dev lo root fq 2>/dev/null; then
 	here=$(cd "$(dirname "$0")" && pwd)
 	exec "$here/../kernel/uml-run" --timeout 900 --env LXCNET_BUILDDIR="${LXCNET_BUILDDIR:?}" \
@@ -18,18 +19,20 @@ tc qdisc del dev lo root 2>/dev/null
 . "$(dirname "$0")/../integration/lib.sh"
 it_init 84
 it_need iperf3 python3
-EDT=${LXCNET_BENCH_EDT:-$BUILD/test/bench/edt.bpf.o}
-[ -f "$EDT" ] || skip_all "no $EDT (make bench builds it)"
 SECS=${LXCNET_BENCH_SECONDS:-5}
 ROUNDS=${LXCNET_BENCH_ROUNDS:-3}
-RATE=10485760 # bytes per second: rate=10, as edt.bpf.o is built
+RATE=10485760 # bytes per second: rate=10
 PORT=5284
+BR=lxbr84
+bridge $BR 1500 || skip_all "cannot create a bridge"
+# lxe84a, the sender, on a plain veth in the bridge; lxe84b, the "container", on veth9841i0 that lxcnet plugs.
 netns lxe84a && netns lxe84b || skip_all "cannot create network namespaces"
-ip link add lxe84h netns lxe84a type veth peer name eth0 netns lxe84b || skip_all "cannot create a veth pair"
-in_ns lxe84a ip addr add 10.84.0.1/24 dev lxe84h && in_ns lxe84a ip link set lxe84h up
+ip link add lxe84h type veth peer name eth0 netns lxe84a && IT_LINKS="$IT_LINKS lxe84h" &&
+	ip link set lxe84h master $BR up || skip_all "cannot create a veth pair"
+ip link add veth9841i0 type veth peer name eth0 netns lxe84b && IT_LINKS="$IT_LINKS veth9841i0" ||
+	skip_all "cannot create a veth pair"
+in_ns lxe84a ip addr add 10.84.0.1/24 dev eth0 && in_ns lxe84a ip link set eth0 up
 in_ns lxe84b ip addr add 10.84.0.2/24 dev eth0 && in_ns lxe84b ip link set eth0 up
-in_ns lxe84a tc qdisc add dev lxe84h root fq 2>/dev/null || skip_all "this kernel has no fq"
-in_ns lxe84a tc qdisc del dev lxe84h root
 nsenter --net=/run/netns/lxe84b iperf3 -s -p $PORT >/dev/null 2>&1 &
 IT_PIDS="$IT_PIDS $!"
 sleep 0.5
@@ -44,21 +47,27 @@ run() {
 	echo "$out $(( $(busy) - b0 ))"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-shaper() { # none|tbf|edt on the "host" end
-	in_ns lxe84a tc qdisc del dev lxe84h root 2>/dev/null
-	in_ns lxe84a tc qdisc del dev lxe84h clsact 2>/dev/null
+mods=/run/uml-modules
+shaper() { # none|tbf|edt: the NIC plugged again by lxcnet-netup, with rate=10 for tbf and edt
 	case $1 in
-	tbf) in_ns lxe84a tc qdisc add dev lxe84h root handle 4c58: tbf rate ${RATE}bps burst 1mb latency 50ms ;;
-	edt) in_ns lxe84a tc qdisc add dev lxe84h root fq &&
-		in_ns lxe84a tc qdisc add dev lxe84h clsact &&
-		in_ns lxe84a tc filter add dev lxe84h egress bpf da obj "$EDT" sec tc ;;
+	none) pve_conf 9841 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:84:00:01" ;;
+	*) pve_conf 9841 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:84:00:01,rate=10" ;;
+	esac
+	[ "$1" = tbf ] && { rmmod sch_fq 2>/dev/null || return 1; }
+	"$BUILD/lxcnet-netup" 9841 net up veth veth9841i0 >"$T/netup.log" 2>&1
+	rc=$?
+	[ "$1" = tbf ] && modprobe -d $mods sch_fq
+	[ $rc -eq 0 ] || return 1
+	case $1 in
+	edt) tc qdisc show dev veth9841i0 root | grep -q '^qdisc fq 4c58:' ;;
+	tbf) tc qdisc show dev veth9841i0 root | grep -q '^qdisc tbf 4c58:' ;;
 	esac
 }
 for s in none tbf edt; do
 	: >"$T/$s"
-	for _ in $(seq "$ROUNDS"); do shaper $s || { echo "# $s: cannot set it up"; break; }; run >>"$T/$s"; done
+	for _ in $(seq "$ROUNDS"); do shaper $s || { echo "# $s: cannot set it up ($(cat "$T/netup.log"))"; break; }; run >>"$T/$s"; done
 done
-shaper none
+shaper none >/dev/null 2>&1
 col() { cut -d' ' -f"$2" "$T/$1" | median; }
 mbit=$(awk -v r=$RATE 'BEGIN { printf "%.2f", r * 8 / 1e6 }')
 echo "# towards the container, TCP ${SECS}s, medians of $ROUNDS (under UML: only ratios count), rate $mbit Mbit/s:"
