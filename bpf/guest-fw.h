@@ -50,6 +50,33 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxcnet_ct SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lxcnet_fw_matchkey);
+	__type(value, struct lxcnet_fw_matchval);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_fw_match SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1048576);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lxcnet_fw_bitskey);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_fw_bits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lxcnet_fw_rulekey);
+	__type(value, struct lxcnet_fw_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_fw_rule SEC(".maps");
+
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
@@ -62,6 +89,12 @@ struct {
 #define TCP_ACK 0x10
 
 #define SEC_NS 1000000000ULL
+
+/* Whether the protocol has ports as TCP and UDP do (pve-firewall's $PROTOCOLS_WITH_PORTS). */
+static __always_inline int proto_has_ports(__u8 proto)
+{
+	return proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_ || proto == 33 || proto == 132 || proto == 136;
+}
 
 /* Time-outs count in seconds: the coarse clock (no clock read per packet) is enough. */
 static __always_inline __u64 fw_now(void)
@@ -77,7 +110,7 @@ struct fw_pkt {
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 frag; /* 0: whole, 1: first fragment, 2: a later fragment */
-	__u8 pad;
+	__u8 icmp_code;
 	__u16 eth_type; /* host order, inside one VLAN tag */
 	__be16 sport, dport;
 	__u32 frag_id;
@@ -181,7 +214,7 @@ static __always_inline int fw_parse_l4(struct __sk_buff *skb, struct fw_pkt *pk)
 		if (bpf_skb_load_bytes(skb, pk->l4, h, 14) < 0)
 			return -1;
 		pk->tcp_flags = h[13];
-	} else if (pk->proto == IPPROTO_UDP_) {
+	} else if (proto_has_ports(pk->proto)) {
 		if (bpf_skb_load_bytes(skb, pk->l4, h, 4) < 0)
 			return -1;
 	} else if (pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_) {
@@ -190,6 +223,7 @@ static __always_inline int fw_parse_l4(struct __sk_buff *skb, struct fw_pkt *pk)
 		if (bpf_skb_load_bytes(skb, pk->l4, h, 8) < 0)
 			return -1;
 		pk->icmp_type = h[0];
+		pk->icmp_code = h[1];
 		__builtin_memcpy(&id, &h[4], 2);
 		icmp_ports(pk->proto, h[0], id, &pk->sport, &pk->dport);
 		return 0;
@@ -261,13 +295,14 @@ static __always_inline int fw_parse_direct(struct __sk_buff *skb, struct fw_pkt 
 		if ((void *)(l4p + 14) > end)
 			return 1;
 		pk->tcp_flags = l4p[13];
-	} else if (pk->proto == IPPROTO_UDP_) {
+	} else if (proto_has_ports(pk->proto)) {
 		if ((void *)(l4p + 4) > end)
 			return 1;
 	} else if (pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_) {
 		if ((void *)(l4p + 8) > end)
 			return 1;
 		pk->icmp_type = l4p[0];
+		pk->icmp_code = l4p[1];
 		icmp_ports(pk->proto, l4p[0], *(__be16 *)(l4p + 4), &pk->sport, &pk->dport);
 		return 0;
 	} else
@@ -532,11 +567,172 @@ static __always_inline int is_udp_ports(const struct fw_pkt *pk, __u16 sport, __
 	return pk->proto == IPPROTO_UDP_ && pk->sport == bpf_htons(sport) && pk->dport == bpf_htons(dport);
 }
 
+#define FW_NO_RULE (-1)
+
+/*
+ * The index of the lowest bit set in w (w != 0), without branches: the
+ * verifier would otherwise follow each of the 64 outcomes on its own.
+ */
+static __always_inline __u32 lowest_bit(__u64 w)
+{
+	__u64 x = (w & -w) - 1; /* the bits below it */
+
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (__u32)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/*
+ * fw_rules()' working memory, off the stack: the chains' call depth (and
+ * the bpf_loop() callback's frame) leave it little. Per CPU, not pinned.
+ */
+struct fw_scratch {
+	struct lxcnet_fw_matchkey k;
+	struct lxcnet_fw_rulekey rk;
+	struct lxcnet_fw_bitskey bk;
+	__u32 ids[_LXCNET_FW_FIELDS];
+	__s32 rule;
+	__u64 bits[LXCNET_FW_INLINE_WORDS];
+	__u64 summary[LXCNET_FW_SUMMARY_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_scratch);
+} lxcnet_fw_scratch SEC(".maps");
+
+/* bpf_loop() over the chunks beyond the inline words: the first whose five words have a rule in common. */
+static long fw_chunk(__u32 c, void *data)
+{
+	__u32 zero = 0;
+	struct fw_scratch *x = bpf_map_lookup_elem(&lxcnet_fw_scratch, &zero);
+	__u64 w = ~0ULL, *b, sum;
+
+	(void)data;
+	if (!x)
+		return 1;
+	if (c < LXCNET_FW_INLINE_WORDS || c >= LXCNET_FW_CHUNKS)
+		return 0;
+	/* Constant offsets only: a variable one into the array is refused. */
+	if (c < 64)
+		sum = x->summary[0];
+	else if (c < 128)
+		sum = x->summary[1];
+	else if (c < 192)
+		sum = x->summary[2];
+	else
+		sum = x->summary[3];
+	if (!((sum >> (c & 63)) & 1))
+		return 0;
+	x->bk.chunk = c;
+	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+		x->bk.id = x->ids[f];
+		b = bpf_map_lookup_elem(&lxcnet_fw_bits, &x->bk);
+		if (!b)
+			return 0;
+		w &= *b;
+	}
+	if (!w)
+		return 0;
+	x->rule = (__s32)(c * 64 + lowest_bit(w));
+	return 1;
+}
+
+/*
+ * The guest's rules for a new connection's packet in direction dir: the
+ * verdict of the first rule it matches (counted), FW_NO_RULE when none.
+ */
+__attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, __u32 dir, const struct fw_pkt *pk, __u32 len)
+{
+	struct lxcnet_fw_matchval *v;
+	struct lxcnet_fw_matchkey *kp;
+	struct fw_scratch *sc;
+	struct lxcnet_fw_rule *r;
+	__u16 sport = 0, dport = 0;
+	__u32 zero = 0;
+
+	/* A global function, verified once for both chains: its pointers may be NULL as far as the verifier knows. */
+	if (!fw || !pk || !fw->n_rules[dir & 1])
+		return FW_NO_RULE;
+	sc = bpf_map_lookup_elem(&lxcnet_fw_scratch, &zero);
+	if (!sc)
+		return FW_NO_RULE;
+	kp = &sc->k;
+	for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
+		sc->bits[i] = ~0ULL;
+	for (int i = 0; i < LXCNET_FW_SUMMARY_WORDS; i++)
+		sc->summary[i] = ~0ULL;
+	sc->rule = FW_NO_RULE;
+	kp->slot = sc->bk.slot = slot;
+	kp->rules_gen = sc->bk.rules_gen = fw->rules_gen;
+	kp->dir = (__u8)dir;
+	if (pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_)
+		dport = (__u16)(pk->icmp_type << 8 | pk->icmp_code);
+	else if (proto_has_ports(pk->proto) && pk->frag != 2) {
+		sport = bpf_ntohs(pk->sport);
+		dport = bpf_ntohs(pk->dport);
+	}
+	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+		__builtin_memset(kp->value, 0, sizeof(kp->value));
+		kp->field = (__u8)f;
+		kp->family = 0;
+		if (f == LXCNET_FW_SRC || f == LXCNET_FW_DST) {
+			kp->family = pk->family;
+			__builtin_memcpy(kp->value, f == LXCNET_FW_SRC ? pk->src : pk->dst, 16);
+			kp->prefixlen = LXCNET_FW_MATCHKEY_BITS + (pk->family == 4 ? 32 : 128);
+		} else if (f == LXCNET_FW_PROTO) {
+			kp->value[0] = pk->proto;
+			kp->prefixlen = LXCNET_FW_MATCHKEY_BITS + 8;
+		} else {
+			__u16 port = f == LXCNET_FW_SPORT ? sport : dport;
+
+			kp->value[0] = (__u8)(port >> 8);
+			kp->value[1] = (__u8)port;
+			kp->prefixlen = LXCNET_FW_MATCHKEY_BITS + 16;
+		}
+		v = bpf_map_lookup_elem(&lxcnet_fw_match, kp);
+		if (!v)
+			return FW_NO_RULE;
+		sc->ids[f] = v->id;
+		for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
+			sc->bits[i] &= v->bits[i];
+		for (int i = 0; i < LXCNET_FW_SUMMARY_WORDS; i++)
+			sc->summary[i] &= v->summary[i];
+	}
+	for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
+		if (sc->bits[i]) {
+			sc->rule = (__s32)(i * 64 + lowest_bit(sc->bits[i]));
+			break;
+		}
+	if (sc->rule == FW_NO_RULE && (sc->summary[0] | sc->summary[1] | sc->summary[2] | sc->summary[3]))
+		bpf_loop(LXCNET_FW_CHUNKS, fw_chunk, NULL, 0);
+	if (sc->rule == FW_NO_RULE)
+		return FW_NO_RULE;
+	sc->rk = (struct lxcnet_fw_rulekey){ .slot = slot, .rules_gen = fw->rules_gen, .dir = (__u16)dir,
+					     .index = (__u16)sc->rule };
+	r = bpf_map_lookup_elem(&lxcnet_fw_rule, &sc->rk);
+	if (!r)
+		return FW_NO_RULE;
+	r->packets++;
+	r->bytes += len;
+	return r->verdict;
+}
+
+/* A rule's verdict as the chain's: -1 accepts, else the drop reason. */
+static __always_inline int fw_rule_verdict(int verdict)
+{
+	return verdict == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_RULE;
+}
+
 /* The tap's OUT chain for a new connection's packet: -1 accepts, else the drop reason. */
 static __always_inline int fw_chain_out(struct __sk_buff *skb, __u32 slot, const struct lxcnet_fw *fw, const __u8 *mac,
 					const struct fw_pkt *pk)
 {
 	__u8 src[6];
+	int verdict;
 
 	if ((fw->flags & LXCNET_FW_DHCP) &&
 	    (pk->family == 4 ? is_udp_ports(pk, 68, 67) : is_udp_ports(pk, 546, 547)))
@@ -555,12 +751,17 @@ static __always_inline int fw_chain_out(struct __sk_buff *skb, __u32 slot, const
 	    (pk->icmp_type == 133 || pk->icmp_type == 135 || pk->icmp_type == 136 ||
 	     (pk->icmp_type == 134 && (fw->flags & LXCNET_FW_RADV))))
 		return -1;
+	verdict = fw_rules(slot, fw, LXCNET_FROM_CT, pk, skb->len);
+	if (verdict != FW_NO_RULE)
+		return fw_rule_verdict(verdict);
 	return fw->policy_out == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_POLICY_OUT;
 }
 
 /* The tap's IN chain (after pve-firewall's input filters) for a new connection's packet. */
-static __always_inline int fw_chain_in(const struct lxcnet_fw *fw, const struct fw_pkt *pk)
+static __always_inline int fw_chain_in(struct __sk_buff *skb, __u32 slot, const struct lxcnet_fw *fw, const struct fw_pkt *pk)
 {
+	int verdict;
+
 	if ((fw->flags & LXCNET_FW_NOSMURFS) && pk->family == 4 && pk->src[0] &&
 	    (pk->src[0] == 0xffffffff || (bpf_ntohl(pk->src[0]) >> 28) == 0xe))
 		return LXCNET_DROP_FW_SMURF;
@@ -570,6 +771,9 @@ static __always_inline int fw_chain_in(const struct lxcnet_fw *fw, const struct 
 	if ((fw->flags & LXCNET_FW_NDP) && pk->family == 6 && pk->proto == IPPROTO_ICMPV6_ && pk->icmp_type >= 133 &&
 	    pk->icmp_type <= 136)
 		return -1;
+	verdict = fw_rules(slot, fw, LXCNET_TO_CT, pk, skb->len);
+	if (verdict != FW_NO_RULE)
+		return fw_rule_verdict(verdict);
 	return fw->policy_in == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_POLICY_IN;
 }
 
@@ -622,7 +826,7 @@ static __attribute__((noinline)) int fw_check(struct __sk_buff *skb, __u32 slot,
 		return LXCNET_DROP_FW_INVALID;
 	why = ct == FW_CT_ESTABLISHED ? -1 :
 	      dir == LXCNET_FROM_CT	 ? fw_chain_out(skb, slot, fw, mac, &pk) :
-					   fw_chain_in(fw, &pk);
+					   fw_chain_in(skb, slot, fw, &pk);
 	if (why < 0 && create)
 		fw_ct_start(&k, src_a);
 	if (why < 0 && pk.frag == 1)

@@ -76,15 +76,85 @@ struct lxcnet_trunks {
 enum lxcnet_fw_verdict {
 	LXCNET_FW_ACCEPT,
 	LXCNET_FW_DROP,
+	LXCNET_FW_REJECT,
 };
 
 struct lxcnet_fw {
 	__u32 ifindex;	 /* the port it was set for */
-	__u32 gen;	 /* its connections' generation: a slot handed to another port tracks none of the old ones */
+	__u32 gen;	 /* its connections' generation: a slot handed to another port knows none of the old ones */
 	__u32 set_gen;	 /* its ipfilter set's: a new set is written beside the old one, then this switches to it */
 	__u16 flags;	 /* LXCNET_FW_* */
 	__u8 policy_in;	 /* enum lxcnet_fw_verdict: new connections to the container */
 	__u8 policy_out; /* and from it */
+	__u32 rules_gen; /* its rules' generation (lxcnet_fw_match, _bits, _rule), switched to as set_gen is */
+	__u16 n_rules[2]; /* rules per direction (enum lxcnet_dir: [LXCNET_FROM_CT] OUT, [LXCNET_TO_CT] IN) */
+	__u64 rules_hash; /* of the rules as compiled, for comparing them without reading them back */
+};
+
+/*
+ * The guest's [RULES] (fw-rules.c, fw-classify.c), judged for a new
+ * connection after the chain's own filters and before the policy, first
+ * match wins, at a cost that does not grow with their number: each of five
+ * fields (source, destination, protocol, source port, destination port)
+ * looks up the set of rules its value matches, as a bitmap; the first rule
+ * in all five is the one. Rules 0..255 of a direction are bits in the
+ * field's entry itself; beyond, the entry's summary says which 64-rule
+ * chunks hold a rule, and lxcnet_fw_bits the chunk's bits.
+ */
+#define LXCNET_FW_RULES_MAX 16384 /* per direction of a port */
+#define LXCNET_FW_INLINE_WORDS 4
+#define LXCNET_FW_CHUNKS (LXCNET_FW_RULES_MAX / 64)
+#define LXCNET_FW_SUMMARY_WORDS (LXCNET_FW_CHUNKS / 64)
+
+enum lxcnet_fw_field {
+	LXCNET_FW_SRC,
+	LXCNET_FW_DST,
+	LXCNET_FW_PROTO,
+	LXCNET_FW_SPORT,
+	LXCNET_FW_DPORT, /* for ICMP and ICMPv6: type << 8 | code */
+	_LXCNET_FW_FIELDS,
+};
+
+/* lxcnet_fw_match: an LPM trie over slot, rules generation, direction, field, family, then the value. */
+#define LXCNET_FW_MATCHKEY_BITS 96
+struct lxcnet_fw_matchkey {
+	__u32 prefixlen; /* LXCNET_FW_MATCHKEY_BITS + the value's prefix length */
+	__u32 slot;
+	__u32 rules_gen;
+	__u8 dir;
+	__u8 field;	/* enum lxcnet_fw_field */
+	__u16 family;	/* 4 or 6 for the addresses, 0 for the others */
+	__u8 value[16]; /* an address; the protocol in value[0]; a port big-endian in value[0..1] */
+};
+
+struct lxcnet_fw_matchval {
+	__u32 id; /* of this value's chunks in lxcnet_fw_bits */
+	__u32 pad;
+	__u64 bits[LXCNET_FW_INLINE_WORDS];	/* the rules 0..255 this value matches */
+	__u64 summary[LXCNET_FW_SUMMARY_WORDS]; /* the chunks beyond those with a rule this value matches */
+};
+
+/* lxcnet_fw_bits: the 64 rules of chunk of a value (its id) that it matches, when any. */
+struct lxcnet_fw_bitskey {
+	__u32 slot;
+	__u32 rules_gen;
+	__u32 id;
+	__u32 chunk;
+};
+
+/* lxcnet_fw_rule, per CPU: a rule's verdict, and what it matched (new connections' first packets). */
+struct lxcnet_fw_rulekey {
+	__u32 slot;
+	__u32 rules_gen;
+	__u16 dir;
+	__u16 index;
+};
+
+struct lxcnet_fw_rule {
+	__u8 verdict; /* enum lxcnet_fw_verdict */
+	__u8 pad[7];
+	__u64 packets;
+	__u64 bytes;
 };
 
 /* lxcnet_fw_ipset: the ipfilter set of a slot, an LPM trie over slot, set generation, family and address. */
@@ -159,6 +229,7 @@ enum lxcnet_drop {
 	LXCNET_DROP_FW_POLICY_IN,  /* guest firewall: policy_in */
 	LXCNET_DROP_FW_POLICY_OUT, /* guest firewall: policy_out */
 	LXCNET_DROP_RATE,	   /* rate: to the container more than LXCNET_EDT_HORIZON_NS ahead */
+	LXCNET_DROP_FW_RULE,	   /* guest firewall: a rule that drops */
 	_LXCNET_DROP_MAX,
 };
 

@@ -22,7 +22,8 @@
 
 static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
 					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct",
-					 "lxcnet_edt",	 "tc_ingress",	    "tc_egress" };
+					 "lxcnet_edt",	 "lxcnet_fw_match", "lxcnet_fw_bits",  "lxcnet_fw_rule",
+					 "tc_ingress",	 "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -37,6 +38,9 @@ void datapath_free(Datapath *dp)
 	closep(&dp->fw_ipset_fd);
 	closep(&dp->ct_fd);
 	closep(&dp->edt_fd);
+	closep(&dp->fw_match_fd);
+	closep(&dp->fw_bits_fd);
+	closep(&dp->fw_rule_fd);
 	closep(&dp->ingress_fd);
 	closep(&dp->egress_fd);
 	free(dp->pin_dir);
@@ -71,10 +75,11 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	if (!dp)
 		return -ENOMEM;
 	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
-	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = dp->edt_fd = -1;
+	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = dp->edt_fd = dp->fw_match_fd = dp->fw_bits_fd = dp->fw_rule_fd = -1;
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
-					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->edt_fd, &dp->ingress_fd, &dp->egress_fd },
+					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->edt_fd, &dp->fw_match_fd, &dp->fw_bits_fd,
+					  &dp->fw_rule_fd, &dp->ingress_fd, &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -534,6 +539,7 @@ static const char *const drop_reasons[_LXCNET_DROP_MAX] = {
 	[LXCNET_DROP_FW_IP] = "fw-ipfilter",	   [LXCNET_DROP_FW_RADV] = "fw-radv",
 	[LXCNET_DROP_FW_SMURF] = "fw-smurf",	   [LXCNET_DROP_FW_POLICY_IN] = "fw-policy-in",
 	[LXCNET_DROP_FW_POLICY_OUT] = "fw-policy-out", [LXCNET_DROP_RATE] = "rate",
+	[LXCNET_DROP_FW_RULE] = "fw-rule",
 };
 
 const char *datapath_drop_reason(unsigned reason)

@@ -28,6 +28,9 @@ typedef struct Datapath {
 	int fw_ipset_fd; /* lxcnet_fw_ipset: (slot, family, address) -> in the ipfilter set or not */
 	int ct_fd;	 /* lxcnet_ct: connections */
 	int edt_fd;	 /* lxcnet_edt: slot -> next departure time to the container */
+	int fw_match_fd; /* lxcnet_fw_match: the guest firewall's rules, by field value */
+	int fw_bits_fd;	 /* lxcnet_fw_bits: and their chunks beyond the first 256 rules */
+	int fw_rule_fd;	 /* lxcnet_fw_rule: each rule's verdict and counters, per CPU */
 	int ingress_fd;
 	int egress_fd;
 } Datapath;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fw-classify.h"
 #include "fw-rules.h"
 #include "port-abi.h"
 #include "pve-fwconf.h"
@@ -57,6 +58,66 @@ static bool warned(const FwRuleSet *s, const char *needle)
 		if (strstr(s->warnings[i], needle))
 			return true;
 	return false;
+}
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* The classifier finds the first matching rule the reference finds, for n random packets near the rules' values. */
+static void classifier_agrees(const char *what, const FwRuleSet *s, unsigned n)
+{
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	unsigned same = 0, matched = 0;
+	static const int protos[] = { 6, 17, 1, 58, 47, 132 };
+
+	int rc = fw_classify(s, &c);
+
+	if (!ok(rc >= 0, "%s: classified (%zu entries, %zu chunk words)", what, c ? c->n_match : 0, c ? c->n_chunks : 0))
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t src[16] = {}, dst[16] = {};
+		int family = rnd() % 4 ? 4 : 6, proto = protos[rnd() % ELEMENTSOF(protos)], ref = -1, j = 0;
+		uint8_t dir = (uint8_t)(rnd() % 2);
+		uint16_t sport = (uint16_t)(rnd() % 4 ? rnd() % 3000 : rnd()), dport = (uint16_t)(rnd() % 4 ? rnd() % 3000 : rnd());
+
+		/* Near the rules' own prefixes, so that matches are common. */
+		if (s->n_rules) {
+			const FwRule *r = &s->rules[rnd() % s->n_rules];
+
+			if (r->n_src && r->src[0].family == family)
+				memcpy(src, r->src[rnd() % r->n_src].addr, 16);
+			if (r->n_dst && r->dst[0].family == family)
+				memcpy(dst, r->dst[rnd() % r->n_dst].addr, 16);
+			if (r->proto >= 0 && rnd() % 2)
+				proto = r->proto;
+			if (r->n_dport && rnd() % 2)
+				dport = (uint16_t)(r->dport[0].addr[0] << 8 | r->dport[0].addr[1]);
+		}
+		src[family == 4 ? 3 : 15] ^= (uint8_t)(rnd() % 4);
+		dst[family == 4 ? 3 : 15] ^= (uint8_t)(rnd() % 4);
+		if (proto == 1 || proto == 58)
+			sport = 0;
+		for (size_t k = 0; k < s->n_rules; k++) {
+			if (s->rules[k].dir != dir)
+				continue;
+			if (fw_rule_matches(&s->rules[k], family, src, dst, proto, sport, dport)) {
+				ref = j;
+				break;
+			}
+			j++;
+		}
+		if (fw_classifier_lookup(c, dir, family, src, dst, proto, sport, dport) == ref)
+			same++;
+		matched += ref >= 0;
+	}
+	ok(same == n, "%s: the classifier finds the reference's first rule for %u of %u packets (%u match a rule)", what, same,
+	   n, matched);
 }
 
 static void macro_table(void)
@@ -145,6 +206,7 @@ static void ports_and_protocols(void)
 	is_int(first_match(&s, LXCNET_FROM_CT, "1.1.1.1", "2.2.2.2", 6, 1, 1000), 8, "OUT rules judge the other direction");
 	ok(s.rules[8].verdict == FW_DROP && s.rules[0].verdict == FW_ACCEPT, "verdicts as written");
 	ok(strcmp(s.rules[3].origin, "100.fw:5") == 0, "a rule says where it was written (%s)", s.rules[3].origin);
+	classifier_agrees("ports and protocols", &s, 5000);
 	fw_ruleset_done(&s);
 }
 
@@ -195,6 +257,7 @@ static void addresses(void)
 	is_int(first_match(&s, LXCNET_TO_CT, "fd00:2::20", "fd00::1", 6, 1, 80), -1, "and past it");
 	is_int(first_match(&s, LXCNET_FROM_CT, "10.0.0.1", "10.1.200.1", 17, 1, 80), 8, "+dc/admins as the destination");
 	ok(s.rules[1].family == 4 && s.rules[5].family == 0, "an address list sets the rule's family, an ipset does not");
+	classifier_agrees("addresses", &s, 5000);
 	fw_ruleset_done(&s);
 }
 
@@ -243,6 +306,7 @@ static void groups_macros_iface(void)
 	i = first_match(&s, LXCNET_TO_CT, "10.1.1.1", "2.2.2.2", 6, 1, 22);
 	ok(i >= 0 && s.rules[i].verdict == FW_DROP, "SSH(DROP) -source 10.0.0.0/8");
 	ok(first_match(&s, LXCNET_TO_CT, "11.1.1.1", "2.2.2.2", 6, 1, 22) < 0, "not from 11.1.1.1");
+	classifier_agrees("groups and macros", &s, 5000);
 	fw_ruleset_done(&s);
 	fw_ruleset_done(&s1);
 }
@@ -341,6 +405,33 @@ static void fixtures(void)
 	ok(all && files >= 8, "Proxmox's fixture guests expand (%zu files, %zu rules for net0)", files, rules);
 }
 
+/* Rules beyond the first 256 of a direction: the chunks outside the entries themselves. */
+static void many_rules(void)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(fw_config_freep) FwConfig *g = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	FwRuleSet s = {};
+	Diag d = {};
+
+	if (!f)
+		return;
+	fputs("[RULES]\n", f);
+	for (unsigned i = 0; i < 3000; i++)
+		fprintf(f, "IN %s -source 10.%u.%u.0/24 -p %s -dport %u\n", i % 3 ? "ACCEPT" : "DROP", i / 250, i % 250,
+			i % 2 ? "tcp" : "udp", 1000 + i % 700);
+	fputs("IN DROP -p tcp\nOUT ACCEPT -dest 192.168.0.0/16\n", f);
+	fclose(f);
+	g = parse(FW_GUEST, "100.fw", text);
+	if (g && fw_rules_expand(NULL, g, 0, &s, &d) < 0)
+		g = NULL;
+	if (!ok(g && s.n_rules == 3002, "3,002 rules expand (%zu)", s.n_rules))
+		return;
+	classifier_agrees("3,002 rules", &s, 3000);
+	fw_ruleset_done(&s);
+}
+
 int main(void)
 {
 	macro_table();
@@ -349,5 +440,6 @@ int main(void)
 	groups_macros_iface();
 	refused();
 	fixtures();
+	many_rules();
 	return tap_done();
 }

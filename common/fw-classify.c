@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw-classify.h"
+#include "strutil.h"
+
+void fw_classifier_free(FwClassifier *c)
+{
+	if (!c)
+		return;
+	free(c->match);
+	free(c->chunks);
+	for (int d = 0; d < _LXCNET_DIR_MAX; d++)
+		free(c->verdicts[d]);
+	free(c);
+}
+
+/* A prefix some rule names in a field, and which rule ((-1: none) and how. */
+typedef struct Item {
+	uint8_t value[16];
+	uint8_t len;
+	int rule;
+	bool nomatch;
+} Item;
+
+static int item_cmp(const void *a, const void *b)
+{
+	const Item *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->value, y->value, sizeof(x->value));
+}
+
+static void mask(uint8_t *v, unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = len > i * 8 ? len - i * 8 : 0;
+
+		v[i] = bits >= 8 ? v[i] : (uint8_t)(v[i] & (0xff00 >> bits));
+	}
+}
+
+typedef struct Builder {
+	FwClassifier *c;
+	uint32_t next_id;
+} Builder;
+
+static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, const Item *u, const uint64_t *bitmap,
+		      size_t words)
+{
+	FwMatchEntry *e = array_grow(&b->c->match, b->c->n_match, sizeof(*b->c->match));
+
+	if (!e)
+		return -ENOMEM;
+	*e = (FwMatchEntry){ .dir = dir, .field = field, .family = family, .len = u->len };
+	memcpy(e->value, u->value, sizeof(e->value));
+	e->val.id = ++b->next_id;
+	for (size_t w = 0; w < words; w++) {
+		if (!bitmap[w])
+			continue;
+		if (w < LXCNET_FW_INLINE_WORDS) {
+			e->val.bits[w] = bitmap[w];
+			continue;
+		}
+		{
+			FwChunkEntry *ch = array_grow(&b->c->chunks, b->c->n_chunks, sizeof(*b->c->chunks));
+
+			if (!ch)
+				return -ENOMEM;
+			*ch = (FwChunkEntry){ .id = e->val.id, .chunk = (uint32_t)w, .word = bitmap[w] };
+			b->c->n_chunks++;
+			e->val.summary[w / 64] |= UINT64_C(1) << (w % 64);
+		}
+	}
+	b->c->n_match++;
+	return 0;
+}
+
+/* The field's set of rule r as prefixes (for the protocol: one, made here in *tmp); NULL and 0: any. */
+static const FwPrefix *field_set(const FwRule *r, int field, FwPrefix *tmp, size_t *n)
+{
+	switch (field) {
+	case LXCNET_FW_SRC:
+		*n = r->n_src;
+		return r->src;
+	case LXCNET_FW_DST:
+		*n = r->n_dst;
+		return r->dst;
+	case LXCNET_FW_PROTO:
+		*n = r->proto >= 0;
+		*tmp = (FwPrefix){ .len = 8, .addr = { (uint8_t)r->proto } };
+		return r->proto >= 0 ? tmp : NULL;
+	case LXCNET_FW_SPORT:
+		*n = r->n_sport;
+		return r->sport;
+	default:
+		*n = r->n_dport;
+		return r->dport;
+	}
+}
+
+/* One direction, field and family: its prefixes with their bitmaps. */
+static int build_field(Builder *b, const FwRule *const *rules, size_t n, uint8_t dir, int field, int family)
+{
+	size_t words = n ? (n + 63) / 64 : 1, n_items = 0, n_u = 0;
+	_cleanup_free_ Item *items = NULL, *u = NULL;
+	_cleanup_free_ uint64_t *maps = NULL;
+	_cleanup_free_ size_t *first = NULL;
+	int r;
+
+	/* The whole range first: every rule that does not restrict this field. */
+	items = calloc(1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	items[n_items++] = (Item){ .rule = -1 };
+	for (size_t j = 0; j < n; j++) {
+		const FwRule *rule = rules[j];
+		FwPrefix tmp;
+		size_t m;
+		const FwPrefix *set;
+
+		if ((field == LXCNET_FW_SRC || field == LXCNET_FW_DST) && rule->family && rule->family != family)
+			continue; /* not in this family's entries at all: it matches none of its packets */
+		set = field_set(rule, field, &tmp, &m);
+		if (!m) {
+			Item *at = array_grow(&items, n_items, sizeof(*items));
+
+			if (!at)
+				return -ENOMEM;
+			*at = (Item){ .rule = (int)j };
+			n_items++;
+			continue;
+		}
+		for (size_t i = 0; i < m; i++) {
+			Item *at;
+
+			if ((field == LXCNET_FW_SRC || field == LXCNET_FW_DST) && set[i].family != family)
+				continue;
+			at = array_grow(&items, n_items, sizeof(*items));
+			if (!at)
+				return -ENOMEM;
+			*at = (Item){ .len = set[i].len, .rule = (int)j, .nomatch = set[i].nomatch };
+			memcpy(at->value, set[i].addr, sizeof(at->value));
+			mask(at->value, at->len);
+			n_items++;
+		}
+	}
+	qsort(items, n_items, sizeof(*items), item_cmp);
+	/* The distinct prefixes, each with where its items start. */
+	u = calloc(n_items, sizeof(*u));
+	first = calloc(n_items + 1, sizeof(*first));
+	if (!u || !first)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_items; i++)
+		if (i == 0 || item_cmp(&items[i - 1], &items[i]) != 0) {
+			first[n_u] = i;
+			u[n_u] = items[i];
+			u[n_u++].rule = -1;
+		}
+	first[n_u] = n_items;
+	maps = calloc(n_u * words, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_u; i++) {
+		uint64_t *bm = &maps[i * words];
+
+		/* The parent: the longest shorter prefix containing this one (the whole range at least). */
+		if (u[i].len > 0) {
+			for (int len = u[i].len - 1; len >= 0; len--) {
+				Item key = { .len = (uint8_t)len };
+				Item *p;
+
+				memcpy(key.value, u[i].value, sizeof(key.value));
+				mask(key.value, (unsigned)len);
+				p = bsearch(&key, u, i, sizeof(*u), item_cmp);
+				if (p) {
+					memcpy(bm, &maps[(size_t)(p - u) * words], words * sizeof(*bm));
+					break;
+				}
+			}
+		}
+		for (size_t k = first[i]; k < first[i + 1]; k++) {
+			int rule = items[k].rule;
+
+			if (rule < 0)
+				continue;
+			if (items[k].nomatch)
+				bm[rule / 64] &= ~(UINT64_C(1) << (rule % 64));
+			else
+				bm[rule / 64] |= UINT64_C(1) << (rule % 64);
+		}
+		r = push_entry(b, dir, (uint8_t)field, (uint16_t)(field <= LXCNET_FW_DST ? family : 0), &u[i], bm, words);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
+{
+	_cleanup_(fw_classifier_freep) FwClassifier *c = calloc(1, sizeof(*c));
+	_cleanup_free_ const FwRule **rules = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*rules));
+	Builder b = { .c = c };
+	uint64_t h = UINT64_C(14695981039346656037);
+	int r;
+
+	if (!c || !rules)
+		return -ENOMEM;
+	for (uint8_t dir = 0; dir < _LXCNET_DIR_MAX; dir++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < rs->n_rules; i++)
+			if (rs->rules[i].dir == dir)
+				rules[n++] = &rs->rules[i];
+		if (n > LXCNET_FW_RULES_MAX)
+			return -E2BIG;
+		c->n_rules[dir] = (uint16_t)n;
+		if (!n)
+			continue;
+		c->verdicts[dir] = calloc(n, 1);
+		if (!c->verdicts[dir])
+			return -ENOMEM;
+		for (size_t j = 0; j < n; j++)
+			c->verdicts[dir][j] = rules[j]->verdict == FW_ACCEPT ? LXCNET_FW_ACCEPT :
+					      rules[j]->verdict == FW_REJECT ? LXCNET_FW_REJECT :
+									      LXCNET_FW_DROP;
+		for (int field = 0; field < _LXCNET_FW_FIELDS; field++) {
+			if (field <= LXCNET_FW_DST) {
+				r = build_field(&b, rules, n, dir, field, 4);
+				if (r >= 0)
+					r = build_field(&b, rules, n, dir, field, 6);
+			} else
+				r = build_field(&b, rules, n, dir, field, 0);
+			if (r < 0)
+				return r;
+		}
+		h = fnv(h, &c->n_rules[dir], sizeof(c->n_rules[dir]));
+		h = fnv(h, c->verdicts[dir], n);
+	}
+	for (size_t i = 0; i < c->n_match; i++) {
+		const FwMatchEntry *e = &c->match[i];
+
+		h = fnv(h, &e->dir, 1);
+		h = fnv(h, &e->field, 1);
+		h = fnv(h, &e->family, sizeof(e->family));
+		h = fnv(h, e->value, sizeof(e->value));
+		h = fnv(h, &e->len, 1);
+		h = fnv(h, &e->val, sizeof(e->val));
+	}
+	for (size_t i = 0; i < c->n_chunks; i++)
+		h = fnv(h, &c->chunks[i], sizeof(c->chunks[i]));
+	c->hash = h ? h : 1;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* The longest entry of (dir, field, family) containing value, as the trie finds it. */
+static const FwMatchEntry *longest(const FwClassifier *c, uint8_t dir, int field, int family, const uint8_t *value)
+{
+	const FwMatchEntry *best = NULL;
+
+	for (size_t i = 0; i < c->n_match; i++) {
+		const FwMatchEntry *e = &c->match[i];
+		uint8_t v[16];
+
+		if (e->dir != dir || e->field != field || e->family != family || (best && best->len >= e->len))
+			continue;
+		memcpy(v, value, sizeof(v));
+		mask(v, e->len);
+		if (memcmp(v, e->value, sizeof(v)) == 0)
+			best = e;
+	}
+	return best;
+}
+
+static uint64_t chunk_word(const FwClassifier *c, uint32_t id, uint32_t chunk)
+{
+	for (size_t i = 0; i < c->n_chunks; i++)
+		if (c->chunks[i].id == id && c->chunks[i].chunk == chunk)
+			return c->chunks[i].word;
+	return 0;
+}
+
+int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const uint8_t src[16], const uint8_t dst[16],
+			 int proto, uint16_t sport, uint16_t dport)
+{
+	const FwMatchEntry *e[_LXCNET_FW_FIELDS];
+	uint8_t v[_LXCNET_FW_FIELDS][16] = {};
+
+	if (!c->n_rules[dir])
+		return -1;
+	memcpy(v[LXCNET_FW_SRC], src, 16);
+	memcpy(v[LXCNET_FW_DST], dst, 16);
+	v[LXCNET_FW_PROTO][0] = (uint8_t)proto;
+	v[LXCNET_FW_SPORT][0] = (uint8_t)(sport >> 8), v[LXCNET_FW_SPORT][1] = (uint8_t)sport;
+	v[LXCNET_FW_DPORT][0] = (uint8_t)(dport >> 8), v[LXCNET_FW_DPORT][1] = (uint8_t)dport;
+	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+		e[f] = longest(c, dir, f, f <= LXCNET_FW_DST ? family : 0, v[f]);
+		if (!e[f])
+			return -1;
+	}
+	for (uint32_t w = 0; w < LXCNET_FW_CHUNKS; w++) {
+		uint64_t word = ~UINT64_C(0);
+
+		for (int f = 0; f < _LXCNET_FW_FIELDS; f++)
+			word &= w < LXCNET_FW_INLINE_WORDS ? e[f]->val.bits[w] :
+			       (e[f]->val.summary[w / 64] >> (w % 64)) & 1 ? chunk_word(c, e[f]->val.id, w) :
+									      0;
+		if (word)
+			return (int)(w * 64 + (uint32_t)__builtin_ctzll(word));
+	}
+	return -1;
+}
