@@ -60,7 +60,7 @@ struct {
 } lxcnet_fw_match SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 1048576);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lxcnet_fw_bitskey);
@@ -69,7 +69,7 @@ struct {
 } lxcnet_fw_bits SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 262144);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lxcnet_fw_rulekey);
@@ -584,8 +584,8 @@ static __always_inline __u32 lowest_bit(__u64 w)
 }
 
 /*
- * fw_rules()' working memory, off the stack: the chains' call depth (and
- * the bpf_loop() callback's frame) leave it little. Per CPU, not pinned.
+ * fw_rules()' working memory, off the stack: the chains' call depth leaves
+ * it little. Per CPU, not pinned.
  */
 struct fw_scratch {
 	struct lxcnet_fw_matchkey k;
@@ -603,43 +603,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fw_scratch);
 } lxcnet_fw_scratch SEC(".maps");
-
-/* bpf_loop() over the chunks beyond the inline words: the first whose five words have a rule in common. */
-static long fw_chunk(__u32 c, void *data)
-{
-	__u32 zero = 0;
-	struct fw_scratch *x = bpf_map_lookup_elem(&lxcnet_fw_scratch, &zero);
-	__u64 w = ~0ULL, *b, sum;
-
-	(void)data;
-	if (!x)
-		return 1;
-	if (c < LXCNET_FW_INLINE_WORDS || c >= LXCNET_FW_CHUNKS)
-		return 0;
-	/* Constant offsets only: a variable one into the array is refused. */
-	if (c < 64)
-		sum = x->summary[0];
-	else if (c < 128)
-		sum = x->summary[1];
-	else if (c < 192)
-		sum = x->summary[2];
-	else
-		sum = x->summary[3];
-	if (!((sum >> (c & 63)) & 1))
-		return 0;
-	x->bk.chunk = c;
-	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
-		x->bk.id = x->ids[f];
-		b = bpf_map_lookup_elem(&lxcnet_fw_bits, &x->bk);
-		if (!b)
-			return 0;
-		w &= *b;
-	}
-	if (!w)
-		return 0;
-	x->rule = (__s32)(c * 64 + lowest_bit(w));
-	return 1;
-}
 
 /*
  * The guest's rules for a new connection's packet in direction dir: the
@@ -666,6 +629,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	for (int i = 0; i < LXCNET_FW_SUMMARY_WORDS; i++)
 		sc->summary[i] = ~0ULL;
 	sc->rule = FW_NO_RULE;
+	sc->bk.prefixlen = LXCNET_FW_BITSKEY_BITS;
 	kp->slot = sc->bk.slot = slot;
 	kp->rules_gen = sc->bk.rules_gen = fw->rules_gen;
 	kp->dir = (__u8)dir;
@@ -707,17 +671,56 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 			sc->rule = (__s32)(i * 64 + lowest_bit(sc->bits[i]));
 			break;
 		}
-	if (sc->rule == FW_NO_RULE && (sc->summary[0] | sc->summary[1] | sc->summary[2] | sc->summary[3]))
-		bpf_loop(LXCNET_FW_CHUNKS, fw_chunk, NULL, 0);
+	/*
+	 * Beyond the inline words: the chunks every field has a rule in, lowest
+	 * first, until one has a rule in common. Unrolled: kernels running BPF
+	 * interpreted refuse bpf_loop()'s callbacks, and Linux 6.1 refused this
+	 * loop's back-edge under User-Mode Linux.
+	 */
+#pragma clang loop unroll(full)
+	for (int it = 0; it < LXCNET_FW_CHUNKS - LXCNET_FW_INLINE_WORDS; it++) {
+		__u64 w = ~0ULL, sum, *b;
+		__u32 word, c;
+
+		if (sc->rule != FW_NO_RULE)
+			break;
+		if (sc->summary[0])
+			word = 0;
+		else if (sc->summary[1])
+			word = 1;
+		else if (sc->summary[2])
+			word = 2;
+		else if (sc->summary[3])
+			word = 3;
+		else
+			break;
+		sum = sc->summary[word & 3];
+		sc->summary[word & 3] = sum & (sum - 1);
+		c = word * 64 + lowest_bit(sum);
+		sc->bk.chunk = c;
+#pragma clang loop unroll(full)
+		for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+			if (!w)
+				break;
+			sc->bk.id = sc->ids[f];
+			b = bpf_map_lookup_elem(&lxcnet_fw_bits, &sc->bk);
+			w = b ? w & *b : 0;
+		}
+		if (w) {
+			sc->rule = (__s32)(c * 64 + lowest_bit(w));
+			break;
+		}
+	}
 	if (sc->rule == FW_NO_RULE)
 		return FW_NO_RULE;
-	sc->rk = (struct lxcnet_fw_rulekey){ .slot = slot, .rules_gen = fw->rules_gen, .dir = (__u16)dir,
-					     .index = (__u16)sc->rule };
+	sc->rk = (struct lxcnet_fw_rulekey){ .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = fw->rules_gen,
+					     .dir = (__u16)dir, .index = (__u16)sc->rule };
 	r = bpf_map_lookup_elem(&lxcnet_fw_rule, &sc->rk);
 	if (!r)
 		return FW_NO_RULE;
-	r->packets++;
-	r->bytes += len;
+	/* Shared by the CPUs (only a new connection's first packets come here): atomic. */
+	__sync_fetch_and_add(&r->packets, 1);
+	__sync_fetch_and_add(&r->bytes, len);
 	return r->verdict;
 }
 

@@ -134,16 +134,27 @@ struct lxcnet_fw_matchval {
 	__u64 summary[LXCNET_FW_SUMMARY_WORDS]; /* the chunks beyond those with a rule this value matches */
 };
 
+/*
+ * lxcnet_fw_bits and lxcnet_fw_rule are LPM tries used with whole keys
+ * (prefixlen: all of the key after it): on Linux 6.1 a hash map without
+ * preallocation takes its elements from a cache refilled asynchronously,
+ * which a burst of updates can find empty.
+ */
+#define LXCNET_FW_BITSKEY_BITS 128
+#define LXCNET_FW_RULEKEY_BITS 96
+
 /* lxcnet_fw_bits: the 64 rules of chunk of a value (its id) that it matches, when any. */
 struct lxcnet_fw_bitskey {
+	__u32 prefixlen; /* LXCNET_FW_BITSKEY_BITS */
 	__u32 slot;
 	__u32 rules_gen;
 	__u32 id;
 	__u32 chunk;
 };
 
-/* lxcnet_fw_rule, per CPU: a rule's verdict, and what it matched (new connections' first packets). */
+/* lxcnet_fw_rule: a rule's verdict, and what it matched (new connections' first packets; counted atomically). */
 struct lxcnet_fw_rulekey {
+	__u32 prefixlen; /* LXCNET_FW_RULEKEY_BITS */
 	__u32 slot;
 	__u32 rules_gen;
 	__u16 dir;

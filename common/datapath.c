@@ -17,6 +17,7 @@
 
 #include "bpf-pins.h"
 #include "datapath.h"
+#include "fw-classify.h"
 #include "port.skel.h"
 #include "strutil.h"
 
@@ -187,6 +188,84 @@ static int fw_set_prune(Datapath *dp, __u32 slot, __u32 keep)
 	return 0;
 }
 
+/*
+ * Delete slot's entries of every rules generation but keep (all with keep
+ * 0) from the map fd, whose keys have the slot at slot_off and the rules
+ * generation right after it. Collected first, as fw_set_prune() does.
+ */
+static int fw_rules_prune_map(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32 keep)
+{
+	_cleanup_free_ uint8_t *keys = NULL;
+	uint8_t key[64], next[64];
+	size_t n = 0;
+	bool first = true;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		__u32 s, g;
+		uint8_t *at;
+
+		first = false;
+		memcpy(key, next, key_size);
+		memcpy(&s, key + slot_off, 4);
+		memcpy(&g, key + slot_off + 4, 4);
+		if (s != slot || (keep && g == keep))
+			continue;
+		at = array_grow(&keys, n, key_size);
+		if (!at)
+			return -ENOMEM;
+		memcpy(at, key, key_size);
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		(void)bpf_map_delete_elem(fd, keys + i * key_size);
+	return 0;
+}
+
+static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
+{
+	(void)fw_rules_prune_map(dp->fw_match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot),
+				 slot, keep);
+	(void)fw_rules_prune_map(dp->fw_bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot),
+				 slot, keep);
+	(void)fw_rules_prune_map(dp->fw_rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot),
+				 slot, keep);
+}
+
+static int fw_rules_write(Datapath *dp, __u32 slot, __u32 gen, const FwClassifier *c)
+{
+	return datapath_fw_rules_write(dp->fw_match_fd, dp->fw_bits_fd, dp->fw_rule_fd, slot, gen, c);
+}
+
+int datapath_fw_rules_write(int match_fd, int bits_fd, int rule_fd, uint32_t slot, uint32_t gen, const FwClassifier *c)
+{
+	for (size_t i = 0; i < c->n_match; i++) {
+		const FwMatchEntry *e = &c->match[i];
+		struct lxcnet_fw_matchkey k = { .prefixlen = LXCNET_FW_MATCHKEY_BITS + e->len, .slot = slot, .rules_gen = gen,
+						.dir = e->dir, .field = e->field, .family = e->family };
+
+		memcpy(k.value, e->value, sizeof(k.value));
+		if (bpf_map_update_elem(match_fd, &k, &e->val, BPF_ANY) < 0)
+			return negative_errno();
+	}
+	for (size_t i = 0; i < c->n_chunks; i++) {
+		struct lxcnet_fw_bitskey k = { .prefixlen = LXCNET_FW_BITSKEY_BITS, .slot = slot, .rules_gen = gen,
+					       .id = c->chunks[i].id, .chunk = c->chunks[i].chunk };
+
+		if (bpf_map_update_elem(bits_fd, &k, &c->chunks[i].word, BPF_ANY) < 0)
+			return negative_errno();
+	}
+	for (int dir = 0; dir < _LXCNET_DIR_MAX; dir++)
+		for (uint16_t i = 0; i < c->n_rules[dir]; i++) {
+			struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = gen,
+						       .dir = (__u16)dir, .index = i };
+			struct lxcnet_fw_rule v = { .verdict = c->verdicts[dir][i] };
+
+			if (bpf_map_update_elem(rule_fd, &k, &v, BPF_ANY) < 0)
+				return negative_errno();
+		}
+	return 0;
+}
+
 /* The slot's guest firewall goes (its connections are of a generation nobody uses any more). */
 static void fw_clear(Datapath *dp, __u32 slot)
 {
@@ -197,6 +276,7 @@ static void fw_clear(Datapath *dp, __u32 slot)
 	fw = (struct lxcnet_fw){};
 	(void)bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY);
 	(void)fw_set_prune(dp, slot, 0);
+	fw_rules_prune(dp, slot, 0);
 }
 
 /* Give slot back: its policy, trunks, drops and firewall go, then the index entry. Under the lock. */
@@ -245,10 +325,15 @@ static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw 
 		if (bpf_map_update_elem(dp->fw_ipset_fd, &k, &v, BPF_ANY) < 0)
 			r = negative_errno();
 	}
+	/* The rules likewise: beside the ones in force, then switched to with the same write. */
+	fw.rules_gen = old.rules_gen + 1 ? old.rules_gen + 1 : 1;
+	if (r >= 0 && f->rules)
+		r = fw_rules_write(dp, slot, fw.rules_gen, f->rules);
 	if (r >= 0 && bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY) < 0)
 		r = negative_errno();
-	/* The set not in force goes: the old one, or on failure the new one. */
+	/* The set and rules not in force go: the old ones, or on failure the new ones. */
 	(void)fw_set_prune(dp, slot, r >= 0 ? fw.set_gen : old.set_gen);
+	fw_rules_prune(dp, slot, r >= 0 ? fw.rules_gen : old.rules_gen);
 	return r;
 }
 
@@ -396,6 +481,8 @@ int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret)
 	bool first = true;
 
 	ret->n_set = 0;
+	ret->rules = NULL;
+	ret->warnings = NULL;
 	if (!slot || !(p.flags & LXCNET_PORT_FIREWALL))
 		return -ENOENT;
 	if (bpf_map_lookup_elem(dp->fw_fd, &slot, &ret->fw) < 0)
@@ -433,9 +520,26 @@ static bool fw_set_has(const DatapathFw *f, const DatapathFwEntry *x, bool *noma
 	return false;
 }
 
+void datapath_fw_done(DatapathFw *f)
+{
+	if (!f)
+		return;
+	fw_classifier_free(f->rules);
+	f->rules = NULL;
+	strv_free(f->warnings);
+	f->warnings = NULL;
+}
+
+void datapath_fw_free(DatapathFw *f)
+{
+	datapath_fw_done(f);
+	free(f);
+}
+
 bool datapath_fw_equal(const DatapathFw *a, const DatapathFw *b)
 {
-	if (a->fw.flags != b->fw.flags || a->fw.policy_in != b->fw.policy_in || a->fw.policy_out != b->fw.policy_out)
+	if (a->fw.flags != b->fw.flags || a->fw.policy_in != b->fw.policy_in || a->fw.policy_out != b->fw.policy_out ||
+	    a->fw.rules_hash != b->fw.rules_hash || memcmp(a->fw.n_rules, b->fw.n_rules, sizeof(a->fw.n_rules)) != 0)
 		return false;
 	for (int pass = 0; pass < 2; pass++) {
 		const DatapathFw *x = pass ? b : a, *y = pass ? a : b;

@@ -87,11 +87,28 @@ typedef struct DatapathFwEntry {
 	bool nomatch;
 } DatapathFwEntry;
 
+struct FwClassifier;
 typedef struct DatapathFw {
 	struct lxcnet_fw fw;
+	struct FwClassifier *rules; /* the guest's rules as the datapath's classifier (NULL: none); owned */
+	char **warnings;	    /* rules skipped as pve-firewall skips them (file:line: why); owned */
 	DatapathFwEntry set[DATAPATH_FW_SET_MAX];
 	size_t n_set;
 } DatapathFw;
+
+/*
+ * Write the classifier c of slot's rules as rules generation gen into the
+ * maps lxcnet_fw_match, lxcnet_fw_bits and lxcnet_fw_rule (their fds);
+ * datapath_port_set_fw() does it for a port, beside the rules in force.
+ */
+int datapath_fw_rules_write(int match_fd, int bits_fd, int rule_fd, uint32_t slot, uint32_t gen,
+			    const struct FwClassifier *c);
+
+/* Free what f owns (its rules and warnings); f is empty of them after, and may be filled again. */
+void datapath_fw_done(DatapathFw *f);
+/* datapath_fw_done(), then free(f). */
+void datapath_fw_free(DatapathFw *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DatapathFw, datapath_fw_free);
 
 /*
  * datapath_port_set() with the guest firewall fw (NULL: none). The
@@ -102,10 +119,10 @@ typedef struct DatapathFw {
 int datapath_port_set_fw(Datapath *dp, int ifindex, const struct lxcnet_port *policy, const struct lxcnet_trunks *trunks,
 			 const DatapathFw *fw, Diag *d);
 
-/* The guest firewall in force on ifindex, with its set; -ENOENT when it has none. */
+/* The guest firewall in force on ifindex, with its set (its rules only as fw.n_rules and fw.rules_hash); -ENOENT when it has none. */
 int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret);
 
-/* Whether two firewalls are the same (their sets as sets: order and repeats aside); ifindex and gen are not compared. */
+/* Whether two firewalls are the same (their sets as sets: order and repeats aside; rules by their hash); ifindex and gen are not compared. */
 bool datapath_fw_equal(const DatapathFw *a, const DatapathFw *b);
 
 /* Detach lxcnet's filters (and only those) and give the port's slot back; idempotent. */

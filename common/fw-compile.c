@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fw-classify.h"
 #include "fw-compile.h"
+#include "fw-rules.h"
 #include "strutil.h"
 
 int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
@@ -63,43 +65,41 @@ static int push(DatapathFw *f, uint32_t family, const uint8_t addr[16], unsigned
 	return 0;
 }
 
-/* The rule's "-i netN", as written; "" when it has none. */
-static void rule_iface(const char *text, char *buf, size_t size)
+/*
+ * The guest's rules for netIDX, as the datapath's classifier. lxcnet does
+ * not reject yet: a REJECT rule leaves the NIC to Proxmox's firewall.
+ */
+static int compile_rules(const FwConfig *cluster, const FwConfig *guest, unsigned idx, DatapathFw *ret, Diag *d)
 {
-	const char *p = text;
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	FwRuleSet rs = {};
+	int r;
 
-	buf[0] = '\0';
-	while ((p = strstr(p, "-i"))) {
-		bool word = (p == text || isspace((unsigned char)p[-1])) && isspace((unsigned char)p[2]);
-
-		p += 2;
-		if (!word)
-			continue;
-		p += strspn(p, " \t");
-		snprintf(buf, size, "%.*s", (int)strcspn(p, " \t#"), p);
-		return;
+	r = fw_rules_expand(cluster, guest, idx, &rs, d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < rs.n_rules; i++)
+		if (rs.rules[i].verdict == FW_REJECT) {
+			r = diag_error(d, -EOPNOTSUPP, "%s: rule REJECT (lxcnet does not reject yet)", rs.rules[i].origin);
+			goto out;
+		}
+	r = fw_classify(&rs, &c);
+	if (r == -E2BIG) {
+		r = diag_error(d, -EOPNOTSUPP, "%s: more than %d rules in a direction", guest->name, LXCNET_FW_RULES_MAX);
+		goto out;
 	}
-}
-
-/* An enabled IN, OUT or GROUP rule that applies to netIDX: lxcnet does not compile rules yet. */
-static int check_rules(const FwConfig *guest, unsigned idx, Diag *d)
-{
-	char net[16], iface[32];
-
-	snprintf(net, sizeof(net), "net%u", idx);
-	for (size_t i = 0; i < guest->n_rules; i++) {
-		const char *t = guest->rules[i].text;
-		size_t len = strcspn(t, " \t");
-
-		if (t[0] == '|' || (len == 7 && strncasecmp(t, "FORWARD", 7) == 0))
-			continue; /* disabled; forward rules are not the guest chains' */
-		rule_iface(t, iface, sizeof(iface));
-		if (iface[0] && strcasecmp(iface, net) != 0)
-			continue;
-		return diag_error(d, -EOPNOTSUPP, "%s:%u: rule '%s' (lxcnet does not compile rules yet)", guest->name,
-				  guest->rules[i].line, t);
+	if (r < 0) {
+		r = diag_error(d, r, "%s: cannot compile the rules: %s", guest->name, strerror(-r));
+		goto out;
 	}
-	return 0;
+	memcpy(ret->fw.n_rules, c->n_rules, sizeof(ret->fw.n_rules));
+	ret->fw.rules_hash = c->n_rules[0] || c->n_rules[1] ? c->hash : 0;
+	ret->rules = c->n_rules[0] || c->n_rules[1] ? TAKE_PTR(c) : NULL;
+	ret->warnings = TAKE_PTR(rs.warnings);
+	r = 0;
+out:
+	fw_ruleset_done(&rs);
+	return r;
 }
 
 /* Options lxcnet does not enforce: set to anything but 0, the NIC stays with Proxmox's firewall. */
@@ -207,20 +207,24 @@ int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig
 	size_t arp_from;
 	int r;
 
+	datapath_fw_done(ret);
 	memset(ret, 0, offsetof(DatapathFw, set));
 	ret->n_set = 0;
 	if (pol->policy_in == FW_REJECT || pol->policy_out == FW_REJECT)
 		return diag_error(d, -EOPNOTSUPP, "%s: policy_%s REJECT (lxcnet does not reject yet)", guest->name,
 				  pol->policy_in == FW_REJECT ? "in" : "out");
-	r = check_rules(guest, idx, d);
-	if (r >= 0)
-		r = check_options(guest, guest_unsupported, d);
+	r = check_options(guest, guest_unsupported, d);
 	if (r >= 0)
 		r = check_options(host, host_unsupported, d);
 	if (r < 0)
 		return r;
 	if (cluster && fw_config_find_ipset(cluster, "blacklist"))
 		return diag_error(d, -EOPNOTSUPP, "%s: ipset 'blacklist' (not enforced by lxcnet yet)", cluster->name);
+	r = compile_rules(cluster, guest, idx, ret, d);
+	if (r < 0) {
+		datapath_fw_done(ret);
+		return r;
+	}
 
 	ret->fw.policy_in = pol->policy_in == FW_ACCEPT ? LXCNET_FW_ACCEPT : LXCNET_FW_DROP;
 	ret->fw.policy_out = pol->policy_out == FW_DROP ? LXCNET_FW_DROP : LXCNET_FW_ACCEPT;
@@ -242,14 +246,18 @@ int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig
 	if (pol->ipfilter) {
 		ret->fw.flags |= LXCNET_FW_IPFILTER;
 		r = ip_set(cluster, guest, n, pol, ret, d);
-		if (r < 0)
+		if (r < 0) {
+			datapath_fw_done(ret);
 			return r;
+		}
 	}
 	arp_from = ret->n_set;
 	if (ebtables) {
 		r = arp_set(guest, n, pol, ret, d);
-		if (r < 0)
+		if (r < 0) {
+			datapath_fw_done(ret);
 			return r;
+		}
 		if (ret->n_set > arp_from)
 			ret->fw.flags |= LXCNET_FW_ARPFILTER;
 	}

@@ -7,13 +7,15 @@
  * veth (ruleset_create_vm_chain, the tap's ebtables chain, the ipfilter
  * ipset, the input filters of PVEFW-FWBR-IN) as a DatapathFw.
  *
- * What lxcnet does not enforce yet is -EOPNOTSUPP, with d naming the file,
- * the line where there is one, and the construct: the NIC is then left to
- * Proxmox's own firewall, never filtered less. That is today: rules and
- * security groups ([RULES] that apply to the NIC), REJECT policies, the
- * cluster's blacklist ipset, the guest options ips and layer2_protocols,
- * and host.fw's tcpflags, nf_conntrack_allow_invalid and
- * protection_synflood.
+ * The guest's rules (and security groups, macros, ipsets, aliases) are
+ * compiled into ret->rules (fw-rules.h, fw-classify.h); rules pve-firewall
+ * skips are in ret->warnings. What lxcnet does not enforce yet is
+ * -EOPNOTSUPP, with d naming the file, the line where there is one, and
+ * the construct: the NIC is then left to Proxmox's own firewall, never
+ * filtered less. That is today: REJECT (rules and policies), more than
+ * LXCNET_FW_RULES_MAX rules in a direction, the cluster's blacklist ipset,
+ * the guest options ips and layer2_protocols, and host.fw's tcpflags,
+ * nf_conntrack_allow_invalid and protection_synflood.
  */
 
 #include "datapath.h"
@@ -25,6 +27,8 @@
  * netIDX (n) of a guest whose firewall is in effect (pol, from
  * fw_nic_policy()); cluster and host NULL when those files do not exist.
  * ret->fw has flags and policies; its ifindex and gen are the datapath's.
+ * ret must be zeroed or an earlier result (what it owns is freed first);
+ * datapath_fw_done() frees the result's.
  */
 int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig *guest, unsigned idx, const PveNet *n,
 		   const FwNicPolicy *pol, DatapathFw *ret, Diag *d);

@@ -243,7 +243,7 @@ int plug_fw_enforcer(const char *pve_dir, const char *node, const char *vmid, un
 	}
 	fw_nic_policy(cluster, guest, idx, n, time(NULL), &fw);
 	if (fw.effective && mode == FIREWALL_LXCNET) {
-		_cleanup_free_ DatapathFw *compiled = ret_fw ? NULL : malloc(sizeof(*compiled));
+		_cleanup_(datapath_fw_freep) DatapathFw *compiled = ret_fw ? NULL : calloc(1, sizeof(*compiled));
 		Diag why = {};
 
 		if (!ret_fw && !compiled)
@@ -288,6 +288,9 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 		return r;
 	if (t->fw_fallback[0] && !e->fw_quiet)
 		plug_log_fw_fallback(vmid, idx, t);
+	for (size_t i = 0; t->fw_enforcer == FW_ENFORCER_LXCNET && !e->fw_quiet && t->fw.warnings && t->fw.warnings[i]; i++)
+		log_ctx(&(LogContext){ .vmid = vmid }, LOG_WARNING, "Guest firewall of net%u of container '%s': %s", idx, vmid,
+			t->fw.warnings[i]);
 	/*
 	 * Each firewall does Proxmox's anti-spoofing itself; off, Proxmox filters
 	 * nothing. lxcnet's own guest firewall needs the datapath.
@@ -530,8 +533,14 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 	r = build_policy(e, n, &t, d);
 	if (r < 0)
 		return r;
+	plug_target_done(ret);
 	*ret = t;
 	return 0;
+}
+
+void plug_target_done(PlugTarget *t)
+{
+	datapath_fw_done(&t->fw);
 }
 
 /* A Proxmox-named veth's firewall bridge, and what the datapath and the shaper kept for its fwpr. */

@@ -94,6 +94,9 @@ typedef struct PlugTarget {
 	bool proxmox_vlan_bridge;
 } PlugTarget;
 
+/* Free what t owns (its guest firewall's rules); t may be resolved again after. */
+void plug_target_done(PlugTarget *t);
+
 /*
  * Where netN plugs on this host, and whether it can be: the bridge or VNet
  * exists (VNet allowed on this node), `mtu` is not above the bridge MTU,

@@ -429,7 +429,7 @@ static int cmd_add(const Env *e, CniConf *c)
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX], spec[1024];
 	CtNetns ns = { .nsfd = -1 };
 	PlugEnv env = {};
-	PlugTarget t = {};
+	_cleanup_(plug_target_done) PlugTarget t = {};
 	LinkInfo host, ct;
 	uint8_t mac[6];
 	PveNet n;
@@ -673,7 +673,7 @@ static int cmd_check(const Env *e, CniConf *c)
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
 	CtNetns ns = { .nsfd = -1 };
 	PlugEnv env = {};
-	PlugTarget t = {};
+	_cleanup_(plug_target_done) PlugTarget t = {};
 	PveNet n;
 	Diag d = {};
 	int r = 1;

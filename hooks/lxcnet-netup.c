@@ -46,7 +46,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 	RolloutDecision dec;
 	bool is_vnet;
 	char netkey[16];
-	PlugTarget t = {};
+	_cleanup_(plug_target_done) PlugTarget t = {};
 	Diag d = {};
 	int r;
 

@@ -231,7 +231,7 @@ static int run_kernel(Hotplug *h, Diag *d)
 	_cleanup_free_ char *path = NULL;
 	/* Taken before the worker started (operation.c); released when run() returns, before any legacy fallback. */
 	_cleanup_close_ int lock_fd = TAKE_FD(op->lock_fd);
-	PlugTarget t = {}, told = {};
+	_cleanup_(plug_target_done) PlugTarget t = {}, told = {};
 	/* Parsed once, when the request came (hotplug_validate()). */
 	PveNet new = op->nic, old = {};
 	bool have_old, told_ok = false, invalid;
@@ -486,7 +486,7 @@ static int settle_update(Manager *m, const char *container, unsigned net, const 
 {
 	Hotplug h = { .m = m, .ns = { .nsfd = -1 }, .pidfd = -1 };
 	PveNet cut = {}, want;
-	PlugTarget t = {};
+	_cleanup_(plug_target_done) PlugTarget t = {};
 	bool invalid;
 	Diag d = {};
 	int r;

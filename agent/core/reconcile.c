@@ -148,7 +148,7 @@ static int compare_shaper(PlugEnv *e, int port, const char *port_name, const str
 
 static const char *fw_policy_name(uint8_t v)
 {
-	return v == LXCNET_FW_ACCEPT ? "ACCEPT" : "DROP";
+	return v == LXCNET_FW_ACCEPT ? "ACCEPT" : v == LXCNET_FW_REJECT ? "REJECT" : "DROP";
 }
 
 /* lxcnet's guest firewall on port, its settings and ipfilter set, as fw_compile_nic() gives them for t. */
@@ -176,10 +176,12 @@ static int compare_fw(Datapath *dp, int port, const char *port_name, const struc
 	if (!datapath_fw_equal(fw, &t->fw))
 		return differs(diff, size,
 			       "the guest firewall of '%s' is not its .fw files': policy_in %s, policy_out %s, flags %#x, %zu "
-			       "addresses; they say %s, %s, %#x, %zu",
+			       "addresses; they say %s, %s, %#x, %zu (rules out/in %u/%u, they say %u/%u%s)",
 			       port_name, fw_policy_name(fw->fw.policy_in), fw_policy_name(fw->fw.policy_out), fw->fw.flags,
 			       fw->n_set, fw_policy_name(t->fw.fw.policy_in), fw_policy_name(t->fw.fw.policy_out), t->fw.fw.flags,
-			       t->fw.n_set);
+			       t->fw.n_set, fw->fw.n_rules[LXCNET_FROM_CT], fw->fw.n_rules[LXCNET_TO_CT],
+			       t->fw.fw.n_rules[LXCNET_FROM_CT], t->fw.fw.n_rules[LXCNET_TO_CT],
+			       fw->fw.rules_hash != t->fw.fw.rules_hash ? ", other rules" : "");
 	return 0;
 }
 
@@ -297,7 +299,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 		   size_t diff_size, ReconcileAction *ret_action)
 {
 	RolloutDecision dec;
-	PlugTarget t = {};
+	_cleanup_(plug_target_done) PlugTarget t = {};
 	PveNet n;
 	Diag d = {};
 	int r;

@@ -138,7 +138,7 @@ static int bind_apply(Manager *m, BindJob *j, ManagerError *kind)
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	const char *vnet = j->vnet[0] ? j->vnet : NULL;
-	PlugTarget t = {}, told = {};
+	_cleanup_(plug_target_done) PlugTarget t = {}, told = {};
 	PveNet old, new;
 	PlugEnv e;
 	BindChange bc;

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)fw_config_parse("host.fw", FW_HOST, (const char *)data, size, &h, &d);
 	if (fw_config_parse("100.fw", FW_GUEST, (const char *)data, size, &g, &d) >= 0) {
 		PveNet n = { .firewall = true, .keys = 1u << PVE_NET_HWADDR, .hwaddr = { 0xbc, 0x24, 0x11, 0, 0, 1 } };
-		DatapathFw *f = malloc(sizeof(*f));
+		DatapathFw *f = calloc(1, sizeof(*f));
 
 		for (unsigned i = 0; f && i < PVE_NET_MAX; i++) {
 			FwNicPolicy p;
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p.effective && fw_compile_nic(c, h, g, i, &n, &p, f, &d) >= 0 && f->n_set > DATAPATH_FW_SET_MAX)
 				abort();
 		}
-		free(f);
+		datapath_fw_free(f);
 		(void)fw_backend(h, false, true);
 	}
 	fw_config_free(c);

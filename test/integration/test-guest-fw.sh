@@ -7,8 +7,9 @@
 # reached itself. Proxmox's defaults: a changed MAC is dropped, a changed
 # address is not; with ipfilter: 1 a changed address is dropped, the
 # configured one, the link-local one and DHCP pass. A change of the .fw
-# file is in force within 1 s (lxcnetd); a rule, which lxcnet does not
-# compile yet, leaves the NIC to Proxmox's firewall, logged.
+# file is in force within 1 s (lxcnetd). Rules (a macro among them) with
+# real traffic, first match wins, counted per rule; a REJECT rule, which
+# lxcnet does not do yet, leaves the NIC to Proxmox's firewall, logged.
 . "$(dirname "$0")/lib.sh"
 it_init 86
 it_need dbus-daemon busctl python3 bpftool tcpdump
@@ -118,14 +119,64 @@ ctl metrics --prometheus >"$T/metrics"
 grep -q '^lxcnet_interface_drops_total{vmid="8603".*reason="fw-ipfilter"' "$T/metrics"
 ok $? "the metrics count drops of the guest firewall by reason ($(grep -o 'reason="fw-[a-z-]*"' "$T/metrics" | sort -u | tr '\n' ' '))"
 
-# A rule: lxcnet does not compile rules yet, so the NIC goes to Proxmox's firewall (its bridge), logged.
-printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\n' >"$T/pve/firewall/8601.fw"
+# Rules, in the datapath: first match wins, after the chain's own filters and before the policy (DROP in).
+# rule_hits IFNAME DIR INDEX: packets the rule (index within its direction: 0 OUT, 1 IN) matched
+rule_hits() {
+	bpftool -j map dump pinned "$(dp_pins)/lxcnet_fw_rule" 2>/dev/null | python3 -c '
+import json, sys
+slot = int(sys.argv[1]); d = int(sys.argv[2]); idx = int(sys.argv[3]); n = 0
+def u(b, o, w): return int.from_bytes(bytes(int(x, 16) for x in b[o:o + w]), "little")
+for e in json.load(sys.stdin):
+    k = e["key"]
+    if isinstance(k, dict):
+        ks, kd, ki = k["slot"], k["dir"], k["index"]
+    else:
+        ks, kd, ki = u(k, 4, 4), u(k, 12, 2), u(k, 14, 2)
+    if (ks, kd, ki) != (slot, d, idx):
+        continue
+    v = e["value"]
+    n += v["packets"] if isinstance(v, dict) else u(v, 8, 8)
+print(n)' "$(dp_slot lxcnet_ports "$(ifx "$1")" slot)" "$2" "$3"
+}
+cat >"$T/pve/firewall/8601.fw" <<'EOF'
+[OPTIONS]
+enable: 1
+
+[RULES]
+IN ACCEPT -p tcp -dport 7001
+IN DROP -source 10.86.0.3 -p icmp
+IN Ping(ACCEPT)
+OUT DROP -p udp -dport 9
+EOF
+in_rules_is() { [ "$(fw_field veth8601i0 n_rules 2>/dev/null | tr -d ' \n')" = "$1" ]; }
+ms=$(converged "the rules on veth8601i0" in_rules_is "[1,4]"); rc=$?
+[ $rc -eq 0 ] && [ "$ms" -le 1000 ] && has_fw veth8601i0 && [ ! -e /sys/class/net/fwbr8601i0 ]
+ok $? "rules in 8601.fw: compiled into its datapath within 1 s, no firewall bridge ($ms ms, rules out/in $(fw_field veth8601i0 n_rules | tr -d ' \n'))"
+out=$(ct_exec 8602 sh -c 'echo question | timeout 3 nc -w 2 10.86.0.1 7001' 2>&1)
+[ "$out" = answer ]; ok $? "IN ACCEPT -p tcp -dport 7001: 8602 opens a connection to 8601 and reads its answer ($out)"
+[ "$(rule_hits veth8601i0 1 0)" -ge 1 ]; ok $? "counted on that rule ($(rule_hits veth8601i0 1 0) packets)"
+pingable; ok $? "IN Ping(ACCEPT): 8602 pings 8601"
+before=$(drops veth8601i0 FW_RULE)
+! ct_exec 8603 ping -c 1 -W 1 10.86.0.1 >/dev/null 2>&1; ok $? "IN DROP -source 10.86.0.3 -p icmp, before the macro: 8603 does not"
+[ "$(drops veth8601i0 FW_RULE)" -gt "$before" ] && [ "$(rule_hits veth8601i0 1 1)" -ge 1 ]
+ok $? "counted as fw-rule, on that rule ($before -> $(drops veth8601i0 FW_RULE); $(rule_hits veth8601i0 1 1) packets)"
+ct_exec 8601 sh -c 'echo answer | nc -l -p 7002 >/dev/null 2>&1 &'
+sleep 0.3
+out=$(ct_exec 8602 sh -c 'echo question | timeout 3 nc -w 2 10.86.0.1 7002' 2>&1)
+[ "$out" != answer ]; ok $? "tcp 7002, no rule: policy_in DROP ($out)"
+before=$(rule_hits veth8601i0 0 0)
+ct_exec 8601 sh -c 'echo x | nc -u -w 1 10.86.0.2 9' >/dev/null 2>&1
+[ "$(rule_hits veth8601i0 0 0)" -gt "$before" ]; ok $? "OUT DROP -p udp -dport 9: 8601's datagram to port 9 stopped by it"
+ctl check >/dev/null; ok $? "lxcnetctl check: the compiled rules are as the file says"
+
+# REJECT, which lxcnet does not do yet, leaves the NIC to Proxmox's firewall (its bridge), logged.
+printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN REJECT -p tcp -dport 22\n' >"$T/pve/firewall/8601.fw"
 in_fwbr() { [ "$(link_field veth8601i0 | cut -d' ' -f1)" = master=fwbr8601i0 ]; }
 ms=$(converged "veth8601i0 in fwbr8601i0" in_fwbr); rc=$?
 [ $rc -eq 0 ] && ! has_fw veth8601i0 && [ "$(link_field fwpr8601p0 | cut -d' ' -f1)" = "master=$BR" ]
-ok $? "a rule in 8601.fw: veth8601i0 goes into Proxmox's firewall bridge, lxcnet's firewall off it ($ms ms)"
-grep -q "The guest firewall of net0 of container '8601' is left to pve-firewall: 8601.fw:5: rule 'IN ACCEPT -p tcp -dport 22' (lxcnet does not compile rules yet)" \
-	"$T/agent.log"; ok $? "logged with file, line and rule"
+ok $? "a REJECT rule in 8601.fw: veth8601i0 goes into Proxmox's firewall bridge, lxcnet's firewall off it ($ms ms)"
+grep -q "The guest firewall of net0 of container '8601' is left to pve-firewall: 8601.fw:5: rule REJECT (lxcnet does not reject yet)" \
+	"$T/agent.log"; ok $? "logged with file, line and construct"
 ctl check >/dev/null; ctl check >/dev/null
 [ "$(grep -c "is left to pve-firewall" "$T/agent.log")" -eq 1 ]
 ok $? "said once, not at every look (lxcnetctl check twice)"
@@ -133,6 +184,7 @@ printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/8601.fw"
 ms=$(converged "lxcnet's firewall on veth8601i0" has_fw veth8601i0); rc=$?
 [ $rc -eq 0 ] && [ "$(link_field veth8601i0 | cut -d' ' -f1)" = "master=$BR" ] && [ ! -e /sys/class/net/fwbr8601i0 ]
 ok $? "the rule removed: lxcnet's firewall again, straight in $BR ($ms ms)"
+[ "$(fw_field veth8601i0 n_rules | tr -d ' \n')" = "[0,0]" ]; ok $? "with no rules"
 
 # firewall proxmox in lxcnet.conf pins Proxmox's firewall node-wide.
 printf 'lxcnet: node\n\tfirewall proxmox\n' >"$T/conf/lxcnet.conf"

@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datapath.h"
+#include "fw-classify.h"
+#include "fw-rules.h"
 #include "macro.h"
 #include "port-abi.h"
 #include "port.skel.h"
@@ -510,6 +513,171 @@ static void guest_firewall_cases(void)
 	fw_expect("policy_in ACCEPT: its SYN-ACK (established, whatever the MAC)", out, f, n, -1);
 }
 
+/* ---- the guest firewall's rules, through the real program against fw_rule_matches() ---- */
+
+static uint32_t rnd_state = 4242;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void rules_cases(void)
+{
+	static const char *const rules_text =
+		"[IPSET admins]\n10.1.0.0/16\n!10.1.2.0/24\n"
+		"[RULES]\n"
+		"IN ACCEPT -source +admins -p tcp -dport 22\n"
+		"IN DROP -p tcp -dport 1000:2000\n"
+		"IN ACCEPT -p udp -dport 53,123\n"
+		"IN Ping(ACCEPT)\n"
+		"IN DROP -source 10.9.0.5-10.9.0.20\n"
+		"IN ACCEPT -dest fd00:1::/64 -p tcp -dport 80\n"
+		"IN ACCEPT -source 10.9.0.0/24\n"
+		"OUT DROP -dest 192.168.0.0/16\n"
+		"OUT DROP -p udp -dport 9\n";
+	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(fw_config_freep) FwConfig *g = NULL;
+	static const char *const srcs4[] = { "10.1.9.9", "10.1.2.3", "10.9.0.4", "10.9.0.5", "10.9.0.20", "10.9.0.21",
+					     "10.9.0.99", "172.16.0.1", "192.168.3.3" };
+	static const char *const srcs6[] = { "fd00:1::1", "fd00:2::1", "fd00:1::99" };
+	unsigned same = 0, n = 0, rule_drops = 0, accepts = 0;
+	size_t size = 0;
+	FILE *fp = open_memstream(&text, &size);
+	FwRuleSet rs = {};
+	Diag d = {};
+
+	if (!fp)
+		return;
+	/* 600 rules first (300 each way), none matching the packets below: the interesting ones are past the 256 inline bits. */
+	fputs(rules_text, fp);
+	fclose(fp);
+	{
+		_cleanup_free_ char *big = NULL;
+		size_t bsize = 0;
+		FILE *bf = open_memstream(&big, &bsize);
+		const char *r = strstr(text, "[RULES]\n") + 8;
+
+		if (!bf)
+			return;
+		fwrite(text, 1, (size_t)(r - text), bf);
+		for (unsigned i = 0; i < 600; i++)
+			fprintf(bf, "%s DROP -source 100.64.%u.%u\n", i % 2 ? "IN" : "OUT", i / 200, i % 200);
+		fputs(r, bf);
+		fclose(bf);
+		if (fw_config_parse("100.fw", FW_GUEST, big, strlen(big), &g, &d) < 0)
+			g = NULL;
+	}
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0, "rules: 610 rules compiled"))
+		return;
+	{
+		struct lxcnet_port p = { .flags = LXCNET_PORT_FIREWALL, .mac = { 0xbc, 0x24, 0x11, 0, 0, OWN } };
+		struct lxcnet_fw fw = { .ifindex = ifindex, .gen = 77, .policy_in = LXCNET_FW_DROP, .policy_out = LXCNET_FW_ACCEPT,
+					.rules_gen = 5 };
+
+		int r;
+
+		memcpy(fw.n_rules, c->n_rules, sizeof(fw.n_rules));
+		r = datapath_fw_rules_write(bpf_map__fd(skel->maps.lxcnet_fw_match), bpf_map__fd(skel->maps.lxcnet_fw_bits),
+					    bpf_map__fd(skel->maps.lxcnet_fw_rule), slot, 5, c);
+		ok(r >= 0, "rules: written into the maps (%zu entries, %zu chunk words; %u out, %u in) %s", c->n_match, c->n_chunks,
+		   c->n_rules[LXCNET_FROM_CT], c->n_rules[LXCNET_TO_CT], r < 0 ? strerror(-r) : "");
+		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
+		set_policy(p, NULL);
+	}
+	for (unsigned i = 0; i < 2000; i++) {
+		unsigned char f[160], src[16] = {}, dst[16] = {};
+		int family = rnd() % 4 ? 4 : 6, dir = (int)(rnd() % 2), proto, ref = -1, r;
+		unsigned sport = 1024 + rnd() % 60000, dport, reason;
+		const char *a, *b;
+		size_t len;
+		struct lxcnet_port_stats before = stats(), after;
+		__u32 out_len;
+		unsigned char obuf[256];
+		static const unsigned dports[] = { 22, 80, 53, 123, 1000, 1500, 2000, 2001, 9, 443 };
+
+		if (family == 4) {
+			a = srcs4[rnd() % ELEMENTSOF(srcs4)];
+			b = srcs4[rnd() % ELEMENTSOF(srcs4)];
+		} else {
+			a = srcs6[rnd() % ELEMENTSOF(srcs6)];
+			b = srcs6[rnd() % ELEMENTSOF(srcs6)];
+		}
+		inet_pton(family == 4 ? AF_INET : AF_INET6, a, src);
+		inet_pton(family == 4 ? AF_INET : AF_INET6, b, dst);
+		switch (rnd() % 3) {
+		case 0:
+			proto = 6;
+			dport = dports[rnd() % ELEMENTSOF(dports)];
+			len = family == 4 ? pkt4(f, OWN, a, b, 6, 0, tcp(sport, dport, TCP_SYN_), 20) :
+					    pkt6(f, OWN, a, b, 6, tcp(sport, dport, TCP_SYN_), 20);
+			break;
+		case 1:
+			proto = 17;
+			dport = dports[rnd() % ELEMENTSOF(dports)];
+			len = family == 4 ? pkt4(f, OWN, a, b, 17, 0, udp(sport, dport), 8) :
+					    pkt6(f, OWN, a, b, 17, udp(sport, dport), 8);
+			break;
+		default:
+			proto = family == 4 ? 1 : 58;
+			dport = (family == 4 ? 8u : 128u) << 8; /* echo-request, code 0 */
+			len = family == 4 ? pkt4(f, OWN, a, b, 1, 0, icmp(8, sport), 8) : pkt6(f, OWN, a, b, 58, icmp(128, sport), 8);
+			sport = 0;
+			break;
+		}
+		{
+			int j = 0;
+
+			for (size_t k = 0; k < rs.n_rules; k++) {
+				if (rs.rules[k].dir != dir)
+					continue;
+				if (fw_rule_matches(&rs.rules[k], family, src, dst, proto, (uint16_t)sport, (uint16_t)dport)) {
+					ref = (int)k;
+					break;
+				}
+				j++;
+			}
+		}
+		r = run(dir == LXCNET_FROM_CT ? out : in, f, len, obuf, &out_len);
+		after = stats();
+		if (ref >= 0)
+			reason = rs.rules[ref].verdict == FW_ACCEPT ? ~0u : LXCNET_DROP_FW_RULE;
+		else
+			reason = dir == LXCNET_FROM_CT ? ~0u : LXCNET_DROP_FW_POLICY_IN;
+		n++;
+		if (reason == ~0u ? r == TC_ACT_OK : (r == TC_ACT_SHOT && after.drops[reason] - before.drops[reason] == 1))
+			same++;
+		else if (n - same <= 5)
+			tap_diag("%s %s -> %s proto %d dport %u: verdict %d, the reference's rule %s", dir ? "in" : "out", a, b, proto,
+				 dport, r, ref >= 0 ? rs.rules[ref].origin : "none");
+		rule_drops += ref >= 0 && reason != ~0u;
+		accepts += reason == ~0u;
+	}
+	ok(same == n, "rules: the program's verdict is the reference's first rule's (or the policy's) for %u of %u new connections "
+		      "(%u dropped by a rule, %u accepted)", same, n, rule_drops, accepts);
+	{
+		/* The counters of a rule: the packets that matched it. */
+		struct lxcnet_fw_rule v = {};
+		struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = 5,
+					       .dir = LXCNET_TO_CT, .index = 301 };
+		unsigned long long pk = 0;
+
+		if (bpf_map__lookup_elem(skel->maps.lxcnet_fw_rule, &k, sizeof(k), &v, sizeof(v), 0) == 0)
+			pk = v.packets;
+		ok(pk > 0, "rules: IN rule 301 (tcp 1000:2000, past the inline bits) counted %llu packets", pk);
+	}
+	fw_ruleset_done(&rs);
+	{
+		struct lxcnet_fw none = {};
+
+		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &none, sizeof(none), BPF_ANY);
+	}
+}
+
 /* Run prog on frame f; *ret_tstamp: the skb's tstamp after it. */
 static int run_tstamp(struct bpf_program *prog, const unsigned char *f, size_t len, __u64 *ret_tstamp)
 {
@@ -717,6 +885,7 @@ int main(void)
 
 	firewall_cases();
 	guest_firewall_cases();
+	rules_cases();
 	edt_cases();
 
 	port_bpf__destroy(skel);

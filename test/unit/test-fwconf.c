@@ -403,10 +403,10 @@ static void enforcer(void)
 			{ "[OPTIONS]\nenable: 1\n", "", "lxcnet", "" },
 			{ "[OPTIONS]\nenable: 1\n\n[RULES]\n|IN ACCEPT -p tcp -dport 22\nIN ACCEPT -i net1 -p tcp -dport 80\n", "",
 			  "lxcnet", "" },
-			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22 # ssh\n", "", "proxmox-iptables",
-			  "100.fw:5: rule 'IN ACCEPT -p tcp -dport 22 # ssh' (lxcnet does not compile rules yet)" },
-			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nGROUP web -i net0\n", "", "proxmox-iptables",
-			  "100.fw:5: rule 'GROUP web -i net0' (lxcnet does not compile rules yet)" },
+			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22 # ssh\n", "", "lxcnet", "" },
+			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nGROUP web -i net0\n", "", "lxcnet", "" },
+			{ "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\nIN REJECT -p tcp -dport 23\n", "",
+			  "proxmox-iptables", "100.fw:6: rule REJECT (lxcnet does not reject yet)" },
 			{ "[OPTIONS]\nenable: 1\npolicy_in: REJECT\n", "", "proxmox-iptables",
 			  "100.fw: policy_in REJECT (lxcnet does not reject yet)" },
 			{ "[OPTIONS]\nenable: 1\nips: 1\n", "", "proxmox-iptables",
@@ -438,9 +438,17 @@ static void enforcer(void)
 					   fw->fw.flags == (LXCNET_FW_DHCP | LXCNET_FW_NDP | LXCNET_FW_NOSMURFS) && fw->n_set == 0,
 				   "defaults: DROP in, ACCEPT out, DHCP, NDP, nosmurfs; no MAC filter without hwaddr (flags %#x)",
 				   fw->fw.flags);
+			if (i == 2)
+				ok(fw->rules && fw->fw.n_rules[LXCNET_TO_CT] == 1 && fw->fw.n_rules[LXCNET_FROM_CT] == 0 &&
+					   fw->fw.rules_hash,
+				   "a rule: compiled, one IN rule, with its hash");
+			if (i == 3)
+				ok(!fw->rules && fw->warnings && strstr(fw->warnings[0], "100.fw:5: no such security group 'web'"),
+				   "a GROUP of no security group: skipped, as pve-firewall does, and said (%s)",
+				   fw->warnings ? fw->warnings[0] : "none");
 			if (i == ELEMENTSOF(t) - 1)
 				ok(!(fw->fw.flags & LXCNET_FW_NOSMURFS), "host.fw nosmurfs: 0 turns it off");
-			free(fw);
+			datapath_fw_free(fw);
 		}
 		r = plug_fw_enforcer(dir, "n1", "100", 0, &n, FIREWALL_PROXMOX, &f, NULL, NULL, &d);
 		ok(r == 0 && f == FW_ENFORCER_PROXMOX_IPTABLES, "firewall proxmox pins Proxmox's firewall (%s)",
@@ -491,7 +499,7 @@ static void compile(void)
 								 "ip=10.0.0.2/24,ip6=fd00::2/64",
 								 &n, &d) < 0) {
 		ok(false, "compile: inputs (%s)", d.msg);
-		free(f);
+		datapath_fw_free(f);
 		return;
 	}
 	fw_nic_policy(cluster, guest, 0, &n, time(NULL), &pol);
@@ -521,7 +529,7 @@ static void compile(void)
 	is_int(fw_resolve_cidr(cluster, guest, "guest/nas", &fam, a, &plen), -ENOENT, "guest/nas: no such alias there");
 	ok(fw_resolve_cidr(NULL, NULL, "10.1.2.3/8", &fam, a, &plen) == 0 && fam == 4 && plen == 8 && a[0] == 10 && a[1] == 0,
 	   "10.1.2.3/8: host bits off");
-	free(f);
+	datapath_fw_free(f);
 }
 
 int main(void)
