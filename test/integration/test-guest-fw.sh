@@ -146,7 +146,7 @@ enable: 1
 IN ACCEPT -p tcp -dport 7001
 IN DROP -source 10.86.0.3 -p icmp
 IN Ping(ACCEPT)
-OUT DROP -p udp -dport 9
+OUT DROP -p icmp -dest 10.86.0.2
 EOF
 in_rules_is() { [ "$(fw_field veth8601i0 n_rules 2>/dev/null | tr -d ' \n')" = "$1" ]; }
 ms=$(converged "the rules on veth8601i0" in_rules_is "[1,4]"); rc=$?
@@ -165,8 +165,8 @@ sleep 0.3
 out=$(ct_exec 8602 sh -c 'echo question | timeout 3 nc -w 2 10.86.0.1 7002' 2>&1)
 [ "$out" != answer ]; ok $? "tcp 7002, no rule: policy_in DROP ($out)"
 before=$(rule_hits veth8601i0 0 0)
-ct_exec 8601 sh -c 'echo x | nc -u -w 1 10.86.0.2 9' >/dev/null 2>&1
-[ "$(rule_hits veth8601i0 0 0)" -gt "$before" ]; ok $? "OUT DROP -p udp -dport 9: 8601's datagram to port 9 stopped by it"
+! reaches 8601 10.86.0.2 && [ "$(rule_hits veth8601i0 0 0)" -gt "$before" ]
+ok $? "OUT DROP -p icmp -dest 10.86.0.2: 8601's pings to 8602 stopped by it ($before -> $(rule_hits veth8601i0 0 0))"
 ctl check >/dev/null; ok $? "lxcnetctl check: the compiled rules are as the file says"
 
 # REJECT, which lxcnet does not do yet, leaves the NIC to Proxmox's firewall (its bridge), logged.
