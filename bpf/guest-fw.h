@@ -718,9 +718,13 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	r = bpf_map_lookup_elem(&lxcnet_fw_rule, &sc->rk);
 	if (!r)
 		return FW_NO_RULE;
-	/* Shared by the CPUs (only a new connection's first packets come here): atomic. */
-	__sync_fetch_and_add(&r->packets, 1);
-	__sync_fetch_and_add(&r->bytes, len);
+	/*
+	 * Shared by the CPUs, and not atomic: an atomic add cost 1.4 us more
+	 * per judged packet (bench-fw-rules). Two CPUs counting the same rule
+	 * at the same instant may lose one; only first packets come here.
+	 */
+	r->packets++;
+	r->bytes += len;
 	return r->verdict;
 }
 

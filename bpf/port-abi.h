@@ -152,7 +152,11 @@ struct lxcnet_fw_bitskey {
 	__u32 chunk;
 };
 
-/* lxcnet_fw_rule: a rule's verdict, and what it matched (new connections' first packets; counted atomically). */
+/*
+ * lxcnet_fw_rule: a rule's verdict, and what it matched (new connections'
+ * first packets; shared by the CPUs and counted without atomics, so two
+ * counting at the same instant may lose one).
+ */
 struct lxcnet_fw_rulekey {
 	__u32 prefixlen; /* LXCNET_FW_RULEKEY_BITS */
 	__u32 slot;
