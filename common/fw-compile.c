@@ -11,46 +11,6 @@
 #include "fw-rules.h"
 #include "strutil.h"
 
-int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
-		    unsigned *ret_prefixlen)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *name = s;
-	bool dc = true, gst = true;
-	InetPrefix p;
-
-	if (strlen(s) + 5 > sizeof(buf))
-		return -EINVAL;
-	snprintf(buf, sizeof(buf), strchr(s, '/') ? "%s" : strchr(s, ':') ? "%s/128" : "%s/32", s);
-	if (inet_prefix_parse(buf, AF_UNSPEC, 0, &p) >= 0) {
-		*ret_family = p.family == AF_INET6 ? 6 : 4;
-		memset(ret_addr, 0, 16);
-		/* Host bits off: the datapath's trie matches on the prefix. */
-		for (unsigned i = 0; i < (p.family == AF_INET6 ? 16u : 4u); i++) {
-			unsigned bits = p.len > i * 8 ? p.len - i * 8 : 0;
-
-			ret_addr[i] = bits >= 8 ? p.addr[i] : (uint8_t)(p.addr[i] & (0xff00 >> bits));
-		}
-		*ret_prefixlen = p.len;
-		return 0;
-	}
-	if (strncasecmp(s, "dc/", 3) == 0)
-		name = s + 3, gst = false;
-	else if (strncasecmp(s, "guest/", 6) == 0)
-		name = s + 6, dc = false;
-	if (strchr(name, '/') || strchr(name, ':'))
-		return -EINVAL;
-	for (int scope = 0; scope < 2; scope++) {
-		const FwConfig *c = scope == 0 ? (gst ? guest : NULL) : (dc ? cluster : NULL);
-
-		for (size_t i = 0; c && i < c->n_aliases; i++)
-			if (strcasecmp(c->aliases[i].name, name) == 0)
-				/* An alias holds an address or a network, never another alias: no configs to look in. */
-				return fw_resolve_cidr(NULL, NULL, c->aliases[i].cidr, ret_family, ret_addr, ret_prefixlen);
-	}
-	return -ENOENT;
-}
-
 static int push(DatapathFw *f, uint32_t family, const uint8_t addr[16], unsigned prefixlen, bool nomatch, Diag *d,
 		const char *guest_name)
 {

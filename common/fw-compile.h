@@ -32,13 +32,3 @@
  */
 int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig *guest, unsigned idx, const PveNet *n,
 		   const FwNicPolicy *pol, DatapathFw *ret, Diag *d);
-
-/*
- * An address or network of an ipset entry or alias ("10.0.0.1",
- * "10.0.0.0/24", "fd00::/64"), or an alias name resolved as pve-firewall's
- * resolve_alias() does ("dc/name": the cluster's, "guest/name": the
- * guest's, "name": the guest's, then the cluster's). -ENOENT for an alias
- * neither has, -EINVAL for what is neither.
- */
-int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
-		    unsigned *ret_prefixlen);

@@ -86,6 +86,16 @@ int fw_rules_expand(const FwConfig *cluster, const FwConfig *guest, unsigned idx
 bool fw_rule_matches(const FwRule *r, int family, const uint8_t src[16], const uint8_t dst[16], int proto, uint16_t sport,
 		     uint16_t dport);
 
+/*
+ * An address or network of an ipset entry or alias ("10.0.0.1",
+ * "10.0.0.0/24", "fd00::/64"), or an alias name resolved as pve-firewall's
+ * resolve_alias() does ("dc/name": the cluster's, "guest/name": the
+ * guest's, "name": the guest's, then the cluster's). -ENOENT for an alias
+ * neither has, -EINVAL for what is neither.
+ */
+int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
+		    unsigned *ret_prefixlen);
+
 /* The protocol numbers of ICMP and ICMPv6. */
 #define FW_PROTO_ICMP 1
 #define FW_PROTO_ICMPV6 58

@@ -14,6 +14,7 @@
 
 #include "fw-bridge.h"
 #include "fw-compile.h"
+#include "fw-rules.h"
 #include "plug.h"
 #include "pve-fwconf.h"
 #include "tap.h"
