@@ -520,22 +520,6 @@ static bool fw_set_has(const DatapathFw *f, const DatapathFwEntry *x, bool *noma
 	return false;
 }
 
-void datapath_fw_done(DatapathFw *f)
-{
-	if (!f)
-		return;
-	fw_classifier_free(f->rules);
-	f->rules = NULL;
-	strv_free(f->warnings);
-	f->warnings = NULL;
-}
-
-void datapath_fw_free(DatapathFw *f)
-{
-	datapath_fw_done(f);
-	free(f);
-}
-
 bool datapath_fw_equal(const DatapathFw *a, const DatapathFw *b)
 {
 	if (a->fw.flags != b->fw.flags || a->fw.policy_in != b->fw.policy_in || a->fw.policy_out != b->fw.policy_out ||

@@ -11,6 +11,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../bpf/port-abi.h"
 #include "diag.h"
@@ -104,7 +105,7 @@ typedef struct DatapathFw {
 int datapath_fw_rules_write(int match_fd, int bits_fd, int rule_fd, uint32_t slot, uint32_t gen,
 			    const struct FwClassifier *c);
 
-/* Free what f owns (its rules and warnings); f is empty of them after, and may be filled again. */
+/* Free what f owns (its rules and warnings); f is empty of them after, and may be filled again. (fw-classify.c) */
 void datapath_fw_done(DatapathFw *f);
 /* datapath_fw_done(), then free(f). */
 void datapath_fw_free(DatapathFw *f);

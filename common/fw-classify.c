@@ -3,8 +3,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datapath.h"
 #include "fw-classify.h"
 #include "strutil.h"
+
+/* Here, not in datapath.c: the parsers and the fuzz targets use them without libbpf. */
+void datapath_fw_done(DatapathFw *f)
+{
+	if (!f)
+		return;
+	fw_classifier_free(f->rules);
+	f->rules = NULL;
+	strv_free(f->warnings);
+	f->warnings = NULL;
+}
+
+void datapath_fw_free(DatapathFw *f)
+{
+	datapath_fw_done(f);
+	free(f);
+}
 
 void fw_classifier_free(FwClassifier *c)
 {

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "fw-rules.h"
-#include "port-abi.h"
+#include "../bpf/port-abi.h"
 
 typedef struct FwMatchEntry {
 	uint8_t dir, field;

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "fw-rules.h"
-#include "port-abi.h"
+#include "../bpf/port-abi.h"
 #include "strutil.h"
 
 int fw_resolve_cidr(const FwConfig *cluster, const FwConfig *guest, const char *s, int *ret_family, uint8_t ret_addr[16],
