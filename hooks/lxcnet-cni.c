@@ -780,7 +780,7 @@ static int cmd_gc(const Env *e, CniConf *c)
 static int cmd_status(CniConf *c)
 {
 	PlugEnv env = {};
-	PlugTarget t;
+	_cleanup_(plug_target_done) PlugTarget t = {};
 	PveNet n;
 	Diag d = {};
 	int r;

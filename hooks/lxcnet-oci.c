@@ -228,12 +228,16 @@ static int create_runtime(const State *s)
 	}
 	ct_netns_close(&ns);
 	plug_env_done(&env);
+	for (unsigned i = 0; i < PVE_NET_MAX; i++)
+		plug_target_done(&nics[i].target);
 	return 0;
 
 fail:
-	for (unsigned i = 0; i < PVE_NET_MAX; i++)
+	for (unsigned i = 0; i < PVE_NET_MAX; i++) {
 		if (nics[i].added)
 			(void)plug_remove(&env, nics[i].host_ifname, NULL);
+		plug_target_done(&nics[i].target);
+	}
 	ct_netns_close(&ns);
 	plug_env_done(&env);
 	return 1;

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < PVE_NET_MAX; i++) {
 		const PveNet *n = &c->nets[order[i]].net;
 		RolloutDecision dec;
-		PlugTarget t;
+		_cleanup_(plug_target_done) PlugTarget t = {};
 
 		if (!c->nets[order[i]].present)
 			continue;

@@ -222,6 +222,17 @@ dp_ports() {
 	echo "$_j" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
 }
 
+# agent_up: lxcnetd on the test's private bus (private_bus first), its state, notify socket and LXC path
+# in $T, logging to $T/agent.log; its PID in $agent (and IT_PIDS); 0 once it owns org.lxcnet1.
+agent_up() {
+	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
+		>>"$T/agent.log" 2>&1 &
+	agent=$!
+	IT_PIDS="$IT_PIDS $agent"
+	for _ in $(seq 100); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
 # dp_owners: one line per slot owner, "IFINDEX NAME" (NAME "-" when no interface has it)
 dp_owners() {
 	bpftool -j map dump pinned "$(dp_pins)/lxcnet_slots" 2>/dev/null | python3 -c '

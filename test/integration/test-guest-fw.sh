@@ -85,10 +85,7 @@ kill $dump 2>/dev/null; wait $dump 2>/dev/null
 ok $? "a DHCP discover of 8603 reaches 8602's port"
 
 # lxcnetd follows the .fw files: a change is in force within 1 s, without restarting the container.
-"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
-	>>"$T/agent.log" 2>&1 &
-IT_PIDS="$IT_PIDS $!"
-for _ in $(seq 50); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+agent_up
 sleep 2.5 # its first look at every port
 out=$(ctl binding 8601 net0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["firewall_enforcer"])')
 [ "$out" = lxcnet ]; ok $? "lxcnetctl binding 8601: enforced by lxcnet ($out)"

@@ -515,15 +515,6 @@ static void guest_firewall_cases(void)
 
 /* ---- the guest firewall's rules, through the real program against fw_rule_matches() ---- */
 
-static uint32_t rnd_state = 4242;
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
-}
-
 static void rules_cases(void)
 {
 	static const char *const rules_text =
@@ -591,8 +582,8 @@ static void rules_cases(void)
 	}
 	for (unsigned i = 0; i < 2000; i++) {
 		unsigned char f[160], src[16] = {}, dst[16] = {};
-		int family = rnd() % 4 ? 4 : 6, dir = (int)(rnd() % 2), proto, ref = -1, r;
-		unsigned sport = 1024 + rnd() % 60000, dport, reason;
+		int family = tap_random() % 4 ? 4 : 6, dir = (int)(tap_random() % 2), proto, ref = -1, r;
+		unsigned sport = 1024 + tap_random() % 60000, dport, reason;
 		const char *a, *b;
 		size_t len;
 		struct lxcnet_port_stats before = stats(), after;
@@ -601,24 +592,24 @@ static void rules_cases(void)
 		static const unsigned dports[] = { 22, 80, 53, 123, 1000, 1500, 2000, 2001, 9, 443 };
 
 		if (family == 4) {
-			a = srcs4[rnd() % ELEMENTSOF(srcs4)];
-			b = srcs4[rnd() % ELEMENTSOF(srcs4)];
+			a = srcs4[tap_random() % ELEMENTSOF(srcs4)];
+			b = srcs4[tap_random() % ELEMENTSOF(srcs4)];
 		} else {
-			a = srcs6[rnd() % ELEMENTSOF(srcs6)];
-			b = srcs6[rnd() % ELEMENTSOF(srcs6)];
+			a = srcs6[tap_random() % ELEMENTSOF(srcs6)];
+			b = srcs6[tap_random() % ELEMENTSOF(srcs6)];
 		}
 		inet_pton(family == 4 ? AF_INET : AF_INET6, a, src);
 		inet_pton(family == 4 ? AF_INET : AF_INET6, b, dst);
-		switch (rnd() % 3) {
+		switch (tap_random() % 3) {
 		case 0:
 			proto = 6;
-			dport = dports[rnd() % ELEMENTSOF(dports)];
+			dport = dports[tap_random() % ELEMENTSOF(dports)];
 			len = family == 4 ? pkt4(f, OWN, a, b, 6, 0, tcp(sport, dport, TCP_SYN_), 20) :
 					    pkt6(f, OWN, a, b, 6, tcp(sport, dport, TCP_SYN_), 20);
 			break;
 		case 1:
 			proto = 17;
-			dport = dports[rnd() % ELEMENTSOF(dports)];
+			dport = dports[tap_random() % ELEMENTSOF(dports)];
 			len = family == 4 ? pkt4(f, OWN, a, b, 17, 0, udp(sport, dport), 8) :
 					    pkt6(f, OWN, a, b, 17, udp(sport, dport), 8);
 			break;

@@ -59,11 +59,7 @@ echo "# frames dropped past the 50 ms horizon: $drops"
 
 # lxcnetd puts the fq back when the root qdisc is replaced by hand.
 if private_bus; then
-	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
-		>>"$T/agent.log" 2>&1 &
-	agent=$!
-	IT_PIDS="$IT_PIDS $agent"
-	for _ in $(seq 100); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+	agent_up
 	sleep 2.5 # past the age a port must have (2 s) before it is judged
 	DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" check 9701 >"$T/check0" 2>&1
 	ok $? "lxcnetctl check 9701: as its config says ($(cat "$T/check0"))"

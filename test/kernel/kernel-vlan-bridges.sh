@@ -101,11 +101,7 @@ reach k9605 10.96.1.254; ok $? "the trunk's untagged side reaches the wire untag
 
 # lxcnetd puts back a port's VLAN membership changed by hand (reconciliation), within about 1 s.
 if private_bus; then
-	"$BUILD/lxcnetd" --bus-address="$BUS" --state-dir="$T/state" --notify-socket="$T/notify" --lxc-path="$T/lxc" \
-		>>"$T/agent.log" 2>&1 &
-	agent=$!
-	IT_PIDS="$IT_PIDS $agent"
-	for _ in $(seq 100); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
+	agent_up
 	sleep 2.5 # past the age a port must have (2 s) before it is judged
 	DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" check 9601 >"$T/check0" 2>&1
 	ok $? "lxcnetctl check 9601: as its config says ($(cat "$T/check0"))"

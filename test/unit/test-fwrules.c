@@ -60,15 +60,6 @@ static bool warned(const FwRuleSet *s, const char *needle)
 	return false;
 }
 
-static uint32_t rnd_state = 12345;
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
-}
-
 /* The classifier finds the first matching rule the reference finds, for n random packets near the rules' values. */
 static void classifier_agrees(const char *what, const FwRuleSet *s, unsigned n)
 {
@@ -82,25 +73,25 @@ static void classifier_agrees(const char *what, const FwRuleSet *s, unsigned n)
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t src[16] = {}, dst[16] = {};
-		int family = rnd() % 4 ? 4 : 6, proto = protos[rnd() % ELEMENTSOF(protos)], ref = -1, j = 0;
-		uint8_t dir = (uint8_t)(rnd() % 2);
-		uint16_t sport = (uint16_t)(rnd() % 4 ? rnd() % 3000 : rnd()), dport = (uint16_t)(rnd() % 4 ? rnd() % 3000 : rnd());
+		int family = tap_random() % 4 ? 4 : 6, proto = protos[tap_random() % ELEMENTSOF(protos)], ref = -1, j = 0;
+		uint8_t dir = (uint8_t)(tap_random() % 2);
+		uint16_t sport = (uint16_t)(tap_random() % 4 ? tap_random() % 3000 : tap_random()), dport = (uint16_t)(tap_random() % 4 ? tap_random() % 3000 : tap_random());
 
 		/* Near the rules' own prefixes, so that matches are common. */
 		if (s->n_rules) {
-			const FwRule *r = &s->rules[rnd() % s->n_rules];
+			const FwRule *r = &s->rules[tap_random() % s->n_rules];
 
 			if (r->n_src && r->src[0].family == family)
-				memcpy(src, r->src[rnd() % r->n_src].addr, 16);
+				memcpy(src, r->src[tap_random() % r->n_src].addr, 16);
 			if (r->n_dst && r->dst[0].family == family)
-				memcpy(dst, r->dst[rnd() % r->n_dst].addr, 16);
-			if (r->proto >= 0 && rnd() % 2)
+				memcpy(dst, r->dst[tap_random() % r->n_dst].addr, 16);
+			if (r->proto >= 0 && tap_random() % 2)
 				proto = r->proto;
-			if (r->n_dport && rnd() % 2)
+			if (r->n_dport && tap_random() % 2)
 				dport = (uint16_t)(r->dport[0].addr[0] << 8 | r->dport[0].addr[1]);
 		}
-		src[family == 4 ? 3 : 15] ^= (uint8_t)(rnd() % 4);
-		dst[family == 4 ? 3 : 15] ^= (uint8_t)(rnd() % 4);
+		src[family == 4 ? 3 : 15] ^= (uint8_t)(tap_random() % 4);
+		dst[family == 4 ? 3 : 15] ^= (uint8_t)(tap_random() % 4);
 		if (proto == 1 || proto == 58)
 			sport = 0;
 		for (size_t k = 0; k < s->n_rules; k++) {
