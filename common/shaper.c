@@ -353,7 +353,7 @@ static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struc
 	shaper_ifb_name(ifindex, ifb);
 	r = ifb_ensure(nl, ifb, &ifb_ifindex);
 	if (r == -EOPNOTSUPP)
-		return diag_error(d, r, "rate: the kernel has no ifb devices (ifb), which shaping from the container needs");
+		return diag_error(d, r, "rate: the kernel has no ifb devices (ifb), which the shaper needs");
 	if (r < 0)
 		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
 	r = tbf_set(nl, ifb_ifindex, bps);
