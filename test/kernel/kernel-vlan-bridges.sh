@@ -6,7 +6,8 @@
 #    far end a "wire" namespace with 8021q devices: lxcnet's tag=100 ports
 #    reach each other and VLAN 100 of the wire, not tag=200; an untagged
 #    port reaches the wire untagged; a trunk port's VLAN 100 joins VLAN 100.
-#    Each port's VLAN membership is Proxmox's; lxcnetd puts it back when it
+#    A vlan zone VNet there gets its tag as PVID. Each port's VLAN
+#    membership is Proxmox's; lxcnetd puts it back when it
 #    is changed by hand; a tag change replaces it; unplugging leaves the
 #    bridge's VLAN table as it was.
 # 2. A node halfway through a rollout: a bridge that is not VLAN-aware, with
@@ -156,6 +157,19 @@ guest 9606 vq30 10.96.30.6/24; ok $? "a NIC on qinq VNet vq30 (service VLAN 500,
 ok $? "on $QBR with service VLAN 500 as its PVID ($(vlans veth9606i0))"
 reach k9606 10.96.30.254; ok $? "it reaches VLAN 30 inside service VLAN 500 on the wire"
 ip link del veth9606i0
+
+# A vlan zone on the VLAN-aware bridge: the VNet's tag is the port's PVID, and the wire's VLAN 100 is reached.
+cat >"$T/pve/sdn/.running-config" <<JSON
+{"zones": {"ids": {"zv": {"type": "vlan", "bridge": "$BR"}}},
+ "vnets": {"ids": {"vv100": {"type": "vnet", "zone": "zv", "tag": 100}}}}
+JSON
+guest 9607 vv100 10.96.100.7/24 10.96.200.7/24
+ok $? "a NIC on vlan zone VNet vv100 (tag 100), with an address in VLAN 200's subnet too $(cat "$T/netup-9607.log")"
+[ "$(master_of veth9607i0)" = $BR ] && [ "$(vlans veth9607i0)" = "100:pvid:untagged" ]
+ok $? "on $BR with VLAN 100 as its PVID, untagged ($(vlans veth9607i0))"
+reach k9607 10.96.100.254; ok $? "it reaches the wire's VLAN 100"
+! reach k9607 10.96.200.254; ok $? "and not the wire's VLAN 200"
+ip link del veth9607i0
 
 # ----------------------------------------------------- a mixed node
 MBR=lxk96m
