@@ -159,41 +159,12 @@ static int slot_find_free(Datapath *dp, __u32 ifindex, __u32 *ret)
 }
 
 /*
- * Delete slot's ipfilter entries of every set generation but keep (all
- * with keep 0, which no set has); collected first: deleting while walking
- * restarts the walk.
+ * Delete slot's entries of every generation but keep (all with keep 0,
+ * which no generation has) from the map fd, whose keys have the slot at
+ * slot_off and the generation right after it: the ipfilter set's and the
+ * rules' maps. Collected first: deleting while walking restarts the walk.
  */
-static int fw_set_prune(Datapath *dp, __u32 slot, __u32 keep)
-{
-	_cleanup_free_ struct lxcnet_fw_ipkey *keys = NULL;
-	struct lxcnet_fw_ipkey key, next;
-	size_t n = 0;
-	bool first = true;
-
-	while (bpf_map_get_next_key(dp->fw_ipset_fd, first ? NULL : &key, &next) == 0) {
-		struct lxcnet_fw_ipkey *at;
-
-		first = false;
-		key = next;
-		if (key.slot != slot || (keep && key.set_gen == keep))
-			continue;
-		at = array_grow(&keys, n, sizeof(*keys));
-		if (!at)
-			return -ENOMEM;
-		*at = key;
-		n++;
-	}
-	for (size_t i = 0; i < n; i++)
-		(void)bpf_map_delete_elem(dp->fw_ipset_fd, &keys[i]);
-	return 0;
-}
-
-/*
- * Delete slot's entries of every rules generation but keep (all with keep
- * 0) from the map fd, whose keys have the slot at slot_off and the rules
- * generation right after it. Collected first, as fw_set_prune() does.
- */
-static int fw_rules_prune_map(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32 keep)
+static int gen_prune(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32 keep)
 {
 	_cleanup_free_ uint8_t *keys = NULL;
 	uint8_t key[64], next[64];
@@ -221,19 +192,17 @@ static int fw_rules_prune_map(int fd, size_t key_size, size_t slot_off, __u32 sl
 	return 0;
 }
 
-static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
+static int fw_set_prune(Datapath *dp, __u32 slot, __u32 keep)
 {
-	(void)fw_rules_prune_map(dp->fw_match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot),
-				 slot, keep);
-	(void)fw_rules_prune_map(dp->fw_bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot),
-				 slot, keep);
-	(void)fw_rules_prune_map(dp->fw_rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot),
-				 slot, keep);
+	return gen_prune(dp->fw_ipset_fd, sizeof(struct lxcnet_fw_ipkey), offsetof(struct lxcnet_fw_ipkey, slot), slot, keep);
 }
 
-static int fw_rules_write(Datapath *dp, __u32 slot, __u32 gen, const FwClassifier *c)
+static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
 {
-	return datapath_fw_rules_write(dp->fw_match_fd, dp->fw_bits_fd, dp->fw_rule_fd, slot, gen, c);
+	(void)gen_prune(dp->fw_match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot,
+			keep);
+	(void)gen_prune(dp->fw_bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot, keep);
+	(void)gen_prune(dp->fw_rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot), slot, keep);
 }
 
 int datapath_fw_rules_write(int match_fd, int bits_fd, int rule_fd, uint32_t slot, uint32_t gen, const FwClassifier *c)
@@ -328,7 +297,7 @@ static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw 
 	/* The rules likewise: beside the ones in force, then switched to with the same write. */
 	fw.rules_gen = old.rules_gen + 1 ? old.rules_gen + 1 : 1;
 	if (r >= 0 && f->rules)
-		r = fw_rules_write(dp, slot, fw.rules_gen, f->rules);
+		r = datapath_fw_rules_write(dp->fw_match_fd, dp->fw_bits_fd, dp->fw_rule_fd, slot, fw.rules_gen, f->rules);
 	if (r >= 0 && bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY) < 0)
 		r = negative_errno();
 	/* The set and rules not in force go: the old ones, or on failure the new ones. */

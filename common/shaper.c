@@ -149,7 +149,6 @@ static int edt_or_tbf(struct nl_sock *nl, int ifindex, uint32_t bytes_per_sec)
 	return r < 0 ? r : 0;
 }
 
-
 /* Our filter on ifindex's clsact ingress, as a libnl object to add or delete. */
 static struct rtnl_cls *redirect_new(int ifindex)
 {
@@ -316,10 +315,9 @@ int shaper_get(struct nl_sock *nl, struct nl_cache *qdiscs, int ifindex, ShaperS
 {
 	char ifb[IFNAMSIZ];
 	LinkInfo li;
-	int r;
-
 	uint32_t to_bps;
 	bool fq;
+	int r;
 
 	to_bps = root_tbf_rate(qdiscs, ifindex, &fq);
 	*ret = (ShaperState){ .to_container_bps = to_bps, .to_container_fq = fq };
