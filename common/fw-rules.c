@@ -720,17 +720,20 @@ static const char *merge(const char *rule, const char *macro, bool *conflict)
 	return macro ? macro : rule;
 }
 
-/* The ports, the ICMP type, the protocol of one rule (after the macro) into r; -EINVAL with *why when pve-firewall refuses it. */
+/*
+ * The ports, the ICMP type, the protocol of one rule (after the macro) into r; -EINVAL with *why when
+ * pve-firewall refuses it (*why may point into msg, msg_size bytes of the caller's).
+ */
 static int rule_l4(FwRule *r, int *family, const char *proto_s, const char *dport_s, const char *sport_s, const char *icmp_s,
-		   Prefixes *sp, Prefixes *dp, const char **why)
+		   Prefixes *sp, Prefixes *dp, const char **why, char *msg, size_t msg_size)
 {
-	static char msg[96];
 	int proto = -1, k;
 
 	if (proto_s) {
 		proto = proto_parse(proto_s);
 		if (proto < 0) {
-			snprintf(msg, sizeof(msg), "unknown protocol '%.60s'", proto_s);
+			/* msg is the caller's: rules are expanded in more than one thread of lxcnetd. */
+			snprintf(msg, msg_size, "unknown protocol '%.60s'", proto_s);
 			*why = msg;
 			return -EINVAL;
 		}
@@ -814,10 +817,11 @@ static int add_one(Expander *x, const char *origin, uint8_t dir, FwVerdict verdi
 	FwRule rule = { .dir = dir, .verdict = (uint8_t)verdict };
 	Prefixes sp = {}, dp = {};
 	const char *why = NULL;
+	char msg[96];
 	FwRule *at;
 	int r;
 
-	r = rule_l4(&rule, &family, proto_s, dport_s, sport_s, icmp_s, &sp, &dp, &why);
+	r = rule_l4(&rule, &family, proto_s, dport_s, sport_s, icmp_s, &sp, &dp, &why, msg, sizeof(msg));
 	if (r == -EINVAL)
 		r = warn(x, origin, "%s", why);
 	else if (r >= 0) {
