@@ -157,7 +157,7 @@ int nic_change_resolve(PlugEnv *e, const char *ct, unsigned idx, const PveNet *n
 	int r;
 
 	*ret_invalid = false;
-	r = plug_resolve(e, n, ret, d);
+	r = plug_resolve_for(e, ct, n, ret, d);
 	if (r < 0) {
 		*ret_invalid = true;
 		return r;

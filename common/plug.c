@@ -282,6 +282,10 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 		t->fw_enforcer = FW_ENFORCER_NONE;
 		return 0;
 	}
+	/* plug_resolve_for(vmid) left out the MAC filter it has no MAC for: only lxcnet's own needs one. */
+	if (e->fw_mode == FIREWALL_ALWAYS && !pve_net_has(n, PVE_NET_HWADDR))
+		return diag_error(d, -EINVAL, "firewall: needs hwaddr (lxcnet.conf 'firewall always' filters the MAC "
+				  "address frames must come from)");
 	t->fw_fallback[0] = '\0';
 	r = plug_fw_enforcer(e->pve_dir, e->node, vmid, idx, n, e->fw_mode, &t->fw_enforcer, &t->fw, t->fw_fallback, d);
 	if (r < 0)
@@ -315,10 +319,14 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
  * With dhcp, manual or auto the address is not known here, so that family
  * is not filtered by address.
  */
-static int firewall_policy(const PveNet *n, struct lxcnet_port *p, Diag *d)
+static int firewall_policy(const PveNet *n, bool pve_guest, struct lxcnet_port *p, Diag *d)
 {
-	if (!pve_net_has(n, PVE_NET_HWADDR))
+	if (!pve_net_has(n, PVE_NET_HWADDR)) {
+		/* A Proxmox container's filters are its guest firewall's: plug_guest_firewall() decides. */
+		if (pve_guest)
+			return 0;
 		return diag_error(d, -EINVAL, "firewall: needs hwaddr (the MAC address frames must come from)");
+	}
 	memcpy(p->mac, n->hwaddr, 6);
 	p->flags |= LXCNET_PORT_FILTER_MAC;
 	if (pve_net_has(n, PVE_NET_IP) && n->ip.mode == PVE_IP_STATIC) {
@@ -338,14 +346,14 @@ static int firewall_policy(const PveNet *n, struct lxcnet_port *p, Diag *d)
  * lxcnet plugs a VNet into its zone's bridge, its anti-spoofing rules, and
  * whether it is shaped (the shaper itself is set up when plugging).
  */
-static int build_policy(PlugEnv *e, const PveNet *n, PlugTarget *t, Diag *d)
+static int build_policy(PlugEnv *e, const PveNet *n, bool pve_guest, PlugTarget *t, Diag *d)
 {
 	struct lxcnet_port *p = &t->policy;
 
 	memset(p, 0, sizeof(*p));
 	memset(&t->trunks, 0, sizeof(t->trunks));
 	if (n->firewall) {
-		int r = firewall_policy(n, p, d);
+		int r = firewall_policy(n, pve_guest, p, d);
 
 		if (r < 0)
 			return r;
@@ -437,6 +445,11 @@ bool plug_test_failure(void)
 }
 
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
+{
+	return plug_resolve_for(e, NULL, n, ret, d);
+}
+
+int plug_resolve_for(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *ret, Diag *d)
 {
 	const SdnVnet *v = NULL;
 	PlugTarget t = {};
@@ -530,7 +543,7 @@ int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
 	t.bridge_mtu = li.mtu;
 	if (pve_net_has(n, PVE_NET_MTU) && n->mtu > t.bridge_mtu)
 		return diag_error(d, -EINVAL, "mtu: %u is bigger than the MTU %u of bridge '%s'", n->mtu, t.bridge_mtu, t.bridge);
-	r = build_policy(e, n, &t, d);
+	r = build_policy(e, n, ct && lxc_hook_is_vmid(ct), &t, d);
 	if (r < 0)
 		return r;
 	plug_target_done(ret);

@@ -104,6 +104,14 @@ void plug_target_done(PlugTarget *t);
  * the datapath is available. d starts with the key: "mtu: 9000 is bigger ...".
  */
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
+/*
+ * plug_resolve() for a NIC of container ct, before plug_guest_firewall():
+ * a Proxmox container's firewall=1 NIC without hwaddr is no error here,
+ * because its filters are its guest firewall's (Proxmox filters the MAC
+ * only when it has one); plug_guest_firewall() refuses it where lxcnet's
+ * own MAC filter applies (firewall always).
+ */
+int plug_resolve_for(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *ret, Diag *d);
 
 /*
  * Proxmox's guest firewall for netIDX of container vmid, after

@@ -65,6 +65,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	env.fw_mode = conf->firewall;
+	env.fw_quiet = true; /* lxcnet-netup says it when it plugs */
 	pve_net_key_order(order);
 	for (unsigned i = 0; i < PVE_NET_MAX; i++) {
 		const PveNet *n = &c->nets[order[i]].net;
@@ -87,7 +89,9 @@ int main(int argc, char **argv)
 				plug_env_done(&env);
 				return 1;
 			}
-		r = plug_resolve(&env, n, &t, &d);
+		r = plug_resolve_for(&env, a.name, n, &t, &d);
+		if (r >= 0)
+			r = plug_guest_firewall(&env, a.name, order[i], n, &t, &d);
 		if (r < 0) {
 			log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s: %s", a.name, netkey, d.msg);
 			plug_env_done(&env);

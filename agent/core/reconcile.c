@@ -321,7 +321,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 			*ret_action = RECONCILE_WITHDRAWN;
 		return r;
 	}
-	r = plug_resolve(e, &n, &t, &d);
+	r = plug_resolve_for(e, b->container, &n, &t, &d);
 	if (r >= 0)
 		r = plug_guest_firewall(e, b->container, b->net, &n, &t, &d);
 	if (r < 0) {

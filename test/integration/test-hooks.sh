@@ -91,8 +91,6 @@ refused 9114 "net0: name=eth0,bridge=vns" "net0: bridge: VNet 'vns': simple zone
 	"simple VNet without its bridge"
 refused 9116 "net0: name=eth0,bridge=$B1,rate=3000" "net0: rate: 3000 MiB/s is outside what tbf can shape" \
 	"rate beyond what tbf can shape"
-refused 9115 "net0: name=eth0,bridge=$B1,firewall=1" "net0: firewall: needs hwaddr (the MAC address frames must come from)" \
-	"firewall without hwaddr"
 refused 9117 "net0: name=eth0,bridge=vnbr,tag=7" "net0: tag: not allowed on VNet 'vnbr' (not VLAN-aware)" \
 	"tag on a VNet that is not VLAN-aware"
 
@@ -231,8 +229,26 @@ flags=$(dp_port "$idx" flags 2>/dev/null)
 ct_exec 9160 ping -c 1 -W 3 10.91.2.61 >/dev/null 2>&1; ok $? "from its own MAC and address it reaches 9161"
 ct_exec 9160 ip link set eth0 down && ct_exec 9160 ip link set eth0 address bc:24:11:91:60:99 && ct_exec 9160 ip link set eth0 up
 ! ct_exec 9160 ping -c 1 -W 2 10.91.2.61 >/dev/null 2>&1; ok $? "with another MAC it reaches nothing"
-ct_stop 9160; ct_stop 9161
+ct_stop 9160
+# firewall=1 without hwaddr: lxcnet's own MAC filter has no MAC; refused by pre-start and by name.
+refused 9115 "net0: name=eth0,bridge=$B1,firewall=1" \
+	"net0: firewall: needs hwaddr (lxcnet.conf 'firewall always' filters the MAC address frames must come from)" \
+	"firewall always, firewall=1 without hwaddr"
+grep -qF "lxcnet-prestart" "$T/start-9115.log"; ok $? "refused by the pre-start hook, before LXC makes the veth"
 rm -f "$T/conf/lxcnet.conf"
+# Proxmox filters a guest's MAC only when its firewall is in effect: not in effect, no hwaddr is needed.
+pve_conf 9162 "net0: name=eth0,bridge=$B1,firewall=1,ip=10.91.2.62/24,host-managed=1"
+ct_create 9162
+ct_start 9162; ok $? "firewall=1 without hwaddr, guest firewall not in effect: the container starts"
+ct_exec 9162 ping -c 1 -W 3 10.91.2.61 >/dev/null 2>&1; ok $? "and reaches 9161"
+ct_stop 9162; ct_stop 9161
+# A plain LXC container's firewall=1 is lxcnet's own anti-spoofing, which needs the MAC.
+printf 'net0: name=eth0,bridge=%s,firewall=1\n' "$B2" >"$T/conf/lxc/web92.conf"
+ct_create web92
+ct_start web92; rc=$?
+[ $rc -ne 0 ] && grep -qF "net0: firewall: needs hwaddr (the MAC address frames must come from)" "$T/start-web92.log"
+ok $? "plain container, firewall=1 without hwaddr: refused, the log names the key"
+rm -f "$T/conf/lxc/web92.conf"
 rm -rf "$T/pve/firewall" "$T/pve/nodes"
 
 # --- lxcnet-prestart --node-wide, as every container of a Proxmox node runs it from common.conf.d.
