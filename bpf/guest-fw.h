@@ -111,6 +111,8 @@ struct fw_pkt {
 	__u8 icmp_type;
 	__u8 frag; /* 0: whole, 1: first fragment, 2: a later fragment */
 	__u8 icmp_code;
+	__u8 l3;       /* where the IP header starts: after the Ethernet header and a VLAN tag in the frame */
+	__u8 l2_group; /* the destination MAC is broadcast or multicast */
 	__u16 eth_type; /* host order, inside one VLAN tag */
 	__be16 sport, dport;
 	__u32 frag_id;
@@ -256,6 +258,8 @@ static __always_inline int fw_parse_direct(struct __sk_buff *skb, struct fw_pkt 
 		l3 += 4;
 	}
 	pk->eth_type = bpf_ntohs(type);
+	pk->l3 = (__u8)l3;
+	pk->l2_group = h[0] & 1;
 	if (type == bpf_htons(ETH_P_IP_)) {
 		__u8 *ip = data + l3;
 		__u16 frag;
@@ -321,8 +325,10 @@ static __always_inline int fw_parse(struct __sk_buff *skb, struct fw_pkt *pk)
 
 	if (r <= 0)
 		return r;
+	__u8 dst0;
+
 	__builtin_memset(pk, 0, sizeof(*pk));
-	if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
+	if (bpf_skb_load_bytes(skb, 0, &dst0, 1) < 0 || bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
 		return -1;
 	if (type == bpf_htons(ETH_P_8021Q) || type == bpf_htons(ETH_P_8021AD)) {
 		if (bpf_skb_load_bytes(skb, 16, &type, sizeof(type)) < 0)
@@ -330,6 +336,8 @@ static __always_inline int fw_parse(struct __sk_buff *skb, struct fw_pkt *pk)
 		l3 += 4;
 	}
 	pk->eth_type = bpf_ntohs(type);
+	pk->l3 = (__u8)l3;
+	pk->l2_group = dst0 & 1;
 	if (type == bpf_htons(ETH_P_IP_)) {
 		if (fw_parse_ip4(skb, l3, pk) < 0)
 			return -1;
@@ -728,10 +736,97 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	return r->verdict;
 }
 
-/* A rule's verdict as the chain's: -1 accepts, else the drop reason. */
-static __always_inline int fw_rule_verdict(int verdict)
+/*
+ * REJECT. A chain's verdict is -1 (accept), a drop reason, or
+ * LXCNET_DROP_FW_REJECT with how to answer above FW_REPLY_SHIFT; fw_check()
+ * then answers and says so with FW_REPLIED.
+ */
+#define FW_REPLY_SHIFT 8
+#define FW_REPLIED 0x1000
+enum fw_reply {
+	FW_REPLY_NONE,
+	FW_REPLY_TCP_RST,	/* tcp-reset */
+	FW_REPLY_PORT_UNREACH,	/* icmp-port-unreachable, icmp6-port-unreachable */
+	FW_REPLY_PROHIBITED,	/* icmp-host-prohibited, icmp6-adm-prohibited */
+};
+
+static __always_inline int ip4_multicast(__u32 a)
 {
-	return verdict == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_RULE;
+	return (bpf_ntohl(a) >> 28) == 0xe;
+}
+
+/*
+ * pve-firewall's PVEFW-reject for a new connection's packet refused with
+ * reason: no answer to broadcast, multicast (Linux sends none there
+ * either), ICMP, a later fragment or a TCP reset; TCP gets a reset, UDP
+ * port unreachable, the rest host (IPv6: administratively) prohibited.
+ */
+static __always_inline int fw_rejected(const struct fw_pkt *pk, int reason)
+{
+	int how;
+
+	if (pk->l2_group || pk->frag == 2)
+		return reason;
+	if (pk->family == 4) {
+		if (pk->dst[0] == 0xffffffff || ip4_multicast(pk->dst[0]) || ip4_multicast(pk->src[0]) || !pk->src[0] ||
+		    pk->proto == IPPROTO_ICMP_)
+			return reason;
+	} else if ((bpf_ntohl(pk->dst[0]) >> 24) == 0xff || (bpf_ntohl(pk->src[0]) >> 24) == 0xff ||
+		   !(pk->src[0] | pk->src[1] | pk->src[2] | pk->src[3]) || pk->proto == IPPROTO_ICMPV6_)
+		return reason;
+	if (pk->proto == IPPROTO_TCP_) {
+		if (pk->tcp_flags & TCP_RST)
+			return reason;
+		how = FW_REPLY_TCP_RST;
+	} else
+		how = pk->proto == IPPROTO_UDP_ ? FW_REPLY_PORT_UNREACH : FW_REPLY_PROHIBITED;
+	return LXCNET_DROP_FW_REJECT | how << FW_REPLY_SHIFT;
+}
+
+/* A rule's verdict as the chain's. */
+static __always_inline int fw_rule_verdict(int verdict, const struct fw_pkt *pk)
+{
+	return verdict == LXCNET_FW_ACCEPT ? -1 :
+	       verdict == LXCNET_FW_REJECT ? fw_rejected(pk, LXCNET_DROP_FW_RULE) :
+					     LXCNET_DROP_FW_RULE;
+}
+
+/* Microsoft SMB noise, which pve-firewall's REJECT policy rejects rather than drops. */
+static __always_inline int fw_smb(const struct fw_pkt *pk)
+{
+	__u16 s = bpf_ntohs(pk->sport), d = bpf_ntohs(pk->dport);
+
+	if (pk->proto == IPPROTO_UDP_)
+		return d == 135 || d == 445 || (d >= 137 && d <= 139) || (s == 137 && d >= 1024);
+	return pk->proto == IPPROTO_TCP_ && (d == 135 || d == 139 || d == 445);
+}
+
+/*
+ * The policy for a new connection's packet no rule took: ACCEPT; DROP
+ * (PVEFW-Drop, whose IPv6 version rejects TCP to port 43); REJECT
+ * (PVEFW-Reject: broadcast and multicast dropped, SMB rejected, UPnP, TCP
+ * that is not a SYN and DNS answers dropped, then PVEFW-reject).
+ */
+static __always_inline int fw_policy(const struct fw_pkt *pk, __u8 policy, int reason)
+{
+	int tcp43 = pk->family == 6 && pk->proto == IPPROTO_TCP_ && pk->frag != 2 && pk->dport == bpf_htons(43);
+
+	if (policy == LXCNET_FW_ACCEPT)
+		return -1;
+	if (tcp43)
+		return fw_rejected(pk, reason);
+	if (policy != LXCNET_FW_REJECT)
+		return reason;
+	if (pk->family == 4 ? pk->l2_group || pk->dst[0] == 0xffffffff || ip4_multicast(pk->dst[0]) :
+			      (bpf_ntohl(pk->dst[0]) >> 24) == 0xff)
+		return reason;
+	if (pk->frag != 2 && fw_smb(pk))
+		return fw_rejected(pk, reason);
+	if (pk->proto == IPPROTO_UDP_ && (pk->dport == bpf_htons(1900) || pk->sport == bpf_htons(53)))
+		return reason;
+	if (pk->proto == IPPROTO_TCP_ && (pk->tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK)) != TCP_SYN)
+		return reason;
+	return fw_rejected(pk, reason);
 }
 
 /* The tap's OUT chain for a new connection's packet: -1 accepts, else the drop reason. */
@@ -760,8 +855,8 @@ static __always_inline int fw_chain_out(struct __sk_buff *skb, __u32 slot, const
 		return -1;
 	verdict = fw_rules(slot, fw, LXCNET_FROM_CT, pk, skb->len);
 	if (verdict != FW_NO_RULE)
-		return fw_rule_verdict(verdict);
-	return fw->policy_out == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_POLICY_OUT;
+		return fw_rule_verdict(verdict, pk);
+	return fw_policy(pk, fw->policy_out, LXCNET_DROP_FW_POLICY_OUT);
 }
 
 /* The tap's IN chain (after pve-firewall's input filters) for a new connection's packet. */
@@ -780,8 +875,8 @@ static __always_inline int fw_chain_in(struct __sk_buff *skb, __u32 slot, const 
 		return -1;
 	verdict = fw_rules(slot, fw, LXCNET_TO_CT, pk, skb->len);
 	if (verdict != FW_NO_RULE)
-		return fw_rule_verdict(verdict);
-	return fw->policy_in == LXCNET_FW_ACCEPT ? -1 : LXCNET_DROP_FW_POLICY_IN;
+		return fw_rule_verdict(verdict, pk);
+	return fw_policy(pk, fw->policy_in, LXCNET_DROP_FW_POLICY_IN);
 }
 
 /* Frames that are not IP, from the container (ebtables): the MAC filter, and ARP's sender. */
@@ -814,7 +909,202 @@ static __always_inline int fw_l2_out(struct __sk_buff *skb, __u32 slot, const st
 	return -1;
 }
 
-/* The guest firewall for one frame in direction dir: -1 passes, else the drop reason. */
+/*
+ * The answer to a rejected frame is built in its place; the rejected frame
+ * is gone. An ICMP error quotes as much of it as its 8-byte header and
+ * one bpf_csum_diff() (512 bytes) allow; RFC 792 and 4443 ask for the IP
+ * header and 8 bytes at least.
+ */
+#define FW_QUOTE_MAX 504
+
+struct fw_reply_scratch {
+	__u8 macs[12];
+	__u32 pseudo[10]; /* the checksum's pseudo-header */
+	__u8 l3[40];
+	__u8 l4[8 + FW_QUOTE_MAX]; /* the TCP header, or the ICMP header and the quote */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fw_reply_scratch);
+} lxcnet_fw_reply SEC(".maps");
+
+static __always_inline __u16 csum_fold(__s64 sum)
+{
+	__u32 x = (__u32)sum;
+
+	x = (x & 0xffff) + (x >> 16);
+	x = (x & 0xffff) + (x >> 16);
+	return (__u16)~x;
+}
+
+/*
+ * Turn the rejected frame pk into its answer (how: enum fw_reply), from
+ * its destination to its source, and send it back where it came from:
+ * into the container (dir LXCNET_FROM_CT: the port's egress) or into the
+ * bridge (LXCNET_TO_CT: the port's ingress, as if the container answered;
+ * its tags are pushed there). 0 when sent. Linux's REJECT writes the same
+ * headers: a reset acknowledges what it refuses unless that carried an
+ * ACK, TTL and hop limit 64; the addresses are the rejected packet's, as
+ * proxmox-firewall's bridge REJECT sends them.
+ */
+static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struct fw_pkt *pk, __u32 how, __u32 dir)
+{
+	struct fw_reply_scratch *sc;
+	__u32 zero = 0, l3 = pk->l3, l3len, l4len;
+	__u64 plen, room; /* 64 bits: the verifier follows bounds through no zero extension */
+	__u8 proto, mac[12];
+	__s64 sum = 0;
+
+	sc = bpf_map_lookup_elem(&lxcnet_fw_reply, &zero);
+	if (!sc || (l3 != ETH_HLEN && l3 != ETH_HLEN + 4) || skb->len <= l3)
+		return -1;
+	if (bpf_skb_load_bytes(skb, 0, mac, sizeof(mac)) < 0)
+		return -1;
+	__builtin_memcpy(sc->macs, mac + 6, 6);
+	__builtin_memcpy(sc->macs + 6, mac, 6);
+	/* The rejected packet's length as its header says, within the frame (no Ethernet padding). */
+	if (pk->family == 4) {
+		struct ip4_hdr ip;
+
+		if (bpf_skb_load_bytes(skb, l3, &ip, sizeof(ip)) < 0)
+			return -1;
+		plen = bpf_ntohs(ip.len);
+	} else {
+		__be16 len;
+
+		if (bpf_skb_load_bytes(skb, l3 + 4, &len, sizeof(len)) < 0)
+			return -1;
+		plen = 40 + (__u64)bpf_ntohs(len);
+	}
+	room = skb->len - l3;
+	if (plen > room)
+		plen = room;
+
+	if (how == FW_REPLY_TCP_RST) {
+		struct {
+			__be16 sport, dport;
+			__be32 seq, ack;
+			__u8 off, flags;
+		} th;
+		__u32 hdrs, data;
+
+		if (bpf_skb_load_bytes(skb, pk->l4, &th, sizeof(th)) < 0)
+			return -1;
+		hdrs = (pk->l4 - l3) + (__u32)(th.off >> 4) * 4;
+		data = plen > hdrs ? (__u32)(plen - hdrs) : 0;
+		__builtin_memset(sc->l4, 0, 20);
+		__builtin_memcpy(sc->l4, &th.dport, 2);
+		__builtin_memcpy(sc->l4 + 2, &th.sport, 2);
+		if (th.flags & TCP_ACK) {
+			__builtin_memcpy(sc->l4 + 4, &th.ack, 4);
+			sc->l4[13] = TCP_RST;
+		} else {
+			__be32 ack = bpf_htonl(bpf_ntohl(th.seq) + !!(th.flags & TCP_SYN) + !!(th.flags & TCP_FIN) + data);
+
+			__builtin_memcpy(sc->l4 + 8, &ack, 4);
+			sc->l4[13] = TCP_RST | TCP_ACK;
+		}
+		sc->l4[12] = 5 << 4;
+		proto = IPPROTO_TCP_;
+		l4len = 20;
+	} else {
+		__u64 q, odd = plen & 3;
+
+		if (plen < 28)
+			return -1;
+		/*
+		 * Whole words, at most FW_QUOTE_MAX, with the bounds on the
+		 * register passed: the barrier keeps the compiler from making
+		 * the subtraction an AND (which the verifier cannot bound from
+		 * below), and the clamp is done in place.
+		 */
+		asm volatile("" : "+r"(odd));
+		q = plen - odd;
+		asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(q) : "i"(FW_QUOTE_MAX));
+		if (bpf_skb_load_bytes(skb, l3, sc->l4 + 8, q) < 0)
+			return -1;
+		__builtin_memset(sc->l4, 0, 8);
+		if (pk->family == 4) {
+			sc->l4[0] = 3; /* destination unreachable */
+			sc->l4[1] = how == FW_REPLY_PORT_UNREACH ? 3 : 10;
+			proto = IPPROTO_ICMP_;
+		} else {
+			sc->l4[0] = 1; /* destination unreachable */
+			sc->l4[1] = how == FW_REPLY_PORT_UNREACH ? 4 : 1;
+			proto = IPPROTO_ICMPV6_;
+		}
+		l4len = 8 + (__u32)q;
+	}
+
+	if (pk->family == 4) {
+		struct ip4_hdr *ip = (void *)sc->l3;
+
+		ip->vihl = 0x45;
+		ip->tos = proto == IPPROTO_TCP_ ? 0 : 0xc0; /* ICMP: internetwork control, as Linux */
+		ip->len = bpf_htons((__u16)(20 + l4len));
+		ip->id = 0;
+		ip->frag = proto == IPPROTO_TCP_ ? bpf_htons(0x4000) : 0;
+		ip->ttl = 64;
+		ip->proto = proto;
+		ip->csum = 0;
+		ip->saddr = pk->dst[0];
+		ip->daddr = pk->src[0];
+		ip->csum = csum_fold(bpf_csum_diff(0, 0, (__be32 *)sc->l3, 20, 0));
+		l3len = 20;
+		if (proto == IPPROTO_TCP_) {
+			sc->pseudo[0] = pk->dst[0];
+			sc->pseudo[1] = pk->src[0];
+			sc->pseudo[2] = bpf_htonl((__u32)proto << 16 | l4len);
+			sum = bpf_csum_diff(0, 0, sc->pseudo, 12, 0);
+		}
+	} else {
+		struct ip6_hdr *ip = (void *)sc->l3;
+
+		ip->vtcfl = bpf_htonl(0x60000000);
+		ip->len = bpf_htons((__u16)l4len);
+		ip->nexthdr = proto;
+		ip->hops = 64;
+		__builtin_memcpy(ip->saddr, pk->dst, 16);
+		__builtin_memcpy(ip->daddr, pk->src, 16);
+		l3len = 40;
+		__builtin_memcpy(sc->pseudo, pk->dst, 16);
+		__builtin_memcpy(sc->pseudo + 4, pk->src, 16);
+		sc->pseudo[8] = bpf_htonl(l4len);
+		sc->pseudo[9] = bpf_htonl(proto);
+		sum = bpf_csum_diff(0, 0, sc->pseudo, 40, 0);
+	}
+	if (sum < 0)
+		return -1;
+	sum = bpf_csum_diff(0, 0, (__be32 *)sc->l4, l4len, (__wsum)sum);
+	if (sum < 0)
+		return -1;
+	if (proto == IPPROTO_TCP_) {
+		__u16 c = csum_fold(sum);
+
+		__builtin_memcpy(sc->l4 + 16, &c, 2);
+	} else {
+		__u16 c = csum_fold(sum);
+
+		__builtin_memcpy(sc->l4 + 2, &c, 2);
+	}
+
+	if (bpf_skb_change_tail(skb, l3 + l3len + l4len, 0) < 0 ||
+	    bpf_skb_store_bytes(skb, 0, sc->macs, sizeof(sc->macs), 0) < 0 ||
+	    bpf_skb_store_bytes(skb, l3, sc->l3, l3len, 0) < 0 ||
+	    bpf_skb_store_bytes(skb, l3 + l3len, sc->l4, l4len, 0) < 0)
+		return -1;
+	skb->mark = LXCNET_REJECT_MARK;
+	return bpf_redirect(skb->ifindex, dir == LXCNET_FROM_CT ? 0 : BPF_F_INGRESS) == TC_ACT_REDIRECT ? 0 : -1;
+}
+
+/*
+ * The guest firewall for one frame in direction dir: -1 passes, else the
+ * drop reason, with FW_REPLIED when the frame became the answer to it,
+ * to be returned as TC_ACT_REDIRECT.
+ */
 static __attribute__((noinline)) int fw_check(struct __sk_buff *skb, __u32 slot, const __u8 *mac, __u32 dir)
 {
 	struct lxcnet_fw *fw = bpf_map_lookup_elem(&lxcnet_fw, &slot);
@@ -838,5 +1128,8 @@ static __attribute__((noinline)) int fw_check(struct __sk_buff *skb, __u32 slot,
 		fw_ct_start(&k, src_a);
 	if (why < 0 && pk.frag == 1)
 		fw_frag_start(slot, fw->gen, &pk);
+	if (why >= 0 && (why >> FW_REPLY_SHIFT))
+		return fw_reply(skb, &pk, (__u32)why >> FW_REPLY_SHIFT, dir) == 0 ? LXCNET_DROP_FW_REJECT | FW_REPLIED :
+										 LXCNET_DROP_FW_REJECT;
 	return why;
 }

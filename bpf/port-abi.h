@@ -73,6 +73,14 @@ struct lxcnet_trunks {
 #define LXCNET_FW_NOSMURFS 0x40	 /* host.fw nosmurfs: new IPv4 to the container from broadcast or multicast dropped */
 #define LXCNET_FW_L2MACFILTER 0x80 /* from the container: the MAC filter for frames that are not IP (ebtables) */
 
+/*
+ * skb->mark of the answer to a rejected frame while the port's other
+ * program passes it on (guest-fw.h fw_reply()): its own firewall and
+ * anti-spoofing do not judge it. A container cannot send it: a frame
+ * leaving the container's network namespace loses its mark.
+ */
+#define LXCNET_REJECT_MARK 0x4c58726aU
+
 enum lxcnet_fw_verdict {
 	LXCNET_FW_ACCEPT,
 	LXCNET_FW_DROP,
@@ -244,7 +252,8 @@ enum lxcnet_drop {
 	LXCNET_DROP_FW_POLICY_IN,  /* guest firewall: policy_in */
 	LXCNET_DROP_FW_POLICY_OUT, /* guest firewall: policy_out */
 	LXCNET_DROP_RATE,	   /* rate: to the container more than LXCNET_EDT_HORIZON_NS ahead */
-	LXCNET_DROP_FW_RULE,	   /* guest firewall: a rule that drops */
+	LXCNET_DROP_FW_RULE,	   /* guest firewall: a rule that drops (or rejects where no answer may go) */
+	LXCNET_DROP_FW_REJECT,	   /* guest firewall: rejected (rule or policy), answered with a TCP reset or an ICMP error */
 	_LXCNET_DROP_MAX,
 };
 

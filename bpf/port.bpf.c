@@ -267,31 +267,43 @@ static __always_inline int spoofed(struct __sk_buff *skb, const struct lxcnet_po
 
 #include "guest-fw.h"
 
+/* A frame the guest firewall refused: counted; dropped, or sent on as the answer to it (fw_check()). */
+static __always_inline int refuse(__u32 slot, int why)
+{
+	int r = drop(slot, (enum lxcnet_drop)(why & 0xff));
+
+	return why & FW_REPLIED ? TC_ACT_REDIRECT : r;
+}
+
 SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
 	__u32 slot;
 	struct lxcnet_port *p = port_of(skb, &slot);
 	__u16 proto = 0, vid = 0;
-	int t;
+	int t, own;
 
 	/* Attached means managed: without a policy nothing passes. */
 	if (!p)
 		return drop(LXCNET_PORT_SLOTS, LXCNET_DROP_NO_POLICY);
+	/* The answer to a frame rejected on its way to the container goes to the sender as the container's. */
+	own = skb->mark == LXCNET_REJECT_MARK;
+	if (own)
+		skb->mark = 0;
 	t = outer_tag(skb, &proto, &vid);
 	if (t < 0)
 		return drop(slot, LXCNET_DROP_MALFORMED);
-	if (p->flags & LXCNET_PORT_FILTERS) {
+	if ((p->flags & LXCNET_PORT_FILTERS) && !own) {
 		int why = spoofed(skb, p);
 
 		if (why >= 0)
 			return drop(slot, (enum lxcnet_drop)why);
 	}
-	if (p->flags & LXCNET_PORT_FIREWALL) {
+	if ((p->flags & LXCNET_PORT_FIREWALL) && !own) {
 		int why = fw_check(skb, slot, p->mac, LXCNET_FROM_CT);
 
 		if (why >= 0)
-			return drop(slot, (enum lxcnet_drop)why);
+			return refuse(slot, why);
 	}
 	if (t > 0) {
 		/* A container may send tagged frames only on its trunk VLANs, as 802.1Q. */
@@ -353,7 +365,7 @@ static __always_inline int deliver(struct __sk_buff *skb, __u32 slot, const stru
 		int why = fw_check(skb, slot, p->mac, LXCNET_TO_CT);
 
 		if (why >= 0)
-			return drop(slot, (enum lxcnet_drop)why);
+			return refuse(slot, why);
 	}
 	if (p->edt_bps && edt_stamp(skb, slot, p->edt_bps) < 0)
 		return drop(slot, LXCNET_DROP_RATE);
@@ -370,6 +382,11 @@ int tc_egress(struct __sk_buff *skb)
 
 	if (!p)
 		return drop(LXCNET_PORT_SLOTS, LXCNET_DROP_NO_POLICY);
+	/* The answer to a frame the container sent and its guest firewall rejected: it goes in as it is. */
+	if (skb->mark == LXCNET_REJECT_MARK) {
+		skb->mark = 0;
+		return pass(skb, slot, LXCNET_TO_CT);
+	}
 	tag = p->tag;
 	t = outer_tag(skb, &proto, &vid);
 	if (t < 0)

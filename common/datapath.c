@@ -596,7 +596,7 @@ static const char *const drop_reasons[_LXCNET_DROP_MAX] = {
 	[LXCNET_DROP_FW_IP] = "fw-ipfilter",	   [LXCNET_DROP_FW_RADV] = "fw-radv",
 	[LXCNET_DROP_FW_SMURF] = "fw-smurf",	   [LXCNET_DROP_FW_POLICY_IN] = "fw-policy-in",
 	[LXCNET_DROP_FW_POLICY_OUT] = "fw-policy-out", [LXCNET_DROP_RATE] = "rate",
-	[LXCNET_DROP_FW_RULE] = "fw-rule",
+	[LXCNET_DROP_FW_RULE] = "fw-rule",	   [LXCNET_DROP_FW_REJECT] = "fw-reject",
 };
 
 const char *datapath_drop_reason(unsigned reason)

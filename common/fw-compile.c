@@ -25,10 +25,7 @@ static int push(DatapathFw *f, uint32_t family, const uint8_t addr[16], unsigned
 	return 0;
 }
 
-/*
- * The guest's rules for netIDX, as the datapath's classifier. lxcnet does
- * not reject yet: a REJECT rule leaves the NIC to Proxmox's firewall.
- */
+/* The guest's rules for netIDX, as the datapath's classifier. */
 static int compile_rules(const FwConfig *cluster, const FwConfig *guest, unsigned idx, DatapathFw *ret, Diag *d)
 {
 	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
@@ -38,11 +35,6 @@ static int compile_rules(const FwConfig *cluster, const FwConfig *guest, unsigne
 	r = fw_rules_expand(cluster, guest, idx, &rs, d);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < rs.n_rules; i++)
-		if (rs.rules[i].verdict == FW_REJECT) {
-			r = diag_error(d, -EOPNOTSUPP, "%s: rule REJECT (lxcnet does not reject yet)", rs.rules[i].origin);
-			goto out;
-		}
 	r = fw_classify(&rs, &c);
 	if (r == -E2BIG) {
 		r = diag_error(d, -EOPNOTSUPP, "%s: more than %d rules in a direction", guest->name, LXCNET_FW_RULES_MAX);
@@ -157,6 +149,11 @@ static int arp_set(const FwConfig *guest, const PveNet *n, const FwNicPolicy *po
 	return 0;
 }
 
+static uint8_t verdict(FwVerdict v)
+{
+	return v == FW_ACCEPT ? LXCNET_FW_ACCEPT : v == FW_REJECT ? LXCNET_FW_REJECT : LXCNET_FW_DROP;
+}
+
 int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig *guest, unsigned idx, const PveNet *n,
 		   const FwNicPolicy *pol, DatapathFw *ret, Diag *d)
 {
@@ -170,9 +167,6 @@ int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig
 	datapath_fw_done(ret);
 	memset(ret, 0, offsetof(DatapathFw, set));
 	ret->n_set = 0;
-	if (pol->policy_in == FW_REJECT || pol->policy_out == FW_REJECT)
-		return diag_error(d, -EOPNOTSUPP, "%s: policy_%s REJECT (lxcnet does not reject yet)", guest->name,
-				  pol->policy_in == FW_REJECT ? "in" : "out");
 	r = check_options(guest, guest_unsupported, d);
 	if (r >= 0)
 		r = check_options(host, host_unsupported, d);
@@ -186,8 +180,8 @@ int fw_compile_nic(const FwConfig *cluster, const FwConfig *host, const FwConfig
 		return r;
 	}
 
-	ret->fw.policy_in = pol->policy_in == FW_ACCEPT ? LXCNET_FW_ACCEPT : LXCNET_FW_DROP;
-	ret->fw.policy_out = pol->policy_out == FW_DROP ? LXCNET_FW_DROP : LXCNET_FW_ACCEPT;
+	ret->fw.policy_in = verdict(pol->policy_in);
+	ret->fw.policy_out = verdict(pol->policy_out);
 	if (pol->dhcp)
 		ret->fw.flags |= LXCNET_FW_DHCP;
 	if (pol->ndp)

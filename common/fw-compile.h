@@ -12,7 +12,7 @@
  * skips are in ret->warnings. What lxcnet does not enforce yet is
  * -EOPNOTSUPP, with d naming the file, the line where there is one, and
  * the construct: the NIC is then left to Proxmox's own firewall, never
- * filtered less. That is today: REJECT (rules and policies), more than
+ * filtered less. That is today: more than
  * LXCNET_FW_RULES_MAX rules in a direction, the cluster's blacklist ipset,
  * the guest options ips and layer2_protocols, and host.fw's tcpflags,
  * nf_conntrack_allow_invalid and protection_synflood.

@@ -52,8 +52,8 @@ fw ip link set $BR mtu 1450 up
 mkdir -p "$T/pve/firewall"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
 for id in 8801 8803 8806 8807; do
-	# A REJECT rule, which lxcnet does not do yet: the NIC stays with Proxmox's firewall and its plumbing.
-	printf '[OPTIONS]\nenable: 1\npolicy_in: DROP\n\n[RULES]\nIN ACCEPT -p icmp\nIN REJECT -p tcp -dport 4\n' >"$T/pve/firewall/$id.fw"
+	# ips: 1, which lxcnet does not enforce: the NIC stays with Proxmox's firewall and its plumbing.
+	printf '[OPTIONS]\nenable: 1\nips: 1\npolicy_in: DROP\n\n[RULES]\nIN ACCEPT -p icmp\nIN REJECT -p tcp -dport 4\n' >"$T/pve/firewall/$id.fw"
 done
 pve_conf 8801 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:88:01:00,ip=10.88.0.1/24,firewall=1,host-managed=1"
 pve_conf 8802 "net0: name=eth0,bridge=$BR,hwaddr=BC:24:11:88:02:00,ip=10.88.0.2/24,host-managed=1"

@@ -8,8 +8,9 @@
 # address is not; with ipfilter: 1 a changed address is dropped, the
 # configured one, the link-local one and DHCP pass. A change of the .fw
 # file is in force within 1 s (lxcnetd). Rules (a macro among them) with
-# real traffic, first match wins, counted per rule; a REJECT rule, which
-# lxcnet does not do yet, leaves the NIC to Proxmox's firewall, logged.
+# real traffic, first match wins, counted per rule; REJECT answered with a
+# TCP reset or ICMP port unreachable; an option lxcnet does not enforce
+# (ips) leaves the NIC to Proxmox's firewall, logged.
 . "$(dirname "$0")/lib.sh"
 it_init 86
 it_need dbus-daemon busctl python3 bpftool tcpdump
@@ -166,21 +167,71 @@ before=$(rule_hits veth8601i0 0 0)
 ok $? "OUT DROP -p icmp -dest 10.86.0.2: 8601's pings to 8602 stopped by it ($before -> $(rule_hits veth8601i0 0 0))"
 ctl check >/dev/null; ok $? "lxcnetctl check: the compiled rules are as the file says"
 
-# REJECT, which lxcnet does not do yet, leaves the NIC to Proxmox's firewall (its bridge), logged.
-printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN REJECT -p tcp -dport 22\n' >"$T/pve/firewall/8601.fw"
+# REJECT, answered as pve-firewall answers: a TCP reset, ICMP port unreachable for UDP.
+cat >"$T/pve/firewall/8601.fw" <<'EOF2'
+[OPTIONS]
+enable: 1
+policy_in: REJECT
+
+[RULES]
+IN ACCEPT -p tcp -dport 7001
+IN REJECT -p udp -dport 7005
+OUT REJECT -p tcp -dport 7004
+EOF2
+policy_in_is() { [ "$(fw_field veth8601i0 policy_in 2>/dev/null)" = 2 ]; }
+ms=$(converged "policy_in REJECT on veth8601i0" policy_in_is); rc=$?
+[ $rc -eq 0 ] && has_fw veth8601i0 && [ ! -e /sys/class/net/fwbr8601i0 ]
+ok $? "policy_in REJECT and REJECT rules: compiled into 8601's datapath, no firewall bridge ($ms ms)"
+# refused CT ADDRESS PORT: connects from CT, prints "<ms> <nc's words>"; refused at once, not timed out
+refused() {
+	_t0=$(now_ms)
+	_o=$(ct_exec "$1" sh -c "echo x | timeout 3 nc -w 2 $2 $3" 2>&1)
+	echo "$(( $(now_ms) - _t0 )) $_o"
+}
+before=$(drops veth8601i0 FW_REJECT)
+out=$(refused 8602 10.86.0.1 7003)
+case $out in *"Connection refused"*) [ "${out%% *}" -lt 1000 ];; *) false;; esac
+ok $? "policy_in REJECT: 8602's connection to 8601:7003 is refused at once with a reset ($out)"
+[ "$(drops veth8601i0 FW_REJECT)" -gt "$before" ]; ok $? "counted as fw-reject ($before -> $(drops veth8601i0 FW_REJECT))"
+out=$(refused 8602 fd86::1 7003)
+case $out in *"Connection refused"*) [ "${out%% *}" -lt 1000 ];; *) false;; esac
+ok $? "and over IPv6 ($out)"
+ct_exec 8601 sh -c 'echo answer | nc -l -p 7001 >/dev/null 2>&1 &'
+sleep 0.3
+out=$(ct_exec 8602 sh -c 'echo question | timeout 3 nc -w 2 10.86.0.1 7001' 2>&1)
+[ "$out" = answer ]; ok $? "IN ACCEPT -p tcp -dport 7001 still answers ($out)"
+timeout 5 tcpdump -l -n -c 1 -i veth8602i0 'icmp and icmp[0] == 3' >"$T/unreach" 2>/dev/null &
+dump=$!
+sleep 0.5
+ct_exec 8602 sh -c 'cd /tmp && timeout 2 tftp -g -r x 10.86.0.1 7005' >/dev/null 2>&1 # a UDP request to port 7005
+wait "$dump"
+grep -q "10.86.0.1 > 10.86.0.2: ICMP 10.86.0.1 udp port 7005 unreachable" "$T/unreach"
+ok $? "IN REJECT -p udp -dport 7005: 8602 gets ICMP port unreachable from 8601's address ($(cat "$T/unreach"))"
+[ "$(rule_hits veth8601i0 1 1)" -ge 1 ]; ok $? "counted on that rule ($(rule_hits veth8601i0 1 1) packets)"
+ct_exec 8602 sh -c 'echo answer | nc -l -p 7004 >/dev/null 2>&1 &'
+sleep 0.3
+out=$(refused 8601 10.86.0.2 7004)
+case $out in *"Connection refused"*) [ "${out%% *}" -lt 1000 ];; *) false;; esac
+ok $? "OUT REJECT -p tcp -dport 7004: 8601 is refused though 8602 listens ($out)"
+[ "$(rule_hits veth8601i0 0 0)" -ge 1 ]; ok $? "counted on that rule ($(rule_hits veth8601i0 0 0) packets)"
+! reaches 8602 10.86.0.1; ok $? "policy_in REJECT: pings are dropped, not answered (ICMP)"
+ctl check >/dev/null; ok $? "lxcnetctl check: policy and rules as the file says"
+
+# What lxcnet does not enforce (here the guest option ips) leaves the NIC to Proxmox's firewall (its bridge), logged.
+printf '[OPTIONS]\nenable: 1\nips: 1\n' >"$T/pve/firewall/8601.fw"
 in_fwbr() { [ "$(link_field veth8601i0 | cut -d' ' -f1)" = master=fwbr8601i0 ]; }
 ms=$(converged "veth8601i0 in fwbr8601i0" in_fwbr); rc=$?
 [ $rc -eq 0 ] && ! has_fw veth8601i0 && [ "$(link_field fwpr8601p0 | cut -d' ' -f1)" = "master=$BR" ]
-ok $? "a REJECT rule in 8601.fw: veth8601i0 goes into Proxmox's firewall bridge, lxcnet's firewall off it ($ms ms)"
-grep -q "The guest firewall of net0 of container '8601' is left to pve-firewall: 8601.fw:5: rule REJECT (lxcnet does not reject yet)" \
-	"$T/agent.log"; ok $? "logged with file, line and construct"
+ok $? "ips: 1 in 8601.fw: veth8601i0 goes into Proxmox's firewall bridge, lxcnet's firewall off it ($ms ms)"
+grep -q "The guest firewall of net0 of container '8601' is left to pve-firewall: 8601.fw: option 'ips: 1' (not enforced by lxcnet)" \
+	"$T/agent.log"; ok $? "logged with file and construct"
 ctl check >/dev/null; ctl check >/dev/null
 [ "$(grep -c "is left to pve-firewall" "$T/agent.log")" -eq 1 ]
 ok $? "said once, not at every look (lxcnetctl check twice)"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/8601.fw"
 ms=$(converged "lxcnet's firewall on veth8601i0" has_fw veth8601i0); rc=$?
 [ $rc -eq 0 ] && [ "$(link_field veth8601i0 | cut -d' ' -f1)" = "master=$BR" ] && [ ! -e /sys/class/net/fwbr8601i0 ]
-ok $? "the rule removed: lxcnet's firewall again, straight in $BR ($ms ms)"
+ok $? "the option removed: lxcnet's firewall again, straight in $BR ($ms ms)"
 [ "$(fw_field veth8601i0 n_rules | tr -d ' \n')" = "[0,0]" ]; ok $? "with no rules"
 
 # firewall proxmox in lxcnet.conf pins Proxmox's firewall node-wide.

@@ -196,8 +196,8 @@ left=$(ls /sys/class/net | grep -c '^veth91[34][0-9]i' || true)
 # --- Proxmox's guest firewall (cluster.fw and <vmid>.fw enable: 1, firewall=1) is never silently bypassed.
 mkdir -p "$T/pve/firewall" "$T/pve/nodes/$(uname -n | cut -d. -f1)"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
-# A REJECT rule, which lxcnet does not do yet: Proxmox's firewall enforces it.
-printf '[OPTIONS]\nenable: 1\npolicy_in: DROP\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\nIN REJECT -p tcp -dport 23\n' >"$T/pve/firewall/9160.fw"
+# ips: 1, which lxcnet does not enforce: Proxmox's firewall enforces it.
+printf '[OPTIONS]\nenable: 1\nips: 1\npolicy_in: DROP\n\n[RULES]\nIN ACCEPT -p tcp -dport 22\nIN REJECT -p tcp -dport 23\n' >"$T/pve/firewall/9160.fw"
 pve_conf 9160 "net0: name=eth0,bridge=$B1,hwaddr=BC:24:11:91:60:00,ip=10.91.2.60/24,firewall=1,host-managed=1"
 ct_create 9160
 # With pve-firewall (iptables), Proxmox's firewall bridge: test-firewall.sh, in a namespace of its own.

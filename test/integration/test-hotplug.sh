@@ -45,11 +45,11 @@ for name in . ..; do
 	[ $rc -ne 0 ] && echo "$out" | grep -q "name: '$name' is not an interface name (org.lxcnet1.Error.InvalidArgument)"
 	ok $? "hotplug add with name=$name: InvalidArgument at once ($out)"
 done
-# Proxmox's guest firewall in effect with pve-firewall and a REJECT rule (which lxcnet leaves to Proxmox's
+# Proxmox's guest firewall in effect with pve-firewall and ips: 1 (which lxcnet leaves to Proxmox's
 # firewall): the NIC goes through Proxmox's firewall bridge, and updates of firewall replug as Proxmox's do.
 mkdir -p "$T/pve/firewall"
 printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
-printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p icmp\nIN REJECT -p tcp -dport 4\n' >"$T/pve/firewall/9401.fw"
+printf '[OPTIONS]\nenable: 1\nips: 1\n\n[RULES]\nIN ACCEPT -p icmp\nIN REJECT -p tcp -dport 4\n' >"$T/pve/firewall/9401.fw"
 fwnet8() { ctl hotplug "$1" 9401 net8 "name=eth8,bridge=$BR,hwaddr=BC:24:11:94:01:08,firewall=$2" --wait >/dev/null; }
 fwnet8 add 1 && [ "$(link_field veth9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ] &&
 	[ "$(link_field fwpr9401p8)" = "master=$BR mtu=1500 up=1" ] && [ "$(link_field fwln9401i8)" = "master=fwbr9401i8 mtu=1500 up=1" ]

@@ -669,6 +669,245 @@ static void rules_cases(void)
 	}
 }
 
+/* ---- REJECT: the answer built in place of the rejected frame (guest-fw.h fw_reply()) ---- */
+
+/* Run prog with skb->mark = mark; *ret_mark: the mark after it. */
+static int run_mark(struct bpf_program *prog, const unsigned char *in, size_t len, __u32 mark, unsigned char *out,
+		    __u32 *out_len, __u32 *ret_mark)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex, .mark = mark }, ctx_out = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len, .data_out = out,
+		    .data_size_out = 600, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
+	int r = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
+
+	*out_len = o.data_size_out;
+	*ret_mark = ctx_out.mark;
+	return r < 0 ? r : (int)o.retval;
+}
+
+/* The Internet checksum of b (with sum carried in): 0 over a header whose checksum is right. */
+static unsigned csum16(const unsigned char *b, size_t len, unsigned long sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (unsigned long)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (unsigned long)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (unsigned)(~sum & 0xffff);
+}
+
+/* The pseudo-header's sum for an upper-layer checksum (IPv4 or IPv6 by family). */
+static unsigned long pseudo(int family, const unsigned char *ip, unsigned proto, unsigned len)
+{
+	unsigned long sum = proto + len;
+	const unsigned char *a = ip + (family == 4 ? 12 : 8);
+	size_t alen = family == 4 ? 8 : 32;
+
+	for (size_t i = 0; i < alen; i += 2)
+		sum += (unsigned long)(a[i] << 8 | a[i + 1]);
+	return sum;
+}
+
+static unsigned be16(const unsigned char *b)
+{
+	return (unsigned)(b[0] << 8 | b[1]);
+}
+
+static unsigned long be32(const unsigned char *b)
+{
+	return (unsigned long)b[0] << 24 | (unsigned long)b[1] << 16 | (unsigned long)b[2] << 8 | b[3];
+}
+
+/* The frame f, rejected by prog: answered (redirected, marked, counted as fw-reject) from its destination to its source. */
+static bool rejected(const char *what, struct bpf_program *prog, unsigned char *f, size_t len, unsigned char *o,
+		     __u32 *olen)
+{
+	struct lxcnet_port_stats before = stats(), after;
+	unsigned char orig[160];
+	__u32 mark = 0;
+	int r;
+
+	memcpy(orig, f, len);
+	r = run_mark(prog, f, len, 0, o, olen, &mark);
+	after = stats();
+	return ok(r == TC_ACT_REDIRECT && mark == LXCNET_REJECT_MARK &&
+			  after.drops[LXCNET_DROP_FW_REJECT] - before.drops[LXCNET_DROP_FW_REJECT] == 1 &&
+			  memcmp(o, orig + 6, 6) == 0 && memcmp(o + 6, orig, 6) == 0,
+		  "%s: answered (verdict %d, mark %#x, counted as fw-reject, MACs swapped)", what, r, mark);
+}
+
+static void reject_cases(void)
+{
+	const __u16 defaults = LXCNET_FW_MACFILTER | LXCNET_FW_L2MACFILTER | LXCNET_FW_DHCP | LXCNET_FW_NDP | LXCNET_FW_NOSMURFS;
+	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
+	static const unsigned char own_mac[6] = { 0xbc, 0x24, 0x11, 0, 0, OWN }, peer_mac[6] = { 0xbc, 0x24, 0x11, 0, 0, 9 };
+	unsigned char f[160], o[600];
+	const unsigned char *ip, *l4;
+	__u32 olen, mark;
+	size_t n;
+	int r;
+
+	/* policy_in REJECT: a SYN from outside gets a reset from the container's address and port. */
+	fw_set(defaults, LXCNET_FW_REJECT, LXCNET_FW_ACCEPT, 3);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(5555, 22, TCP_SYN_), 20);
+	memcpy(f, own_mac, 6);
+	f[14 + 20 + 4] = 0x11, f[14 + 20 + 7] = 0x22; /* seq 0x11000022 */
+	if (rejected("policy_in REJECT: TCP SYN to port 22", in, f, n, o, &olen)) {
+		ip = o + 14, l4 = ip + 20;
+		ok(olen == 54 && be16(o + 12) == 0x0800 && ip[0] == 0x45 && be16(ip + 2) == 40 && ip[8] == 64 && ip[9] == 6 &&
+			   memcmp(ip + 12, f + 14 + 16, 4) == 0 && memcmp(ip + 16, f + 14 + 12, 4) == 0 && csum16(ip, 20, 0) == 0,
+		   "the answer: IPv4 10.0.0.2 -> 10.0.0.9, TCP, TTL 64, 54 bytes, header checksum right");
+		ok(be16(l4) == 22 && be16(l4 + 2) == 5555 && l4[13] == (TCP_RST_ | TCP_ACK_) && be32(l4 + 4) == 0 &&
+			   be32(l4 + 8) == 0x11000023 && l4[12] == 0x50 && csum16(l4, 20, pseudo(4, ip, 6, 20)) == 0,
+		   "the answer: a reset from port 22 to 5555 acknowledging the SYN (ack %#lx), TCP checksum right",
+		   be32(l4 + 8));
+	}
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(5556, 22, TCP_ACK_), 20);
+	memcpy(f, own_mac, 6);
+	fw_expect("policy_in REJECT: a lone ACK (PVEFW-Reject drops TCP that is not a SYN)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(5000, 161), 8);
+	memcpy(f, own_mac, 6);
+	if (rejected("policy_in REJECT: UDP to port 161", in, f, n, o, &olen)) {
+		ip = o + 14, l4 = ip + 20;
+		ok(ip[9] == 1 && ip[1] == 0xc0 && l4[0] == 3 && l4[1] == 3 && be16(ip + 2) == 20 + 8 + 28 && olen == 14u + 56 &&
+			   memcmp(l4 + 8, f + 14, 28) == 0 && csum16(ip, 20, 0) == 0 && csum16(l4, 36, 0) == 0,
+		   "the answer: ICMP port unreachable quoting the datagram's header and 8 bytes, checksums right (%u bytes)",
+		   olen);
+	}
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(5000, 1900), 8);
+	memcpy(f, own_mac, 6);
+	fw_expect("policy_in REJECT: UDP to 1900 (UPnP, dropped)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(53, 5000), 8);
+	memcpy(f, own_mac, 6);
+	fw_expect("policy_in REJECT: UDP from port 53 (DNS answers, dropped)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(53, 137), 8);
+	memcpy(f, own_mac, 6);
+	rejected("policy_in REJECT: UDP from 53 to 137 (SMB, rejected before the DNS rule)", in, f, n, o, &olen);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 1, 0, icmp(8, 9), 8);
+	memcpy(f, own_mac, 6);
+	fw_expect("policy_in REJECT: ICMP echo request (ICMP is dropped)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(5557, 22, TCP_SYN_), 20);
+	fw_expect("policy_in REJECT: a SYN to the broadcast MAC (dropped)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	{
+		unsigned char gre[8] = { 0, 0, 0x08, 0 };
+
+		n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 47, 0, gre, sizeof(gre));
+		memcpy(f, own_mac, 6);
+		if (rejected("policy_in REJECT: GRE", in, f, n, o, &olen))
+			ok(o[14 + 9] == 1 && o[34] == 3 && o[35] == 10, "the answer: ICMP host prohibited (3/%u)", o[35]);
+	}
+	/* IPv6: the reset and the port unreachable with the pseudo-header in their checksums. */
+	n = pkt6(f, 9, "fd00::9", "fd00::2", 6, tcp(6000, 80, TCP_SYN_), 20);
+	memcpy(f, own_mac, 6);
+	if (rejected("policy_in REJECT: TCP SYN over IPv6", in, f, n, o, &olen)) {
+		ip = o + 14, l4 = ip + 40;
+		ok(olen == 14 + 40 + 20 && ip[0] >> 4 == 6 && be16(ip + 4) == 20 && ip[6] == 6 && ip[7] == 64 &&
+			   memcmp(ip + 8, f + 14 + 24, 16) == 0 && memcmp(ip + 24, f + 14 + 8, 16) == 0 &&
+			   l4[13] == (TCP_RST_ | TCP_ACK_) && be32(l4 + 8) == 1 && csum16(l4, 20, pseudo(6, ip, 6, 20)) == 0,
+		   "the answer: IPv6 fd00::2 -> fd00::9, hop limit 64, a reset with its checksum right");
+	}
+	n = pkt6(f, 9, "fd00::9", "fd00::2", 17, udp(6000, 69), 8);
+	memcpy(f, own_mac, 6);
+	if (rejected("policy_in REJECT: UDP over IPv6", in, f, n, o, &olen)) {
+		ip = o + 14, l4 = ip + 40;
+		ok(ip[6] == 58 && l4[0] == 1 && l4[1] == 4 && be16(ip + 4) == 8 + 48 && memcmp(l4 + 8, f + 14, 48) == 0 &&
+			   csum16(l4, 56, pseudo(6, ip, 58, 56)) == 0,
+		   "the answer: ICMPv6 port unreachable quoting 48 bytes, checksum right");
+	}
+	n = pkt6(f, 9, "fd00::9", "ff02::1", 17, udp(6000, 69), 8);
+	memcpy(f, own_mac, 6);
+	fw_expect("policy_in REJECT: UDP to ff02::1 (multicast, dropped)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+
+	/* policy_out REJECT: the container's own SYN is answered into the container. */
+	fw_set(defaults, LXCNET_FW_DROP, LXCNET_FW_REJECT, 3);
+	n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40100, 443, TCP_SYN_), 20);
+	memcpy(f, peer_mac, 6);
+	if (rejected("policy_out REJECT: the container's TCP SYN", out, f, n, o, &olen))
+		ok(memcmp(o, own_mac, 6) == 0 && be16(o + 14 + 20) == 443 && be16(o + 14 + 22) == 40100,
+		   "the answer goes to the container's MAC, from port 443 to 40100");
+
+	/* policy_in DROP: pve-firewall's IPv6 PVEFW-Drop rejects TCP to port 43; IPv4's drops it. */
+	fw_set(defaults, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 3);
+	n = pkt6(f, 9, "fd00::9", "fd00::2", 6, tcp(6001, 43, TCP_SYN_), 20);
+	memcpy(f, own_mac, 6);
+	rejected("policy_in DROP: TCP to port 43 over IPv6 (reset, as pve-firewall)", in, f, n, o, &olen);
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(6001, 43, TCP_SYN_), 20);
+	memcpy(f, own_mac, 6);
+	fw_expect("policy_in DROP: TCP to port 43 over IPv4 (dropped)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+
+	/* The answer passes the port's other program without being judged again. */
+	n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 6, 0, tcp(22, 5555, TCP_RST_ | TCP_ACK_), 20);
+	r = run_mark(in, f, n, LXCNET_REJECT_MARK, o, &olen, &mark);
+	ok(r == TC_ACT_OK && mark == 0, "an answer (marked) to the container passes though no connection has it (verdict %d, "
+					"mark %#x after)", r, mark);
+	set_port(100, 0, 0, NULL);
+	fw_set(defaults, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 3);
+	{
+		struct lxcnet_port p = { .ifindex = ifindex, .tag = 100, .flags = LXCNET_PORT_FIREWALL | LXCNET_PORT_FILTER_MAC,
+					 .mac = { 0xbc, 0x24, 0x11, 0, 0, OWN } };
+
+		bpf_map__update_elem(skel->maps.lxcnet_ports, &slot, sizeof(slot), &p, sizeof(p), BPF_ANY);
+	}
+	n = pkt4(f, 7, "10.0.0.7", "10.0.0.9", 6, 0, tcp(22, 5555, TCP_RST_ | TCP_ACK_), 20);
+	r = run_mark(out, f, n, LXCNET_REJECT_MARK, o, &olen, &mark);
+	ok(r == TC_ACT_OK && mark == 0, "an answer (marked) from the container's side passes its MAC filter and firewall "
+					"(verdict %d, mark %#x after)", r, mark);
+	r = run_mark(out, f, n, 0, o, &olen, &mark);
+	ok(r == TC_ACT_SHOT, "the same frame unmarked is dropped (verdict %d)", r);
+
+	/* A REJECT rule: answered, and the rule counts it. */
+	{
+		static const char *const text = "[RULES]\nOUT REJECT -p tcp -dport 25\nIN REJECT -p udp -dport 514\n";
+		_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+		_cleanup_(fw_config_freep) FwConfig *g = NULL;
+		struct lxcnet_fw fw = { .ifindex = ifindex, .gen = 4, .flags = defaults, .policy_in = LXCNET_FW_ACCEPT,
+					.policy_out = LXCNET_FW_ACCEPT, .rules_gen = 6 };
+		struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = 6,
+					       .dir = LXCNET_FROM_CT, .index = 0 };
+		struct lxcnet_fw_rule v = {};
+		FwRuleSet rs = {};
+		Diag d = {};
+
+		if (!ok(fw_config_parse("100.fw", FW_GUEST, text, strlen(text), &g, &d) >= 0 &&
+				fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0 &&
+				datapath_fw_rules_write(bpf_map__fd(skel->maps.lxcnet_fw_match),
+							bpf_map__fd(skel->maps.lxcnet_fw_bits),
+							bpf_map__fd(skel->maps.lxcnet_fw_rule), slot, 6, c) >= 0,
+			"REJECT rules compiled and written"))
+			goto done;
+		memcpy(fw.n_rules, c->n_rules, sizeof(fw.n_rules));
+		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
+		set_port(0, 0, 0, NULL);
+		fw_set(defaults, LXCNET_FW_ACCEPT, LXCNET_FW_ACCEPT, 4);
+		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
+		n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40200, 25, TCP_SYN_), 20);
+		memcpy(f, peer_mac, 6);
+		rejected("OUT REJECT -p tcp -dport 25: the container's SYN to port 25", out, f, n, o, &olen);
+		ok(bpf_map__lookup_elem(skel->maps.lxcnet_fw_rule, &k, sizeof(k), &v, sizeof(v), 0) == 0 && v.packets == 1 &&
+			   v.verdict == LXCNET_FW_REJECT,
+		   "the rule counted it (%llu packets)", (unsigned long long)v.packets);
+		n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40201, 26, TCP_SYN_), 20);
+		memcpy(f, peer_mac, 6);
+		fw_expect("a SYN to port 26 (policy_out ACCEPT)", out, f, n, -1);
+		n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(5001, 514), 8);
+		memcpy(f, own_mac, 6);
+		if (rejected("IN REJECT -p udp -dport 514", in, f, n, o, &olen))
+			ok(o[14 + 20] == 3 && o[14 + 21] == 3, "the answer: ICMP port unreachable");
+		n = pkt4(f, 9, "10.0.0.9", "10.0.0.2", 17, 0, udp(5001, 514), 8);
+		fw_expect("IN REJECT -p udp -dport 514, to the broadcast MAC (dropped, as the rule's)", in, f, n,
+			  LXCNET_DROP_FW_RULE);
+done:
+		fw_ruleset_done(&rs);
+	}
+	{
+		struct lxcnet_fw none = {};
+
+		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &none, sizeof(none), BPF_ANY);
+	}
+}
+
 /* Run prog on frame f; *ret_tstamp: the skb's tstamp after it. */
 static int run_tstamp(struct bpf_program *prog, const unsigned char *f, size_t len, __u64 *ret_tstamp)
 {
@@ -877,6 +1116,7 @@ int main(void)
 	firewall_cases();
 	guest_firewall_cases();
 	rules_cases();
+	reject_cases();
 	edt_cases();
 
 	port_bpf__destroy(skel);
