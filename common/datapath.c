@@ -442,6 +442,34 @@ int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret, struct
 	return 0;
 }
 
+int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, struct lxcnet_fw_rule **ret)
+{
+	struct lxcnet_fw_rule *v;
+	struct lxcnet_port p;
+	__u32 slot = slot_of(dp, (__u32)ifindex, &p);
+	size_t n, o = 0;
+
+	*ret = NULL;
+	if (!slot || !(p.flags & LXCNET_PORT_FIREWALL))
+		return -ENOENT;
+	if (bpf_map_lookup_elem(dp->fw_fd, &slot, ret_fw) < 0)
+		return negative_errno();
+	n = (size_t)ret_fw->n_rules[LXCNET_FROM_CT] + ret_fw->n_rules[LXCNET_TO_CT];
+	v = calloc(n ?: 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (__u16 dir = 0; dir < _LXCNET_DIR_MAX; dir++)
+		for (__u16 i = 0; i < ret_fw->n_rules[dir]; i++, o++) {
+			struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot,
+						       .rules_gen = ret_fw->rules_gen, .dir = dir, .index = i };
+
+			/* Written before the switch to its generation: missing only when the port was replugged meanwhile. */
+			(void)bpf_map_lookup_elem(dp->fw_rule_fd, &k, &v[o]);
+		}
+	*ret = v;
+	return 0;
+}
+
 int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret)
 {
 	struct lxcnet_fw_ipkey key, next;
@@ -598,6 +626,11 @@ static const char *const drop_reasons[_LXCNET_DROP_MAX] = {
 	[LXCNET_DROP_FW_POLICY_OUT] = "fw-policy-out", [LXCNET_DROP_RATE] = "rate",
 	[LXCNET_DROP_FW_RULE] = "fw-rule",	   [LXCNET_DROP_FW_REJECT] = "fw-reject",
 };
+
+const char *datapath_fw_verdict_name(unsigned verdict)
+{
+	return verdict == LXCNET_FW_ACCEPT ? "ACCEPT" : verdict == LXCNET_FW_REJECT ? "REJECT" : "DROP";
+}
 
 const char *datapath_drop_reason(unsigned reason)
 {

@@ -123,6 +123,13 @@ int datapath_port_set_fw(Datapath *dp, int ifindex, const struct lxcnet_port *po
 /* The guest firewall in force on ifindex, with its set (its rules only as fw.n_rules and fw.rules_hash); -ENOENT when it has none. */
 int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret);
 
+/*
+ * The counters and verdicts of the rules in force on ifindex: *ret holds
+ * ret_fw->n_rules[LXCNET_FROM_CT] OUT rules, then the IN rules, by index
+ * (free() it). -ENOENT when the port has no guest firewall.
+ */
+int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, struct lxcnet_fw_rule **ret);
+
 /* Whether two firewalls are the same (their sets as sets: order and repeats aside; rules by their hash); ifindex and gen are not compared. */
 bool datapath_fw_equal(const DatapathFw *a, const DatapathFw *b);
 
@@ -140,3 +147,5 @@ int datapath_sweep(Datapath *dp, unsigned *ret_removed);
 
 /* "vlan-in", "spoofed-mac", ...: a drop reason as the API and metrics name it. */
 const char *datapath_drop_reason(unsigned reason);
+/* "ACCEPT", "DROP" or "REJECT" for an enum lxcnet_fw_verdict. */
+const char *datapath_fw_verdict_name(unsigned verdict);

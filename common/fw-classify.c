@@ -32,6 +32,11 @@ void fw_classifier_free(FwClassifier *c)
 	free(c->chunks);
 	for (int d = 0; d < _LXCNET_DIR_MAX; d++)
 		free(c->verdicts[d]);
+	for (int d = 0; d < _LXCNET_DIR_MAX; d++)
+		for (size_t i = 0; c->origins[d] && i < c->n_rules[d]; i++)
+			free(c->origins[d][i]);
+	for (int d = 0; d < _LXCNET_DIR_MAX; d++)
+		free(c->origins[d]);
 	free(c);
 }
 
@@ -250,8 +255,14 @@ int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
 		if (!n)
 			continue;
 		c->verdicts[dir] = calloc(n, 1);
-		if (!c->verdicts[dir])
+		c->origins[dir] = calloc(n, sizeof(char *));
+		if (!c->verdicts[dir] || !c->origins[dir])
 			return -ENOMEM;
+		for (size_t j = 0; j < n; j++) {
+			c->origins[dir][j] = strdup(rules[j]->origin ? rules[j]->origin : "");
+			if (!c->origins[dir][j])
+				return -ENOMEM;
+		}
 		for (size_t j = 0; j < n; j++)
 			c->verdicts[dir][j] = rules[j]->verdict == FW_ACCEPT ? LXCNET_FW_ACCEPT :
 					      rules[j]->verdict == FW_REJECT ? LXCNET_FW_REJECT :

@@ -37,6 +37,7 @@ typedef struct FwClassifier {
 	FwChunkEntry *chunks;
 	size_t n_chunks;
 	uint8_t *verdicts[_LXCNET_DIR_MAX]; /* enum lxcnet_fw_verdict, by rule index within the direction */
+	char **origins[_LXCNET_DIR_MAX];    /* where each rule comes from ("100.fw:12"), likewise; not in the hash */
 	uint16_t n_rules[_LXCNET_DIR_MAX];
 	uint64_t hash; /* of all of it */
 } FwClassifier;

@@ -234,6 +234,54 @@ int ctl_containers(const CtlOptions *o)
 	return ctl_list_done(o, r, a);
 }
 
+/* The rules of lxcnet's guest firewall on the NIC and what each matched: printed, or "firewall_rules" in j. */
+static int stats_fw_rules(const CtlOptions *o, sd_bus *bus, const char *container, const char *net, json_object *j)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	json_object *a = json_object_new_array();
+	const char *dir, *verdict, *origin;
+	uint64_t packets, bytes;
+	uint16_t index;
+	bool first = true;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	r = ctl_call(bus, "GetFirewallRules", &reply, "ss", container, net);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', LXCNET_SIG_FW_RULE);
+	while (r >= 0 && (r = sd_bus_message_read(reply, LXCNET_SIG_FW_RULE, &dir, &index, &verdict, &origin, &packets,
+						  &bytes)) > 0) {
+		if (o->json) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "direction", json_object_new_string(dir));
+			json_object_object_add(e, "index", json_object_new_int(index));
+			json_object_object_add(e, "verdict", json_object_new_string(verdict));
+			json_object_object_add(e, "origin", *origin ? json_object_new_string(origin) : NULL);
+			json_object_object_add(e, "packets", json_object_new_int64((int64_t)packets));
+			json_object_object_add(e, "bytes", json_object_new_int64((int64_t)bytes));
+			json_object_array_add(a, e);
+			continue;
+		}
+		if (first)
+			printf("guest firewall rules (new connections matched):\n");
+		first = false;
+		printf("  %-3s %5u %-6s %-24s %llu packets, %llu bytes\n", dir, index, verdict,
+		       *origin ? origin : "(the files say other rules now)", (unsigned long long)packets,
+		       (unsigned long long)bytes);
+	}
+	if (r < 0) {
+		json_object_put(a);
+		return r;
+	}
+	if (o->json)
+		json_object_object_add(j, "firewall_rules", a);
+	else
+		json_object_put(a);
+	return 0;
+}
+
 int ctl_stats(const CtlOptions *o, const char *container, const char *net)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -260,6 +308,11 @@ int ctl_stats(const CtlOptions *o, const char *container, const char *net)
 		else
 			printf("  %-14s %llu\n", reason, (unsigned long long)count);
 	}
+	if (r < 0) {
+		json_object_put(drops);
+		return CTL_EXIT_FAIL;
+	}
+	r = stats_fw_rules(o, bus, container, net, j);
 	if (r < 0) {
 		json_object_put(drops);
 		return CTL_EXIT_FAIL;

@@ -36,7 +36,7 @@ static void help(FILE *f)
 		"  binding CT NET [--json]  One of them, and who enforces its Proxmox guest\n"
 		"                           firewall (NET: net0..net31)\n"
 		"  containers [--json]      Containers with bound interfaces\n"
-		"  stats CT NET [--json]    Datapath counters of an interface, drops by reason\n"
+		"  stats CT NET [--json]    Datapath counters of an interface, drops by reason, firewall rules\n"
 		"  vnets [--json]           SDN VNets, where each plugs on this node, bindings\n"
 		"  bind CT NET VNET         Plug a running container's NIC into VNET, live, and\n"
 		"                           write bridge=VNET to its netN line (root)\n"

@@ -14,6 +14,7 @@
 #include "bus.h"
 #include "lxc-netconf.h"
 #include "plug.h"
+#include "reconcile.h"
 #include "storage.h"
 #include "strutil.h"
 
@@ -135,6 +136,35 @@ static int method_get_statistics(sd_bus_message *m, void *userdata, sd_bus_error
 		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_DROP);
 	for (int i = 0; r >= 0 && i < _LXCNET_DROP_MAX; i++)
 		r = sd_bus_message_append(reply, LXCNET_SIG_DROP, datapath_drop_reason(i), st.drops[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_firewall_rules(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	Manager *mgr = userdata;
+	FwRuleStat *s = NULL;
+	const Binding *b;
+	size_t n = 0;
+	int r;
+
+	r = read_binding_args(m, mgr, &b, error);
+	if (r < 0)
+		return r;
+	r = reconcile_fw_rules(mgr, b, &s, &n);
+	if (r == -ENODEV)
+		return sd_bus_error_setf(error, LXCNET_ERR_NO_DATAPATH, "No datapath for '%s'", b->ifname);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', LXCNET_SIG_FW_RULE);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_append(reply, LXCNET_SIG_FW_RULE, s[i].dir == LXCNET_FROM_CT ? "out" : "in", s[i].index,
+					  datapath_fw_verdict_name(s[i].verdict), s[i].origin ?: "", s[i].packets, s[i].bytes);
+	fw_rule_stats_free(s, n);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
@@ -343,6 +373,8 @@ const sd_bus_vtable bus_manager_vtable[] = {
 				 SD_BUS_PARAM(packets_from_container) SD_BUS_PARAM(bytes_from_container)
 					 SD_BUS_PARAM(packets_to_container) SD_BUS_PARAM(bytes_to_container) SD_BUS_PARAM(drops),
 				 method_get_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetFirewallRules", "ss", SD_BUS_PARAM(container) SD_BUS_PARAM(net), "a" LXCNET_SIG_FW_RULE,
+				 SD_BUS_PARAM(rules), method_get_firewall_rules, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("NotifyBinding", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), "", ,
 				 method_notify_binding, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("BindVNet", "sss", SD_BUS_PARAM(container) SD_BUS_PARAM(net) SD_BUS_PARAM(vnet), "", ,

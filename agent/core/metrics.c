@@ -83,6 +83,40 @@ static int interfaces(Manager *m, MetricsWriter *r)
 	return k;
 }
 
+/*
+ * What each rule of lxcnet's guest firewall matched, for the rules that
+ * matched something (a port may have thousands that never do);
+ * `lxcnetctl stats` names the file and line of each.
+ */
+static int fw_rules(Manager *m, MetricsWriter *r)
+{
+	char net[16], rule[8];
+	int k;
+
+	k = metrics_family_open(r, "lxcnet_firewall_rule_packets_total", "counter",
+				"New connections a rule of lxcnet's guest firewall matched, by rule index in its direction");
+	for (size_t i = 0; k >= 0 && m->dp && i < m->n_bindings; i++) {
+		const Binding *b = &m->bindings[i];
+		_cleanup_free_ struct lxcnet_fw_rule *v = NULL;
+		struct lxcnet_fw fw;
+		size_t o = 0;
+
+		if (datapath_port_fw_rules(m->dp, b->port_ifindex, &fw, &v) < 0)
+			continue;
+		snprintf(net, sizeof(net), "net%u", b->net);
+		for (int dir = 0; k >= 0 && dir < _LXCNET_DIR_MAX; dir++)
+			for (unsigned j = 0; k >= 0 && j < fw.n_rules[dir]; j++, o++) {
+				if (!v[o].packets)
+					continue;
+				snprintf(rule, sizeof(rule), "%u", j);
+				k = metrics_sample(r, "", (double)v[o].packets, LABELS(b, net), "direction",
+						   dir == LXCNET_FROM_CT ? "out" : "in", "rule", rule, "verdict",
+						   datapath_fw_verdict_name(v[o].verdict), NULL);
+			}
+	}
+	return k >= 0 ? metrics_family_close(r) : k;
+}
+
 static int operations(Manager *m, MetricsWriter *r)
 {
 	PathStats s[_ROP_MAX][_PATH_MAX];
@@ -199,6 +233,8 @@ int metrics_write(Manager *m, MetricsWriter *w)
 		r = metrics_family_close(w);
 	if (r >= 0)
 		r = interfaces(m, w);
+	if (r >= 0)
+		r = fw_rules(m, w);
 	if (r >= 0)
 		r = operations(m, w);
 	if (r >= 0)

@@ -10,6 +10,7 @@
 #include "bpf-pins.h"
 #include "clock.h"
 #include "fw-bridge.h"
+#include "fw-classify.h"
 #include "log.h"
 #include "lxc-hook.h"
 #include "manager.h"
@@ -146,11 +147,6 @@ static int compare_shaper(PlugEnv *e, int port, const char *port_name, const str
 	return 0;
 }
 
-static const char *fw_policy_name(uint8_t v)
-{
-	return v == LXCNET_FW_ACCEPT ? "ACCEPT" : v == LXCNET_FW_REJECT ? "REJECT" : "DROP";
-}
-
 /* lxcnet's guest firewall on port, its settings and ipfilter set, as fw_compile_nic() gives them for t. */
 static int compare_fw(Datapath *dp, int port, const char *port_name, const struct lxcnet_port *p, const PlugTarget *t,
 		      char *diff, size_t size)
@@ -177,8 +173,8 @@ static int compare_fw(Datapath *dp, int port, const char *port_name, const struc
 		return differs(diff, size,
 			       "the guest firewall of '%s' is not its .fw files': policy_in %s, policy_out %s, flags %#x, %zu "
 			       "addresses; they say %s, %s, %#x, %zu (rules out/in %u/%u, they say %u/%u%s)",
-			       port_name, fw_policy_name(fw->fw.policy_in), fw_policy_name(fw->fw.policy_out), fw->fw.flags,
-			       fw->n_set, fw_policy_name(t->fw.fw.policy_in), fw_policy_name(t->fw.fw.policy_out), t->fw.fw.flags,
+			       port_name, datapath_fw_verdict_name(fw->fw.policy_in), datapath_fw_verdict_name(fw->fw.policy_out), fw->fw.flags,
+			       fw->n_set, datapath_fw_verdict_name(t->fw.fw.policy_in), datapath_fw_verdict_name(t->fw.fw.policy_out), t->fw.fw.flags,
 			       t->fw.n_set, fw->fw.n_rules[LXCNET_FROM_CT], fw->fw.n_rules[LXCNET_TO_CT],
 			       t->fw.fw.n_rules[LXCNET_FROM_CT], t->fw.fw.n_rules[LXCNET_TO_CT],
 			       fw->fw.rules_hash != t->fw.fw.rules_hash ? ", other rules" : "");
@@ -356,6 +352,71 @@ int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, c
 	r = port_in(m, &e, b, reason, reason == RECONCILE_LINK, apply, diff, diff_size, ret_action);
 	plug_env_done(&e);
 	return r;
+}
+
+void fw_rule_stats_free(FwRuleStat *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		free(s[i].origin);
+	free(s);
+}
+
+/* The guest firewall the files give b's NIC now, compiled (NULL rules when none, or when it cannot be). */
+static void fw_desired(Manager *m, const Binding *b, PlugTarget *t)
+{
+	PlugEnv e;
+	PveNet n;
+	Diag d = {};
+
+	if (manager_binding_net(m, b, &n) < 0 || plug_env_open(&e, m->pve_dir) < 0)
+		return;
+	e.fw_mode = m->conf->firewall;
+	e.fw_quiet = true;
+	if (plug_resolve_for(&e, b->container, &n, t, &d) >= 0)
+		(void)plug_guest_firewall(&e, b->container, b->net, &n, t, &d);
+	plug_env_done(&e);
+}
+
+int reconcile_fw_rules(Manager *m, const Binding *b, FwRuleStat **ret, size_t *ret_n)
+{
+	_cleanup_(plug_target_done) PlugTarget t = {};
+	_cleanup_free_ struct lxcnet_fw_rule *v = NULL;
+	Datapath *dp = manager_datapath(m);
+	const FwClassifier *c;
+	struct lxcnet_fw fw;
+	FwRuleStat *s;
+	size_t n, o = 0;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!dp)
+		return -ENODEV;
+	r = datapath_port_fw_rules(dp, b->port_ifindex, &fw, &v);
+	if (r < 0)
+		return r;
+	n = (size_t)fw.n_rules[LXCNET_FROM_CT] + fw.n_rules[LXCNET_TO_CT];
+	if (n)
+		fw_desired(m, b, &t);
+	c = t.fw_enforcer == FW_ENFORCER_LXCNET && t.fw.rules && t.fw.fw.rules_hash == fw.rules_hash ? t.fw.rules : NULL;
+	s = calloc(n ?: 1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (uint8_t dir = 0; dir < _LXCNET_DIR_MAX; dir++)
+		for (uint16_t i = 0; i < fw.n_rules[dir]; i++, o++) {
+			s[o] = (FwRuleStat){ .dir = dir, .index = i, .verdict = v[o].verdict, .packets = v[o].packets,
+					     .bytes = v[o].bytes };
+			if (c && i < c->n_rules[dir] && c->origins[dir] && c->origins[dir][i]) {
+				s[o].origin = strdup(c->origins[dir][i]);
+				if (!s[o].origin) {
+					fw_rule_stats_free(s, o);
+					return -ENOMEM;
+				}
+			}
+		}
+	*ret = s;
+	*ret_n = n;
+	return 0;
 }
 
 /* Look at b, act on a difference, say so; r as reconcile_port(), with *action and diff for a difference. */

@@ -70,6 +70,25 @@ void reconcile_done(Manager *m);
 int reconcile_port(Manager *m, Binding *b, ReconcileReason reason, bool apply, char *diff, size_t diff_size,
 		   ReconcileAction *ret_action);
 
+/* One rule of lxcnet's guest firewall in force on a port, and what it matched. */
+typedef struct FwRuleStat {
+	uint8_t dir;	 /* enum lxcnet_dir: LXCNET_FROM_CT for OUT rules */
+	uint8_t verdict; /* enum lxcnet_fw_verdict */
+	uint16_t index;	 /* within its direction, in file order */
+	char *origin;	 /* "100.fw:12" (with the group's or macro's line); NULL when the files say other rules now */
+	uint64_t packets, bytes;
+} FwRuleStat;
+
+/*
+ * The rules of lxcnet's guest firewall in force on b's port, with their
+ * counters and where each comes from: the NIC's firewall files are
+ * compiled again, and their rules name the ones in force when they are the
+ * same (the compiled rules' hash). -ENOENT: no guest firewall of lxcnet's
+ * on the port; -ENODEV: no datapath.
+ */
+int reconcile_fw_rules(Manager *m, const Binding *b, FwRuleStat **ret, size_t *ret_n);
+void fw_rule_stats_free(FwRuleStat *s, size_t n);
+
 /*
  * CheckPorts and Reconcile: every port of container ("" for all) that
  * differs, as fn(container, net, what, difference); what is "differs"

@@ -40,6 +40,7 @@
 #define LXCNET_SIG_BINDING "(ssusssbt)"	    /* container, net, ifindex, ifname, bridge, vnet, up, since */
 #define LXCNET_SIG_CONTAINER "(su)"	    /* container, interfaces */
 #define LXCNET_SIG_DROP "(st)"		    /* reason, count */
+#define LXCNET_SIG_FW_RULE "(sqsstt)"	    /* direction (in, out), index, verdict, origin, packets, bytes */
 #define LXCNET_SIG_PORT_CHANGE "(ssss)"	    /* container, net, what, difference */
 #define LXCNET_SIG_VNET "(sssubsssu)"	    /* id, zone, type, tag, vlanaware, alias, bridge, problem, bindings */
 #define LXCNET_SIG_OPERATION "(osssssssttt)" /* path, kind, container, net, state, step, error, message, created, started, finished */

@@ -216,6 +216,18 @@ ok $? "OUT REJECT -p tcp -dport 7004: 8601 is refused though 8602 listens ($out)
 [ "$(rule_hits veth8601i0 0 0)" -ge 1 ]; ok $? "counted on that rule ($(rule_hits veth8601i0 0 0) packets)"
 ! reaches 8602 10.86.0.1; ok $? "policy_in REJECT: pings are dropped, not answered (ICMP)"
 ctl check >/dev/null; ok $? "lxcnetctl check: policy and rules as the file says"
+ctl stats 8601 net0 >"$T/stats"
+grep -Eq "^  in +1 REJECT +8601.fw:7 +[1-9][0-9]* packets" "$T/stats" && grep -Eq "^  out +0 REJECT +8601.fw:8 +1 packets" "$T/stats"
+ok $? "lxcnetctl stats: each rule with its file and line and what it matched ($(grep '^  [io]' "$T/stats" | tr -s ' ' | tr '\n' ';'))"
+ctl stats 8601 net0 --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["firewall_rules"]
+sys.exit(0 if [(x["direction"], x["index"], x["verdict"], x["origin"]) for x in r] ==
+         [("out", 0, "REJECT", "8601.fw:8"), ("in", 0, "ACCEPT", "8601.fw:6"), ("in", 1, "REJECT", "8601.fw:7")] else 1)'
+ok $? "and in JSON (firewall_rules)"
+ctl metrics --prometheus >"$T/metrics"
+grep -q '^lxcnet_firewall_rule_packets_total{vmid="8601",.*direction="in",rule="1",verdict="REJECT"} [1-9]' "$T/metrics"
+ok $? "the metrics count it by rule ($(grep -c '^lxcnet_firewall_rule_packets_total' "$T/metrics") samples)"
 
 # What lxcnet does not enforce (here the guest option ips) leaves the NIC to Proxmox's firewall (its bridge), logged.
 printf '[OPTIONS]\nenable: 1\nips: 1\n' >"$T/pve/firewall/8601.fw"
