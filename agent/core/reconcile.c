@@ -440,9 +440,14 @@ static int reconcile_one(Manager *m, PlugEnv *e, Binding *b, ReconcileReason rea
 	if (r < 0) {
 		if (!diff[0])
 			snprintf(diff, size, "%s", strerror(-r));
-		if (!failed_before || reason == RECONCILE_FORCED)
-			log_ctx(&ctx, LOG_WARNING, "Cannot check net%u of container '%s' ('%s') against its config: %s", b->net,
-				b->container, b->ifname, diff);
+		if (failed_before && reason != RECONCILE_FORCED)
+			return r;
+		/* What is in force stays (a firewall file lxcnet cannot read keeps the rules compiled before): said, counted, signalled. */
+		log_ctx(&ctx, LOG_WARNING, "Cannot check net%u of container '%s' ('%s') against its config: %s; left as it is",
+			b->net, b->container, b->ifname, diff);
+		m->reconcile_total[reason][RECONCILE_FAILED]++;
+		manager_emit(m, &(Event){ .type = EVENT_RECONCILED, .binding = b, .action = reconcile_action_name(RECONCILE_FAILED),
+					  .reason = reconcile_reason_name(reason), .difference = diff });
 		return r;
 	}
 	m->reconcile_total[reason][*action]++;

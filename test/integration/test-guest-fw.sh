@@ -229,6 +229,50 @@ ctl metrics --prometheus >"$T/metrics"
 grep -q '^lxcnet_firewall_rule_packets_total{vmid="8601",.*direction="in",rule="1",verdict="REJECT"} [1-9]' "$T/metrics"
 ok $? "the metrics count it by rule ($(grep -c '^lxcnet_firewall_rule_packets_total' "$T/metrics") samples)"
 
+# pve-firewall's simulator vectors of test-basic1 for its container 200 (the file as is, as 8601.fw) with
+# real traffic; 8602 is the outside. test-port-prog runs all of them through the program.
+vectors=${LXCNET_SAMPLES_DIR:-}/pve-firewall/test/test-basic1
+if [ -f "$vectors/200.fw" ]; then
+	cp "$vectors/200.fw" "$T/pve/firewall/8601.fw"
+	ms=$(converged "test-basic1's 200.fw on veth8601i0" in_rules_is "[1,1]"); ok $? "test-basic1/200.fw in force ($ms ms)"
+	for p in 22 23; do ct_exec 8601 sh -c "echo answer$p | nc -l -p $p >/dev/null 2>&1 &"; done
+	for p in 80 81; do ct_exec 8602 sh -c "echo answer$p | nc -l -p $p >/dev/null 2>&1 &"; done
+	sleep 0.3
+	out=$(ct_exec 8602 sh -c 'echo q | timeout 3 nc -w 2 10.86.0.1 22' 2>&1)
+	[ "$out" = answer22 ]; ok $? "{ from => 'outside', to => 'ct200', dport => 22, action => 'ACCEPT' } ($out)"
+	out=$(refused 8602 10.86.0.1 23)
+	case $out in *"Connection refused"*) false;; *) [ "${out%% *}" -ge 1500 ];; esac
+	ok $? "{ from => 'outside', to => 'ct200', dport => 23, action => 'DROP' }: no answer, no reset ($out)"
+	out=$(ct_exec 8601 sh -c 'echo q | timeout 3 nc -w 2 10.86.0.2 80' 2>&1)
+	[ "$out" = answer80 ]; ok $? "{ from => 'ct200' , to => 'outside', dport => 80, action => 'ACCEPT' } ($out)"
+	out=$(refused 8601 10.86.0.2 81)
+	case $out in *"Connection refused"*) [ "${out%% *}" -lt 1000 ];; *) false;; esac
+	ok $? "{ from => 'ct200' , to => 'outside', dport => 81, action => 'REJECT' } ($out)"
+else
+	for v in file 22 23 80 81; do n=$((n + 1)); echo "ok $n # SKIP LXCNET_SAMPLES_DIR has no pve-firewall/test ($v)"; done
+fi
+# An ICMP error about a flow 8601 opened is related to it: it passes policy_in.
+timeout 5 tcpdump -l -n -c 1 -Q out -i veth8601i0 'icmp and icmp[0] == 3' >"$T/related" 2>/dev/null &
+dump=$!
+sleep 0.5
+ct_exec 8601 sh -c 'cd /tmp && timeout 2 tftp -g -r x 10.86.0.2 7009' >/dev/null 2>&1 # nothing listens on 8602:7009
+wait "$dump"
+grep -q "10.86.0.2 > 10.86.0.1: ICMP 10.86.0.2 udp port 7009 unreachable" "$T/related"
+ok $? "8602's ICMP port unreachable about 8601's UDP flow reaches 8601 (related) ($(cat "$T/related"))"
+
+# A firewall file lxcnet cannot read (here: a NUL byte in it) changes nothing in force; it is reported.
+fw_before=$(fw_field veth8601i0 n_rules | tr -d ' \n')
+printf '[OPTIONS]\nenable: 1\npolicy_in: ACCEPT\n\000\n' >"$T/pve/firewall/8601.fw"
+said() { grep -q "8601.fw: contains a NUL byte" "$T/agent.log"; }
+ms=$(converged "the error in the journal" said); rc=$?
+[ $rc -eq 0 ] && [ "$(fw_field veth8601i0 n_rules | tr -d ' \n')" = "$fw_before" ] && has_fw veth8601i0 &&
+	[ "$(fw_field veth8601i0 policy_in)" != 0 ]
+ok $? "a NUL byte in 8601.fw: the rules in force stay ($fw_before, policy_in not ACCEPT), the journal says why ($ms ms)"
+out=$(ctl check 8601 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "contains a NUL byte"; ok $? "lxcnetctl check 8601 reports it ($out)"
+ctl metrics --prometheus | grep -q '^lxcnet_reconcile_total{.*action="failed"} [1-9]'
+ok $? "and the metrics count the failure ($(ctl metrics --prometheus | grep '^lxcnet_reconcile_total{.*action="failed"} [1-9]' | tr '\n' ' '))"
+
 # What lxcnet does not enforce (here the guest option ips) leaves the NIC to Proxmox's firewall (its bridge), logged.
 printf '[OPTIONS]\nenable: 1\nips: 1\n' >"$T/pve/firewall/8601.fw"
 in_fwbr() { [ "$(link_field veth8601i0 | cut -d' ' -f1)" = master=fwbr8601i0 ]; }

@@ -5,6 +5,7 @@
  * Needs root (loads BPF); the maps are not pinned.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
@@ -13,6 +14,7 @@
 
 #include "datapath.h"
 #include "fw-classify.h"
+#include "fw-compile.h"
 #include "fw-rules.h"
 #include "macro.h"
 #include "port-abi.h"
@@ -908,6 +910,306 @@ done:
 	}
 }
 
+/* ---- pve-firewall's simulator vectors (pve-firewall/test/test-NAME/tests) through the real program ---- */
+
+/* The guests of pve-firewall's simulator (fwtester), as lxcnet sees a NIC: bridge vmbr0, firewall=1. */
+static const struct sim_nic {
+	const char *zone; /* as the vectors name it: vm<id>, vm<id>i<N>, ct<id> */
+	const char *vmid;
+	unsigned idx;
+	unsigned char mac_last;
+	const char *addr; /* the NIC's address, the default source or destination of a vector */
+	const char *ip;	  /* the NIC's ip= (ct200 has one: test-vm-ipfilter2 allows it), or NULL */
+} sim_nics[] = {
+	{ "vm100", "100", 0, 0x10, "10.0.100.1", NULL },    { "vm100i1", "100", 1, 0x11, "10.0.100.2", NULL },
+	{ "vm100i2", "100", 2, 0x12, "10.0.100.3", NULL },  { "vm101", "101", 0, 0x20, "10.0.101.1", NULL },
+	{ "vm110", "110", 0, 0x30, "10.0.110.1", NULL },    { "ct200", "200", 0, 0x40, "10.0.200.1", "10.0.200.1/24" },
+	{ "ct201", "201", 0, 0x50, "10.0.201.1", NULL },
+};
+
+/* A vector's value of key ("from", "dport", ...) into buf; false when it has none. */
+static bool sim_field(const char *line, const char *key, char *buf, size_t size)
+{
+	char pat[32];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "%s =>", key);
+	p = strstr(line, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	if (*p == '\'') {
+		e = strchr(++p, '\'');
+	} else
+		for (e = p; *e && *e != ',' && *e != ' ' && *e != '}'; e++)
+			;
+	if (!e)
+		return false;
+	snprintf(buf, size, "%.*s", (int)(e - p), p);
+	return true;
+}
+
+typedef struct SimFiles {
+	FwConfig *cluster, *host;
+	FwConfig *guest[8]; /* by sim_nics' vmid, loaded once per directory */
+	char vmid[8][8];
+	size_t n;
+} SimFiles;
+
+static const FwConfig *sim_guest(SimFiles *f, const char *dir, const char *vmid)
+{
+	char path[4096];
+	FwConfig *g = NULL;
+	Diag d = {};
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->vmid[i], vmid) == 0)
+			return f->guest[i];
+	snprintf(path, sizeof(path), "%.3000s/%.8s.fw", dir, vmid);
+	if (access(path, F_OK) == 0 && fw_config_load(path, FW_GUEST, &g, &d) < 0)
+		tap_diag("%s: %s", path, d.msg);
+	if (f->n < ELEMENTSOF(f->guest)) {
+		snprintf(f->vmid[f->n], sizeof(f->vmid[f->n]), "%s", vmid);
+		f->guest[f->n++] = g;
+	}
+	return g;
+}
+
+/*
+ * Put zone's firewall on the test's port (slot 0) as lxcnet compiles it.
+ * 0: its firewall is in effect and installed; 1: not in effect (nothing
+ * filters it); -1: lxcnet leaves it to Proxmox's firewall (why in d).
+ */
+static int sim_install(SimFiles *f, const char *dir, const struct sim_nic *z, __u32 gen, Diag *d)
+{
+	_cleanup_(datapath_fw_freep) DatapathFw *dfw = calloc(1, sizeof(*dfw));
+	const FwConfig *guest = sim_guest(f, dir, z->vmid);
+	struct lxcnet_port p = { .ifindex = ifindex, .flags = LXCNET_PORT_FIREWALL, .mac = { 0xbc, 0x24, 0x11, 0, 0, z->mac_last } };
+	char spec[160];
+	FwNicPolicy pol;
+	PveNet n;
+
+	snprintf(spec, sizeof(spec), "name=eth%u,bridge=vmbr0,hwaddr=BC:24:11:00:00:%02X,firewall=1%s%s", z->idx, z->mac_last,
+		 z->ip ? ",ip=" : "", z->ip ?: "");
+	if (!dfw || pve_net_parse(spec, &n, d) < 0)
+		return -1;
+	fw_nic_policy(f->cluster, guest, z->idx, &n, time(NULL), &pol);
+	if (!pol.effective)
+		return 1;
+	if (fw_compile_nic(f->cluster, f->host, guest, z->idx, &n, &pol, dfw, d) < 0)
+		return -1;
+	dfw->fw.ifindex = ifindex;
+	dfw->fw.gen = gen;
+	dfw->fw.set_gen = gen;
+	dfw->fw.rules_gen = gen;
+	if (dfw->rules && datapath_fw_rules_write(bpf_map__fd(skel->maps.lxcnet_fw_match), bpf_map__fd(skel->maps.lxcnet_fw_bits),
+						  bpf_map__fd(skel->maps.lxcnet_fw_rule), slot, gen, dfw->rules) < 0)
+		return -1;
+	for (size_t i = 0; i < dfw->n_set; i++) {
+		struct lxcnet_fw_ipkey k = { .prefixlen = LXCNET_FW_IPKEY_BITS + dfw->set[i].prefixlen, .slot = slot,
+					     .set_gen = gen, .family = dfw->set[i].family };
+		struct lxcnet_fw_ipentry v = { .nomatch = dfw->set[i].nomatch };
+
+		memcpy(k.addr, dfw->set[i].addr, 16);
+		bpf_map__update_elem(skel->maps.lxcnet_fw_ipset, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
+	}
+	bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &dfw->fw, sizeof(dfw->fw), BPF_ANY);
+	bpf_map__update_elem(skel->maps.lxcnet_ports, &slot, sizeof(slot), &p, sizeof(p), BPF_ANY);
+	return 0;
+}
+
+/* What the receiver's IN rules alone say (the reference, fw_rule_matches()), or its policy_in. */
+static const char *sim_rules_verdict(SimFiles *f, const char *dir, const struct sim_nic *z, int family, const uint8_t *src,
+				     const uint8_t *dst, int proto, const char *dport)
+{
+	const FwConfig *guest = sim_guest(f, dir, z->vmid);
+	unsigned type = strcmp(dport, "host-unreachable") == 0 ? 3 << 8 | 1 : (unsigned)atoi(dport) << 8;
+	const char *v = NULL;
+	FwRuleSet rs = {};
+	Diag d = {};
+
+	if (!guest || fw_rules_expand(f->cluster, guest, z->idx, &rs, &d) < 0)
+		return "";
+	for (size_t i = 0; !v && i < rs.n_rules; i++)
+		if (rs.rules[i].dir == LXCNET_TO_CT && fw_rule_matches(&rs.rules[i], family, src, dst, proto, 0, (uint16_t)type))
+			v = rs.rules[i].verdict == FW_ACCEPT ? "ACCEPT" : rs.rules[i].verdict == FW_REJECT ? "REJECT" : "DROP";
+	fw_ruleset_done(&rs);
+	return v ?: fw_verdict_name(guest->options.policy_in == FW_VERDICT_UNSET ? FW_DROP : guest->options.policy_in);
+}
+
+static const struct sim_nic *sim_nic(const char *zone)
+{
+	for (size_t i = 0; i < ELEMENTSOF(sim_nics); i++)
+		if (strcmp(sim_nics[i].zone, zone) == 0)
+			return &sim_nics[i];
+	return NULL;
+}
+
+/* One frame of the vector through the zone's chain: "ACCEPT", "DROP" or "REJECT" as the program decided. */
+static const char *sim_verdict(struct bpf_program *prog, const unsigned char *f, size_t len, int *ret_reason)
+{
+	struct lxcnet_port_stats before = stats(), after;
+	unsigned char o[600];
+	__u32 olen, mark;
+	int r = run_mark(prog, f, len, 0, o, &olen, &mark);
+
+	after = stats();
+	*ret_reason = -1;
+	for (int i = 0; i < _LXCNET_DROP_MAX; i++)
+		if (after.drops[i] != before.drops[i])
+			*ret_reason = i;
+	return r == TC_ACT_OK ? "ACCEPT" : r == TC_ACT_REDIRECT ? "REJECT" : "DROP";
+}
+
+static void simulator_cases(void)
+{
+	const char *samples = getenv("LXCNET_SAMPLES_DIR");
+	unsigned total = 0, host = 0, ran = 0, same = 0, invalid = 0, unsupported = 0;
+	char base[4096];
+	__u32 gen = 100;
+	DIR *dirp;
+	struct dirent *de;
+
+	if (!samples || !*samples) {
+		tap_skip(1, "LXCNET_SAMPLES_DIR is not set: pve-firewall's simulator vectors not run");
+		return;
+	}
+	snprintf(base, sizeof(base), "%.1000s/pve-firewall/test", samples);
+	dirp = opendir(base);
+	if (!ok(dirp != NULL, "pve-firewall's simulator vectors in %s", base))
+		return;
+	while ((de = readdir(dirp))) {
+		char dir[4096], path[4096], line[512];
+		SimFiles files = {};
+		Diag d = {};
+		FILE *fp;
+
+		if (strncmp(de->d_name, "test-", 5) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%.2000s/%.200s", base, de->d_name);
+		snprintf(path, sizeof(path), "%.3000s/cluster.fw", dir);
+		if (access(path, F_OK) == 0 && fw_config_load(path, FW_CLUSTER, &files.cluster, &d) < 0)
+			tap_diag("%s: %s", path, d.msg);
+		snprintf(path, sizeof(path), "%.3000s/host.fw", dir);
+		if (access(path, F_OK) == 0 && fw_config_load(path, FW_HOST, &files.host, &d) < 0)
+			tap_diag("%s: %s", path, d.msg);
+		snprintf(path, sizeof(path), "%.3000s/tests", dir);
+		fp = fopen(path, "re");
+		while (fp && fgets(line, sizeof(line), fp)) {
+			char from[32] = "outside", to[32] = "outside", action[16] = "", proto[16] = "tcp", dport[32] = "4000",
+			     source[64] = "", dest[64] = "", verdict[16] = "ACCEPT", why[64] = "";
+			const struct sim_nic *zf, *zt;
+			unsigned char src[16], dst[16];
+			int family, protonum, reason = -1;
+			unsigned sport = 20000 + total;
+
+			if (!strchr(line, '{') || !sim_field(line, "action", action, sizeof(action)))
+				continue;
+			total++;
+			sim_field(line, "from", from, sizeof(from));
+			sim_field(line, "to", to, sizeof(to));
+			sim_field(line, "proto", proto, sizeof(proto));
+			sim_field(line, "dport", dport, sizeof(dport));
+			/* The host's own firewall (host.fw, PVEFW-HOST-IN/OUT) is not lxcnet's. */
+			if (strcmp(from, "host") == 0 || strcmp(to, "host") == 0) {
+				host++;
+				continue;
+			}
+			zf = sim_nic(from);
+			zt = sim_nic(to);
+			if (!sim_field(line, "source", source, sizeof(source)))
+				snprintf(source, sizeof(source), "%s", zf ? zf->addr : "172.16.99.1");
+			if (!sim_field(line, "dest", dest, sizeof(dest)))
+				snprintf(dest, sizeof(dest), "%s", zt ? zt->addr : "172.16.99.2");
+			family = strchr(source, ':') ? 6 : 4;
+			memset(src, 0, sizeof(src));
+			memset(dst, 0, sizeof(dst));
+			inet_pton(family == 6 ? AF_INET6 : AF_INET, source, src);
+			inet_pton(family == 6 ? AF_INET6 : AF_INET, dest, dst);
+			protonum = strcmp(proto, "udp") == 0 ? 17 : strcmp(proto, "icmp") == 0 ? 1 : strcmp(proto, "icmpv6") == 0 ? 58 : 6;
+			ran++;
+			/* Through the sender's OUT chain, then the receiver's IN chain, each as lxcnet compiles that guest's files. */
+			for (int side = 0; side < 2 && strcmp(verdict, "ACCEPT") == 0; side++) {
+				const struct sim_nic *z = side ? zt : zf;
+				unsigned char f[160], l4[20];
+				size_t n, l4len;
+				int rr;
+
+				if (!z)
+					continue;
+				rr = sim_install(&files, dir, z, ++gen, &d);
+				if (rr < 0) {
+					snprintf(why, sizeof(why), "%.60s", d.msg);
+					break;
+				}
+				if (rr > 0)
+					continue;
+				if (protonum == 1 || protonum == 58) {
+					unsigned type = strcmp(dport, "host-unreachable") == 0 ? 3 : (unsigned)atoi(dport);
+
+					memset(l4, 0, 8);
+					l4[0] = (unsigned char)type;
+					l4[1] = strcmp(dport, "host-unreachable") == 0 ? 1 : 0;
+					l4len = 8;
+				} else if (protonum == 17) {
+					memcpy(l4, udp(sport, (unsigned)atoi(dport)), 8);
+					l4len = 8;
+				} else {
+					memcpy(l4, tcp(sport, (unsigned)atoi(dport), TCP_SYN_), 20);
+					l4len = 20;
+				}
+				n = family == 4 ? pkt4(f, zf ? zf->mac_last : 0x99, source, dest, (unsigned)protonum, 0, l4, l4len) :
+						  pkt6(f, zf ? zf->mac_last : 0x99, source, dest, (unsigned)protonum, l4, l4len);
+				memcpy(f, (unsigned char[]){ 0xbc, 0x24, 0x11, 0, 0, zt ? zt->mac_last : 0x98 }, 6);
+				snprintf(verdict, sizeof(verdict), "%s",
+					 sim_verdict(side ? skel->progs.tc_egress : skel->progs.tc_ingress, f, n, &reason));
+			}
+			if (why[0]) {
+				unsupported++;
+				tap_diag("%s: %s -> %s: left to Proxmox's firewall: %s", de->d_name, from, to, why);
+				continue;
+			}
+			if (strcmp(verdict, action) == 0) {
+				same++;
+				continue;
+			}
+			/*
+			 * An ICMP error or echo reply that starts nothing: conntrack calls it
+			 * invalid (on a Proxmox node too: PVEFW-FORWARD drops it before the
+			 * rules); the simulator judges the rules alone.
+			 */
+			if (reason == LXCNET_DROP_FW_INVALID && (protonum == 1 || protonum == 58) && zt &&
+			    strcmp(sim_rules_verdict(&files, dir, zt, family, src, dst, protonum, dport), action) == 0) {
+				invalid++;
+				tap_diag("%s: %s -> %s %s %s: %s by the rules (checked against the reference), dropped as invalid by "
+					 "connection tracking first",
+					 de->d_name, from, to, proto, dport, action);
+				continue;
+			}
+			tap_diag("%s: %s -> %s %s %s -> %s, source %s dest %s: %s, the simulator says %s (drop reason %d)", de->d_name,
+				 from, to, proto, dport, dest, source, dest, verdict, action, reason);
+		}
+		if (fp)
+			fclose(fp);
+		fw_config_free(files.cluster);
+		fw_config_free(files.host);
+		for (size_t i = 0; i < files.n; i++)
+			fw_config_free(files.guest[i]);
+	}
+	closedir(dirp);
+	ok(ran > 0 && same + invalid + unsupported == ran && unsupported == 0,
+	   "pve-firewall's simulator: %u of %u vectors ran (%u are the host's own firewall), the program's verdict is the "
+	   "simulator's for %u; %u ICMP packets that start no connection dropped as invalid; %u left to Proxmox's firewall",
+	   ran, total, host, same, invalid, unsupported);
+	{
+		struct lxcnet_fw none = {};
+
+		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &none, sizeof(none), BPF_ANY);
+	}
+}
+
 /* Run prog on frame f; *ret_tstamp: the skb's tstamp after it. */
 static int run_tstamp(struct bpf_program *prog, const unsigned char *f, size_t len, __u64 *ret_tstamp)
 {
@@ -1117,6 +1419,7 @@ int main(void)
 	guest_firewall_cases();
 	rules_cases();
 	reject_cases();
+	simulator_cases();
 	edt_cases();
 
 	port_bpf__destroy(skel);
