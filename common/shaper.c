@@ -93,6 +93,16 @@ static int tbf_clear(struct nl_sock *nl, int ifindex)
 }
 
 /*
+ * A tc change's result as an errno: the kernel's ENOENT (no such qdisc,
+ * filter or action kind: a module missing) is libnl's "object not found",
+ * which nlerr_to_errno() calls ENODEV; it stays ENOENT here.
+ */
+static int kind_errno(int r)
+{
+	return r == -NLE_OBJ_NOTFOUND ? -ENOENT : r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+/*
  * fq as ifindex's root, for departure times the port program stamps: -ENOENT
  * when the kernel has no fq. Each flow may queue as much as the whole qdisc
  * (fq's default is 100 packets): the program's horizon bounds the queue.
@@ -122,10 +132,7 @@ static int fq_set(struct nl_sock *nl, int ifindex)
 	r = nl_send_auto(nl, msg);
 	if (r >= 0)
 		r = nl_wait_for_ack(nl);
-	/* The kernel's ENOENT (no such qdisc kind) is libnl's "object not found", which nlerr_to_errno() calls ENODEV. */
-	if (r == -NLE_OBJ_NOTFOUND)
-		return -ENOENT;
-	return r < 0 ? nlerr_to_errno(r) : 0;
+	return kind_errno(r);
 }
 
 /*
@@ -233,9 +240,7 @@ static int redirect_set(struct nl_sock *nl, int ifindex, int ifb_ifindex, bool *
 	created_here = r >= 0;
 	if (ret_created_clsact)
 		*ret_created_clsact = created_here;
-	r = rtnl_cls_add(nl, c, NLM_F_CREATE | NLM_F_EXCL);
-	/* As in fq_set(): the kernel's ENOENT, no such filter or action kind. */
-	r = r == -NLE_OBJ_NOTFOUND ? -ENOENT : r < 0 ? nlerr_to_errno(r) : 0;
+	r = kind_errno(rtnl_cls_add(nl, c, NLM_F_CREATE | NLM_F_EXCL));
 	if (r < 0 && created_here) {
 		(void)tc_remove_clsact_if_empty(ifindex);
 		if (ret_created_clsact)
