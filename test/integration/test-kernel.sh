@@ -13,7 +13,8 @@ ldd "$BUILD/lxcnet-netup" 2>/dev/null | grep -q libasan &&
 # Inside, the tests take the kernel's own integration lock, not this one.
 for script in "$IT_SRC"/test/kernel/kernel-*.sh; do
 	name=${script##*/}
-	"$IT_SRC/test/kernel/uml-run" --timeout 600 --env LXCNET_BUILDDIR="$BUILD" "$script" >"$T/$name.tap" 2>"$T/$name.err"
+	"$IT_SRC/test/kernel/uml-run" --timeout 600 --env LXCNET_BUILDDIR="$BUILD" --env LXCNET_SAMPLES_DIR="${LXCNET_SAMPLES_DIR:-}" \
+		"$script" >"$T/$name.tap" 2>"$T/$name.err"
 	rc=$?
 	tap_forward "${name%.sh}" "$T/$name.tap"
 	[ $? -eq 0 ] && [ $rc -eq 0 ]
