@@ -911,18 +911,23 @@ static __always_inline int fw_l2_out(struct __sk_buff *skb, __u32 slot, const st
 
 /*
  * The answer to a rejected frame is built in its place; the rejected frame
- * is gone. An ICMP error quotes as much of it as its 8-byte header and
- * one bpf_csum_diff() (512 bytes) allow; RFC 792 and 4443 ask for the IP
- * header and 8 bytes at least.
+ * is gone. An ICMP error quotes as much of it as Linux's does: the whole
+ * error in 576 bytes for IPv4 (RFC 1812), in the minimum IPv6 MTU, 1280
+ * bytes, for IPv6 (RFC 4443).
  */
-#define FW_QUOTE_MAX 504
+#define FW_QUOTE4 (576 - 20 - 8)
+#define FW_QUOTE6 (1280 - 40 - 8)
+#define FW_CSUM_CHUNK 512 /* what one bpf_csum_diff() sums */
 
 struct fw_reply_scratch {
 	__u8 macs[12];
 	__u32 pseudo[10]; /* the checksum's pseudo-header */
 	__u8 l3[40];
-	__u8 l4[8 + FW_QUOTE_MAX]; /* the TCP header, or the ICMP header and the quote */
+	__u8 l4[8 + FW_QUOTE6]; /* the TCP header, or the ICMP header and the quote */
 };
+
+/* Clamp a length in place, on the register the verifier then sees passed. */
+#define FW_CLAMP(v, max) asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(v) : "i"(max))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -953,7 +958,8 @@ static __always_inline __u16 csum_fold(__s64 sum)
 static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struct fw_pkt *pk, __u32 how, __u32 dir)
 {
 	struct fw_reply_scratch *sc;
-	__u32 zero = 0, l3 = pk->l3, l3len, l4len;
+	__u32 zero = 0, l3 = pk->l3, l3len;
+	__u64 l4len, c;
 	__u64 plen, room; /* 64 bits: the verifier follows bounds through no zero extension */
 	__u8 proto, mac[12];
 	__s64 sum = 0;
@@ -1016,14 +1022,16 @@ static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struc
 		if (plen < 28)
 			return -1;
 		/*
-		 * Whole words, at most FW_QUOTE_MAX, with the bounds on the
-		 * register passed: the barrier keeps the compiler from making
-		 * the subtraction an AND (which the verifier cannot bound from
-		 * below), and the clamp is done in place.
+		 * Whole words (for the checksum's chunks), at most the family's
+		 * quote: the barrier keeps the compiler from making the
+		 * subtraction an AND (which the verifier cannot bound from
+		 * below), and the clamps are done in place.
 		 */
 		asm volatile("" : "+r"(odd));
 		q = plen - odd;
-		asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(q) : "i"(FW_QUOTE_MAX));
+		FW_CLAMP(q, FW_QUOTE6);
+		if (pk->family == 4)
+			FW_CLAMP(q, FW_QUOTE4);
 		if (bpf_skb_load_bytes(skb, l3, sc->l4 + 8, q) < 0)
 			return -1;
 		__builtin_memset(sc->l4, 0, 8);
@@ -1036,7 +1044,7 @@ static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struc
 			sc->l4[1] = how == FW_REPLY_PORT_UNREACH ? 4 : 1;
 			proto = IPPROTO_ICMPV6_;
 		}
-		l4len = 8 + (__u32)q;
+		l4len = 8 + q;
 	}
 
 	if (pk->family == 4) {
@@ -1057,7 +1065,7 @@ static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struc
 		if (proto == IPPROTO_TCP_) {
 			sc->pseudo[0] = pk->dst[0];
 			sc->pseudo[1] = pk->src[0];
-			sc->pseudo[2] = bpf_htonl((__u32)proto << 16 | l4len);
+			sc->pseudo[2] = bpf_htonl((__u32)proto << 16 | (__u32)l4len);
 			sum = bpf_csum_diff(0, 0, sc->pseudo, 12, 0);
 		}
 	} else {
@@ -1072,13 +1080,26 @@ static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struc
 		l3len = 40;
 		__builtin_memcpy(sc->pseudo, pk->dst, 16);
 		__builtin_memcpy(sc->pseudo + 4, pk->src, 16);
-		sc->pseudo[8] = bpf_htonl(l4len);
+		sc->pseudo[8] = bpf_htonl((__u32)l4len);
 		sc->pseudo[9] = bpf_htonl(proto);
 		sum = bpf_csum_diff(0, 0, sc->pseudo, 40, 0);
 	}
 	if (sum < 0)
 		return -1;
-	sum = bpf_csum_diff(0, 0, (__be32 *)sc->l4, l4len, (__wsum)sum);
+	/* In chunks one bpf_csum_diff() takes: 8 + FW_QUOTE6 is 1240 bytes. */
+	c = l4len;
+	FW_CLAMP(c, FW_CSUM_CHUNK);
+	sum = bpf_csum_diff(0, 0, (__be32 *)sc->l4, (__u32)c, (__wsum)sum);
+	if (sum >= 0 && l4len > FW_CSUM_CHUNK) {
+		c = l4len - FW_CSUM_CHUNK;
+		FW_CLAMP(c, FW_CSUM_CHUNK);
+		sum = bpf_csum_diff(0, 0, (__be32 *)(sc->l4 + FW_CSUM_CHUNK), (__u32)c, (__wsum)sum);
+	}
+	if (sum >= 0 && l4len > 2 * FW_CSUM_CHUNK) {
+		c = l4len - 2 * FW_CSUM_CHUNK;
+		FW_CLAMP(c, sizeof(sc->l4) - 2 * FW_CSUM_CHUNK);
+		sum = bpf_csum_diff(0, 0, (__be32 *)(sc->l4 + 2 * FW_CSUM_CHUNK), (__u32)c, (__wsum)sum);
+	}
 	if (sum < 0)
 		return -1;
 	if (proto == IPPROTO_TCP_) {

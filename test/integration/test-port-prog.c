@@ -679,7 +679,7 @@ static int run_mark(struct bpf_program *prog, const unsigned char *in, size_t le
 {
 	struct __sk_buff ctx = { .ifindex = ifindex, .mark = mark }, ctx_out = {};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len, .data_out = out,
-		    .data_size_out = 600, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx_out,
+		    .data_size_out = 1600, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx_out,
 		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
 	int r = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
 
@@ -727,10 +727,12 @@ static bool rejected(const char *what, struct bpf_program *prog, unsigned char *
 		     __u32 *olen)
 {
 	struct lxcnet_port_stats before = stats(), after;
-	unsigned char orig[160];
+	unsigned char orig[1600];
 	__u32 mark = 0;
 	int r;
 
+	if (len > sizeof(orig))
+		return ok(false, "%s: a frame of %zu bytes is more than the test keeps", what, len);
 	memcpy(orig, f, len);
 	r = run_mark(prog, f, len, 0, o, olen, &mark);
 	after = stats();
@@ -745,7 +747,7 @@ static void reject_cases(void)
 	const __u16 defaults = LXCNET_FW_MACFILTER | LXCNET_FW_L2MACFILTER | LXCNET_FW_DHCP | LXCNET_FW_NDP | LXCNET_FW_NOSMURFS;
 	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
 	static const unsigned char own_mac[6] = { 0xbc, 0x24, 0x11, 0, 0, OWN }, peer_mac[6] = { 0xbc, 0x24, 0x11, 0, 0, 9 };
-	unsigned char f[160], o[600];
+	unsigned char f[160], o[1600];
 	const unsigned char *ip, *l4;
 	__u32 olen, mark;
 	size_t n;
@@ -817,6 +819,38 @@ static void reject_cases(void)
 		ok(ip[6] == 58 && l4[0] == 1 && l4[1] == 4 && be16(ip + 4) == 8 + 48 && memcmp(l4 + 8, f + 14, 48) == 0 &&
 			   csum16(l4, 56, pseudo(6, ip, 58, 56)) == 0,
 		   "the answer: ICMPv6 port unreachable quoting 48 bytes, checksum right");
+	}
+	/* A big datagram: as much is quoted as Linux quotes, the whole error in 576 bytes (IPv4) or 1280 (IPv6). */
+	for (int fam = 4; fam <= 6; fam += 2) {
+		static unsigned char big[1500];
+		unsigned hl = fam == 4 ? 20 : 40, len = 1400, want = fam == 4 ? 548 : 1232;
+		unsigned char *ip6 = big + 14;
+
+		memset(big, 0, sizeof(big));
+		memcpy(big, own_mac, 6);
+		memcpy(big + 6, peer_mac, 6);
+		big[12] = fam == 4 ? 0x08 : 0x86, big[13] = fam == 4 ? 0x00 : 0xdd;
+		if (fam == 4) {
+			ip6[0] = 0x45, ip6[2] = (unsigned char)(len >> 8), ip6[3] = (unsigned char)len, ip6[8] = 64, ip6[9] = 17;
+			inet_pton(AF_INET, "10.0.0.9", ip6 + 12);
+			inet_pton(AF_INET, "10.0.0.2", ip6 + 16);
+		} else {
+			ip6[0] = 0x60, ip6[4] = (unsigned char)((len - 40) >> 8), ip6[5] = (unsigned char)(len - 40), ip6[6] = 17, ip6[7] = 64;
+			inet_pton(AF_INET6, "fd00::9", ip6 + 8);
+			inet_pton(AF_INET6, "fd00::2", ip6 + 24);
+		}
+		memcpy(ip6 + hl, udp(6100, 69), 8);
+		ip6[hl + 4] = (unsigned char)((len - hl) >> 8), ip6[hl + 5] = (unsigned char)(len - hl);
+		for (unsigned k = hl + 8; k < len; k++)
+			ip6[k] = (unsigned char)(k * 7);
+		if (rejected(fam == 4 ? "policy_in REJECT: a 1400-byte UDP datagram" : "policy_in REJECT: a 1400-byte UDP datagram over IPv6",
+			     in, big, 14 + len, o, &olen)) {
+			ip = o + 14, l4 = ip + (fam == 4 ? 20 : 40);
+			ok(olen == 14 + hl + 8 + want && memcmp(l4 + 8, big + 14, want) == 0 &&
+				   (fam == 4 ? be16(ip + 2) == 20 + 8 + want && csum16(l4, 8 + want, 0) == 0 :
+					       be16(ip + 4) == 8 + want && csum16(l4, 8 + want, pseudo(6, ip, 58, 8 + want)) == 0),
+			   "the answer quotes %u bytes of it (the error %u bytes), its checksum right", want, olen - 14);
+		}
 	}
 	n = pkt6(f, 9, "fd00::9", "ff02::1", 17, udp(6000, 69), 8);
 	memcpy(f, own_mac, 6);
@@ -1051,7 +1085,7 @@ static const struct sim_nic *sim_nic(const char *zone)
 static const char *sim_verdict(struct bpf_program *prog, const unsigned char *f, size_t len, int *ret_reason)
 {
 	struct lxcnet_port_stats before = stats(), after;
-	unsigned char o[600];
+	unsigned char o[1600];
 	__u32 olen, mark;
 	int r = run_mark(prog, f, len, 0, o, &olen, &mark);
 
