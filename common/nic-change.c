@@ -150,18 +150,3 @@ int nic_change_add_netns(PlugEnv *e, CtNetns *ns, const char *host_ifname, const
 
 	return nic_change_apply(&(NicChange){ .kind = NIC_CHANGE_ADD, .new = n, .target = t }, &ops, &x, d);
 }
-
-int nic_change_resolve(PlugEnv *e, const char *ct, unsigned idx, const PveNet *n, PlugTarget *ret, bool *ret_invalid,
-		       Diag *d)
-{
-	int r;
-
-	*ret_invalid = false;
-	r = plug_resolve_for(e, ct, n, ret, d);
-	if (r < 0) {
-		*ret_invalid = true;
-		return r;
-	}
-	/* Proxmox's firewall in effect where lxcnet cannot plug for it: lxcnet fails, the legacy command may not. */
-	return plug_guest_firewall(e, ct, idx, n, ret, d);
-}

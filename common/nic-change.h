@@ -13,7 +13,7 @@
  *             else the host end in place, then the container's end; write
  *                                                 undo: container's end back, host end back
  *
- * Before it (the caller's part, nic_change_resolve() helps): the config
+ * Before it (the caller's part, plug_resolve_nic() helps): the config
  * locked and loaded, the request checked against it, and the plug worked
  * out for the new NIC and for the old one, which is what an undo goes back
  * to. The steps are the caller's (NicChangeOps), so that each can be made
@@ -75,11 +75,3 @@ int nic_change_add_netns(PlugEnv *e, CtNetns *ns, const char *host_ifname, const
 /* Whether an update replaces the NIC (a new name or MAC) rather than changing it in place. */
 bool nic_change_replaces(const PveNet *old, const PveNet *new);
 
-/*
- * The plug of netIDX of container ct as n says: the bridge or VNet
- * (plug_resolve(): -errno with *ret_invalid, the request or config is
- * wrong) and who enforces its Proxmox guest firewall (plug_guest_firewall():
- * -errno, lxcnet cannot plug it here).
- */
-int nic_change_resolve(PlugEnv *e, const char *ct, unsigned idx, const PveNet *n, PlugTarget *ret, bool *ret_invalid,
-		       Diag *d);

@@ -273,7 +273,20 @@ void plug_log_fw_fallback(const char *vmid, unsigned idx, const PlugTarget *t)
 		t->fw_fallback);
 }
 
-int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
+/*
+ * Proxmox's guest firewall for netIDX of container vmid, after
+ * resolve() (which adds lxcnet's own anti-spoofing for firewall=1):
+ * t->fw_enforcer from plug_fw_enforcer(). With proxmox-firewall (nftables)
+ * the veth on the bridge is what it filters, so lxcnet plugs it there. With
+ * pve-firewall (iptables) the rules apply on Proxmox's firewall bridge, which
+ * plug_host_veth() then builds. Not in effect, Proxmox filters nothing.
+ * With lxcnet's own guest firewall (FW_ENFORCER_LXCNET), the datapath
+ * enforces t->fw on the veth in the bridge.
+ * Unless e->fw_mode is FIREWALL_ALWAYS, lxcnet's anti-spoofing is taken off t in all
+ * three cases. A container that is no Proxmox VMID (plain LXC) has no
+ * Proxmox firewall: t stays as it is.
+ */
+static int guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d)
 {
 	int r;
 
@@ -282,7 +295,7 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 		t->fw_enforcer = FW_ENFORCER_NONE;
 		return 0;
 	}
-	/* plug_resolve_for(vmid) left out the MAC filter it has no MAC for: only lxcnet's own needs one. */
+	/* resolve(vmid) left out the MAC filter it has no MAC for: only lxcnet's own needs one. */
 	if (e->fw_mode == FIREWALL_ALWAYS && !pve_net_has(n, PVE_NET_HWADDR))
 		return diag_error(d, -EINVAL, "firewall: needs hwaddr (lxcnet.conf 'firewall always' filters the MAC "
 				  "address frames must come from)");
@@ -322,7 +335,7 @@ int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet
 static int firewall_policy(const PveNet *n, bool pve_guest, struct lxcnet_port *p, Diag *d)
 {
 	if (!pve_net_has(n, PVE_NET_HWADDR)) {
-		/* A Proxmox container's filters are its guest firewall's: plug_guest_firewall() decides. */
+		/* A Proxmox container's filters are its guest firewall's: guest_firewall() decides. */
 		if (pve_guest)
 			return 0;
 		return diag_error(d, -EINVAL, "firewall: needs hwaddr (the MAC address frames must come from)");
@@ -444,12 +457,14 @@ bool plug_test_failure(void)
 	return path && *path && access(path, F_OK) >= 0;
 }
 
-int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
-{
-	return plug_resolve_for(e, NULL, n, ret, d);
-}
-
-int plug_resolve_for(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *ret, Diag *d)
+/*
+ * plug_resolve() for a NIC of container ct (NULL: none): a Proxmox
+ * container's firewall=1 NIC without hwaddr is no error here, because its
+ * filters are its guest firewall's (Proxmox filters the MAC only when it
+ * has one); guest_firewall() refuses it where lxcnet's own MAC filter
+ * applies (firewall always).
+ */
+static int resolve(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *ret, Diag *d)
 {
 	const SdnVnet *v = NULL;
 	PlugTarget t = {};
@@ -549,6 +564,27 @@ int plug_resolve_for(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *re
 	plug_target_done(ret);
 	*ret = t;
 	return 0;
+}
+
+int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d)
+{
+	return resolve(e, NULL, n, ret, d);
+}
+
+int plug_resolve_nic(PlugEnv *e, const char *ct, unsigned idx, const PveNet *n, PlugTarget *ret, bool *ret_invalid, Diag *d)
+{
+	int r;
+
+	if (ret_invalid)
+		*ret_invalid = false;
+	r = resolve(e, ct, n, ret, d);
+	if (r < 0) {
+		if (ret_invalid)
+			*ret_invalid = true;
+		return r;
+	}
+	/* Proxmox's firewall in effect where lxcnet cannot plug for it: lxcnet fails, the legacy command may not. */
+	return guest_firewall(e, ct, idx, n, ret, d);
 }
 
 void plug_target_done(PlugTarget *t)

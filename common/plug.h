@@ -26,8 +26,8 @@ typedef struct PlugEnv {
 	SdnConfig *sdn;	     /* loaded on first use of a VNet, owned */
 	bool sdn_loaded;
 	Datapath *dp;	     /* opened (loaded and pinned if needed) on first use, owned */
-	FirewallMode fw_mode; /* lxcnet.conf "firewall" (plug_guest_firewall()) */
-	bool fw_quiet;	      /* plug_guest_firewall() does not log why Proxmox's firewall enforces (t->fw_fallback) */
+	FirewallMode fw_mode; /* lxcnet.conf "firewall" (plug_resolve_nic()) */
+	bool fw_quiet;	      /* plug_resolve_nic() does not log why Proxmox's firewall enforces (t->fw_fallback) */
 	int dp_error;	     /* why it could not be opened, once tried */
 	char dp_reason[DIAG_MAX];
 	struct nl_cache *qdiscs; /* the node's qdiscs, read once (plug_env_qdiscs()), owned */
@@ -78,7 +78,7 @@ typedef struct PlugTarget {
 	struct lxcnet_trunks trunks; /* the VLANs it passes tagged */
 	double rate;		   /* MiB/s both ways, 0 = none */
 	bool needs_datapath;	   /* the policy does more than drop tagged frames */
-	PlugFwEnforcer fw_enforcer; /* plug_guest_firewall(): who enforces Proxmox's guest firewall */
+	PlugFwEnforcer fw_enforcer; /* plug_resolve_nic(): who enforces Proxmox's guest firewall */
 	DatapathFw fw;		    /* FW_ENFORCER_LXCNET: that firewall */
 	char fw_fallback[DIAG_MAX]; /* why lxcnet's does not enforce it where it would ("" otherwise) */
 	/*
@@ -105,28 +105,20 @@ void plug_target_done(PlugTarget *t);
  */
 int plug_resolve(PlugEnv *e, const PveNet *n, PlugTarget *ret, Diag *d);
 /*
- * plug_resolve() for a NIC of container ct, before plug_guest_firewall():
- * a Proxmox container's firewall=1 NIC without hwaddr is no error here,
- * because its filters are its guest firewall's (Proxmox filters the MAC
- * only when it has one); plug_guest_firewall() refuses it where lxcnet's
- * own MAC filter applies (firewall always).
+ * The plug of netIDX of container ct (a Proxmox VMID, or a plain LXC
+ * container's name) as n says: plug_resolve(), then who enforces its
+ * Proxmox guest firewall (t->fw_enforcer; t->fw when lxcnet's eBPF
+ * firewall does). With proxmox-firewall (nftables) the veth on the bridge
+ * is what it filters; with pve-firewall (iptables) the rules apply on
+ * Proxmox's firewall bridge, which plug_host_veth() then builds; not in
+ * effect, Proxmox filters nothing. Unless e->fw_mode is FIREWALL_ALWAYS,
+ * lxcnet's own anti-spoofing is then taken off t, and a Proxmox
+ * container's firewall=1 NIC needs no hwaddr. A plain LXC container has no
+ * Proxmox firewall: lxcnet's anti-spoofing stays. -errno with
+ * *ret_invalid (may be NULL) when plug_resolve() failed (the request or
+ * config is wrong), without when lxcnet cannot enforce the firewall here.
  */
-int plug_resolve_for(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *ret, Diag *d);
-
-/*
- * Proxmox's guest firewall for netIDX of container vmid, after
- * plug_resolve() (which adds lxcnet's own anti-spoofing for firewall=1):
- * t->fw_enforcer from plug_fw_enforcer(). With proxmox-firewall (nftables)
- * the veth on the bridge is what it filters, so lxcnet plugs it there. With
- * pve-firewall (iptables) the rules apply on Proxmox's firewall bridge, which
- * plug_host_veth() then builds. Not in effect, Proxmox filters nothing.
- * With lxcnet's own guest firewall (FW_ENFORCER_LXCNET), the datapath
- * enforces t->fw on the veth in the bridge.
- * Unless e->fw_mode is FIREWALL_ALWAYS, lxcnet's anti-spoofing is taken off t in all
- * three cases. A container that is no Proxmox VMID (plain LXC) has no
- * Proxmox firewall: t stays as it is.
- */
-int plug_guest_firewall(PlugEnv *e, const char *vmid, unsigned idx, const PveNet *n, PlugTarget *t, Diag *d);
+int plug_resolve_nic(PlugEnv *e, const char *ct, unsigned idx, const PveNet *n, PlugTarget *ret, bool *ret_invalid, Diag *d);
 /* The journal line that says why Proxmox's firewall, not lxcnet's, enforces netIDX (t->fw_fallback). */
 void plug_log_fw_fallback(const char *vmid, unsigned idx, const PlugTarget *t);
 

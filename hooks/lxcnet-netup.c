@@ -68,9 +68,7 @@ static int net_up(const char *name, unsigned idx, const char *ifname, const Lxcn
 		return rep.ok ? 0 : -1;
 	}
 
-	r = plug_resolve_for(env, name, n, &t, &d);
-	if (r >= 0)
-		r = plug_guest_firewall(env, name, idx, n, &t, &d);
+	r = plug_resolve_nic(env, name, idx, n, &t, NULL, &d);
 	if (r >= 0) {
 		ctx.vnet = t.vnet[0] ? t.vnet : NULL;
 		r = plug_host_veth(env, ifname, n, &t, &d);

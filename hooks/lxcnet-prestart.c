@@ -89,9 +89,7 @@ int main(int argc, char **argv)
 				plug_env_done(&env);
 				return 1;
 			}
-		r = plug_resolve_for(&env, a.name, n, &t, &d);
-		if (r >= 0)
-			r = plug_guest_firewall(&env, a.name, order[i], n, &t, &d);
+		r = plug_resolve_nic(&env, a.name, order[i], n, &t, NULL, &d);
 		if (r < 0) {
 			log_ctx(&ctx, LOG_ERR, "Refusing to start container '%s': %s: %s", a.name, netkey, d.msg);
 			plug_env_done(&env);

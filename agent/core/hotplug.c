@@ -290,12 +290,12 @@ static int run_kernel(Hotplug *h, Diag *d)
 	if (r < 0)
 		return operation_fail(m, op, error_name(r), r, d);
 	if (op->kind != OP_REMOVE) {
-		r = nic_change_resolve(&h->env, op->container, op->net, &new, &t, &invalid, d);
+		r = plug_resolve_nic(&h->env, op->container, op->net, &new, &t, &invalid, d);
 		if (r < 0)
 			return operation_fail(m, op, invalid ? LXCNET_ERR_INVALID_CONFIG : LXCNET_ERR_FAILED, r, d);
 	}
 	if (have_old)
-		told_ok = nic_change_resolve(&h->env, op->container, op->net, &old, &told, &invalid, &dr) >= 0;
+		told_ok = plug_resolve_nic(&h->env, op->container, op->net, &old, &told, &invalid, &dr) >= 0;
 	nc = (NicChange){
 		.kind = op->kind == OP_ADD ? NIC_CHANGE_ADD : op->kind == OP_REMOVE ? NIC_CHANGE_REMOVE : NIC_CHANGE_UPDATE,
 		.new = &new,
@@ -520,7 +520,7 @@ static int settle_update(Manager *m, const char *container, unsigned net, const 
 		r = ct_netns_open(h.pidfd, &h.ns, &d);
 	}
 	if (r >= 0)
-		r = nic_change_resolve(&h.env, container, net, &want, &t, &invalid, &d);
+		r = plug_resolve_nic(&h.env, container, net, &want, &t, &invalid, &d);
 	if (r >= 0)
 		r = nic_change_apply(&(NicChange){ .kind = NIC_CHANGE_UPDATE, .new = &want, .target = &t, .old = &cut, .old_error = &d },
 				     &settle_ops, &h, &d);

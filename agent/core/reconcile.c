@@ -317,9 +317,7 @@ static int port_in(Manager *m, PlugEnv *e, Binding *b, ReconcileReason reason, b
 			*ret_action = RECONCILE_WITHDRAWN;
 		return r;
 	}
-	r = plug_resolve_for(e, b->container, &n, &t, &d);
-	if (r >= 0)
-		r = plug_guest_firewall(e, b->container, b->net, &n, &t, &d);
+	r = plug_resolve_nic(e, b->container, b->net, &n, &t, NULL, &d);
 	if (r < 0) {
 		snprintf(diff, diff_size, "%s", d.msg);
 		return r;
@@ -372,8 +370,7 @@ static void fw_desired(Manager *m, const Binding *b, PlugTarget *t)
 		return;
 	e.fw_mode = m->conf->firewall;
 	e.fw_quiet = true;
-	if (plug_resolve_for(&e, b->container, &n, t, &d) >= 0)
-		(void)plug_guest_firewall(&e, b->container, b->net, &n, t, &d);
+	(void)plug_resolve_nic(&e, b->container, b->net, &n, t, NULL, &d);
 	plug_env_done(&e);
 }
 

@@ -4,10 +4,10 @@
 /*
  * Reconciliation: every port of a running container that lxcnetd knows
  * (veth<ct>i<N>) converges on what its netN line and the rollout phase say.
- * The desired state is what lxcnet would plug now (plug_resolve() and
- * plug_guest_firewall()); the actual one is the kernel's: the veth's master
- * (through its firewall bridge when it has one), MTU and state, and the
- * datapath entry of its port (policy, trunks, shaper).
+ * The desired state is what lxcnet would plug now (plug_resolve_nic());
+ * the actual one is the kernel's: the veth's master (through its firewall
+ * bridge when it has one), MTU and state, and the datapath entry of its
+ * port (policy, trunks, shaper).
  *
  * When they differ and the phase gives the NIC to lxcnet, the port is
  * plugged again as lxcnet plugs it. When the phase gives it to Proxmox,

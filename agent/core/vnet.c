@@ -191,14 +191,14 @@ static int bind_apply(Manager *m, BindJob *j, ManagerError *kind)
 	}
 
 	/* The new plug must be possible before anything changes... */
-	r = nic_change_resolve(&e, j->container, j->net, &new, &t, &invalid, d);
+	r = plug_resolve_nic(&e, j->container, j->net, &new, &t, &invalid, d);
 	if (r < 0) {
 		diag_prefix(d, "%s: net%u: ", c->name, j->net);
 		*kind = invalid ? MANAGER_INVALID_CONFIG : MANAGER_FAILED;
 		goto out;
 	}
 	/* ...and the old one is what a failure goes back to. The host end only: the container's stays as it is. */
-	old_ok = nic_change_resolve(&e, j->container, j->net, &old, &told, &invalid, &dold) >= 0;
+	old_ok = plug_resolve_nic(&e, j->container, j->net, &old, &told, &invalid, &dold) >= 0;
 	bc = (BindChange){ .e = &e, .config = c, .net = j->net, .ifname = j->ifname, .container = j->container };
 	r = nic_change_apply(&(NicChange){ .kind = NIC_CHANGE_UPDATE, .new = &new, .target = &t, .old = &old,
 					   .old_target = old_ok ? &told : NULL, .old_error = &dold },
