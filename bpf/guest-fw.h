@@ -322,11 +322,10 @@ static __always_inline int fw_parse(struct __sk_buff *skb, struct fw_pkt *pk)
 	__be16 type;
 	__u32 l3 = ETH_HLEN;
 	int r = fw_parse_direct(skb, pk);
+	__u8 dst0;
 
 	if (r <= 0)
 		return r;
-	__u8 dst0;
-
 	__builtin_memset(pk, 0, sizeof(*pk));
 	if (bpf_skb_load_bytes(skb, 0, &dst0, 1) < 0 || bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) < 0)
 		return -1;
@@ -755,6 +754,19 @@ static __always_inline int ip4_multicast(__u32 a)
 	return (bpf_ntohl(a) >> 28) == 0xe;
 }
 
+static __always_inline int ip6_multicast(const __u32 *a)
+{
+	return (bpf_ntohl(a[0]) >> 24) == 0xff;
+}
+
+/* To broadcast or multicast, as pve-firewall's PVEFW-DropBroadcast sees it: IPv4 by the frame's MAC or the address. */
+static __always_inline int fw_to_group(const struct fw_pkt *pk)
+{
+	if (pk->family == 4)
+		return pk->l2_group || pk->dst[0] == 0xffffffff || ip4_multicast(pk->dst[0]);
+	return ip6_multicast(pk->dst);
+}
+
 /*
  * pve-firewall's PVEFW-reject for a new connection's packet refused with
  * reason: no answer to broadcast, multicast (Linux sends none there
@@ -765,14 +777,13 @@ static __always_inline int fw_rejected(const struct fw_pkt *pk, int reason)
 {
 	int how;
 
-	if (pk->l2_group || pk->frag == 2)
+	if (pk->l2_group || pk->frag == 2 || fw_to_group(pk))
 		return reason;
 	if (pk->family == 4) {
-		if (pk->dst[0] == 0xffffffff || ip4_multicast(pk->dst[0]) || ip4_multicast(pk->src[0]) || !pk->src[0] ||
-		    pk->proto == IPPROTO_ICMP_)
+		if (ip4_multicast(pk->src[0]) || !pk->src[0] || pk->proto == IPPROTO_ICMP_)
 			return reason;
-	} else if ((bpf_ntohl(pk->dst[0]) >> 24) == 0xff || (bpf_ntohl(pk->src[0]) >> 24) == 0xff ||
-		   !(pk->src[0] | pk->src[1] | pk->src[2] | pk->src[3]) || pk->proto == IPPROTO_ICMPV6_)
+	} else if (ip6_multicast(pk->src) || !(pk->src[0] | pk->src[1] | pk->src[2] | pk->src[3]) ||
+		   pk->proto == IPPROTO_ICMPV6_)
 		return reason;
 	if (pk->proto == IPPROTO_TCP_) {
 		if (pk->tcp_flags & TCP_RST)
@@ -817,8 +828,7 @@ static __always_inline int fw_policy(const struct fw_pkt *pk, __u8 policy, int r
 		return fw_rejected(pk, reason);
 	if (policy != LXCNET_FW_REJECT)
 		return reason;
-	if (pk->family == 4 ? pk->l2_group || pk->dst[0] == 0xffffffff || ip4_multicast(pk->dst[0]) :
-			      (bpf_ntohl(pk->dst[0]) >> 24) == 0xff)
+	if (fw_to_group(pk))
 		return reason;
 	if (pk->frag != 2 && fw_smb(pk))
 		return fw_rejected(pk, reason);
@@ -865,7 +875,7 @@ static __always_inline int fw_chain_in(struct __sk_buff *skb, __u32 slot, const 
 	int verdict;
 
 	if ((fw->flags & LXCNET_FW_NOSMURFS) && pk->family == 4 && pk->src[0] &&
-	    (pk->src[0] == 0xffffffff || (bpf_ntohl(pk->src[0]) >> 28) == 0xe))
+	    (pk->src[0] == 0xffffffff || ip4_multicast(pk->src[0])))
 		return LXCNET_DROP_FW_SMURF;
 	if ((fw->flags & LXCNET_FW_DHCP) &&
 	    (pk->family == 4 ? is_udp_ports(pk, 67, 68) : is_udp_ports(pk, 547, 546)))
@@ -1102,14 +1112,11 @@ static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struc
 	}
 	if (sum < 0)
 		return -1;
-	if (proto == IPPROTO_TCP_) {
-		__u16 c = csum_fold(sum);
+	{
+		__u16 folded = csum_fold(sum);
 
-		__builtin_memcpy(sc->l4 + 16, &c, 2);
-	} else {
-		__u16 c = csum_fold(sum);
-
-		__builtin_memcpy(sc->l4 + 2, &c, 2);
+		/* Where the checksum sits: TCP's at 16, ICMP's at 2. */
+		__builtin_memcpy(sc->l4 + (proto == IPPROTO_TCP_ ? 16 : 2), &folded, 2);
 	}
 
 	if (bpf_skb_change_tail(skb, l3 + l3len + l4len, 0) < 0 ||
