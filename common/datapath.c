@@ -442,18 +442,28 @@ int datapath_port_get(Datapath *dp, int ifindex, struct lxcnet_port *ret, struct
 	return 0;
 }
 
+/* The slot of ifindex and its guest firewall (lxcnet_fw); -ENOENT when the port has none. */
+static int port_fw(Datapath *dp, int ifindex, __u32 *ret_slot, struct lxcnet_fw *ret)
+{
+	struct lxcnet_port p;
+
+	*ret_slot = slot_of(dp, (__u32)ifindex, &p);
+	if (!*ret_slot || !(p.flags & LXCNET_PORT_FIREWALL))
+		return -ENOENT;
+	return bpf_map_lookup_elem(dp->fw_fd, ret_slot, ret) < 0 ? negative_errno() : 0;
+}
+
 int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, struct lxcnet_fw_rule **ret)
 {
 	struct lxcnet_fw_rule *v;
-	struct lxcnet_port p;
-	__u32 slot = slot_of(dp, (__u32)ifindex, &p);
 	size_t n, o = 0;
+	__u32 slot;
+	int r;
 
 	*ret = NULL;
-	if (!slot || !(p.flags & LXCNET_PORT_FIREWALL))
-		return -ENOENT;
-	if (bpf_map_lookup_elem(dp->fw_fd, &slot, ret_fw) < 0)
-		return negative_errno();
+	r = port_fw(dp, ifindex, &slot, ret_fw);
+	if (r < 0)
+		return r;
 	n = (size_t)ret_fw->n_rules[LXCNET_FROM_CT] + ret_fw->n_rules[LXCNET_TO_CT];
 	v = calloc(n ?: 1, sizeof(*v));
 	if (!v)
@@ -473,17 +483,16 @@ int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, 
 int datapath_port_fw(Datapath *dp, int ifindex, DatapathFw *ret)
 {
 	struct lxcnet_fw_ipkey key, next;
-	struct lxcnet_port p;
-	__u32 slot = slot_of(dp, (__u32)ifindex, &p);
 	bool first = true;
+	__u32 slot;
+	int r;
 
 	ret->n_set = 0;
 	ret->rules = NULL;
 	ret->warnings = NULL;
-	if (!slot || !(p.flags & LXCNET_PORT_FIREWALL))
-		return -ENOENT;
-	if (bpf_map_lookup_elem(dp->fw_fd, &slot, &ret->fw) < 0)
-		return negative_errno();
+	r = port_fw(dp, ifindex, &slot, &ret->fw);
+	if (r < 0)
+		return r;
 	while (bpf_map_get_next_key(dp->fw_ipset_fd, first ? NULL : &key, &next) == 0) {
 		struct lxcnet_fw_ipentry v;
 		DatapathFwEntry *e;
