@@ -63,6 +63,8 @@ time_start() {
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 mkdir -p "$T/pve/firewall" && printf '[OPTIONS]\nenable: 1\n' >"$T/pve/firewall/cluster.fw"
+# Proxmox's firewall bridge, which lxcnet's own eBPF guest firewall (the default) would otherwise replace.
+printf 'lxcnet: node\n\tfirewall proxmox\n' >"$T/conf/lxcnet.conf"
 make_ct 9201 1 native && make_ct 9202 1 lxcnet && make_ct 9203 1 floor && make_ct 9207 1 lxcnet-sh &&
 	make_ct 9204 4 native && make_ct 9205 4 lxcnet && make_ct 9206 4 floor && make_ct 9208 4 lxcnet-sh &&
 	make_ct 9209 1 lxcnet-fw && make_ct 9210 4 lxcnet-fw ||
