@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define LXCNET_BPF_ABI "v3"
+#define LXCNET_BPF_ABI "v4"
 #define LXCNET_PORT_SLOTS 16384 /* ports per host; slot 0 is never handed out */
 #define LXCNET_TRUNK_WORDS 64	/* 64 x 64 bits: VLAN ids 0..4095 */
 
@@ -97,6 +97,9 @@ struct lxcnet_fw {
 	__u32 rules_gen; /* its rules' generation (lxcnet_fw_match, _bits, _rule), switched to as set_gen is */
 	__u16 n_rules[2]; /* rules per direction (enum lxcnet_dir: [LXCNET_FROM_CT] OUT, [LXCNET_TO_CT] IN) */
 	__u64 rules_hash; /* of the rules as compiled, for comparing them without reading them back */
+	__u8 fields[2];	  /* per direction, likewise: the fields (1 << enum lxcnet_fw_field) some rule restricts */
+	__u8 exact[2];	  /* and those with whole values (in lxcnet_fw_exact) */
+	__u8 pad[4];
 };
 
 /*
@@ -107,7 +110,9 @@ struct lxcnet_fw {
  * looks up the set of rules its value matches, as a bitmap; the first rule
  * in all five is the one. Rules 0..255 of a direction are bits in the
  * field's entry itself; beyond, the entry's summary says which 64-rule
- * chunks hold a rule, and lxcnet_fw_bits the chunk's bits.
+ * chunks hold a rule, and lxcnet_fw_bits the chunk's bits, unless its full
+ * summary says the value matches every rule of the chunk. A field no rule
+ * of the direction restricts is not looked up at all (lxcnet_fw.fields).
  */
 #define LXCNET_FW_RULES_MAX 16384 /* per direction of a port */
 #define LXCNET_FW_INLINE_WORDS 4
@@ -123,7 +128,13 @@ enum lxcnet_fw_field {
 	_LXCNET_FW_FIELDS,
 };
 
-/* lxcnet_fw_match: an LPM trie over slot, rules generation, direction, field, family, then the value. */
+/*
+ * lxcnet_fw_match: an LPM trie over slot, rules generation, direction,
+ * field, family, then the value. The entries of whole values (an address's
+ * 32 or 128 bits, a protocol, a port) are in lxcnet_fw_exact instead, a
+ * hash map with the same keys, looked up first: a trie's look-up grows
+ * with the entries it holds, a hash map's does not.
+ */
 #define LXCNET_FW_MATCHKEY_BITS 96
 struct lxcnet_fw_matchkey {
 	__u32 prefixlen; /* LXCNET_FW_MATCHKEY_BITS + the value's prefix length */
@@ -135,25 +146,33 @@ struct lxcnet_fw_matchkey {
 	__u8 value[16]; /* an address; the protocol in value[0]; a port big-endian in value[0..1] */
 };
 
+/*
+ * A value that matches at most LXCNET_FW_CANDIDATES rules, each of them a
+ * simple test (lxcnet_fw_test), lists them: the first of them whose test
+ * the packet passes is the rule, without looking up the other fields.
+ */
+#define LXCNET_FW_CANDIDATES 4
+#define LXCNET_FW_MANY 0xffff /* n_cand: more, or not all simple */
+
 struct lxcnet_fw_matchval {
 	__u32 id; /* of this value's chunks in lxcnet_fw_bits */
-	__u32 pad;
+	__u16 n_cand;
+	__u16 pad;
+	__u16 cand[LXCNET_FW_CANDIDATES]; /* rule indices, lowest first */
 	__u64 bits[LXCNET_FW_INLINE_WORDS];	/* the rules 0..255 this value matches */
 	__u64 summary[LXCNET_FW_SUMMARY_WORDS]; /* the chunks beyond those with a rule this value matches */
+	__u64 full[LXCNET_FW_SUMMARY_WORDS];	/* of those, the ones whose every rule it matches (no lxcnet_fw_bits entry) */
 };
 
 /*
- * lxcnet_fw_bits and lxcnet_fw_rule are LPM tries used with whole keys
- * (prefixlen: all of the key after it): on Linux 6.1 a hash map without
- * preallocation takes its elements from a cache refilled asynchronously,
- * which a burst of updates can find empty.
+ * lxcnet_fw_bits and lxcnet_fw_rule are hash maps without preallocation:
+ * their look-ups cost the same at any size. Linux 6.1 takes their elements
+ * from a cache refilled asynchronously, which a burst of updates can find
+ * empty (ENOMEM): the writer waits for it and tries again.
  */
-#define LXCNET_FW_BITSKEY_BITS 128
-#define LXCNET_FW_RULEKEY_BITS 96
 
 /* lxcnet_fw_bits: the 64 rules of chunk of a value (its id) that it matches, when any. */
 struct lxcnet_fw_bitskey {
-	__u32 prefixlen; /* LXCNET_FW_BITSKEY_BITS */
 	__u32 slot;
 	__u32 rules_gen;
 	__u32 id;
@@ -166,11 +185,27 @@ struct lxcnet_fw_bitskey {
  * counting at the same instant may lose one).
  */
 struct lxcnet_fw_rulekey {
-	__u32 prefixlen; /* LXCNET_FW_RULEKEY_BITS */
 	__u32 slot;
 	__u32 rules_gen;
 	__u16 dir;
 	__u16 index;
+};
+
+/*
+ * A rule as one test, when it is that simple: one family, protocol, source
+ * and destination prefix, and up to two ranges of ports each. For ICMP the
+ * destination port is type << 8 | code, as in the classifier.
+ */
+struct lxcnet_fw_test {
+	__u8 simple;  /* the rule is this test; 0: only the classifier's bitmaps say what it matches */
+	__u8 family;  /* 4 or 6; 0: either */
+	__s16 proto;  /* -1: any */
+	__u8 src_len; /* prefix lengths; 0: any address */
+	__u8 dst_len;
+	__u8 pad[2];
+	__u16 sport[2][2]; /* [lo, hi] twice; {0, 65535}: any */
+	__u16 dport[2][2];
+	__u8 src[16], dst[16];
 };
 
 struct lxcnet_fw_rule {
@@ -178,6 +213,7 @@ struct lxcnet_fw_rule {
 	__u8 pad[7];
 	__u64 packets;
 	__u64 bytes;
+	struct lxcnet_fw_test test;
 };
 
 /* lxcnet_fw_ipset: the ipfilter set of a slot, an LPM trie over slot, set generation, family and address. */

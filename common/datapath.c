@@ -23,8 +23,8 @@
 
 static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
 					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct",
-					 "lxcnet_edt",	 "lxcnet_fw_match", "lxcnet_fw_bits",  "lxcnet_fw_rule",
-					 "tc_ingress",	 "tc_egress" };
+					 "lxcnet_edt",	 "lxcnet_fw_match", "lxcnet_fw_exact", "lxcnet_fw_bits",
+					 "lxcnet_fw_rule", "tc_ingress",	    "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -39,9 +39,10 @@ void datapath_free(Datapath *dp)
 	closep(&dp->fw_ipset_fd);
 	closep(&dp->ct_fd);
 	closep(&dp->edt_fd);
-	closep(&dp->fw_match_fd);
-	closep(&dp->fw_bits_fd);
-	closep(&dp->fw_rule_fd);
+	closep(&dp->fw_rules.match_fd);
+	closep(&dp->fw_rules.exact_fd);
+	closep(&dp->fw_rules.bits_fd);
+	closep(&dp->fw_rules.rule_fd);
 	closep(&dp->ingress_fd);
 	closep(&dp->egress_fd);
 	free(dp->pin_dir);
@@ -76,11 +77,13 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	if (!dp)
 		return -ENOMEM;
 	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
-	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = dp->edt_fd = dp->fw_match_fd = dp->fw_bits_fd = dp->fw_rule_fd = -1;
+	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = dp->edt_fd = -1;
+	dp->fw_rules = (DatapathFwMaps){ -1, -1, -1, -1 };
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
-					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->edt_fd, &dp->fw_match_fd, &dp->fw_bits_fd,
-					  &dp->fw_rule_fd, &dp->ingress_fd, &dp->egress_fd },
+					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->edt_fd, &dp->fw_rules.match_fd,
+					  &dp->fw_rules.exact_fd, &dp->fw_rules.bits_fd, &dp->fw_rules.rule_fd, &dp->ingress_fd,
+					  &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -199,38 +202,61 @@ static int fw_set_prune(Datapath *dp, __u32 slot, __u32 keep)
 
 static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
 {
-	(void)gen_prune(dp->fw_match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot,
-			keep);
-	(void)gen_prune(dp->fw_bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot, keep);
-	(void)gen_prune(dp->fw_rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot), slot, keep);
+	const DatapathFwMaps *m = &dp->fw_rules;
+
+	(void)gen_prune(m->match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot, keep);
+	(void)gen_prune(m->exact_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot, keep);
+	(void)gen_prune(m->bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot, keep);
+	(void)gen_prune(m->rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot), slot, keep);
 }
 
-int datapath_fw_rules_write(int match_fd, int bits_fd, int rule_fd, uint32_t slot, uint32_t gen, const FwClassifier *c)
+/*
+ * An element of a map without preallocation. Linux 6.1 takes hash maps'
+ * elements from a per-CPU cache that is refilled asynchronously (at once
+ * where the CPU can interrupt itself, at the next tick elsewhere, as under
+ * User-Mode Linux): ENOMEM there means wait a little, up to 2 s in all.
+ */
+static int map_add(int fd, const void *key, const void *value)
 {
+	for (int tries = 0;; tries++) {
+		if (bpf_map_update_elem(fd, key, value, BPF_ANY) == 0)
+			return 0;
+		if (errno != ENOMEM || tries >= 2000)
+			return negative_errno();
+		(void)usleep(1000);
+	}
+}
+
+int datapath_fw_rules_write(const DatapathFwMaps *m, uint32_t slot, uint32_t gen, const FwClassifier *c)
+{
+	int r;
+
 	for (size_t i = 0; i < c->n_match; i++) {
 		const FwMatchEntry *e = &c->match[i];
 		struct lxcnet_fw_matchkey k = { .prefixlen = LXCNET_FW_MATCHKEY_BITS + e->len, .slot = slot, .rules_gen = gen,
 						.dir = e->dir, .field = e->field, .family = e->family };
 
 		memcpy(k.value, e->value, sizeof(k.value));
-		if (bpf_map_update_elem(match_fd, &k, &e->val, BPF_ANY) < 0)
-			return negative_errno();
+		r = map_add(fw_value_whole(e->field, e->family, e->len) ? m->exact_fd : m->match_fd, &k, &e->val);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < c->n_chunks; i++) {
-		struct lxcnet_fw_bitskey k = { .prefixlen = LXCNET_FW_BITSKEY_BITS, .slot = slot, .rules_gen = gen,
-					       .id = c->chunks[i].id, .chunk = c->chunks[i].chunk };
+		struct lxcnet_fw_bitskey k = { .slot = slot, .rules_gen = gen, .id = c->chunks[i].id,
+					       .chunk = c->chunks[i].chunk };
 
-		if (bpf_map_update_elem(bits_fd, &k, &c->chunks[i].word, BPF_ANY) < 0)
-			return negative_errno();
+		r = map_add(m->bits_fd, &k, &c->chunks[i].word);
+		if (r < 0)
+			return r;
 	}
 	for (int dir = 0; dir < _LXCNET_DIR_MAX; dir++)
 		for (uint16_t i = 0; i < c->n_rules[dir]; i++) {
-			struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = gen,
-						       .dir = (__u16)dir, .index = i };
-			struct lxcnet_fw_rule v = { .verdict = c->verdicts[dir][i] };
+			struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = gen, .dir = (__u16)dir, .index = i };
+			struct lxcnet_fw_rule v = { .verdict = c->verdicts[dir][i], .test = c->tests[dir][i] };
 
-			if (bpf_map_update_elem(rule_fd, &k, &v, BPF_ANY) < 0)
-				return negative_errno();
+			r = map_add(m->rule_fd, &k, &v);
+			if (r < 0)
+				return r;
 		}
 	return 0;
 }
@@ -297,7 +323,7 @@ static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw 
 	/* The rules likewise: beside the ones in force, then switched to with the same write. */
 	fw.rules_gen = old.rules_gen + 1 ? old.rules_gen + 1 : 1;
 	if (r >= 0 && f->rules)
-		r = datapath_fw_rules_write(dp->fw_match_fd, dp->fw_bits_fd, dp->fw_rule_fd, slot, fw.rules_gen, f->rules);
+		r = datapath_fw_rules_write(&dp->fw_rules, slot, fw.rules_gen, f->rules);
 	if (r >= 0 && bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY) < 0)
 		r = negative_errno();
 	/* The set and rules not in force go: the old ones, or on failure the new ones. */
@@ -470,11 +496,10 @@ int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, 
 		return -ENOMEM;
 	for (__u16 dir = 0; dir < _LXCNET_DIR_MAX; dir++)
 		for (__u16 i = 0; i < ret_fw->n_rules[dir]; i++, o++) {
-			struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot,
-						       .rules_gen = ret_fw->rules_gen, .dir = dir, .index = i };
+			struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = ret_fw->rules_gen, .dir = dir, .index = i };
 
 			/* Written before the switch to its generation: missing only when the port was replugged meanwhile. */
-			(void)bpf_map_lookup_elem(dp->fw_rule_fd, &k, &v[o]);
+			(void)bpf_map_lookup_elem(dp->fw_rules.rule_fd, &k, &v[o]);
 		}
 	*ret = v;
 	return 0;

@@ -17,6 +17,20 @@
 #include "diag.h"
 #include "macro.h"
 
+/* The maps of the guest firewall's rules (their fds), as datapath_fw_rules_write() writes them. */
+typedef struct DatapathFwMaps {
+	int match_fd; /* lxcnet_fw_match: the rules by field value, prefixes */
+	int exact_fd; /* lxcnet_fw_exact: and whole values */
+	int bits_fd;  /* lxcnet_fw_bits: their chunks beyond the first 256 rules */
+	int rule_fd;  /* lxcnet_fw_rule: each rule's verdict, test and counters */
+} DatapathFwMaps;
+
+/* Those of a port program's skeleton (port.skel.h), as the tests load it. */
+#define DATAPATH_FW_MAPS_OF(skel)                                                                               \
+	((DatapathFwMaps){ .match_fd = bpf_map__fd((skel)->maps.lxcnet_fw_match),                              \
+			   .exact_fd = bpf_map__fd((skel)->maps.lxcnet_fw_exact),                              \
+			   .bits_fd = bpf_map__fd((skel)->maps.lxcnet_fw_bits),                                \
+			   .rule_fd = bpf_map__fd((skel)->maps.lxcnet_fw_rule) })
 
 typedef struct Datapath {
 	char *pin_dir;
@@ -29,9 +43,7 @@ typedef struct Datapath {
 	int fw_ipset_fd; /* lxcnet_fw_ipset: (slot, family, address) -> in the ipfilter set or not */
 	int ct_fd;	 /* lxcnet_ct: connections */
 	int edt_fd;	 /* lxcnet_edt: slot -> next departure time to the container */
-	int fw_match_fd; /* lxcnet_fw_match: the guest firewall's rules, by field value */
-	int fw_bits_fd;	 /* lxcnet_fw_bits: and their chunks beyond the first 256 rules */
-	int fw_rule_fd;	 /* lxcnet_fw_rule: each rule's verdict and counters, per CPU */
+	DatapathFwMaps fw_rules; /* the guest firewall's rules */
 	int ingress_fd;
 	int egress_fd;
 } Datapath;
@@ -99,11 +111,10 @@ typedef struct DatapathFw {
 
 /*
  * Write the classifier c of slot's rules as rules generation gen into the
- * maps lxcnet_fw_match, lxcnet_fw_bits and lxcnet_fw_rule (their fds);
- * datapath_port_set_fw() does it for a port, beside the rules in force.
+ * maps m; datapath_port_set_fw() does it for a port, beside the rules in
+ * force.
  */
-int datapath_fw_rules_write(int match_fd, int bits_fd, int rule_fd, uint32_t slot, uint32_t gen,
-			    const struct FwClassifier *c);
+int datapath_fw_rules_write(const DatapathFwMaps *m, uint32_t slot, uint32_t gen, const struct FwClassifier *c);
 
 /* Free what f owns (its rules and warnings); f is empty of them after, and may be filled again. (fw-classify.c) */
 void datapath_fw_done(DatapathFw *f);

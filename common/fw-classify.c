@@ -30,8 +30,10 @@ void fw_classifier_free(FwClassifier *c)
 		return;
 	free(c->match);
 	free(c->chunks);
-	for (int d = 0; d < _LXCNET_DIR_MAX; d++)
+	for (int d = 0; d < _LXCNET_DIR_MAX; d++) {
 		free(c->verdicts[d]);
+		free(c->tests[d]);
+	}
 	for (int d = 0; d < _LXCNET_DIR_MAX; d++)
 		for (size_t i = 0; c->origins[d] && i < c->n_rules[d]; i++)
 			free(c->origins[d][i]);
@@ -69,7 +71,108 @@ static void mask(uint8_t *v, unsigned len)
 typedef struct Builder {
 	FwClassifier *c;
 	uint32_t next_id;
+	size_t n;			   /* rules of the direction being built */
+	const struct lxcnet_fw_test *tests; /* and their tests */
 } Builder;
+
+typedef struct Range {
+	uint16_t lo, hi;
+} Range;
+
+static int range_cmp(const void *a, const void *b)
+{
+	const Range *x = a, *y = b;
+
+	return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : 0;
+}
+
+/* A port set as at most two ranges (out, the first twice when one); false when it takes more. */
+static bool port_ranges(const FwPrefix *p, size_t n, uint16_t out[2][2])
+{
+	_cleanup_free_ Range *r = NULL;
+	size_t m = 0;
+
+	if (!n) {
+		out[0][0] = out[1][0] = 0;
+		out[0][1] = out[1][1] = UINT16_MAX;
+		return true;
+	}
+	r = calloc(n, sizeof(*r));
+	if (!r)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint16_t v = (uint16_t)(p[i].addr[0] << 8 | p[i].addr[1]), span;
+
+		if (p[i].nomatch || p[i].len > 16)
+			return false;
+		span = (uint16_t)((UINT32_C(1) << (16 - p[i].len)) - 1);
+		r[i] = (Range){ .lo = (uint16_t)(v & ~span), .hi = (uint16_t)(v | span) };
+	}
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (size_t i = 1; i < n; i++)
+		if ((uint32_t)r[i].lo <= (uint32_t)r[m].hi + 1) {
+			if (r[i].hi > r[m].hi)
+				r[m].hi = r[i].hi;
+		} else
+			r[++m] = r[i];
+	if (m > 1)
+		return false;
+	out[0][0] = r[0].lo, out[0][1] = r[0].hi;
+	out[1][0] = r[m].lo, out[1][1] = r[m].hi;
+	return true;
+}
+
+/* Rule r as one test, or not simple (t->simple 0): address lists, sets with '!', more than two port ranges. */
+static void rule_test(const FwRule *r, struct lxcnet_fw_test *t)
+{
+	*t = (struct lxcnet_fw_test){ .family = r->family, .proto = (__s16)r->proto };
+	if (r->n_src > 1 || r->n_dst > 1 || (r->n_src && r->src[0].nomatch) || (r->n_dst && r->dst[0].nomatch))
+		return;
+	for (int i = 0; i < 2; i++) {
+		const FwPrefix *a = i ? r->dst : r->src;
+
+		if (!(i ? r->n_dst : r->n_src))
+			continue;
+		if (t->family && t->family != a->family)
+			return; /* matches nothing: left to the bitmaps */
+		t->family = a->family;
+		memcpy(i ? t->dst : t->src, a->addr, 16);
+		*(i ? &t->dst_len : &t->src_len) = a->len;
+	}
+	if (!port_ranges(r->sport, r->n_sport, t->sport) || !port_ranges(r->dport, r->n_dport, t->dport))
+		return;
+	t->simple = 1;
+}
+
+static bool prefix_under(const uint8_t *p, unsigned len, const uint8_t *a)
+{
+	for (unsigned i = 0; i < len; i++)
+		if (((p[i / 8] ^ a[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
+}
+
+static bool in_ranges(const uint16_t r[2][2], uint16_t v)
+{
+	return (v >= r[0][0] && v <= r[0][1]) || (v >= r[1][0] && v <= r[1][1]);
+}
+
+/* fw_test() of bpf/guest-fw.h. */
+static bool test_passes(const struct lxcnet_fw_test *t, int family, const uint8_t src[16], const uint8_t dst[16], int proto,
+			uint16_t sport, uint16_t dport)
+{
+	if ((t->family && t->family != family) || (t->proto >= 0 && t->proto != proto))
+		return false;
+	if (!in_ranges(t->sport, sport) || !in_ranges(t->dport, dport))
+		return false;
+	return prefix_under(t->src, t->src_len, src) && prefix_under(t->dst, t->dst_len, dst);
+}
+
+/* The rules chunk w holds, as its bits. */
+static uint64_t chunk_rules(size_t n, size_t w)
+{
+	return n >= (w + 1) * 64 ? ~UINT64_C(0) : n > w * 64 ? (UINT64_C(1) << (n % 64)) - 1 : 0;
+}
 
 static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, const Item *u, const uint64_t *bitmap,
 		      size_t words)
@@ -81,11 +184,29 @@ static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, c
 	*e = (FwMatchEntry){ .dir = dir, .field = field, .family = family, .len = u->len };
 	memcpy(e->value, u->value, sizeof(e->value));
 	e->val.id = ++b->next_id;
+	if (fw_value_whole(field, family, u->len))
+		b->c->exact[dir] |= (uint8_t)(1 << field);
+	/* The candidates: at most LXCNET_FW_CANDIDATES rules, all simple. */
+	for (size_t w = 0; w < words && e->val.n_cand != LXCNET_FW_MANY; w++)
+		for (uint64_t m = bitmap[w]; m; m &= m - 1) {
+			size_t rule = w * 64 + (size_t)__builtin_ctzll(m);
+
+			if (e->val.n_cand == LXCNET_FW_CANDIDATES || !b->tests[rule].simple) {
+				e->val.n_cand = LXCNET_FW_MANY;
+				break;
+			}
+			e->val.cand[e->val.n_cand++] = (uint16_t)rule;
+		}
 	for (size_t w = 0; w < words; w++) {
 		if (!bitmap[w])
 			continue;
 		if (w < LXCNET_FW_INLINE_WORDS) {
 			e->val.bits[w] = bitmap[w];
+			continue;
+		}
+		e->val.summary[w / 64] |= UINT64_C(1) << (w % 64);
+		if (bitmap[w] == chunk_rules(b->n, w)) {
+			e->val.full[w / 64] |= UINT64_C(1) << (w % 64);
 			continue;
 		}
 		{
@@ -95,7 +216,6 @@ static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, c
 				return -ENOMEM;
 			*ch = (FwChunkEntry){ .id = e->val.id, .chunk = (uint32_t)w, .word = bitmap[w] };
 			b->c->n_chunks++;
-			e->val.summary[w / 64] |= UINT64_C(1) << (w % 64);
 		}
 	}
 	b->c->n_match++;
@@ -187,6 +307,7 @@ static int build_field(Builder *b, const FwRule *const *rules, size_t n, uint8_t
 	maps = calloc(n_u * words, sizeof(*maps));
 	if (!maps)
 		return -ENOMEM;
+
 	for (size_t i = 0; i < n_u; i++) {
 		uint64_t *bm = &maps[i * words];
 
@@ -219,6 +340,10 @@ static int build_field(Builder *b, const FwRule *const *rules, size_t n, uint8_t
 		if (r < 0)
 			return r;
 	}
+	/* Restricted, unless the whole range is the only entry and has every rule. */
+	for (size_t w = 0; w < words; w++)
+		if (n_u > 1 || maps[w] != chunk_rules(n, w))
+			b->c->fields[dir] |= (uint8_t)(1 << field);
 	return 0;
 }
 
@@ -252,12 +377,17 @@ int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
 		if (n > LXCNET_FW_RULES_MAX)
 			return -E2BIG;
 		c->n_rules[dir] = (uint16_t)n;
+		b.n = n;
 		if (!n)
 			continue;
 		c->verdicts[dir] = calloc(n, 1);
+		c->tests[dir] = calloc(n, sizeof(*c->tests[dir]));
 		c->origins[dir] = calloc(n, sizeof(char *));
-		if (!c->verdicts[dir] || !c->origins[dir])
+		if (!c->verdicts[dir] || !c->tests[dir] || !c->origins[dir])
 			return -ENOMEM;
+		for (size_t j = 0; j < n; j++)
+			rule_test(rules[j], &c->tests[dir][j]);
+		b.tests = c->tests[dir];
 		for (size_t j = 0; j < n; j++) {
 			c->origins[dir][j] = strdup(rules[j]->origin ? rules[j]->origin : "");
 			if (!c->origins[dir][j])
@@ -278,6 +408,9 @@ int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
 				return r;
 		}
 		h = fnv(h, &c->n_rules[dir], sizeof(c->n_rules[dir]));
+		h = fnv(h, &c->fields[dir], sizeof(c->fields[dir]));
+		h = fnv(h, &c->exact[dir], sizeof(c->exact[dir]));
+		h = fnv(h, c->tests[dir], n * sizeof(*c->tests[dir]));
 		h = fnv(h, c->verdicts[dir], n);
 	}
 	for (size_t i = 0; i < c->n_match; i++) {
@@ -295,6 +428,14 @@ int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
 	c->hash = h ? h : 1;
 	*ret = TAKE_PTR(c);
 	return 0;
+}
+
+void fw_classifier_describe(const FwClassifier *c, struct lxcnet_fw *fw)
+{
+	memcpy(fw->n_rules, c->n_rules, sizeof(fw->n_rules));
+	memcpy(fw->fields, c->fields, sizeof(fw->fields));
+	memcpy(fw->exact, c->exact, sizeof(fw->exact));
+	fw->rules_hash = c->n_rules[0] || c->n_rules[1] ? c->hash : 0;
 }
 
 /* The longest entry of (dir, field, family) containing value, as the trie finds it. */
@@ -338,17 +479,34 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 	v[LXCNET_FW_SPORT][0] = (uint8_t)(sport >> 8), v[LXCNET_FW_SPORT][1] = (uint8_t)sport;
 	v[LXCNET_FW_DPORT][0] = (uint8_t)(dport >> 8), v[LXCNET_FW_DPORT][1] = (uint8_t)dport;
 	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+		e[f] = NULL;
+		if (!(c->fields[dir] & (1 << f)))
+			continue; /* every rule */
 		e[f] = longest(c, dir, f, f <= LXCNET_FW_DST ? family : 0, v[f]);
 		if (!e[f])
 			return -1;
+		if (e[f]->val.n_cand <= LXCNET_FW_CANDIDATES) {
+			for (unsigned i = 0; i < e[f]->val.n_cand; i++)
+				if (test_passes(&c->tests[dir][e[f]->val.cand[i]], family, src, dst, proto, sport, dport))
+					return e[f]->val.cand[i];
+			return -1;
+		}
 	}
 	for (uint32_t w = 0; w < LXCNET_FW_CHUNKS; w++) {
-		uint64_t word = ~UINT64_C(0);
+		uint64_t word = chunk_rules(c->n_rules[dir], w);
 
-		for (int f = 0; f < _LXCNET_FW_FIELDS; f++)
-			word &= w < LXCNET_FW_INLINE_WORDS ? e[f]->val.bits[w] :
-			       (e[f]->val.summary[w / 64] >> (w % 64)) & 1 ? chunk_word(c, e[f]->val.id, w) :
-									      0;
+		for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+			const struct lxcnet_fw_matchval *m = e[f] ? &e[f]->val : NULL;
+
+			if (!m)
+				continue;
+			if (w < LXCNET_FW_INLINE_WORDS)
+				word &= m->bits[w];
+			else if (!((m->summary[w / 64] >> (w % 64)) & 1))
+				word = 0;
+			else if (!((m->full[w / 64] >> (w % 64)) & 1))
+				word &= chunk_word(c, m->id, w);
+		}
 		if (word)
 			return (int)(w * 64 + (uint32_t)__builtin_ctzll(word));
 	}

@@ -13,6 +13,7 @@
  * prefixes times the rules' bitmap size.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fw-rules.h"
@@ -37,13 +38,25 @@ typedef struct FwClassifier {
 	FwChunkEntry *chunks;
 	size_t n_chunks;
 	uint8_t *verdicts[_LXCNET_DIR_MAX]; /* enum lxcnet_fw_verdict, by rule index within the direction */
+	struct lxcnet_fw_test *tests[_LXCNET_DIR_MAX]; /* likewise: the rule as one test, where it is that simple */
 	char **origins[_LXCNET_DIR_MAX];    /* where each rule comes from ("100.fw:12"), likewise; not in the hash */
 	uint16_t n_rules[_LXCNET_DIR_MAX];
-	uint64_t hash; /* of all of it */
+	uint8_t fields[_LXCNET_DIR_MAX]; /* the fields (1 << enum lxcnet_fw_field) some rule of the direction restricts */
+	uint8_t exact[_LXCNET_DIR_MAX];	 /* and those with entries of whole values */
+	uint64_t hash;			 /* of all of it */
 } FwClassifier;
+
+/* Whether an entry's prefix is a whole value, an entry of lxcnet_fw_exact rather than of the trie. */
+static inline bool fw_value_whole(uint8_t field, uint16_t family, uint8_t len)
+{
+	return len == (field == LXCNET_FW_PROTO ? 8 : field >= LXCNET_FW_SPORT ? 16 : family == 6 ? 128 : 32);
+}
 
 void fw_classifier_free(FwClassifier *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(FwClassifier, fw_classifier_free);
+
+/* Into fw (lxcnet_fw), what it says of rules c: their numbers, fields and hash. */
+void fw_classifier_describe(const FwClassifier *c, struct lxcnet_fw *fw);
 
 /* -E2BIG when a direction has more than LXCNET_FW_RULES_MAX rules; -ENOMEM. */
 int fw_classify(const FwRuleSet *rs, FwClassifier **ret);

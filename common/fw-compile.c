@@ -44,8 +44,7 @@ static int compile_rules(const FwConfig *cluster, const FwConfig *guest, unsigne
 		r = diag_error(d, r, "%s: cannot compile the rules: %s", guest->name, strerror(-r));
 		goto out;
 	}
-	memcpy(ret->fw.n_rules, c->n_rules, sizeof(ret->fw.n_rules));
-	ret->fw.rules_hash = c->n_rules[0] || c->n_rules[1] ? c->hash : 0;
+	fw_classifier_describe(c, &ret->fw);
 	ret->rules = c->n_rules[0] || c->n_rules[1] ? TAKE_PTR(c) : NULL;
 	ret->warnings = TAKE_PTR(rs.warnings);
 	r = 0;

@@ -129,7 +129,7 @@ for e in json.load(sys.stdin):
     if isinstance(k, dict):
         ks, kd, ki = k["slot"], k["dir"], k["index"]
     else:
-        ks, kd, ki = u(k, 4, 4), u(k, 12, 2), u(k, 14, 2)
+        ks, kd, ki = u(k, 0, 4), u(k, 8, 2), u(k, 10, 2)
     if (ks, kd, ki) != (slot, d, idx):
         continue
     v = e["value"]

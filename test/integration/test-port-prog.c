@@ -574,9 +574,8 @@ static void rules_cases(void)
 
 		int r;
 
-		memcpy(fw.n_rules, c->n_rules, sizeof(fw.n_rules));
-		r = datapath_fw_rules_write(bpf_map__fd(skel->maps.lxcnet_fw_match), bpf_map__fd(skel->maps.lxcnet_fw_bits),
-					    bpf_map__fd(skel->maps.lxcnet_fw_rule), slot, 5, c);
+		fw_classifier_describe(c, &fw);
+		r = datapath_fw_rules_write(&DATAPATH_FW_MAPS_OF(skel), slot, 5, c);
 		ok(r >= 0, "rules: written into the maps (%zu entries, %zu chunk words; %u out, %u in) %s", c->n_match, c->n_chunks,
 		   c->n_rules[LXCNET_FROM_CT], c->n_rules[LXCNET_TO_CT], r < 0 ? strerror(-r) : "");
 		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
@@ -655,7 +654,7 @@ static void rules_cases(void)
 	{
 		/* The counters of a rule: the packets that matched it. */
 		struct lxcnet_fw_rule v = {};
-		struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = 5,
+		struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = 5,
 					       .dir = LXCNET_TO_CT, .index = 301 };
 		unsigned long long pk = 0;
 
@@ -900,7 +899,7 @@ static void reject_cases(void)
 		_cleanup_(fw_config_freep) FwConfig *g = NULL;
 		struct lxcnet_fw fw = { .ifindex = ifindex, .gen = 4, .flags = defaults, .policy_in = LXCNET_FW_ACCEPT,
 					.policy_out = LXCNET_FW_ACCEPT, .rules_gen = 6 };
-		struct lxcnet_fw_rulekey k = { .prefixlen = LXCNET_FW_RULEKEY_BITS, .slot = slot, .rules_gen = 6,
+		struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = 6,
 					       .dir = LXCNET_FROM_CT, .index = 0 };
 		struct lxcnet_fw_rule v = {};
 		FwRuleSet rs = {};
@@ -908,12 +907,10 @@ static void reject_cases(void)
 
 		if (!ok(fw_config_parse("100.fw", FW_GUEST, text, strlen(text), &g, &d) >= 0 &&
 				fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0 &&
-				datapath_fw_rules_write(bpf_map__fd(skel->maps.lxcnet_fw_match),
-							bpf_map__fd(skel->maps.lxcnet_fw_bits),
-							bpf_map__fd(skel->maps.lxcnet_fw_rule), slot, 6, c) >= 0,
+				datapath_fw_rules_write(&DATAPATH_FW_MAPS_OF(skel), slot, 6, c) >= 0,
 			"REJECT rules compiled and written"))
 			goto done;
-		memcpy(fw.n_rules, c->n_rules, sizeof(fw.n_rules));
+		fw_classifier_describe(c, &fw);
 		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
 		set_port(0, 0, 0, NULL);
 		fw_set(defaults, LXCNET_FW_ACCEPT, LXCNET_FW_ACCEPT, 4);
@@ -1038,8 +1035,7 @@ static int sim_install(SimFiles *f, const char *dir, const struct sim_nic *z, __
 	dfw->fw.gen = gen;
 	dfw->fw.set_gen = gen;
 	dfw->fw.rules_gen = gen;
-	if (dfw->rules && datapath_fw_rules_write(bpf_map__fd(skel->maps.lxcnet_fw_match), bpf_map__fd(skel->maps.lxcnet_fw_bits),
-						  bpf_map__fd(skel->maps.lxcnet_fw_rule), slot, gen, dfw->rules) < 0)
+	if (dfw->rules && datapath_fw_rules_write(&DATAPATH_FW_MAPS_OF(skel), slot, gen, dfw->rules) < 0)
 		return -1;
 	for (size_t i = 0; i < dfw->n_set; i++) {
 		struct lxcnet_fw_ipkey k = { .prefixlen = LXCNET_FW_IPKEY_BITS + dfw->set[i].prefixlen, .slot = slot,

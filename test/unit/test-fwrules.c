@@ -423,6 +423,101 @@ static void many_rules(void)
 	fw_ruleset_done(&s);
 }
 
+/* The match entry of (dir, field, family) with exactly this prefix. */
+static const FwMatchEntry *entry(const FwClassifier *c, uint8_t dir, uint8_t field, uint16_t family, const char *addr,
+				 uint8_t len)
+{
+	uint8_t v[16] = {};
+
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, addr, v);
+	for (size_t i = 0; i < c->n_match; i++)
+		if (c->match[i].dir == dir && c->match[i].field == field && c->match[i].family == family &&
+		    c->match[i].len == len && memcmp(c->match[i].value, v, 16) == 0)
+			return &c->match[i];
+	return NULL;
+}
+
+/* Simple rules as one test, and values with few of them listing them as candidates. */
+static void simple_rules(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = parse(FW_GUEST, "100.fw",
+						       "[IPSET set1]\n10.5.0.0/16\n!10.5.1.0/24\n"
+						       "[RULES]\n"
+						       "IN ACCEPT -source 10.0.0.1 -p tcp -dport 80,443\n"
+						       "IN DROP -source 10.0.0.2 -p udp -dport 1000:2000,2001:2100\n"
+						       "IN ACCEPT -source 10.0.0.3 -p tcp -dport 1,3,5\n"
+						       "IN ACCEPT -source +set1\n"
+						       "IN DROP -source 10.0.0.4,10.0.0.5\n"
+						       "IN ACCEPT -dest fd00::/64 -p tcp -sport 1024:65535\n");
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	const struct lxcnet_fw_test *t;
+	const FwMatchEntry *e;
+	FwRuleSet s = {};
+	Diag d = {};
+
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &s, &d) >= 0 && s.n_rules == 6 && fw_classify(&s, &c) >= 0,
+		"simple rules: six rules compiled"))
+		return;
+	t = c->tests[LXCNET_TO_CT];
+	ok(t[0].simple && t[0].family == 4 && t[0].proto == 6 && t[0].src_len == 32 && t[0].src[3] == 1 &&
+		   t[0].dport[0][0] == 80 && t[0].dport[0][1] == 80 && t[0].dport[1][0] == 443 && t[0].dport[1][1] == 443 &&
+		   t[0].sport[0][0] == 0 && t[0].sport[0][1] == 65535 && t[0].dst_len == 0,
+	   "simple rules: one address, tcp, ports 80 and 443 as two ranges");
+	ok(t[1].simple && t[1].dport[0][0] == 1000 && t[1].dport[0][1] == 2100 && t[1].dport[1][0] == 1000 &&
+		   t[1].dport[1][1] == 2100,
+	   "simple rules: 1000:2000,2001:2100 as one range");
+	ok(!t[2].simple && !t[3].simple && !t[4].simple, "simple rules: three port ranges, a set with '!', two addresses are not");
+	ok(t[5].simple && t[5].family == 6 && t[5].proto == 6 && t[5].dst_len == 64 && t[5].sport[0][0] == 1024 &&
+		   t[5].sport[0][1] == 65535,
+	   "simple rules: an IPv6 destination prefix and a source port range");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.1", 32);
+	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 0, "simple rules: 10.0.0.1's entry lists rule 0 as its candidate");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.3", 32);
+	ok(e && e->val.n_cand == LXCNET_FW_MANY, "simple rules: 10.0.0.3's entry has a rule that is not simple: no candidates");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "0.0.0.0", 0);
+	ok(e && e->val.n_cand == 0, "simple rules: IPv4 sources no rule names have no candidate at all");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 6, "::", 0);
+	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 5, "simple rules: an IPv6 source has rule 5 only");
+	ok(c->fields[LXCNET_TO_CT] == ((1 << LXCNET_FW_SRC) | (1 << LXCNET_FW_DST) | (1 << LXCNET_FW_PROTO) |
+				       (1 << LXCNET_FW_SPORT) | (1 << LXCNET_FW_DPORT)) &&
+		   c->fields[LXCNET_FROM_CT] == 0,
+	   "simple rules: IN restricts every field, OUT has no rule");
+	classifier_agrees("simple rules", &s, 5000);
+	fw_ruleset_done(&s);
+}
+
+/* A field no rule restricts is not looked up; a value matching every rule of a chunk has no word for it. */
+static void unrestricted(void)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(fw_config_freep) FwConfig *g = NULL;
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	const FwMatchEntry *e;
+	size_t size = 0, words = 0;
+	FILE *f = open_memstream(&text, &size);
+	FwRuleSet s = {};
+	Diag d = {};
+
+	if (!f)
+		return;
+	fputs("[RULES]\n", f);
+	for (unsigned i = 0; i < 700; i++)
+		fprintf(f, "IN DROP -p tcp -dport %u,%u,%u\n", 1000 + i, 3000 + i, 5000 + i);
+	fclose(f);
+	g = parse(FW_GUEST, "100.fw", text);
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &s, &d) >= 0 && fw_classify(&s, &c) >= 0, "unrestricted: 700 rules compiled"))
+		return;
+	ok(c->fields[LXCNET_TO_CT] == ((1 << LXCNET_FW_PROTO) | (1 << LXCNET_FW_DPORT)),
+	   "unrestricted: only the protocol and the destination port are looked up");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_PROTO, 0, "6.0.0.0", 8);
+	for (size_t i = 0; e && i < c->n_chunks; i++)
+		words += c->chunks[i].id == e->val.id;
+	ok(e && e->val.summary[0] == 0x7f0 && e->val.full[0] == 0x7f0 && words == 0,
+	   "unrestricted: tcp matches every rule: chunks 4..10 full, no word stored");
+	classifier_agrees("unrestricted", &s, 3000);
+	fw_ruleset_done(&s);
+}
+
 int main(void)
 {
 	macro_table();
@@ -432,5 +527,7 @@ int main(void)
 	refused();
 	fixtures();
 	many_rules();
+	simple_rules();
+	unrestricted();
 	return tap_done();
 }
