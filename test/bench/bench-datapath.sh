@@ -91,27 +91,32 @@ noop_attach() {
 fill_map() {
 	python3 - "$1" "$PINS" "$(dp_port "$(cat /sys/class/net/veth9601i0/ifindex)" slot)" \
 		"$(dp_port "$(cat /sys/class/net/veth9602i0/ifindex)" slot)" >"$T/batch" <<'PY'
-import sys
+import json, subprocess, sys
 n, pins, live = int(sys.argv[1]), sys.argv[2], {int(sys.argv[3]), int(sys.argv[4])}
 hx = lambda v, size: " ".join("%02x" % b for b in v.to_bytes(size, "little"))
+# struct lxcnet_port: ifindex, tag 100, then zeros up to the map's value size
+size = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "pinned", pins + "/lxcnet_ports"],
+                                 capture_output=True, text=True).stdout)["bytes_value"]
 slots = [s for s in range(1, 16384) if s not in live][:n]
 for k, slot in enumerate(slots):
     ifindex = 1000000 + k
     print("map update pinned %s/lxcnet_slots key hex %s value hex %s" % (pins, hx(ifindex, 4), hx(slot, 4)))
-    print("map update pinned %s/lxcnet_ports key hex %s value hex %s" % (pins, hx(slot, 4), hx(ifindex, 4) + " 64 00" + " 00" * 54))
+    print("map update pinned %s/lxcnet_ports key hex %s value hex %s" % (pins, hx(slot, 4), hx(ifindex, 4) + " 64 00" + " 00" * (size - 6)))
 PY
 	bpftool batch file "$T/batch" >/dev/null 2>&1
 }
 clear_map() {
 	bpftool -j map dump pinned "$PINS/lxcnet_slots" | python3 -c '
-import json, sys
+import json, subprocess, sys
 pins = sys.argv[1]
 hx = lambda v: " ".join("%02x" % b for b in v.to_bytes(4, "little"))
+size = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "pinned", pins + "/lxcnet_ports"],
+                                 capture_output=True, text=True).stdout)["bytes_value"]
 for e in json.load(sys.stdin):
     e = e.get("formatted", e)
     if e["key"] >= 1000000:
         print("map delete pinned %s/lxcnet_slots key hex %s" % (pins, hx(e["key"])))
-        print("map update pinned %s/lxcnet_ports key hex %s value hex %s" % (pins, hx(e["value"]), " ".join(["00"] * 60)))
+        print("map update pinned %s/lxcnet_ports key hex %s value hex %s" % (pins, hx(e["value"]), " ".join(["00"] * size)))
 ' "$PINS" >"$T/batch"
 	bpftool batch file "$T/batch" >/dev/null 2>&1
 }
