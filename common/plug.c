@@ -16,6 +16,7 @@
 #include "lxc-hook.h"
 #include "plug.h"
 #include "pve-fwconf.h"
+#include "strutil.h"
 #include "shaper.h"
 
 int plug_env_open(PlugEnv *e, const char *pve_dir)
@@ -811,6 +812,57 @@ int plug_sweep(PlugEnv *e)
 	if (removed)
 		log_ctx(NULL, LOG_DEBUG, "Removed %u stale datapath entries", removed);
 	return r < 0 ? r : q;
+}
+
+void plug_owner_alias(const PlugOwner *o, char *ret, size_t size)
+{
+	if (o->cni)
+		snprintf(ret, size, "lxcnet-cni %s %s %s", o->network, o->container, o->ifname);
+	else
+		snprintf(ret, size, "lxcnet-oci %s net%u", o->container, o->net);
+}
+
+/* The next word of *p (at most max characters) into ret; false when there is none or it is longer. */
+static bool next_word(const char **p, char *ret, size_t max)
+{
+	size_t n = strcspn(*p, " ");
+
+	if (n == 0 || n > max)
+		return false;
+	memcpy(ret, *p, n);
+	ret[n] = '\0';
+	*p += n;
+	if (**p == ' ')
+		(*p)++;
+	return true;
+}
+
+int plug_owner_parse(const char *alias, PlugOwner *ret)
+{
+	PlugOwner o = {};
+	uint64_t idx = 0;
+	char net[8];
+
+	if (!alias)
+		return -EINVAL;
+	if (strncmp(alias, "lxcnet-oci ", 11) == 0) {
+		alias += 11;
+		if (!next_word(&alias, o.container, PLUG_OWNER_ID_MAX) || !next_word(&alias, net, sizeof(net) - 1) || *alias ||
+		    strncmp(net, "net", 3) != 0 || parse_uint_range(net + 3, 0, PVE_NET_MAX - 1, &idx) < 0)
+			return -EINVAL;
+		o.net = (unsigned)idx;
+	} else if (strncmp(alias, "lxcnet-cni ", 11) == 0) {
+		alias += 11;
+		o.cni = true;
+		if (!next_word(&alias, o.network, PLUG_OWNER_NETWORK_MAX) || !next_word(&alias, o.container, PLUG_OWNER_ID_MAX) ||
+		    !next_word(&alias, o.ifname, IFNAMSIZ - 1) || *alias)
+			return -EINVAL;
+	} else
+		return -EINVAL;
+	if (strpbrk(o.container, "\t\n") || strpbrk(o.network, "\t\n/") || strpbrk(o.ifname, "\t\n/"))
+		return -EINVAL;
+	*ret = o;
+	return 0;
 }
 
 void plug_hashed_ifname(char ret[IFNAMSIZ], const char *prefix, const char *key, int index)

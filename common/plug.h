@@ -185,6 +185,25 @@ int plug_sweep(PlugEnv *e);
  */
 void plug_hashed_ifname(char ret[IFNAMSIZ], const char *prefix, const char *key, int index);
 
+/*
+ * Whose a host end of the OCI hook or the CNI plugin is, as its alias
+ * says: "lxcnet-oci <id> net<N>", "lxcnet-cni <network> <id> <ifname>".
+ */
+#define PLUG_OWNER_ID_MAX 200	   /* a container id, no white space */
+#define PLUG_OWNER_NETWORK_MAX 64 /* a CNI network name (CNI_NAME_MAX) */
+typedef struct PlugOwner {
+	bool cni;
+	char container[PLUG_OWNER_ID_MAX + 1];
+	unsigned net;				   /* OCI: N of netN */
+	char network[PLUG_OWNER_NETWORK_MAX + 1]; /* CNI: the network */
+	char ifname[IFNAMSIZ];			   /* CNI: the interface in the container */
+} PlugOwner;
+
+/* The alias for o (LINK_ALIAS_MAX bytes at most, truncated beyond). */
+void plug_owner_alias(const PlugOwner *o, char *ret, size_t size);
+/* An alias as plug_owner_alias() writes it; -EINVAL when it is not one. */
+int plug_owner_parse(const char *alias, PlugOwner *ret);
+
 /* Whether bridge names an SDN VNet (false when the SDN configuration cannot be read). */
 bool plug_names_vnet(PlugEnv *e, const char *bridge);
 

@@ -77,25 +77,25 @@ static json_object *binding_json(const BindingRow *b)
 	return o;
 }
 
-/* One line of the bindings table; firewall (NULL: no such column) after LINK. */
+/* One line of the bindings table; firewall and runtime (NULL: no such columns) after LINK. */
 static void binding_line(const char *ct, const char *net, const char *ifname, const char *bridge, const char *vnet,
-			 const char *link, const char *firewall)
+			 const char *link, const char *firewall, const char *runtime)
 {
 	if (firewall)
-		printf("%-12s %-6s %-15s %-15s %-9s %-5s %s\n", ct, net, ifname, bridge, vnet, link, firewall);
+		printf("%-12s %-6s %-15s %-15s %-9s %-5s %-16s %s\n", ct, net, ifname, bridge, vnet, link, firewall, runtime);
 	else
 		printf("%-12s %-6s %-15s %-15s %-9s %s\n", ct, net, ifname, bridge, vnet, link);
 }
 
-static void binding_row(const BindingRow *b, const char *firewall)
+static void binding_row(const BindingRow *b, const char *firewall, const char *runtime)
 {
 	binding_line(b->container, b->net, b->ifname, *b->bridge ? b->bridge : "-", *b->vnet ? b->vnet : "-",
-		     b->up ? "up" : "down", firewall);
+		     b->up ? "up" : "down", firewall, runtime);
 }
 
-static void binding_header(bool firewall)
+static void binding_header(bool one)
 {
-	binding_line("CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK", firewall ? "FIREWALL" : NULL);
+	binding_line("CONTAINER", "NET", "IFNAME", "BRIDGE", "VNET", "LINK", one ? "FIREWALL" : NULL, "RUNTIME");
 }
 
 void ctl_print_json(json_object *o)
@@ -132,7 +132,7 @@ int ctl_bindings(const CtlOptions *o)
 		if (o->json)
 			json_object_array_add(a, binding_json(&b));
 		else
-			binding_row(&b, NULL);
+			binding_row(&b, NULL, NULL);
 	}
 	return ctl_list_done(o, r, a);
 }
@@ -142,17 +142,24 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *path = NULL, *enforcer = NULL;
+	_cleanup_free_ char *path = NULL, *enforcer = NULL, *runtime = NULL;
+	const char *failed = NULL;
 	BindingRow b;
 
 	if (ctl_connect_bus(&bus) < 0 || ctl_call(bus, "GetBinding", &reply, "ss", container, net) < 0)
 		return CTL_EXIT_FAIL;
 	if (read_binding(reply, &b) <= 0)
 		return CTL_EXIT_FAIL;
-	/* Who enforces Proxmox's guest firewall on it: a property of its Binding object. */
-	if (sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, b.ifname, &path) < 0 ||
-	    sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, "FirewallEnforcer", &error, &enforcer) < 0) {
-		fprintf(stderr, "lxcnetctl: cannot read FirewallEnforcer of '%s': %s\n", b.ifname,
+	/* Who enforces the guest firewall on it, and who made its container: properties of its Binding object. */
+	if (sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, b.ifname, &path) < 0)
+		failed = "its object path";
+	else if (sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, "FirewallEnforcer", &error,
+					    &enforcer) < 0)
+		failed = "FirewallEnforcer";
+	else if (sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, "Runtime", &error, &runtime) < 0)
+		failed = "Runtime";
+	if (failed) {
+		fprintf(stderr, "lxcnetctl: cannot read %s of '%s': %s\n", failed, b.ifname,
 			error.message ? error.message : "out of memory");
 		return CTL_EXIT_FAIL;
 	}
@@ -160,10 +167,11 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 		_cleanup_(json_object_putp) json_object *j = binding_json(&b);
 
 		json_object_object_add(j, "firewall_enforcer", json_object_new_string(enforcer));
+		json_object_object_add(j, "runtime", json_object_new_string(runtime));
 		ctl_print_json(j);
 	} else {
 		binding_header(true);
-		binding_row(&b, enforcer);
+		binding_row(&b, enforcer, runtime);
 	}
 	return CTL_EXIT_OK;
 }

@@ -150,11 +150,15 @@ static int need_env(const Env *e, bool netns)
 
 static void attachment_names(const CniConf *c, const Env *e, char ifname[IFNAMSIZ], char alias[LINK_ALIAS_MAX])
 {
+	PlugOwner o = { .cni = true };
 	char key[LINK_ALIAS_MAX];
 
 	snprintf(key, sizeof(key), "%s\n%s\n%s", c->name, e->container_id, e->ifname);
 	plug_hashed_ifname(ifname, "cni", key, -1);
-	snprintf(alias, LINK_ALIAS_MAX, "lxcnet-cni %s %s %s", c->name, e->container_id, e->ifname);
+	snprintf(o.network, sizeof(o.network), "%s", c->name);
+	snprintf(o.container, sizeof(o.container), "%s", e->container_id);
+	snprintf(o.ifname, sizeof(o.ifname), "%s", e->ifname);
+	plug_owner_alias(&o, alias, LINK_ALIAS_MAX);
 }
 
 /* ---- IPAM delegation ---------------------------------------------------- */

@@ -30,7 +30,7 @@
 #include "strutil.h"
 
 #define ANNOTATION_PREFIX "org.lxcnet."
-#define ID_MAX 200 /* "lxcnet-oci <id> net31" within the alias */
+#define ID_MAX PLUG_OWNER_ID_MAX /* "lxcnet-oci <id> net31" within the alias */
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
 
@@ -97,8 +97,11 @@ static int parse_state(const char *text, json_object **ret_root, State *ret)
 
 static void nic_names(const State *s, unsigned idx, Nic *nic)
 {
+	PlugOwner o = { .net = idx };
+
 	plug_hashed_ifname(nic->host_ifname, "oci", s->id, (int)idx);
-	snprintf(nic->alias, sizeof(nic->alias), "lxcnet-oci %s net%u", s->id, idx);
+	snprintf(o.container, sizeof(o.container), "%s", s->id);
+	plug_owner_alias(&o, nic->alias, sizeof(nic->alias));
 }
 
 /* The NICs the annotations describe; an org.lxcnet.* key that is not netN is a mistake worth failing for. */

@@ -72,9 +72,18 @@ static int binding_config_property(sd_bus *bus, const char *path, const char *in
 	if (strcmp(property, "Firewall") == 0)
 		return sd_bus_message_append(reply, "b", (int)n.firewall);
 	if (strcmp(property, "FirewallEnforcer") == 0) {
+		struct lxcnet_port p;
 		PlugFwEnforcer f;
 		char node[256];
 		Diag d = {};
+
+		/* An OCI or CNI port: Proxmox's guest firewall is not its; lxcnet's filter is, when plugged with one. */
+		if (b->runtime != RUNTIME_LXC)
+			return sd_bus_message_append(reply, "s",
+						     manager_datapath(m) && datapath_port_get(m->dp, b->port_ifindex, &p, NULL) >= 0 &&
+								     (p.flags & LXCNET_PORT_FIREWALL) ?
+							     "lxcnet" :
+							     "none");
 
 		/* A firewall file that cannot be read: who filters is not known, and it is not "none". */
 		plug_node_name(node, sizeof(node));
@@ -108,16 +117,16 @@ static int binding_property(sd_bus *bus, const char *path, const char *interface
 {
 	Manager *m = userdata;
 	const Binding *b = binding_from_path(m, path);
-	char net[16];
 
 	(void)bus, (void)interface, (void)error;
 	if (!b)
 		return -ENOENT;
-	snprintf(net, sizeof(net), "net%u", b->net);
 	if (strcmp(property, "Container") == 0)
 		return sd_bus_message_append(reply, "s", b->container);
 	if (strcmp(property, "Net") == 0)
-		return sd_bus_message_append(reply, "s", net);
+		return sd_bus_message_append(reply, "s", b->nic);
+	if (strcmp(property, "Runtime") == 0)
+		return sd_bus_message_append(reply, "s", binding_runtime_name(b->runtime));
 	if (strcmp(property, "IfName") == 0)
 		return sd_bus_message_append(reply, "s", b->ifname);
 	if (strcmp(property, "IfIndex") == 0)
@@ -160,6 +169,7 @@ static const sd_bus_vtable binding_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	B_PROP("Container", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
 	B_PROP("Net", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
+	B_PROP("Runtime", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
 	B_PROP("IfName", "s", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
 	B_PROP("IfIndex", "u", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),
 	B_PROP("Since", "t", binding_property, SD_BUS_VTABLE_PROPERTY_CONST),

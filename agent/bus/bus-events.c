@@ -21,11 +21,11 @@ void bus_on_event(Manager *m, const Event *ev, void *userdata)
 	const Binding *b = ev->binding;
 	const Operation *op = ev->operation;
 	_cleanup_free_ char *path = NULL;
-	char net[16] = "";
+	char net[BINDING_NIC_MAX] = "";
 
 	(void)m;
 	if (b)
-		snprintf(net, sizeof(net), "net%u", b->net);
+		snprintf(net, sizeof(net), "%s", b->nic);
 	else if (op)
 		snprintf(net, sizeof(net), "net%u", op->net);
 	switch (ev->type) {

@@ -27,6 +27,8 @@ void bus_on_event(Manager *m, const Event *ev, void *userdata);
 int bus_authorize(sd_bus_message *m, sd_bus_error *error);
 /* "net3" -> 3, else an InvalidArgument error naming the value. */
 int bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error);
+/* A NIC as bindings are named: "net3", or "<network>/<ifname>" (a CNI attachment); else InvalidArgument naming it. */
+int bus_parse_nic(const char *nic, sd_bus_error *error);
 /* A reply of one array of element_sig, its elements appended by fn. */
 typedef int (*BusAppendFn)(sd_bus_message *reply, void *userdata);
 int bus_reply_array(sd_bus_message *msg, const char *element_sig, BusAppendFn fn, void *userdata);

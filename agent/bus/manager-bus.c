@@ -20,27 +20,23 @@
 
 static int append_binding(sd_bus_message *reply, const Binding *b)
 {
-	char net[16];
-
-	snprintf(net, sizeof(net), "net%u", b->net);
-	return sd_bus_message_append(reply, LXCNET_SIG_BINDING, b->container, net, (uint32_t)b->ifindex, b->ifname, b->bridge,
-				     b->vnet, (int)b->up, b->since);
+	return sd_bus_message_append(reply, LXCNET_SIG_BINDING, b->container, b->nic, (uint32_t)b->ifindex, b->ifname,
+				     b->bridge, b->vnet, (int)b->up, b->since);
 }
 
 /* Read (container, net) and find that binding; an error naming the value otherwise. */
 static int read_binding_args(sd_bus_message *m, Manager *mgr, const Binding **ret, sd_bus_error *error)
 {
 	const char *container, *net;
-	unsigned idx = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "ss", &container, &net);
 	if (r < 0)
 		return r;
-	r = bus_parse_net(net, &idx, error);
+	r = bus_parse_nic(net, error);
 	if (r < 0)
 		return r;
-	*ret = manager_find(mgr, container, idx);
+	*ret = manager_find_nic(mgr, container, net);
 	if (!*ret)
 		return sd_bus_error_setf(error, LXCNET_ERR_NO_SUCH_BINDING, "Container '%s' has no bound interface for %s", container,
 					 net);

@@ -39,9 +39,29 @@ typedef enum PluggedBy {
 
 const char *plugged_by_name(PluggedBy p); /* "", "lxcnet", "legacy": as the state file has it */
 
+/*
+ * Who made the container a binding belongs to: an LXC container's host
+ * veth is veth<ct>i<N>; the OCI hook's and the CNI plugin's host ends say
+ * whose they are in their alias ("lxcnet-oci <id> net<N>", "lxcnet-cni
+ * <network> <id> <ifname>").
+ */
+typedef enum BindingRuntime {
+	RUNTIME_LXC,
+	RUNTIME_OCI,
+	RUNTIME_CNI,
+	_RUNTIME_MAX,
+} BindingRuntime;
+
+const char *binding_runtime_name(BindingRuntime r); /* "lxc", "oci", "cni" */
+
+#define BINDING_CONTAINER_MAX 201 /* an OCI container id: 200 characters at most (lxcnet-oci) */
+#define BINDING_NIC_MAX 96	  /* "<network>/<ifname>": 64 and 15 characters at most (lxcnet-cni) */
+
 typedef struct Binding {
-	char container[64];
-	unsigned net; /* N of netN */
+	BindingRuntime runtime;
+	char container[BINDING_CONTAINER_MAX]; /* the LXC container's name or VMID, the OCI or CNI container id */
+	unsigned net;			       /* N of netN (LXC, OCI) */
+	char nic[BINDING_NIC_MAX];	       /* the NIC's name in the API: "net<N>", or "<network>/<ifname>" (CNI) */
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	/* Where the datapath counts it: ifindex, or the fwpr of its Proxmox firewall bridge (fw-bridge.h). */
@@ -157,7 +177,10 @@ void manager_announce(Manager *m);
 /* Wait for what runs in other threads (workers, the helper): their last events still go out. manager_free() calls it too. */
 void manager_stop(Manager *m);
 
+/* An LXC container's netN. */
 Binding *manager_find(Manager *m, const char *container, unsigned net);
+/* A binding by its container and NIC name, as the API has them ("net<N>", "<network>/<ifname>"): LXC's first. */
+Binding *manager_find_nic(Manager *m, const char *container, const char *nic);
 size_t manager_count_container(Manager *m, const char *container);
 
 /* A hook (or a D-Bus client) reports a plug: note the VNet, refresh from the kernel. */
@@ -246,7 +269,7 @@ bool manager_bind_busy(Manager *m, const char *container);
 int manager_vnet_plug(Manager *m, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);
 int manager_vnet_plug_in(Manager *m, PlugEnv *e, const char *vnet, SdnPlug *ret, ManagerError *kind, Diag *d);
 
-/* The binding's netN as its container's config has it now. */
+/* The binding's netN as its container's config has it now; -ENOENT for an OCI or CNI port (no config lxcnetd reads). */
 int manager_binding_net(Manager *m, const Binding *b, PveNet *ret);
 
 /* (rollout.c) Read lxcnet.conf; on error the previous settings stay and d says why. */

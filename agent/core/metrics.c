@@ -18,13 +18,15 @@
 
 
 
-#define LABELS(b, net) "vmid", (b)->container, "net", net, "ifname", (b)->ifname, "vnet", (b)->vnet
+/* An LXC container's name or VMID, or the OCI or CNI container id, in "vmid"; which it is in "runtime". */
+#define LABELS(b)                                                                                              \
+	"vmid", (b)->container, "net", (b)->nic, "ifname", (b)->ifname, "vnet", (b)->vnet, "runtime",                 \
+		binding_runtime_name((b)->runtime)
 
 static int interfaces(Manager *m, MetricsWriter *r)
 {
 	struct lxcnet_port_stats *st;
 	bool *have;
-	char net[16];
 	int k;
 
 	(void)manager_datapath(m);
@@ -44,10 +46,9 @@ static int interfaces(Manager *m, MetricsWriter *r)
 
 		if (!have[i])
 			continue;
-		snprintf(net, sizeof(net), "net%u", b->net);
-		k = metrics_sample(r, "", (double)st[i].packets[LXCNET_FROM_CT], LABELS(b, net), "direction", "from-container", NULL);
+		k = metrics_sample(r, "", (double)st[i].packets[LXCNET_FROM_CT], LABELS(b), "direction", "from-container", NULL);
 		if (k >= 0)
-			k = metrics_sample(r, "", (double)st[i].packets[LXCNET_TO_CT], LABELS(b, net), "direction", "to-container", NULL);
+			k = metrics_sample(r, "", (double)st[i].packets[LXCNET_TO_CT], LABELS(b), "direction", "to-container", NULL);
 	}
 	if (k >= 0)
 		k = metrics_family_close(r);
@@ -58,10 +59,9 @@ static int interfaces(Manager *m, MetricsWriter *r)
 
 		if (!have[i])
 			continue;
-		snprintf(net, sizeof(net), "net%u", b->net);
-		k = metrics_sample(r, "", (double)st[i].bytes[LXCNET_FROM_CT], LABELS(b, net), "direction", "from-container", NULL);
+		k = metrics_sample(r, "", (double)st[i].bytes[LXCNET_FROM_CT], LABELS(b), "direction", "from-container", NULL);
 		if (k >= 0)
-			k = metrics_sample(r, "", (double)st[i].bytes[LXCNET_TO_CT], LABELS(b, net), "direction", "to-container", NULL);
+			k = metrics_sample(r, "", (double)st[i].bytes[LXCNET_TO_CT], LABELS(b), "direction", "to-container", NULL);
 	}
 	if (k >= 0)
 		k = metrics_family_close(r);
@@ -72,9 +72,8 @@ static int interfaces(Manager *m, MetricsWriter *r)
 
 		if (!have[i])
 			continue;
-		snprintf(net, sizeof(net), "net%u", b->net);
 		for (int j = 0; k >= 0 && j < _LXCNET_DROP_MAX; j++)
-			k = metrics_sample(r, "", (double)st[i].drops[j], LABELS(b, net), "reason", datapath_drop_reason(j), NULL);
+			k = metrics_sample(r, "", (double)st[i].drops[j], LABELS(b), "reason", datapath_drop_reason(j), NULL);
 	}
 	if (k >= 0)
 		k = metrics_family_close(r);
@@ -90,7 +89,7 @@ static int interfaces(Manager *m, MetricsWriter *r)
  */
 static int fw_rules(Manager *m, MetricsWriter *r)
 {
-	char net[16], rule[8];
+	char rule[8];
 	int k;
 
 	k = metrics_family_open(r, "lxcnet_firewall_rule_packets_total", "counter",
@@ -103,13 +102,12 @@ static int fw_rules(Manager *m, MetricsWriter *r)
 
 		if (datapath_port_fw_rules(m->dp, b->port_ifindex, &fw, &v) < 0)
 			continue;
-		snprintf(net, sizeof(net), "net%u", b->net);
 		for (int dir = 0; k >= 0 && dir < _LXCNET_DIR_MAX; dir++)
 			for (unsigned j = 0; k >= 0 && j < fw.n_rules[dir]; j++, o++) {
 				if (!v[o].packets)
 					continue;
 				snprintf(rule, sizeof(rule), "%u", j);
-				k = metrics_sample(r, "", (double)v[o].packets, LABELS(b, net), "direction",
+				k = metrics_sample(r, "", (double)v[o].packets, LABELS(b), "direction",
 						   dir == LXCNET_FROM_CT ? "out" : "in", "rule", rule, "verdict",
 						   datapath_fw_verdict_name(v[o].verdict), NULL);
 			}

@@ -527,8 +527,8 @@ static void pass(Manager *m, bool full)
 		ReconcileReason reason;
 		bool conf, replugged;
 
-		if (!m->conf->reconcile || now - b->since < RECONCILE_YOUNG_USEC || operations_container_busy(m, b->container) ||
-		    manager_bind_busy(m, b->container))
+		if (!m->conf->reconcile || b->runtime != RUNTIME_LXC || now - b->since < RECONCILE_YOUNG_USEC ||
+		    operations_container_busy(m, b->container) || manager_bind_busy(m, b->container))
 			continue;
 		conf = config_changed(m, b);
 		/* A failed replug changes the link too: that alone is no reason to try again at once. */
@@ -612,7 +612,7 @@ static void on_event(Manager *m, const Event *ev, void *userdata)
 	if (ev->type != EVENT_PORT_CHANGED || !m->conf || !m->conf->reconcile)
 		return;
 	/* The registry's own entry, to mark. */
-	b = manager_find(m, ev->binding->container, ev->binding->net);
+	b = ev->binding->runtime == RUNTIME_LXC ? manager_find(m, ev->binding->container, ev->binding->net) : NULL;
 	if (b)
 		link_changed(m, b, ev->settings);
 }
@@ -642,7 +642,7 @@ void reconcile_done(Manager *m)
 
 int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePortFn fn, void *userdata)
 {
-	char diff[DIAG_MAX + 128], net[16];
+	char diff[DIAG_MAX + 128];
 	PlugEnv e;
 	int r;
 
@@ -659,11 +659,11 @@ int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePort
 		const char *what;
 		int q;
 
-		if (*container && strcmp(b->container, container) != 0)
+		/* An OCI or CNI port's desired state is its runtime's, which lxcnetd does not read. */
+		if (b->runtime != RUNTIME_LXC || (*container && strcmp(b->container, container) != 0))
 			continue;
-		snprintf(net, sizeof(net), "net%u", b->net);
 		if (operations_container_busy(m, b->container) || manager_bind_busy(m, b->container)) {
-			r = fn(b->container, net, "busy", "a hotplug operation or a bind of the container is in progress", userdata);
+			r = fn(b->container, b->nic, "busy", "a hotplug operation or a bind of the container is in progress", userdata);
 			continue;
 		}
 		if (apply) {
@@ -676,7 +676,7 @@ int reconcile_ports(Manager *m, const char *container, bool apply, ReconcilePort
 		if (q == 0)
 			continue;
 		what = q < 0 ? "unknown" : apply ? reconcile_action_name(action) : "differs";
-		r = fn(b->container, net, what, diff, userdata);
+		r = fn(b->container, b->nic, what, diff, userdata);
 	}
 	plug_env_done(&e);
 	return r;

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "manager.h"
 #include "netlink-link.h"
+#include "plug.h"
 #include "shaper.h"
 #include "strutil.h"
 
@@ -45,13 +46,32 @@ static const LogContext lctx = { .identifier = "lxcnetd" };
  * tables are rebuilt, in O(bindings), at the next look-up. A rebuild or a
  * dump of 10,000 links so stays O(n) instead of O(n^2).
  */
-static uint32_t hash_name(const char *container, unsigned net)
+static uint32_t hash_name(const char *container, const char *nic)
 {
-	uint32_t h = 2166136261u ^ net; /* FNV-1a */
+	uint32_t h = 2166136261u; /* FNV-1a */
 
 	for (const unsigned char *p = (const unsigned char *)container; *p; p++)
 		h = (h ^ *p) * 16777619u;
+	h = (h ^ '\n') * 16777619u;
+	for (const unsigned char *p = (const unsigned char *)nic; *p; p++)
+		h = (h ^ *p) * 16777619u;
 	return h;
+}
+
+static bool binding_is(const Binding *b, BindingRuntime runtime, const char *container, const char *nic)
+{
+	return b->runtime == runtime && strcmp(b->nic, nic) == 0 && strcmp(b->container, container) == 0;
+}
+
+const char *binding_runtime_name(BindingRuntime r)
+{
+	static const char *const names[_RUNTIME_MAX] = {
+		[RUNTIME_LXC] = "lxc",
+		[RUNTIME_OCI] = "oci",
+		[RUNTIME_CNI] = "cni",
+	};
+
+	return r < _RUNTIME_MAX ? names[r] : "";
 }
 
 static uint32_t hash_ifindex(int ifindex)
@@ -76,7 +96,7 @@ static void index_add(Manager *m, size_t i)
 		x->dirty = true;
 		return;
 	}
-	index_put(x, x->by_name, hash_name(m->bindings[i].container, m->bindings[i].net), i);
+	index_put(x, x->by_name, hash_name(m->bindings[i].container, m->bindings[i].nic), i);
 	index_put(x, x->by_ifindex, hash_ifindex(m->bindings[i].ifindex), i);
 }
 
@@ -107,23 +127,40 @@ static bool index_ready(Manager *m)
 	return true;
 }
 
-Binding *manager_find(Manager *m, const char *container, unsigned net)
+static Binding *find_key(Manager *m, BindingRuntime runtime, const char *container, const char *nic)
 {
 	BindingIndex *x = &m->index;
 
 	if (!index_ready(m)) {
 		for (size_t i = 0; i < m->n_bindings; i++)
-			if (m->bindings[i].net == net && strcmp(m->bindings[i].container, container) == 0)
+			if (binding_is(&m->bindings[i], runtime, container, nic))
 				return &m->bindings[i];
 		return NULL;
 	}
-	for (size_t at = hash_name(container, net) & (x->size - 1); x->by_name[at]; at = (at + 1) & (x->size - 1)) {
+	for (size_t at = hash_name(container, nic) & (x->size - 1); x->by_name[at]; at = (at + 1) & (x->size - 1)) {
 		Binding *b = &m->bindings[x->by_name[at] - 1];
 
-		if (b->net == net && strcmp(b->container, container) == 0)
+		if (binding_is(b, runtime, container, nic))
 			return b;
 	}
 	return NULL;
+}
+
+Binding *manager_find(Manager *m, const char *container, unsigned net)
+{
+	char nic[16];
+
+	snprintf(nic, sizeof(nic), "net%u", net);
+	return find_key(m, RUNTIME_LXC, container, nic);
+}
+
+Binding *manager_find_nic(Manager *m, const char *container, const char *nic)
+{
+	Binding *b = NULL;
+
+	for (BindingRuntime r = 0; !b && r < _RUNTIME_MAX; r++)
+		b = find_key(m, r, container, nic);
+	return b;
 }
 
 static Binding *find_ifindex(Manager *m, int ifindex)
@@ -260,11 +297,32 @@ static void binding_fw_bridge(Binding *b)
  */
 static bool binding_from_link(Manager *m, const LinkMsg *l, Binding *b)
 {
+	const Binding *was = find_ifindex(m, l->ifindex);
+	PlugOwner o;
+
 	if (!l->name || (l->kind && strcmp(l->kind, "veth") != 0))
 		return false;
-	if (!l->kind && !find_ifindex(m, l->ifindex))
+	if (!l->kind && !was)
 		return false;
-	if (lxc_netconf_parse_host_ifname(l->name, b->container, sizeof(b->container), &b->net) < 0)
+	if (lxc_netconf_parse_host_ifname(l->name, b->container, sizeof(b->container), &b->net) >= 0) {
+		b->runtime = RUNTIME_LXC;
+		snprintf(b->nic, sizeof(b->nic), "net%u", b->net);
+	} else if (plug_owner_parse(l->alias, &o) >= 0) {
+		/* The OCI hook's or the CNI plugin's (the alias is set after the link is made: its first note has none). */
+		b->runtime = o.cni ? RUNTIME_CNI : RUNTIME_OCI;
+		snprintf(b->container, sizeof(b->container), "%s", o.container);
+		b->net = o.net;
+		if (o.cni)
+			snprintf(b->nic, sizeof(b->nic), "%s/%s", o.network, o.ifname);
+		else
+			snprintf(b->nic, sizeof(b->nic), "net%u", o.net);
+	} else if (!l->alias && was && was->runtime != RUNTIME_LXC && strcmp(was->ifname, l->name) == 0) {
+		/* A note without the alias (not every one carries it) of a port known by its alias. */
+		b->runtime = was->runtime;
+		strcpy(b->container, was->container);
+		b->net = was->net;
+		strcpy(b->nic, was->nic);
+	} else
 		return false;
 	snprintf(b->ifname, sizeof(b->ifname), "%s", l->name);
 	b->ifindex = b->port_ifindex = l->ifindex;
@@ -320,7 +378,7 @@ static bool link_changed(Manager *m, const LinkMsg *l)
 		remove_binding(m, b);
 		return true;
 	}
-	b = manager_find(m, nb.container, nb.net);
+	b = find_key(m, nb.runtime, nb.container, nb.nic);
 	if (b && b->ifindex != nb.ifindex) {
 		/* The same netN with a new interface: a restart we missed the end of. */
 		strcpy(nb.vnet, b->vnet);
@@ -710,6 +768,10 @@ int manager_save(Manager *m)
 
 		json_object_object_add(o, "container", json_object_new_string(b->container));
 		json_object_object_add(o, "net", json_object_new_int((int)b->net));
+		if (b->runtime != RUNTIME_LXC) {
+			json_object_object_add(o, "runtime", json_object_new_string(binding_runtime_name(b->runtime)));
+			json_object_object_add(o, "nic", json_object_new_string(b->nic));
+		}
 		json_object_object_add(o, "vnet", json_object_new_string(b->vnet));
 		json_object_object_add(o, "since", json_object_new_int64((int64_t)b->since));
 		if (b->plugged_by != PLUGGED_AT_START) {
@@ -739,25 +801,74 @@ int manager_save(Manager *m)
 }
 
 /* A saved entry is only used as lxcnet writes them: anything else is dropped, with the reason. */
-static bool state_entry_valid(json_object *o, const char **ret_container, unsigned *ret_net, const char **ret_vnet,
-			      uint64_t *ret_since, PluggedBy *ret_plugged, int *ret_ifindex, const char **ret_why)
+/* One entry of the state file, as manager_save() writes it. */
+typedef struct StateEntry {
+	BindingRuntime runtime;
+	const char *container;
+	unsigned net;
+	char nic[BINDING_NIC_MAX];
+	const char *vnet;
+	uint64_t since;
+	PluggedBy plugged;
+	int ifindex;
+} StateEntry;
+
+/* Its runtime and NIC name, when not LXC's: as an alias of theirs has them. */
+static bool state_entry_runtime(json_object *o, StateEntry *e, const char **ret_why)
+{
+	json_object *rt, *nic;
+	PlugOwner own;
+	char alias[LINK_ALIAS_MAX];
+	const char *slash;
+
+	if (!json_object_object_get_ex(o, "runtime", &rt)) {
+		if (!ct_name_valid(e->container))
+			return *ret_why = "container: not a container name", false;
+		snprintf(e->nic, sizeof(e->nic), "net%u", e->net);
+		return true;
+	}
+	if (!json_object_is_type(rt, json_type_string) || !json_object_object_get_ex(o, "nic", &nic) ||
+	    !json_object_is_type(nic, json_type_string))
+		return *ret_why = "runtime, nic: not strings", false;
+	if (strcmp(json_object_get_string(rt), "oci") == 0) {
+		e->runtime = RUNTIME_OCI;
+		snprintf(alias, sizeof(alias), "lxcnet-oci %s net%u", e->container, e->net);
+	} else if (strcmp(json_object_get_string(rt), "cni") == 0 && (slash = strchr(json_object_get_string(nic), '/'))) {
+		e->runtime = RUNTIME_CNI;
+		snprintf(alias, sizeof(alias), "lxcnet-cni %.*s %s %s", (int)(slash - json_object_get_string(nic)),
+			 json_object_get_string(nic), e->container, slash + 1);
+	} else
+		return *ret_why = "runtime: not oci or cni with a network/ifname nic", false;
+	/* Checked as the alias of such a port would be. */
+	if (plug_owner_parse(alias, &own) < 0)
+		return *ret_why = "container, nic: not a container id and a NIC of its runtime", false;
+	if (own.cni)
+		snprintf(e->nic, sizeof(e->nic), "%s/%s", own.network, own.ifname);
+	else
+		snprintf(e->nic, sizeof(e->nic), "net%u", own.net);
+	return true;
+}
+
+static bool state_entry_valid(json_object *o, StateEntry *ret, const char **ret_why)
 {
 	json_object *c, *n, *v = NULL, *s = NULL, *p = NULL, *x = NULL;
 	PluggedBy plugged = PLUGGED_AT_START;
 	int64_t ifindex = 0;
-	const char *container, *vnet = "";
+	const char *vnet = "";
 	int64_t net, since = 0;
 
+	*ret = (StateEntry){ .runtime = RUNTIME_LXC };
 	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "container", &c) ||
 	    !json_object_is_type(c, json_type_string) || !json_object_object_get_ex(o, "net", &n) ||
 	    !json_object_is_type(n, json_type_int))
 		return *ret_why = "not an object with a container name and a net number", false;
-	container = json_object_get_string(c);
-	if (!ct_name_valid(container))
-		return *ret_why = "container: not a container name", false;
+	ret->container = json_object_get_string(c);
 	net = json_object_get_int64(n);
 	if (net < 0 || net >= PVE_NET_MAX)
 		return *ret_why = "net: not 0..31", false;
+	ret->net = (unsigned)net;
+	if (!state_entry_runtime(o, ret, ret_why))
+		return false;
 	if (json_object_object_get_ex(o, "vnet", &v)) {
 		if (!json_object_is_type(v, json_type_string))
 			return *ret_why = "vnet: not a string", false;
@@ -780,12 +891,10 @@ static bool state_entry_valid(json_object *o, const char **ret_container, unsign
 		    (ifindex = json_object_get_int64(x)) <= 0 || ifindex > INT_MAX)
 			return *ret_why = "ifindex: not an interface index", false;
 	}
-	*ret_container = container;
-	*ret_net = (unsigned)net;
-	*ret_vnet = vnet;
-	*ret_since = (uint64_t)since;
-	*ret_plugged = plugged;
-	*ret_ifindex = (int)ifindex;
+	ret->vnet = vnet;
+	ret->since = (uint64_t)since;
+	ret->plugged = plugged;
+	ret->ifindex = (int)ifindex;
 	return true;
 }
 
@@ -823,29 +932,24 @@ static void load_state(Manager *m)
 
 parsed:
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		const char *container, *vnet;
-		PluggedBy plugged;
-		unsigned net;
-		uint64_t since;
-		int ifindex;
+		StateEntry e;
 		Binding *b;
 
-		if (!state_entry_valid(json_object_array_get_idx(a, i), &container, &net, &vnet, &since, &plugged, &ifindex,
-				       &why)) {
+		if (!state_entry_valid(json_object_array_get_idx(a, i), &e, &why)) {
 			log_ctx(&lctx, LOG_WARNING, "Ignoring entry %zu of the state file '%s': %s", i, m->state_file, why);
 			m->rebuild_dropped++;
 			continue;
 		}
-		b = manager_find(m, container, net);
+		b = find_key(m, e.runtime, e.container, e.nic);
 		if (!b) {
 			m->rebuild_dropped++;
 			continue;
 		}
-		snprintf(b->vnet, sizeof(b->vnet), "%s", vnet);
+		snprintf(b->vnet, sizeof(b->vnet), "%s", e.vnet);
 		/* Who plugged it holds for that port: a start since plugged a new one. */
-		b->plugged_by = b->ifindex == ifindex ? plugged : PLUGGED_AT_START;
-		if (since)
-			b->since = since;
+		b->plugged_by = b->ifindex == e.ifindex ? e.plugged : PLUGGED_AT_START;
+		if (e.since)
+			b->since = e.since;
 	}
 	json_object_put(a);
 }
@@ -960,6 +1064,8 @@ int manager_binding_net(Manager *m, const Binding *b, PveNet *ret)
 	Diag d;
 	int r;
 
+	if (b->runtime != RUNTIME_LXC)
+		return -ENOENT; /* the OCI runtime's or CNI's config: not one lxcnetd reads */
 	if (lxc_hook_config_path(b->container, m->pve_dir, m->conf_dir, &path) < 0)
 		return -ENOMEM;
 	if (stat(path, &st) < 0)

@@ -133,7 +133,7 @@ out=$(ctl status); echo "$out" | grep -q '^lxcnetd [0-9.]*: running, [0-9]* boun
 ok $? "lxcnetctl status: the node's wiring, the phase, the agent ($(echo "$out" | tr '\n' '|'))"
 ctl bindings --json | python3 -c 'import json,sys; b={(x["container"],x["net"]):x for x in json.load(sys.stdin)}; assert b[("9702","net0")]["vnet"]=="v97" and b[("9701","net0")]["bridge"]=="lxnt97"'
 ok $? "lxcnetctl bindings --json"
-ctl binding 9702 net0 | grep -q '^9702 *net0 *veth9702i0 *lxnt97 *v97 *up *none$'; ok $? "lxcnetctl binding 9702 net0"
+ctl binding 9702 net0 | grep -q '^9702 *net0 *veth9702i0 *lxnt97 *v97 *up *none *lxc$'; ok $? "lxcnetctl binding 9702 net0"
 out=$(ctl binding 4242 net0 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "Container '4242' has no bound interface for net0 (org.lxcnet1.Error.NoSuchBinding)"
 ok $? "lxcnetctl binding of an unknown container: exit 1 with the named error"

@@ -114,9 +114,9 @@ IT_PIDS="$IT_PIDS $!"
 for _ in $(seq 50); do busctl --address="$BUS" status org.lxcnet1 >/dev/null 2>&1 && break; sleep 0.1; done
 ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
 out=$(ctl binding 8801 net0 | tail -n 1)
-echo "$out" | grep -q "^8801 *net0 *veth8801i0 *$BR *- *up *proxmox-iptables$"; ok $? "lxcnetctl binding 8801 net0 ($out)"
+echo "$out" | grep -q "^8801 *net0 *veth8801i0 *$BR *- *up *proxmox-iptables *lxc$"; ok $? "lxcnetctl binding 8801 net0 ($out)"
 out=$(ctl binding 8802 net0 | tail -n 1)
-echo "$out" | grep -q "^8802 *net0 *veth8802i0 *$BR *- *up *none$"; ok $? "lxcnetctl binding 8802 net0 ($out)"
+echo "$out" | grep -q "^8802 *net0 *veth8802i0 *$BR *- *up *none *lxc$"; ok $? "lxcnetctl binding 8802 net0 ($out)"
 path=/org/lxcnet1/binding/veth8801i0
 out=$(busctl --address="$BUS" get-property org.lxcnet1 $path org.lxcnet1.Binding FirewallEnforcer)
 [ "$out" = 's "proxmox-iptables"' ]; ok $? "Binding FirewallEnforcer ($out)"

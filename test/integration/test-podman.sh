@@ -4,14 +4,21 @@
 # test's own: its root, run root, temp dir, containers.conf, network and
 # hooks directories, image (busybox-static imported, no registry); what
 # podman writes outside them (its lock in /dev/shm, libcni's cache, crun's
-# state) is removed afterwards unless it was there before.
+# state) is removed afterwards unless it was there before. lxcnetd, on a
+# bus of the test's own, knows their ports as bindings of runtime cni and oci.
 . "$(dirname "$0")/lib.sh"
 it_init 66
-it_need podman crun unshare python3 bpftool
+it_need podman crun unshare python3 bpftool dbus-daemon busctl
 BR=lxnt66
 bridge $BR 1500 || skip_all "cannot create a bridge"
 
 podman_private || skip_all "cannot set up a private podman"
+private_bus || skip_all "dbus-daemon did not start"
+ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
+# binding_field ID NET FIELD: a field of lxcnetctl binding's JSON ("" when there is no such binding)
+binding_field() { ctl binding "$1" "$2" --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['$3'])" 2>/dev/null; }
+# bound ID: how many bindings lxcnetctl bindings lists for container ID
+bound() { ctl bindings --json | python3 -c "import json,sys; print(sum(b['container'] == sys.argv[1] for b in json.load(sys.stdin)))" "$1"; }
 
 # network NAME TAG RANGE-START RANGE-END [EXTRA]: an lxcnet-cni network on $BR, all in 10.66.0.0/24
 network() {
@@ -67,10 +74,41 @@ RIFB=lxr$(cat "/sys/class/net/$HR/ifindex" 2>/dev/null)
 [ -n "$HR" ] && [ -d "/sys/class/net/$RIFB" ]
 ok $? "r1's host end ($HR) has its shaper ($RIFB, rate 5)"
 
+# lxcnetd, started now, finds them from their host ends' aliases; podman's 64-character ids are whole.
+agent_up; ok $? "lxcnetd runs"
+A1ID=$(pm inspect --format '{{.Id}}' a1); A2ID=$(pm inspect --format '{{.Id}}' a2); O1ID=$(pm inspect --format '{{.Id}}' o1)
+[ "${#A1ID}" -eq 64 ] && [ "$(binding_field "$A1ID" lan100/eth0 runtime)" = cni ] &&
+	[ "$(binding_field "$A1ID" lan100/eth0 net)" = lan100/eth0 ]
+ok $? "a1's attachment is a binding: runtime cni, net lan100/eth0, container its whole id ($A1ID)"
+HA1=$(binding_field "$A1ID" lan100/eth0 ifname)
+ip -d -o link show "$HA1" 2>/dev/null | grep -q "alias lxcnet-cni lan100 $A1ID eth0"; ok $? "its host end is $HA1"
+[ "$(binding_field "$O1ID" net0 runtime)" = oci ] && [ "$(binding_field "$O1ID" net0 firewall_enforcer)" = none ]
+ok $? "o1's NIC from lxcnet-oci: runtime oci, net0, no firewall"
+IDS="$A1ID $A2ID $O1ID $(pm inspect --format '{{.Id}}' b1) $(pm inspect --format '{{.Id}}' r1)"
+# ours: how many bindings lxcnetctl bindings lists for the five containers
+ours() { n=0; for i in $IDS; do n=$((n + $(bound "$i"))); done; echo $n; }
+[ "$(bound "$A1ID")" = 1 ] && [ "$(bound "$O1ID")" = 1 ] && [ "$(ours)" = 5 ]
+ok $? "lxcnetctl bindings lists the five, one for each ($(ours))"
+ctl containers | grep -q "^$A1ID 1$"; ok $? "lxcnetctl containers lists a1's id with one interface"
+ctl metrics --prometheus >"$T/metrics"
+grep -q "^lxcnet_interface_packets_total{vmid=\"$A1ID\",net=\"lan100/eth0\",ifname=\"$HA1\",vnet=\"\",runtime=\"cni\",direction=\"from-container\"} [1-9]" "$T/metrics"
+ok $? "the metrics count a1's packets, labelled runtime cni"
+grep -q "^lxcnet_interface_packets_total{vmid=\"$O1ID\",net=\"net0\",.*runtime=\"oci\",direction=\"to-container\"} [1-9]" "$T/metrics"
+ok $? "and o1's, labelled runtime oci"
+# Its restart: the bindings come back, with their start time (the state file keeps runtime and NIC).
+since=$(binding_field "$A1ID" lan100/eth0 since_usec)
+kill "$agent" && wait "$agent" 2>/dev/null; agent_up; ok $? "lxcnetd restarted"
+[ -n "$since" ] && [ "$(binding_field "$A1ID" lan100/eth0 since_usec)" = "$since" ] && [ "$(ours)" = 5 ]
+ok $? "after its restart a1's binding is there since the same time ($since), and the five are"
+out=$(ctl binding "$A1ID" lan100 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "InvalidArgument"; ok $? "a NIC that is neither netN nor network/ifname: InvalidArgument ($out)"
+
 pm network reload a1 >"$T/reload.log" 2>&1 && [ "$(addr a1)" = "$A1" ] && ping_from a1 "$A2"
 ok $? "podman network reload: a1 keeps $A1 and still reaches a2"
 pm restart -t 0 a2 >"$T/restart.log" 2>&1 && ping_from a2 "$A1"
 ok $? "podman restart: a2 reaches a1 again" || sed 's/^/# /' "$T/restart.log"
+[ "$(bound "$A2ID")" = 1 ] && [ "$(binding_field "$A2ID" lan100/eth0 ifname)" = "$(ip -d -o link show | sed -n "s/^[0-9]*: \([^@:]*\).*alias lxcnet-cni lan100 $A2ID eth0.*/\1/p")" ]
+ok $? "lxcnetd followed: a2 has one binding, on its new host end"
 
 # Nothing left: host ends, shapers, addresses, datapath slots.
 HOSTS=$(ip -d -o link show | grep -c 'alias lxcnet-\(cni\|oci\) ')
@@ -85,4 +123,7 @@ HOSTS=$(ip -d -o link show | grep -c 'alias lxcnet-\(cni\|oci\) ')
 LEFT=$(find "$PM/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' | wc -l)
 [ "$LEFT" -eq 0 ]; ok $? "host-local holds no address ($LEFT)"
 [ "$(dp_ports)" -eq "$DP0" ]; ok $? "no datapath slot left ($(dp_ports), $DP0 before)" || dp_owners | sed 's/^/# slot of /'
+for _ in $(seq 20); do [ "$(ours)" = 0 ] && break; sleep 0.1; done
+[ "$(ours)" = 0 ] && ! ctl containers | grep -q "$A1ID"
+ok $? "their bindings went with them"
 it_done

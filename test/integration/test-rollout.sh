@@ -273,9 +273,9 @@ for no, line in enumerate(open(sys.argv[1]), 1):
 assert families.get("lxcnet_interface_packets_total", 0) > 0, "no interface series"
 print("# %d families, %d series" % (len(families), len(seen)))
 PY
-grep -q '^lxcnet_interface_packets_total{vmid="9301",net="net0",ifname="veth9301i0",vnet="",direction="from-container"} ' "$T/m0"
+grep -q '^lxcnet_interface_packets_total{vmid="9301",net="net0",ifname="veth9301i0",vnet="",runtime="lxc",direction="from-container"} ' "$T/m0"
 ok $? "an interface series has the labels vmid, net, ifname, vnet"
-sel='vmid="9301",net="net0",ifname="veth9301i0",vnet="",direction="from-container"'
+sel='vmid="9301",net="net0",ifname="veth9301i0",vnet="",runtime="lxc",direction="from-container"'
 p0=$(metric lxcnet_interface_packets_total "$sel")
 b0=$(metric lxcnet_interface_bytes_total "$sel")
 ct_exec 9301 ping -c 20 -i 0.05 -s 1000 -W 1 10.93.0.2 >/dev/null; ok $? "9301 pings its neighbour 20 times (1000-byte payload)"

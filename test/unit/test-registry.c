@@ -4,7 +4,8 @@
  * rtnetlink link messages made here go in, bindings and events come out.
  * Which links are container ports, a port's bridge and state changing, a
  * restart with a new ifindex, the end of the last port of a container,
- * a hook's VNet note, the state file, and 10,000 ports found by name.
+ * a hook's VNet note, the state file, the OCI hook's and the CNI plugin's
+ * ports known by their alias, and 10,000 ports found by name.
  */
 #include <errno.h>
 #include <sched.h>
@@ -22,7 +23,7 @@
 #include "tap.h"
 
 static unsigned seen[_EVENT_MAX];
-static char last_container[64], last_properties[128];
+static char last_container[BINDING_CONTAINER_MAX], last_properties[128];
 static bool last_settings;
 
 static void record(Manager *m, const Event *ev, void *userdata)
@@ -44,8 +45,9 @@ static void record(Manager *m, const Event *ev, void *userdata)
 	}
 }
 
-/* A link message as the kernel sends it: family, index, up or not, name, master, kind (NULL: no link info). */
-static bool feed(Manager *m, int type, int family, int ifindex, bool up, const char *name, int master, const char *kind)
+/* A link message as the kernel sends it: family, index, up or not, name, master, kind (NULL: no link info), alias. */
+static bool feed_alias(Manager *m, int type, int family, int ifindex, bool up, const char *name, int master, const char *kind,
+		       const char *alias)
 {
 	struct ifinfomsg ifi = { .ifi_family = (unsigned char)family, .ifi_index = ifindex, .ifi_flags = up ? IFF_UP : 0 };
 	struct nl_msg *msg = nlmsg_alloc_simple(type, 0);
@@ -62,9 +64,78 @@ static bool feed(Manager *m, int type, int family, int ifindex, bool up, const c
 		nla_put_string(msg, IFLA_INFO_KIND, kind);
 		nla_nest_end(msg, info);
 	}
+	if (alias)
+		nla_put_string(msg, IFLA_IFALIAS, alias);
 	changed = registry_link_msg(m, nlmsg_hdr(msg));
 	nlmsg_free(msg);
 	return changed;
+}
+
+static bool feed(Manager *m, int type, int family, int ifindex, bool up, const char *name, int master, const char *kind)
+{
+	return feed_alias(m, type, family, ifindex, up, name, master, kind, NULL);
+}
+
+static void reset(void)
+{
+	memset(seen, 0, sizeof(seen));
+	last_container[0] = last_properties[0] = '\0';
+}
+
+#define PODMAN_ID "3f1c9a0e5b7d4c2a8e6f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a"
+
+/* The OCI hook's and the CNI plugin's ports: bindings by their alias, keyed by container id and NIC. */
+static void oci_cni_ports(Manager *m, const char *state)
+{
+	const Binding *b;
+
+	reset();
+	ok(!feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9201, false, "cni1a2b3c4d", 0, "veth", NULL),
+	   "a CNI host end before its alias is set: no binding yet");
+	ok(feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9201, true, "cni1a2b3c4d", 1, "veth", "lxcnet-cni lan100 " PODMAN_ID " eth1"),
+	   "with 'lxcnet-cni lan100 <id> eth1': a binding came");
+	b = manager_find_nic(m, PODMAN_ID, "lan100/eth1");
+	ok(b && b->runtime == RUNTIME_CNI && strcmp(b->container, PODMAN_ID) == 0 && b->ifindex == 9201 && b->up &&
+		   strcmp(binding_runtime_name(b->runtime), "cni") == 0,
+	   "found by podman's 64-character id and lan100/eth1, runtime cni");
+	ok(seen[EVENT_CONTAINER_STARTED] == 1 && strcmp(last_container, PODMAN_ID) == 0,
+	   "ContainerStarted with the whole id");
+	ok(feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9202, true, "oci5e6f7a8bi0", 1, "veth", "lxcnet-oci " PODMAN_ID " net0"),
+	   "an OCI host end with 'lxcnet-oci <id> net0': a binding came");
+	b = manager_find_nic(m, PODMAN_ID, "net0");
+	ok(b && b->runtime == RUNTIME_OCI && b->net == 0 && b->ifindex == 9202 && manager_count_container(m, PODMAN_ID) == 2,
+	   "found as net0 of the same id, runtime oci; the container has two ports");
+	ok(!manager_find(m, PODMAN_ID, 0), "not an LXC container's net0");
+	reset();
+	ok(!feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9201, false, "cni1a2b3c4d", 0, NULL, NULL) &&
+		   (b = manager_find_nic(m, PODMAN_ID, "lan100/eth1")) && !b->up && seen[EVENT_PORT_CHANGED] == 1,
+	   "a note without link kind and alias keeps the port's identity: down, PortChanged");
+	ok(!feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9203, true, "oci00000000i0", 0, "veth", "lxcnet-oci " PODMAN_ID " net32") &&
+		   !feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9204, true, "cni00000000", 0, "veth", "lxcnet-cni lan/100 x eth0") &&
+		   !feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9205, true, "cni00000001", 0, "veth", "somebody else's port") &&
+		   !feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9206, true, "oci00000001i0", 0, "bridge", "lxcnet-oci x net0"),
+	   "net32, a network with '/', another alias, a bridge: no binding");
+	ok(feed(m, RTM_NEWLINK, AF_UNSPEC, 9207, true, "veth" "77i0", 1, "veth") &&
+		   feed_alias(m, RTM_NEWLINK, AF_UNSPEC, 9208, true, "oci77777777i0", 1, "veth", "lxcnet-oci 77 net0") &&
+		   manager_find(m, "77", 0)->ifindex == 9207 && manager_find_nic(m, "77", "net0")->ifindex == 9207 &&
+		   manager_count_container(m, "77") == 2,
+	   "an LXC container and an OCI one of the same name: two bindings, LXC's found first");
+	is_int(manager_save(m), 0, "saved with them");
+	{
+		_cleanup_free_ char *text = NULL;
+
+		ok(read_full_file(state, 1 << 20, &text, NULL) >= 0 &&
+			   strstr(text, "\"container\":\"" PODMAN_ID "\",\"net\":0,\"runtime\":\"cni\",\"nic\":\"lan100\\/eth1\"") &&
+			   strstr(text, "\"runtime\":\"oci\",\"nic\":\"net0\""),
+		   "the state file has their runtime and NIC");
+	}
+	reset();
+	ok(feed(m, RTM_DELLINK, AF_UNSPEC, 9201, false, "cni1a2b3c4d", 0, NULL) &&
+		   feed(m, RTM_DELLINK, AF_UNSPEC, 9202, false, "oci5e6f7a8bi0", 0, NULL) &&
+		   manager_count_container(m, PODMAN_ID) == 0 && seen[EVENT_CONTAINER_STOPPED] == 1,
+	   "both deleted: their bindings ended, ContainerStopped");
+	(void)feed(m, RTM_DELLINK, AF_UNSPEC, 9207, false, "veth77i0", 0, NULL);
+	(void)feed(m, RTM_DELLINK, AF_UNSPEC, 9208, false, "oci77777777i0", 0, NULL);
 }
 
 /* A tc message (qdisc or filter) about ifindex, through the registry's subscription. */
@@ -88,12 +159,6 @@ static void feed_bridge_note(Manager *m, int ifindex)
 	nla_put_string(msg, IFLA_IFNAME, "veth100i0");
 	registry_event_msg(m, nlmsg_hdr(msg));
 	nlmsg_free(msg);
-}
-
-static void reset(void)
-{
-	memset(seen, 0, sizeof(seen));
-	last_container[0] = last_properties[0] = '\0';
 }
 
 int main(void)
@@ -212,6 +277,8 @@ int main(void)
 		   manager_count_container(m, "100") == 0,
 	   "its last port deleted: ContainerStopped");
 	ok(!feed(m, RTM_DELLINK, AF_UNSPEC, 9999, false, "veth999i0", 0, NULL), "the delete of a link that was no binding changes nothing");
+
+	oci_cni_ports(m, state);
 
 	/* 10,000 ports: each found by name, then each ended by its ifindex. */
 	{
