@@ -560,6 +560,10 @@ static __attribute__((noreturn)) void detached_deleter(const int *ifindexes, siz
 		(void)dup2(null, STDERR_FILENO);
 	}
 	(void)setsid();
+	/* Nor any other of its fds: the write end of a pipe held here would keep its reader waiting (the CNI plugin's IPAM). */
+	if (done_fd > 3)
+		(void)close_range(3, (unsigned)done_fd - 1, 0);
+	(void)close_range((unsigned)done_fd + 1, ~0U, 0);
 	for (size_t i = 0; i < n; i++) {
 		del[i] = (LinkDeletion){ .ifindex = ifindexes[i], .efd = eventfd(0, EFD_CLOEXEC) };
 		del[i].started = del[i].efd >= 0 && pthread_create(&t[i], NULL, deleter, &del[i]) == 0;

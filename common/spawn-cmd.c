@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
 
 #include "clock.h"
 #include "macro.h"
@@ -31,8 +31,10 @@ void spawn_use_systemd(const char *path)
 bool spawn_under_systemd(void)
 {
 	const char *id = getenv("INVOCATION_ID");
+	struct stat st;
 
-	return id && *id && sd_booted() > 0;
+	/* systemd is PID 1: what sd_booted() asks, without linking the hooks against libsystemd. */
+	return id && *id && lstat("/run/systemd/system/", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 char **spawn_systemd_argv(const char *run, char *const argv[], char *const envp[], unsigned timeout_ms)
@@ -199,114 +201,171 @@ int spawn_run(char *const argv[], char *const envp[], const char *input, unsigne
 	return spawn_run_with(argv, envp, &(SpawnOptions){ .input = input, .timeout_ms = timeout_ms }, ret);
 }
 
-int spawn_run_with(char *const argv[], char *const envp[], const SpawnOptions *o, SpawnResult *ret)
-{
-	_cleanup_close_ int in_r = -1, in_w = -1, out_r = -1, out_w = -1, err_r = -1, err_w = -1, pidfd = -1;
-	SpawnResult res = { .status = -1 };
-	uint64_t t0 = clock_usec(CLOCK_MONOTONIC), deadline;
-	size_t in_len = o->input ? strlen(o->input) : 0, in_done = 0, err_len = 0, out_len = 0;
-	char err[4096] = "";
-	bool err_eof = o->keep_stdio || o->keep_stderr, out_eof = !o->out, exited = false;
-	int fds[2], status = 0, out_error = 0, r;
+/* A child started by spawn_start(): what spawn_wait() needs to feed it, read it and reap it. */
+struct Spawn {
+	SpawnOptions o;
+	int in_w, out_r, err_r, pidfd;
 	pid_t pid;
+	uint64_t t0, deadline;
+	size_t in_len, in_done, err_len, out_len;
+	char err[4096];
+	bool err_eof, out_eof, exited;
+	int out_error;
+};
 
+/* As much of the input as the pipe takes now (all of it, usually); the pipe closes when it is all written. */
+static void feed_input(Spawn *s)
+{
+	ssize_t n = write_input(s->in_w, s->o.input + s->in_done, s->in_len - s->in_done);
+
+	if (n > 0)
+		s->in_done += (size_t)n;
+	if ((n < 0 && errno != EAGAIN) || s->in_done == s->in_len)
+		s->in_w = safe_close(s->in_w);
+}
+
+void spawn_free(Spawn *s)
+{
+	if (!s)
+		return;
+	safe_close(s->in_w);
+	safe_close(s->out_r);
+	safe_close(s->err_r);
+	safe_close(s->pidfd);
+	free(s);
+}
+
+int spawn_start(char *const argv[], char *const envp[], const SpawnOptions *o, Spawn **ret)
+{
+	_cleanup_close_ int in_r = -1, out_w = -1, err_w = -1;
+	_cleanup_free_ Spawn *s = calloc(1, sizeof(*s));
+	int fds[2], r;
+
+	*ret = NULL;
+	if (!s)
+		return -ENOMEM;
+	*s = (Spawn){ .o = *o, .in_w = -1, .out_r = -1, .err_r = -1, .pidfd = -1, .t0 = clock_usec(CLOCK_MONOTONIC),
+		      .in_len = o->input ? strlen(o->input) : 0, .err_eof = o->keep_stdio || o->keep_stderr, .out_eof = !o->out };
 	if (o->out)
 		*o->out = NULL;
 	if (!o->keep_stdio) {
 		if (pipe2(fds, O_CLOEXEC) < 0)
 			return negative_errno();
-		in_r = fds[0], in_w = fds[1];
-		(void)fcntl(in_w, F_SETFL, O_NONBLOCK);
+		in_r = fds[0], s->in_w = fds[1];
+		(void)fcntl(s->in_w, F_SETFL, O_NONBLOCK);
 		/* Our ends do not block; the child's do, as a program expects of its stdout and stderr. */
 		if (!o->keep_stderr) {
-			if (pipe2(fds, O_CLOEXEC) < 0)
+			if (pipe2(fds, O_CLOEXEC) < 0) {
+				safe_close(s->in_w);
 				return negative_errno();
-			err_r = fds[0], err_w = fds[1];
-			(void)fcntl(err_r, F_SETFL, O_NONBLOCK);
+			}
+			s->err_r = fds[0], err_w = fds[1];
+			(void)fcntl(s->err_r, F_SETFL, O_NONBLOCK);
 		}
 		if (o->out) {
-			if (pipe2(fds, O_CLOEXEC) < 0)
+			if (pipe2(fds, O_CLOEXEC) < 0) {
+				safe_close(s->in_w);
+				safe_close(s->err_r);
 				return negative_errno();
-			out_r = fds[0], out_w = fds[1];
-			(void)fcntl(out_r, F_SETFL, O_NONBLOCK);
+			}
+			s->out_r = fds[0], out_w = fds[1];
+			(void)fcntl(s->out_r, F_SETFL, O_NONBLOCK);
 		}
 	}
-
-	r = start(argv, envp, o, in_r, out_w, err_w, &pid);
+	r = start(argv, envp, o, in_r, out_w, err_w, &s->pid);
 	if (r < 0) {
-		res.status = r;
-		*ret = res;
+		safe_close(s->in_w);
+		safe_close(s->out_r);
+		safe_close(s->err_r);
 		return r;
 	}
-	in_r = safe_close(in_r);
-	out_w = safe_close(out_w);
-	err_w = safe_close(err_w);
-	if (!in_len)
-		in_w = safe_close(in_w);
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	deadline = o->timeout_ms ? t0 + (uint64_t)o->timeout_ms * 1000 : UINT64_MAX;
+	if (!s->in_len)
+		s->in_w = safe_close(s->in_w);
+	else
+		feed_input(s);
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	s->deadline = o->timeout_ms ? s->t0 + (uint64_t)o->timeout_ms * 1000 : UINT64_MAX;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int spawn_wait(Spawn *s, SpawnResult *ret)
+{
+	SpawnResult res = { .status = -1 };
+	int status = 0, out_error;
 
 	/* Until it exited and its stdout ended (its stderr may stay open in something it left behind) or the time is up. */
-	while (!exited || !out_eof) {
+	while (!s->exited || !s->out_eof) {
 		struct pollfd p[4] = {
-			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
-			{ .fd = err_eof ? -1 : err_r, .events = POLLIN },
-			{ .fd = in_w, .events = POLLOUT },
-			{ .fd = out_eof ? -1 : out_r, .events = POLLIN },
+			{ .fd = s->exited ? -1 : s->pidfd, .events = POLLIN },
+			{ .fd = s->err_eof ? -1 : s->err_r, .events = POLLIN },
+			{ .fd = s->in_w, .events = POLLOUT },
+			{ .fd = s->out_eof ? -1 : s->out_r, .events = POLLIN },
 		};
 		uint64_t now = clock_usec(CLOCK_MONOTONIC);
-		int wait_ms = deadline == UINT64_MAX ? 1000 : now >= deadline ? 0 : (int)MIN((deadline - now + 999) / 1000, 1000);
+		int wait_ms = s->deadline == UINT64_MAX ? 1000 :
+			      now >= s->deadline       ? 0 :
+							 (int)MIN((s->deadline - now + 999) / 1000, 1000);
 
-		if (now >= deadline) {
+		if (now >= s->deadline) {
 			res.timed_out = true;
 			break;
 		}
-		if (poll(p, 4, pidfd >= 0 ? wait_ms : MIN(wait_ms, 10)) < 0 && errno != EINTR)
+		if (poll(p, 4, s->pidfd >= 0 ? wait_ms : MIN(wait_ms, 10)) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
-			read_err(err_r, err, sizeof(err), &err_len, &err_eof);
+			read_err(s->err_r, s->err, sizeof(s->err), &s->err_len, &s->err_eof);
 		if (p[3].revents)
-			read_out(out_r, o->out, &out_len, o->out_max, &out_eof, &out_error);
-		if (p[2].revents & POLLOUT) {
-			ssize_t n = write_input(in_w, o->input + in_done, in_len - in_done);
-
-			if (n > 0)
-				in_done += (size_t)n;
-			if (n < 0 || in_done == in_len)
-				in_w = safe_close(in_w);
-		} else if (p[2].revents)
-			in_w = safe_close(in_w);
+			read_out(s->out_r, s->o.out, &s->out_len, s->o.out_max, &s->out_eof, &s->out_error);
+		if (p[2].revents & POLLOUT)
+			feed_input(s);
+		else if (p[2].revents)
+			s->in_w = safe_close(s->in_w);
 		/* Without a pidfd (old kernels), ask. */
-		if (!exited && ((pidfd >= 0 && (p[0].revents & POLLIN)) ||
-				(pidfd < 0 && waitpid(pid, &status, WNOHANG) == pid))) {
-			exited = true;
-			if (pidfd < 0 && out_eof)
+		if (!s->exited && ((s->pidfd >= 0 && (p[0].revents & POLLIN)) ||
+				   (s->pidfd < 0 && waitpid(s->pid, &status, WNOHANG) == s->pid))) {
+			s->exited = true;
+			if (s->pidfd < 0 && s->out_eof)
 				goto reaped;
-			if (pidfd < 0)
-				pid = -1; /* reaped already */
+			if (s->pidfd < 0)
+				s->pid = -1; /* reaped already */
 		}
 	}
-	if (!exited) {
+	if (!s->exited) {
 		/* Its whole session: a shell plugin's sleep goes too. */
-		if (!o->keep_stdio)
-			(void)kill(-pid, SIGKILL);
-		(void)kill(pid, SIGKILL);
+		if (!s->o.keep_stdio)
+			(void)kill(-s->pid, SIGKILL);
+		(void)kill(s->pid, SIGKILL);
 	}
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (s->pid > 0 && waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 		;
 reaped:
-	if (err_r >= 0)
-		read_err(err_r, err, sizeof(err), &err_len, &err_eof);
-	if (out_r >= 0 && !out_eof)
-		read_out(out_r, o->out, &out_len, o->out_max, &out_eof, &out_error);
-	res.usec = clock_usec(CLOCK_MONOTONIC) - t0;
+	if (s->err_r >= 0)
+		read_err(s->err_r, s->err, sizeof(s->err), &s->err_len, &s->err_eof);
+	if (s->out_r >= 0 && !s->out_eof)
+		read_out(s->out_r, s->o.out, &s->out_len, s->o.out_max, &s->out_eof, &s->out_error);
+	res.usec = clock_usec(CLOCK_MONOTONIC) - s->t0;
 	res.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	res.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	snprintf(res.first_line, sizeof(res.first_line), "%.*s", (int)strcspn(err, "\n"), err);
+	snprintf(res.first_line, sizeof(res.first_line), "%.*s", (int)strcspn(s->err, "\n"), s->err);
 	*ret = res;
-	if (out_error < 0 && o->out) {
-		free(*o->out);
-		*o->out = NULL;
+	out_error = s->out_error;
+	if (out_error < 0 && s->o.out) {
+		free(*s->o.out);
+		*s->o.out = NULL;
 	}
+	spawn_free(s);
 	return out_error;
+}
+
+int spawn_run_with(char *const argv[], char *const envp[], const SpawnOptions *o, SpawnResult *ret)
+{
+	Spawn *s;
+	int r = spawn_start(argv, envp, o, &s);
+
+	if (r < 0) {
+		*ret = (SpawnResult){ .status = r };
+		return r;
+	}
+	return spawn_wait(s, ret);
 }

@@ -38,6 +38,19 @@ typedef struct SpawnOptions {
 /* argv[0] is the path; envp NULL: the caller's environment. 0, or -errno when it could not start or out failed. */
 int spawn_run_with(char *const argv[], char *const envp[], const SpawnOptions *o, SpawnResult *ret);
 
+/*
+ * The same in two halves, so that the caller works while the child runs
+ * (the CNI plugin's IPAM beside its own link work): spawn_start() starts it
+ * and gives it what of the input the pipe takes; spawn_wait() feeds it the
+ * rest, reads it, reaps it (killed at the time limit, which counts from
+ * the start) and frees s. What o points to (input, *out) must live until
+ * then. spawn_free() without waiting leaves the child to run on unreaped.
+ */
+typedef struct Spawn Spawn;
+int spawn_start(char *const argv[], char *const envp[], const SpawnOptions *o, Spawn **ret);
+int spawn_wait(Spawn *s, SpawnResult *ret);
+void spawn_free(Spawn *s);
+
 /* A command lxcnetd does not trust to behave (a plugin, a legacy command), under systemd as a service of its own. */
 int spawn_run(char *const argv[], char *const envp[], const char *input, unsigned timeout_ms, SpawnResult *ret);
 

@@ -185,22 +185,28 @@ static int find_plugin(const Env *e, const char *type, char **ret)
 	return -ENOENT;
 }
 
+/* An IPAM plugin's run: started by ipam_start(), ended by ipam_finish(). */
+typedef struct IpamRun {
+	const char *command;
+	char *plugin;
+	char *out;
+	Spawn *sp;
+} IpamRun;
+
 /*
- * Run the IPAM plugin with command and the configuration on stdin, in our
- * environment. *ret is its parsed result (ADD; NULL for the others). On
- * failure its error is passed on (printed) and -EIO returned.
+ * Start the IPAM plugin with command and the configuration on stdin, in our
+ * environment; its stderr is ours. -EIO when it cannot start (the error
+ * printed).
  */
-static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_object **ret)
+static int ipam_start(const CniConf *c, const Env *e, const char *command, IpamRun *run)
 {
-	_cleanup_free_ char *plugin = NULL, *out = NULL, **env = NULL;
+	_cleanup_free_ char **env = NULL;
 	char cmd[32], *argv[] = { NULL, (char *)c->ipam_type, NULL };
-	SpawnResult res;
 	size_t n = 0;
 	int r;
 
-	if (ret)
-		*ret = NULL;
-	r = find_plugin(e, c->ipam_type, &plugin);
+	*run = (IpamRun){ .command = command };
+	r = find_plugin(e, c->ipam_type, &run->plugin);
 	if (r < 0)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "ipam: plugin '%s' not found in CNI_PATH '%s'", c->ipam_type,
 				e->path ?: ""),
@@ -209,21 +215,44 @@ static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_o
 	while (environ[n])
 		n++;
 	env = calloc(n + 2, sizeof(char *));
-	if (!env)
+	if (!env) {
+		free(run->plugin);
 		return cni_fail(CNI_ERR_IO, NULL, "ipam: out of memory"), -EIO;
+	}
 	n = 0;
 	for (char **v = environ; *v; v++)
 		if (strncmp(*v, "CNI_COMMAND=", 12) != 0)
 			env[n++] = *v;
 	snprintf(cmd, sizeof(cmd), "CNI_COMMAND=%s", command);
 	env[n] = cmd;
-	argv[0] = plugin;
+	argv[0] = run->plugin;
 	fflush(stdout);
 	/* The configuration on its stdin, its result from its stdout, its stderr ours. */
-	r = spawn_run_with(argv, env, &(SpawnOptions){ .input = c->text, .out = &out, .out_max = 1024 * 1024, .keep_stderr = true },
-			   &res);
-	if (r < 0 && res.status < 0)
-		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot run '%s': %s", plugin, strerror(-r)), -EIO;
+	r = spawn_start(argv, env, &(SpawnOptions){ .input = c->text, .out = &run->out, .out_max = 1024 * 1024, .keep_stderr = true },
+			&run->sp);
+	if (r < 0) {
+		cni_fail(CNI_ERR_IO, NULL, "ipam: cannot run '%s': %s", run->plugin, strerror(-r));
+		free(run->plugin);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Wait for the IPAM plugin ipam_start() started. *ret is its parsed result
+ * (ADD; NULL for the others). On failure its error is passed on (printed)
+ * and -EIO returned.
+ */
+static int ipam_finish(const CniConf *c, IpamRun *run, json_object **ret)
+{
+	_cleanup_free_ char *plugin = TAKE_PTR(run->plugin), *out = NULL;
+	SpawnResult res;
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	r = spawn_wait(TAKE_PTR(run->sp), &res);
+	out = TAKE_PTR(run->out);
 	if (r < 0)
 		return cni_fail(CNI_ERR_IO, NULL, "ipam: cannot read what '%s' printed: %s", plugin, strerror(-r)), -EIO;
 	if (res.status != 0) {
@@ -234,10 +263,10 @@ static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_o
 			const char *msg = cni_json_str(err, "msg"), *details = cni_json_str(err, "details");
 
 			return cni_fail((unsigned)json_object_get_int(code), msg, "ipam plugin '%s' %s failed%s%s", c->ipam_type,
-					command, details && *details ? ": " : "", details ?: ""),
+					run->command, details && *details ? ": " : "", details ?: ""),
 			       -EIO;
 		}
-		return cni_fail(CNI_ERR_IO, NULL, "ipam plugin '%s' %s failed (%s %d)", c->ipam_type, command,
+		return cni_fail(CNI_ERR_IO, NULL, "ipam plugin '%s' %s failed (%s %d)", c->ipam_type, run->command,
 				res.signal ? "signal" : "exit status", res.signal ?: res.status),
 		       -EIO;
 	}
@@ -250,6 +279,16 @@ static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_o
 		}
 	}
 	return 0;
+}
+
+/* ipam_start() and ipam_finish() in one. */
+static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_object **ret)
+{
+	IpamRun run;
+
+	if (ret)
+		*ret = NULL;
+	return ipam_start(c, e, command, &run) < 0 ? -EIO : ipam_finish(c, &run, ret);
 }
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -300,8 +339,8 @@ static const char *family_gateway(json_object *ips, int family)
 	return NULL;
 }
 
-/* Addresses after the first of each family, then the routes, in the container. */
-static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d)
+/* The addresses (all, or those after the first of each family, which the plug gave it), then the routes, in the container. */
+static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, bool all, Diag *d)
 {
 	json_object *ips = NULL, *routes;
 	bool first[2] = { true, true };
@@ -313,7 +352,7 @@ static int apply_ipam(CtNetns *ns, const char *ifname, json_object *res, Diag *d
 
 			if (inet_prefix_parse(cni_json_str(json_object_array_get_idx(ips, i), "address"), AF_UNSPEC, 0, &c) < 0)
 				continue;
-			if (first[c.family == AF_INET6]) {
+			if (first[c.family == AF_INET6] && !all) {
 				first[c.family == AF_INET6] = false;
 				continue;
 			}
@@ -430,7 +469,9 @@ static int open_netns(const Env *e, CtNetns *ns)
 static int cmd_add(const Env *e, CniConf *c)
 {
 	_cleanup_(json_object_putp) json_object *ipam = NULL, *result = NULL;
-	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX], spec[1024];
+	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX], spec[1024], check[1024] = "";
+	IpamRun run = {};
+	bool running = false;
 	CtNetns ns = { .nsfd = -1 };
 	PlugEnv env = {};
 	_cleanup_(plug_target_done) PlugTarget t = {};
@@ -470,9 +511,19 @@ static int cmd_add(const Env *e, CniConf *c)
 		}
 	} else
 		ct_netif_random_hwaddr(mac);
+	/*
+	 * The IPAM plugin runs while the NIC is plugged, unless the firewall
+	 * filters on its addresses: then they must be in the netN first.
+	 */
 	if (c->ipam_type) {
-		if (ipam_exec(c, e, "ADD", &ipam) < 0)
+		if (ipam_start(c, e, "ADD", &run) < 0)
 			goto out;
+		running = true;
+		if (c->firewall) {
+			running = false;
+			if (ipam_finish(c, &run, &ipam) < 0)
+				goto out;
+		}
 	}
 	snprintf(spec, sizeof(spec), "name=%s,hwaddr=%02X:%02X:%02X:%02X:%02X:%02X,%s", e->ifname, mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5], c->spec);
@@ -495,7 +546,14 @@ static int cmd_add(const Env *e, CniConf *c)
 		cni_fail(CNI_ERR_PLUG, NULL, "%s", d.msg);
 		goto release;
 	}
-	if ((ipam && apply_ipam(&ns, e->ifname, ipam, &d) < 0) || link_get(env.nl, host_ifname, &host) < 0 ||
+	if (running) {
+		running = false;
+		if (ipam_finish(c, &run, &ipam) < 0 || ips_to_spec(ipam, check, sizeof(check), false) < 0) {
+			(void)plug_remove(&env, host_ifname, NULL);
+			goto release;
+		}
+	}
+	if ((ipam && apply_ipam(&ns, e->ifname, ipam, !c->firewall, &d) < 0) || link_get(env.nl, host_ifname, &host) < 0 ||
 	    link_get(ns.nl, e->ifname, &ct) < 0) {
 		cni_fail(CNI_ERR_PLUG, NULL, "%s", d.msg[0] ? d.msg : "the interface vanished");
 		(void)plug_remove(&env, host_ifname, NULL);
@@ -510,6 +568,8 @@ static int cmd_add(const Env *e, CniConf *c)
 
 release:
 	/* Give the addresses back (our error is printed already, the IPAM's only logged). */
+	if (running)
+		(void)ipam_finish(c, &run, &ipam);
 	if (ipam)
 		(void)ipam_exec(c, e, "DEL", NULL);
 out:
@@ -521,6 +581,8 @@ out:
 static int cmd_del(const Env *e, CniConf *c)
 {
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX];
+	IpamRun run = {};
+	bool running;
 	PlugEnv env = {};
 	LinkInfo host;
 	int r;
@@ -529,10 +591,17 @@ static int cmd_del(const Env *e, CniConf *c)
 		return 1;
 	attachment_names(c, e, host_ifname, alias);
 	ctx.ifname = host_ifname;
+	/* The addresses are given back while the interfaces go. */
+	if (c->ipam_type && ipam_start(c, e, "DEL", &run) < 0)
+		return 1;
+	running = c->ipam_type != NULL;
 	r = plug_env_open(&env, lxc_hook_pve_dir());
 	if (r < 0) {
 		plug_env_done(&env);
-		return cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
+		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
+		if (running)
+			(void)ipam_finish(c, &run, NULL);
+		return 1;
 	}
 	/* Gone already (the namespace took the pair, or a second DEL): fine. Another's: not ours to touch. */
 	r = plug_owned(&env, host_ifname, alias, &host);
@@ -540,13 +609,16 @@ static int cmd_del(const Env *e, CniConf *c)
 		r = plug_remove_detached(&env, host_ifname);
 		if (r < 0) {
 			plug_env_done(&env);
-			return cni_fail(CNI_ERR_IO, NULL, "cannot remove host interface '%s': %s", host_ifname, strerror(-r));
+			cni_fail(CNI_ERR_IO, NULL, "cannot remove host interface '%s': %s", host_ifname, strerror(-r));
+			if (running)
+				(void)ipam_finish(c, &run, NULL);
+			return 1;
 		}
 		log_ctx(&ctx, LOG_INFO, "Removed '%s' of container '%s' (network '%s')", e->ifname, e->container_id, c->name);
 	}
 	(void)plug_sweep(&env);
 	plug_env_done(&env);
-	if (c->ipam_type && ipam_exec(c, e, "DEL", NULL) < 0)
+	if (running && ipam_finish(c, &run, NULL) < 0)
 		return 1;
 	return 0;
 }

@@ -190,6 +190,8 @@ bad 7 1.0.0 "tag" "tag 5000: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":
 bad 7 1.0.0 "tag: must be an integer" "tag as a string: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":\"100\"")"
 bad 7 1.0.0 "mtu" "mtu above the bridge's: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"mtu\":9000")"
 bad 7 1.0.0 "nope" "unknown IPAM plugin: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"ipam\":{\"type\":\"nope\"}")"
+# The IPAM runs while the NIC is plugged: a plug that fails gives its address back (counted below).
+bad 7 1.0.0 nosuch89 "unknown bridge with IPAM: error 7" "$(conf 1.0.0 "\"bridge\":\"nosuch89\",$IPAM")"
 bad 1 1.1.0 "host-local" "IPAM's own error passed on (host-local knows no 1.1.0)" "$(conf 1.1.0 "\"bridge\":\"$BR\",$IPAM")"
 CNI_ARGS_="FOO=1"
 bad 4 1.0.0 FOO "unknown CNI_ARGS key: error 4" "$(conf 1.0.0 "\"bridge\":\"$BR\"")"

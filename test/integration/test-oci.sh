@@ -165,9 +165,9 @@ IFF=$(oci_if $ID 0); IDXF=$(cat "/sys/class/net/$IFF/ifindex" 2>/dev/null)
 crun_ kill $ID KILL >/dev/null 2>&1
 wait_absent "$IFF" "lxr$IDXF"; ok $? "killed (no poststop yet): the agent removed its shaper as the pair went"
 ! has_entry "$IDXF"; ok $? "and its datapath entry"
-# The ifb leaves /sys before its deletion returns, and the agent logs after that.
-for _ in $(seq 30); do grep -q "Interface '$IFF' (lxcnet-oci $ID net0) is gone" "$T/agent.log" && break; sleep 0.1; done
-grep -q "Interface '$IFF' (lxcnet-oci $ID net0) is gone" "$T/agent.log"; ok $? "the agent logged it"
+# The ifb leaves /sys before its deletion returns, and the agent logs after that: the port was its binding.
+for _ in $(seq 30); do grep -q "Interface '$IFF' of container '$ID' is gone, binding ended" "$T/agent.log" && break; sleep 0.1; done
+grep -q "Interface '$IFF' of container '$ID' is gone, binding ended" "$T/agent.log"; ok $? "the agent logged it: the binding ended"
 crun_ delete -f $ID >/dev/null 2>&1
 kill "$AGENT"; wait "$AGENT" 2>/dev/null; ok $? "lxcnetd stops cleanly"
 

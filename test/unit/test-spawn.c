@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spawn-cmd.h"
+#include "clock.h"
 #include "tap.h"
 
 /* The array as one string, arguments separated by '|'. */
@@ -109,6 +111,34 @@ int main(void)
 		   "a command that is not there: -ENOENT");
 		ok(spawn_run_with(sh, env, &(SpawnOptions){ .keep_stdio = true }, &res) == 0 && res.status == 7 && !res.first_line[0],
 		   "keep_stdio: the caller's stdio (nothing captured), the exit status");
+	}
+
+	/* spawn_start() and spawn_wait(): the child runs while the caller works (the CNI plugin's IPAM). */
+	{
+		char *out = NULL, *input = malloc(200001);
+		char *both[] = { (char *)"/bin/sh", (char *)"-c", (char *)"sleep 0.3; wc -c", NULL };
+		char *missing[] = { (char *)"/nonexistent/ipam", NULL };
+		struct timespec work = { .tv_nsec = 300 * 1000 * 1000 };
+		uint64_t t0 = clock_usec(CLOCK_MONOTONIC), took;
+		Spawn *sp = NULL;
+		int r;
+
+		if (!input)
+			return tap_done();
+		/* More input than a pipe holds: the rest goes in while waiting. */
+		memset(input, 'x', 200000);
+		input[200000] = '\0';
+		ok(spawn_start(both, NULL, &(SpawnOptions){ .input = input, .out = &out, .out_max = 4096 }, &sp) == 0 && sp,
+		   "started");
+		nanosleep(&work, NULL);
+		r = sp ? spawn_wait(sp, &res) : -EINVAL;
+		ok(r == 0 && res.status == 0, "waited for (exit status %d)", res.status);
+		took = clock_usec(CLOCK_MONOTONIC) - t0;
+		is_str(out, "200000\n", "it read all 200,000 bytes of input, and its output is there");
+		ok(took < 550000, "0.3 s of its own beside 0.3 s of the caller's took %llu us, not 0.6 s", (unsigned long long)took);
+		free(out);
+		free(input);
+		ok(spawn_start(missing, NULL, &(SpawnOptions){ 0 }, &sp) == -ENOENT && !sp, "a command that is not there: -ENOENT");
 	}
 	return tap_done();
 }
