@@ -611,8 +611,6 @@ int link_delete_detached(const int *ifindexes, size_t n)
 		_exit(0);
 	}
 	close(fds[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	/* Until every name is gone, or the deleting process ended (the pipe's end), or 10 s passed. */
 	while (left > 0) {
 		struct pollfd p[2] = { { .fd = nl_socket_get_fd(watch), .events = POLLIN }, { .fd = fds[0], .events = POLLIN } };
@@ -631,6 +629,9 @@ int link_delete_detached(const int *ifindexes, size_t n)
 			break;
 	}
 	close(fds[0]);
+	/* The intermediate child exited long ago (reaped only now: not on the clock). */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	/* What the events did not say: ask. */
 	for (size_t i = 0; i < n; i++) {
 		char name[IFNAMSIZ];

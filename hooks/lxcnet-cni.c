@@ -615,8 +615,9 @@ static int cmd_del(const Env *e, CniConf *c)
 			return 1;
 		}
 		log_ctx(&ctx, LOG_INFO, "Removed '%s' of container '%s' (network '%s')", e->ifname, e->container_id, c->name);
-	}
-	(void)plug_sweep(&env);
+	} else
+		/* Its pair died with the namespace: what the datapath and the shaper kept for it goes here. */
+		(void)plug_sweep(&env);
 	plug_env_done(&env);
 	if (running && ipam_finish(c, &run, NULL) < 0)
 		return 1;
