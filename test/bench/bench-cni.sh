@@ -2,7 +2,8 @@
 # CNI ADD and DEL latency: lxcnet-cni against the containernetworking-plugins
 # `bridge` plugin (Debian's containernetworking-plugins), same machine, same
 # run, same bridge, namespace and host-local IPAM; medians (and p90) over N
-# ADD/DEL pairs each (default 50). Each invocation is timed from spawn to
+# ADD/DEL pairs each (default 50); and host-local on its own and lxcnet-cni
+# without IPAM, for what each part costs. Each invocation is timed from spawn to
 # exit, as a runtime sees it; 100 ms untimed between pairs, so that the
 # kernel's work a DEL left running does not land on the next call.
 #   LXCNET_BENCH_RUNS=N
@@ -32,6 +33,13 @@ cases = [
     ("lxcnet-cni, tag=100 rate=10", plugin,
      {"cniVersion": "1.0.0", "name": "t88", "type": "lxcnet-cni", "bridge": br, "tag": 100, "rate": 10,
       "ipam": ipam("lxcnet-tag")}),
+    # What the IPAM and lxcnet-cni cost each: host-local on its own, lxcnet-cni without it.
+    ("host-local alone", os.path.join(cni_dir, "host-local"),
+     {"cniVersion": "1.0.0", "name": "h88", "type": "host-local", "ipam": ipam("host-local")}),
+    ("lxcnet-cni, untagged, no IPAM", plugin,
+     {"cniVersion": "1.0.0", "name": "n88", "type": "lxcnet-cni", "bridge": br}),
+    ("lxcnet-cni, tag=100 rate=10, no IPAM", plugin,
+     {"cniVersion": "1.0.0", "name": "r88", "type": "lxcnet-cni", "bridge": br, "tag": 100, "rate": 10}),
 ]
 
 def run(exe, cmd, conf, cid):
