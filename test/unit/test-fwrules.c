@@ -396,25 +396,36 @@ static void fixtures(void)
 	ok(all && files >= 8, "Proxmox's fixture guests expand (%zu files, %zu rules for net0)", files, rules);
 }
 
+/* A guest's 100.fw of n generated IN rules (line() writes rule i), then tail. */
+static FwConfig *generated(unsigned n, void (*line)(FILE *f, unsigned i), const char *tail)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	fputs("[RULES]\n", f);
+	for (unsigned i = 0; i < n; i++)
+		line(f, i);
+	fputs(tail, f);
+	fclose(f);
+	return parse(FW_GUEST, "100.fw", text);
+}
+
+static void many_rules_line(FILE *f, unsigned i)
+{
+	fprintf(f, "IN %s -source 10.%u.%u.0/24 -p %s -dport %u\n", i % 3 ? "ACCEPT" : "DROP", i / 250, i % 250,
+		i % 2 ? "tcp" : "udp", 1000 + i % 700);
+}
+
 /* Rules beyond the first 256 of a direction: the chunks outside the entries themselves. */
 static void many_rules(void)
 {
-	_cleanup_free_ char *text = NULL;
-	_cleanup_(fw_config_freep) FwConfig *g = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
+	_cleanup_(fw_config_freep) FwConfig *g = generated(3000, many_rules_line, "IN DROP -p tcp\nOUT ACCEPT -dest 192.168.0.0/16\n");
 	FwRuleSet s = {};
 	Diag d = {};
 
-	if (!f)
-		return;
-	fputs("[RULES]\n", f);
-	for (unsigned i = 0; i < 3000; i++)
-		fprintf(f, "IN %s -source 10.%u.%u.0/24 -p %s -dport %u\n", i % 3 ? "ACCEPT" : "DROP", i / 250, i % 250,
-			i % 2 ? "tcp" : "udp", 1000 + i % 700);
-	fputs("IN DROP -p tcp\nOUT ACCEPT -dest 192.168.0.0/16\n", f);
-	fclose(f);
-	g = parse(FW_GUEST, "100.fw", text);
 	if (g && fw_rules_expand(NULL, g, 0, &s, &d) < 0)
 		g = NULL;
 	if (!ok(g && s.n_rules == 3002, "3,002 rules expand (%zu)", s.n_rules))
@@ -486,25 +497,21 @@ static void simple_rules(void)
 	fw_ruleset_done(&s);
 }
 
+static void unrestricted_line(FILE *f, unsigned i)
+{
+	fprintf(f, "IN DROP -p tcp -dport %u,%u,%u\n", 1000 + i, 3000 + i, 5000 + i);
+}
+
 /* A field no rule restricts is not looked up; a value matching every rule of a chunk has no word for it. */
 static void unrestricted(void)
 {
-	_cleanup_free_ char *text = NULL;
-	_cleanup_(fw_config_freep) FwConfig *g = NULL;
+	_cleanup_(fw_config_freep) FwConfig *g = generated(700, unrestricted_line, "");
 	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
 	const FwMatchEntry *e;
-	size_t size = 0, words = 0;
-	FILE *f = open_memstream(&text, &size);
+	size_t words = 0;
 	FwRuleSet s = {};
 	Diag d = {};
 
-	if (!f)
-		return;
-	fputs("[RULES]\n", f);
-	for (unsigned i = 0; i < 700; i++)
-		fprintf(f, "IN DROP -p tcp -dport %u,%u,%u\n", 1000 + i, 3000 + i, 5000 + i);
-	fclose(f);
-	g = parse(FW_GUEST, "100.fw", text);
 	if (!ok(g && fw_rules_expand(NULL, g, 0, &s, &d) >= 0 && fw_classify(&s, &c) >= 0, "unrestricted: 700 rules compiled"))
 		return;
 	ok(c->fields[LXCNET_TO_CT] == ((1 << LXCNET_FW_PROTO) | (1 << LXCNET_FW_DPORT)),
