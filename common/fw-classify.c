@@ -307,7 +307,6 @@ static int build_field(Builder *b, const FwRule *const *rules, size_t n, uint8_t
 	maps = calloc(n_u * words, sizeof(*maps));
 	if (!maps)
 		return -ENOMEM;
-
 	for (size_t i = 0; i < n_u; i++) {
 		uint64_t *bm = &maps[i * words];
 

@@ -800,7 +800,6 @@ int manager_save(Manager *m)
 	return r;
 }
 
-/* A saved entry is only used as lxcnet writes them: anything else is dropped, with the reason. */
 /* One entry of the state file, as manager_save() writes it. */
 typedef struct StateEntry {
 	BindingRuntime runtime;
@@ -813,12 +812,12 @@ typedef struct StateEntry {
 	int ifindex;
 } StateEntry;
 
-/* Its runtime and NIC name, when not LXC's: as an alias of theirs has them. */
+/* Its runtime and NIC name: LXC's netN, or an OCI or CNI port's, checked as such a port's alias would be. */
 static bool state_entry_runtime(json_object *o, StateEntry *e, const char **ret_why)
 {
-	json_object *rt, *nic;
-	PlugOwner own;
+	PlugOwner own = { .net = e->net }, back;
 	char alias[LINK_ALIAS_MAX];
+	json_object *rt, *nic;
 	const char *slash;
 
 	if (!json_object_object_get_ex(o, "runtime", &rt)) {
@@ -830,17 +829,23 @@ static bool state_entry_runtime(json_object *o, StateEntry *e, const char **ret_
 	if (!json_object_is_type(rt, json_type_string) || !json_object_object_get_ex(o, "nic", &nic) ||
 	    !json_object_is_type(nic, json_type_string))
 		return *ret_why = "runtime, nic: not strings", false;
-	if (strcmp(json_object_get_string(rt), "oci") == 0) {
+	slash = strchr(json_object_get_string(nic), '/');
+	if (strcmp(json_object_get_string(rt), "oci") == 0)
 		e->runtime = RUNTIME_OCI;
-		snprintf(alias, sizeof(alias), "lxcnet-oci %s net%u", e->container, e->net);
-	} else if (strcmp(json_object_get_string(rt), "cni") == 0 && (slash = strchr(json_object_get_string(nic), '/'))) {
+	else if (strcmp(json_object_get_string(rt), "cni") == 0 && slash &&
+		 slash - json_object_get_string(nic) <= PLUG_OWNER_NETWORK_MAX && strlen(slash + 1) < IFNAMSIZ) {
 		e->runtime = RUNTIME_CNI;
-		snprintf(alias, sizeof(alias), "lxcnet-cni %.*s %s %s", (int)(slash - json_object_get_string(nic)),
-			 json_object_get_string(nic), e->container, slash + 1);
+		own.cni = true;
+		snprintf(own.network, sizeof(own.network), "%.*s", (int)(slash - json_object_get_string(nic)),
+			 json_object_get_string(nic));
+		snprintf(own.ifname, sizeof(own.ifname), "%s", slash + 1);
 	} else
-		return *ret_why = "runtime: not oci or cni with a network/ifname nic", false;
-	/* Checked as the alias of such a port would be. */
-	if (plug_owner_parse(alias, &own) < 0)
+		return *ret_why = "runtime: not oci, or cni with a <network>/<ifname> nic", false;
+	if (strlen(e->container) > PLUG_OWNER_ID_MAX)
+		return *ret_why = "container: not a container id", false;
+	snprintf(own.container, sizeof(own.container), "%s", e->container);
+	plug_owner_alias(&own, alias, sizeof(alias));
+	if (plug_owner_parse(alias, &back) < 0)
 		return *ret_why = "container, nic: not a container id and a NIC of its runtime", false;
 	if (own.cni)
 		snprintf(e->nic, sizeof(e->nic), "%s/%s", own.network, own.ifname);
@@ -849,6 +854,7 @@ static bool state_entry_runtime(json_object *o, StateEntry *e, const char **ret_
 	return true;
 }
 
+/* A saved entry is only used as lxcnet writes them: anything else is dropped, with the reason. */
 static bool state_entry_valid(json_object *o, StateEntry *ret, const char **ret_why)
 {
 	json_object *c, *n, *v = NULL, *s = NULL, *p = NULL, *x = NULL;

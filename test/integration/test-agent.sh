@@ -81,7 +81,7 @@ echo "$out" | awk '{ exit !($2 >= 2 && $4 >= 2) }'; ok $? "GetStatistics counts 
 # Named errors; a failed call changes nothing.
 out=$(call GetBinding ss 4242 net0 2>&1); echo "$out" | grep -q "Container '4242' has no bound interface for net0"
 ok $? "GetBinding of an unknown container: NoSuchBinding ($out)"
-out=$(call GetBinding ss 9701 netX 2>&1); echo "$out" | grep -q "'netX' is not a NIC key (net0..net31)"
+out=$(call GetBinding ss 9701 netX 2>&1); echo "$out" | grep -q "'netX' is not a NIC key (net0..net31, or <network>/<ifname> for a CNI attachment)"
 ok $? "GetBinding with a bad net: InvalidArgument ($out)"
 out=$(call GetStatistics ss 9750 net0 2>&1); echo "$out" | grep -q "No datapath counters for 'veth9750i0'"
 ok $? "GetStatistics of a port without datapath: NoDatapath ($out)"
@@ -183,15 +183,20 @@ import json, sys
 a = json.load(open(sys.argv[1]))
 a += [{"container": "9701", "net": 0, "vnet": "averyveryverylongvnet", "since": 5},
       {"container": "9703", "net": 0, "vnet": "", "since": -5},
-      {"container": "9750", "net": 40, "vnet": ""}]
+      {"container": "9750", "net": 40, "vnet": ""},
+      {"container": "c0ffee", "net": 0, "runtime": "cni", "nic": "eth0", "vnet": ""},
+      {"container": "c0 ffee", "net": 0, "runtime": "oci", "nic": "net0", "vnet": ""},
+      {"container": "c0ffee", "net": 0, "runtime": "crio", "nic": "net0", "vnet": ""}]
 json.dump(a, open(sys.argv[2], "w"))
 PY
 echo keep >"$T/victim"
 ln -sf "$T/victim" "$T/state/bindings.json.tmp"
 : >"$T/agent.log"; start_agent
-[ "$(grep -c "Ignoring entry [0-9]* of the state file" "$T/agent.log")" -eq 3 ] && grep -q "vnet: not a VNet id" "$T/agent.log" &&
-	grep -q "since: not a time" "$T/agent.log" && grep -q "net: not 0..31" "$T/agent.log"
-ok $? "three bad entries dropped, each with its reason"
+[ "$(grep -c "Ignoring entry [0-9]* of the state file" "$T/agent.log")" -eq 6 ] && grep -q "vnet: not a VNet id" "$T/agent.log" &&
+	grep -q "since: not a time" "$T/agent.log" && grep -q "net: not 0..31" "$T/agent.log" &&
+	[ "$(grep -c "runtime: not oci, or cni with a <network>/<ifname> nic" "$T/agent.log")" -eq 2 ] &&
+	grep -q "container, nic: not a container id and a NIC of its runtime" "$T/agent.log"
+ok $? "six bad entries dropped, each with its reason (a CNI nic without its network, an id with a space, an unknown runtime)"
 call GetBinding ss 9702 net0 | grep -q '"v97" true' && call GetBinding ss 9701 net0 | grep -q '"lxnt97" "" true'
 ok $? "the good entries were used (9702 on v97), the bad ones not (9701 on no VNet)"
 [ "$(cat "$T/victim")" = keep ] && [ -f "$T/state/bindings.json" ] && [ ! -L "$T/state/bindings.json" ] &&
