@@ -26,6 +26,18 @@ static int _printf_(3, 4) fail(CniError *err, unsigned code, const char *fmt, ..
 	return -EINVAL;
 }
 
+bool cni_name_valid(const char *s, size_t n)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+
+	if (n == 0 || n > CNI_NAME_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !strchr(ok, s[i]))
+			return false;
+	return true;
+}
+
 bool cni_version_supported(const char *v)
 {
 	for (size_t i = 0; i < cni_n_versions; i++)
@@ -151,8 +163,7 @@ int cni_conf_parse(const char *text, CniConf *c, CniError *err)
 	c->version = json_object_get_string(v);
 	c->name = cni_json_str(c->root, "name");
 	/* The spec's network name; at most CNI_NAME_MAX so that the attachment's alias holds it. */
-	if (!c->name || !isalnum((unsigned char)c->name[0]) ||
-	    strspn(c->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(c->name))
+	if (!c->name || !cni_name_valid(c->name, MIN(strlen(c->name), (size_t)CNI_NAME_MAX)))
 		return fail(err, CNI_ERR_INVALID_CONFIG, "name: missing or not a network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
 	if (strlen(c->name) > CNI_NAME_MAX)
 		return fail(err, CNI_ERR_INVALID_CONFIG, "name: '%.20s...' is %zu characters long; lxcnet-cni takes at most %d",

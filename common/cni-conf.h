@@ -35,6 +35,9 @@ enum {
 	CNI_ERR_CHECK = 101, /* CHECK found the attachment not as ADD left it */
 };
 
+/* Whether the n characters at s are a network name, [a-zA-Z0-9][a-zA-Z0-9_.-]*, of at most CNI_NAME_MAX. */
+bool cni_name_valid(const char *s, size_t n);
+
 typedef struct CniConf {
 	json_object *root;
 	const char *text;    /* as read, for IPAM */

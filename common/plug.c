@@ -10,6 +10,7 @@
 #include <linux/if_bridge.h>
 #include <netlink/route/qdisc.h>
 
+#include "cni-conf.h"
 #include "fw-bridge.h"
 #include "fw-compile.h"
 #include "log.h"
@@ -814,6 +815,8 @@ int plug_sweep(PlugEnv *e)
 	return r < 0 ? r : q;
 }
 
+_Static_assert(PLUG_OWNER_NETWORK_MAX == CNI_NAME_MAX, "a CNI network name fits a PlugOwner");
+
 void plug_owner_alias(const PlugOwner *o, char *ret, size_t size)
 {
 	if (o->cni)
@@ -859,7 +862,8 @@ int plug_owner_parse(const char *alias, PlugOwner *ret)
 			return -EINVAL;
 	} else
 		return -EINVAL;
-	if (strpbrk(o.container, "\t\n") || strpbrk(o.network, "\t\n/") || strpbrk(o.ifname, "\t\n/"))
+	if (strpbrk(o.container, "\t\n") || (o.cni && !cni_name_valid(o.network, strlen(o.network))) ||
+	    strpbrk(o.ifname, "\t\n/"))
 		return -EINVAL;
 	*ret = o;
 	return 0;

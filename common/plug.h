@@ -190,7 +190,7 @@ void plug_hashed_ifname(char ret[IFNAMSIZ], const char *prefix, const char *key,
  * says: "lxcnet-oci <id> net<N>", "lxcnet-cni <network> <id> <ifname>".
  */
 #define PLUG_OWNER_ID_MAX 200	   /* a container id, no white space */
-#define PLUG_OWNER_NETWORK_MAX 64 /* a CNI network name (CNI_NAME_MAX) */
+#define PLUG_OWNER_NETWORK_MAX 64 /* a CNI network name (CNI_NAME_MAX, cni_name_valid()) */
 typedef struct PlugOwner {
 	bool cni;
 	char container[PLUG_OWNER_ID_MAX + 1];

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "plug.h"
+#include "cni-conf.h"
 
 /* Mutating calls: root or CAP_NET_ADMIN, checked here as well as in the bus policy. */
 int bus_authorize(sd_bus_message *m, sd_bus_error *error)
@@ -40,14 +40,11 @@ int bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error)
 int bus_parse_nic(const char *nic, sd_bus_error *error)
 {
 	const char *slash = strchr(nic, '/');
-	size_t network;
 
 	if (pve_net_index_from_key(nic) >= 0)
 		return 0;
 	/* A CNI attachment: "<network>/<ifname>", as lxcnet-cni's alias has them. */
-	network = slash ? (size_t)(slash - nic) : 0;
-	if (slash && network > 0 && network <= PLUG_OWNER_NETWORK_MAX && slash[1] && strlen(slash + 1) < IFNAMSIZ &&
-	    strspn(nic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == network &&
+	if (slash && cni_name_valid(nic, (size_t)(slash - nic)) && slash[1] && strlen(slash + 1) < IFNAMSIZ &&
 	    !strpbrk(slash + 1, "/ \t\n"))
 		return 0;
 	return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT,
