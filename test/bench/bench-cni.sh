@@ -3,7 +3,8 @@
 # `bridge` plugin (Debian's containernetworking-plugins), same machine, same
 # run, same bridge, namespace and host-local IPAM; medians (and p90) over N
 # ADD/DEL pairs each (default 50); and host-local on its own and lxcnet-cni
-# without IPAM, for what each part costs. Each invocation is timed from spawn to
+# without IPAM, for what each part costs; and the OCI hook's createRuntime
+# and poststop (a NIC from an annotation), in the ADD and DEL columns. Each invocation is timed from spawn to
 # exit, as a runtime sees it; 100 ms untimed between pairs, so that the
 # kernel's work a DEL left running does not land on the next call.
 #   LXCNET_BENCH_RUNS=N
@@ -40,9 +41,25 @@ cases = [
      {"cniVersion": "1.0.0", "name": "n88", "type": "lxcnet-cni", "bridge": br}),
     ("lxcnet-cni, tag=100 rate=10, no IPAM", plugin,
      {"cniVersion": "1.0.0", "name": "r88", "type": "lxcnet-cni", "bridge": br, "tag": 100, "rate": 10}),
+    # The OCI hook: createRuntime in the ADD column, poststop in the DEL one.
+    ("lxcnet-oci, untagged", "oci", "name=eth0,bridge=" + br),
+    ("lxcnet-oci, tag=100 rate=10", "oci", "name=eth0,bridge=%s,tag=100,rate=10" % br),
 ]
+oci = os.path.join(os.path.dirname(plugin), "lxcnet-oci")
+# The OCI container: a process in a network namespace of its own (the hook makes the NIC in /proc/<pid>/ns/net).
+holder = subprocess.Popen(["unshare", "-n", "sleep", "3600"])
 
 def run(exe, cmd, conf, cid):
+    if exe == "oci":
+        stage = "createRuntime" if cmd == "ADD" else "poststop"
+        state = {"ociVersion": "1.0.2", "id": cid, "status": "creating" if cmd == "ADD" else "stopped",
+                 "pid": holder.pid if cmd == "ADD" else 0, "bundle": tmp, "annotations": {"org.lxcnet.net0": conf}}
+        t0 = time.perf_counter_ns()
+        p = subprocess.run([oci, stage], input=json.dumps(state).encode(), capture_output=True)
+        t1 = time.perf_counter_ns()
+        if p.returncode != 0:
+            raise SystemExit("# lxcnet-oci %s failed: %s %s" % (stage, p.stdout.decode(), p.stderr.decode()))
+        return (t1 - t0) / 1e6
     env = dict(os.environ, CNI_COMMAND=cmd, CNI_CONTAINERID=cid, CNI_NETNS="/run/netns/cnib88",
                CNI_IFNAME="eth0", CNI_PATH=cni_dir)
     t0 = time.perf_counter_ns()
@@ -54,23 +71,27 @@ def run(exe, cmd, conf, cid):
 
 res = {}
 # Interleaved rounds, so that both see the same machine state.
-for i in range(n + 2):
-    for name, exe, conf in cases:
-        a = run(exe, "ADD", conf, "bench-%d" % i)
-        d = run(exe, "DEL", conf, "bench-%d" % i)
-        # lxcnet-cni's DEL returns once the names are gone; the kernel's grace periods run on
-        # (holding the rtnl lock): let them end, untimed, so that the next call does not pay them.
-        time.sleep(0.1)
-        if i >= 2:  # the first rounds load the datapath and warm the caches
-            res.setdefault(name, {"ADD": [], "DEL": []})
-            res[name]["ADD"].append(a)
-            res[name]["DEL"].append(d)
+try:
+    for i in range(n + 2):
+        for name, exe, conf in cases:
+            a = run(exe, "ADD", conf, "bench-%d" % i)
+            d = run(exe, "DEL", conf, "bench-%d" % i)
+            # lxcnet-cni's DEL returns once the names are gone; the kernel's grace periods run on
+            # (holding the rtnl lock): let them end, untimed, so that the next call does not pay them.
+            time.sleep(0.1)
+            if i >= 2:  # the first rounds load the datapath and warm the caches
+                res.setdefault(name, {"ADD": [], "DEL": []})
+                res[name]["ADD"].append(a)
+                res[name]["DEL"].append(d)
+finally:
+    holder.kill()
+    holder.wait()
 
 def p(v, q):
     v = sorted(v)
     return v[min(len(v) - 1, int(q * len(v)))]
 
-print("# CNI latency over %d ADD/DEL pairs each, ms (spawn to exit)" % n)
+print("# CNI (and OCI hook) latency over %d ADD/DEL pairs each, ms (spawn to exit)" % n)
 print("# %-38s %9s %9s %9s %9s" % ("plugin", "ADD p50", "ADD p90", "DEL p50", "DEL p90"))
 for name, _, _ in cases:
     r = res[name]
