@@ -95,6 +95,9 @@ grep -q "^lxcnet_interface_packets_total{vmid=\"$A1ID\",net=\"lan100/eth0\",ifna
 ok $? "the metrics count a1's packets, labelled runtime cni"
 grep -q "^lxcnet_interface_packets_total{vmid=\"$O1ID\",net=\"net0\",.*runtime=\"oci\",direction=\"to-container\"} [1-9]" "$T/metrics"
 ok $? "and o1's, labelled runtime oci"
+ctl stats "$A1ID" lan100/eth0 --json >"$T/stats" 2>&1 &&
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["packets_from_container"] > 0 and j["firewall_rules"] == []' "$T/stats"
+ok $? "lxcnetctl stats of a1's lan100/eth0: its packets, and no guest firewall rules ($(head -c 200 "$T/stats"))"
 # Its restart: the bindings come back, with their start time (the state file keeps runtime and NIC).
 since=$(binding_field "$A1ID" lan100/eth0 since_usec)
 kill "$agent" && wait "$agent" 2>/dev/null; agent_up; ok $? "lxcnetd restarted"
