@@ -214,7 +214,9 @@ static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
  * An element of a map without preallocation. Linux 6.1 takes hash maps'
  * elements from a per-CPU cache that is refilled asynchronously (at once
  * where the CPU can interrupt itself, at the next tick elsewhere, as under
- * User-Mode Linux): ENOMEM there means wait a little, up to 2 s in all.
+ * User-Mode Linux): ENOMEM there means wait a little. Memory that is
+ * really short fails the write after 2 s without progress; a slow refill
+ * (UML's ticks) only makes it slower.
  */
 static int map_add(int fd, const void *key, const void *value)
 {
