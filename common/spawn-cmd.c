@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "clock.h"
 #include "macro.h"
 #include "spawn-cmd.h"
@@ -235,10 +234,12 @@ void spawn_free(Spawn *s)
 	free(s);
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(Spawn, spawn_free);
+
 int spawn_start(char *const argv[], char *const envp[], const SpawnOptions *o, Spawn **ret)
 {
 	_cleanup_close_ int in_r = -1, out_w = -1, err_w = -1;
-	_cleanup_free_ Spawn *s = calloc(1, sizeof(*s));
+	_cleanup_(spawn_freep) Spawn *s = calloc(1, sizeof(*s));
 	int fds[2], r;
 
 	*ret = NULL;
@@ -255,30 +256,21 @@ int spawn_start(char *const argv[], char *const envp[], const SpawnOptions *o, S
 		(void)fcntl(s->in_w, F_SETFL, O_NONBLOCK);
 		/* Our ends do not block; the child's do, as a program expects of its stdout and stderr. */
 		if (!o->keep_stderr) {
-			if (pipe2(fds, O_CLOEXEC) < 0) {
-				safe_close(s->in_w);
+			if (pipe2(fds, O_CLOEXEC) < 0)
 				return negative_errno();
-			}
 			s->err_r = fds[0], err_w = fds[1];
 			(void)fcntl(s->err_r, F_SETFL, O_NONBLOCK);
 		}
 		if (o->out) {
-			if (pipe2(fds, O_CLOEXEC) < 0) {
-				safe_close(s->in_w);
-				safe_close(s->err_r);
+			if (pipe2(fds, O_CLOEXEC) < 0)
 				return negative_errno();
-			}
 			s->out_r = fds[0], out_w = fds[1];
 			(void)fcntl(s->out_r, F_SETFL, O_NONBLOCK);
 		}
 	}
 	r = start(argv, envp, o, in_r, out_w, err_w, &s->pid);
-	if (r < 0) {
-		safe_close(s->in_w);
-		safe_close(s->out_r);
-		safe_close(s->err_r);
+	if (r < 0)
 		return r;
-	}
 	if (!s->in_len)
 		s->in_w = safe_close(s->in_w);
 	else

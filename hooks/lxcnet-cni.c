@@ -779,24 +779,20 @@ static int cmd_check(const Env *e, CniConf *c)
 }
 
 typedef struct Gc {
-	const char *prefix; /* "lxcnet-cni <network> " */
+	const char *network;
 	json_object *valid; /* [{containerID, ifname}], may be NULL */
 	PlugEnv *env;
 	unsigned removed;
 	int failures;
 } Gc;
 
-static bool gc_valid(const Gc *g, const char *cid_ifname)
+static bool gc_valid(const Gc *g, const PlugOwner *o)
 {
 	for (size_t i = 0; g->valid && i < json_object_array_length(g->valid); i++) {
 		json_object *a = json_object_array_get_idx(g->valid, i);
 		const char *cid = cni_json_str(a, "containerID"), *ifn = cni_json_str(a, "ifname");
-		size_t l;
 
-		if (!cid || !ifn)
-			continue;
-		l = strlen(cid);
-		if (strncmp(cid_ifname, cid, l) == 0 && cid_ifname[l] == ' ' && strcmp(cid_ifname + l + 1, ifn) == 0)
+		if (cid && ifn && strcmp(o->container, cid) == 0 && strcmp(o->ifname, ifn) == 0)
 			return true;
 	}
 	return false;
@@ -805,11 +801,12 @@ static bool gc_valid(const Gc *g, const char *cid_ifname)
 static int gc_one(struct nl_sock *nl, const char *ifname, void *userdata)
 {
 	Gc *g = userdata;
+	PlugOwner o;
 	LinkInfo li;
 	int r;
 
-	if (link_get(nl, ifname, &li) < 0 || strncmp(li.alias, g->prefix, strlen(g->prefix)) != 0 ||
-	    gc_valid(g, li.alias + strlen(g->prefix)))
+	if (link_get(nl, ifname, &li) < 0 || plug_owner_parse(li.alias, &o) < 0 || !o.cni ||
+	    strcmp(o.network, g->network) != 0 || gc_valid(g, &o))
 		return 0;
 	r = plug_remove(g->env, ifname, NULL);
 	if (r < 0) {
@@ -824,10 +821,9 @@ static int gc_one(struct nl_sock *nl, const char *ifname, void *userdata)
 
 static int cmd_gc(const Env *e, CniConf *c)
 {
-	char prefix[LINK_ALIAS_MAX];
 	PlugEnv env = {};
 	json_object *v;
-	Gc g = { .prefix = prefix, .env = &env };
+	Gc g = { .network = c->name, .env = &env };
 	int r;
 
 	if (!cni_version_at_least(result_version, "1.1.0"))
@@ -837,7 +833,6 @@ static int cmd_gc(const Env *e, CniConf *c)
 			return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "cni.dev/valid-attachments: must be a list");
 		g.valid = v;
 	}
-	snprintf(prefix, sizeof(prefix), "lxcnet-cni %s ", c->name);
 	r = plug_env_open(&env, lxc_hook_pve_dir());
 	if (r >= 0)
 		r = link_foreach_prefix(env.nl, "veth", "cni", gc_one, &g);

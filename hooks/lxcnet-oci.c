@@ -255,13 +255,12 @@ typedef struct Sweep {
 static int remove_ours(struct nl_sock *nl, const char *ifname, void *userdata)
 {
 	Sweep *s = userdata;
-	char want[LINK_ALIAS_MAX];
+	PlugOwner o;
 	LinkInfo li;
 	int r;
 
 	/* Another container's id can hash to the same name: its alias tells. */
-	snprintf(want, sizeof(want), "lxcnet-oci %s net", s->id);
-	if (link_get(nl, ifname, &li) < 0 || strncmp(li.alias, want, strlen(want)) != 0)
+	if (link_get(nl, ifname, &li) < 0 || plug_owner_parse(li.alias, &o) < 0 || o.cni || strcmp(o.container, s->id) != 0)
 		return 0;
 	r = plug_remove_detached(s->env, ifname);
 	if (r < 0) {

@@ -290,6 +290,15 @@ static void binding_fw_bridge(Binding *b)
 		b->bridge[0] = '\0';
 }
 
+/* The NIC's name in the API of the port an alias names: "net<N>" (OCI), "<network>/<ifname>" (CNI). */
+static void owner_nic(const PlugOwner *o, char nic[BINDING_NIC_MAX])
+{
+	if (o->cni)
+		snprintf(nic, BINDING_NIC_MAX, "%s/%s", o->network, o->ifname);
+	else
+		snprintf(nic, BINDING_NIC_MAX, "net%u", o->net);
+}
+
 /*
  * Fill b from a link; false when the link is not a container's host veth.
  * A message without the link kind (not every RTM_NEWLINK carries it) keeps
@@ -312,10 +321,7 @@ static bool binding_from_link(Manager *m, const LinkMsg *l, Binding *b)
 		b->runtime = o.cni ? RUNTIME_CNI : RUNTIME_OCI;
 		snprintf(b->container, sizeof(b->container), "%s", o.container);
 		b->net = o.net;
-		if (o.cni)
-			snprintf(b->nic, sizeof(b->nic), "%s/%s", o.network, o.ifname);
-		else
-			snprintf(b->nic, sizeof(b->nic), "net%u", o.net);
+		owner_nic(&o, b->nic);
 	} else if (!l->alias && was && was->runtime != RUNTIME_LXC && strcmp(was->ifname, l->name) == 0) {
 		/* A note without the alias (not every one carries it) of a port known by its alias. */
 		b->runtime = was->runtime;
@@ -847,10 +853,7 @@ static bool state_entry_runtime(json_object *o, StateEntry *e, const char **ret_
 	plug_owner_alias(&own, alias, sizeof(alias));
 	if (plug_owner_parse(alias, &back) < 0)
 		return *ret_why = "container, nic: not a container id and a NIC of its runtime", false;
-	if (own.cni)
-		snprintf(e->nic, sizeof(e->nic), "%s/%s", own.network, own.ifname);
-	else
-		snprintf(e->nic, sizeof(e->nic), "net%u", own.net);
+	owner_nic(&own, e->nic);
 	return true;
 }
 

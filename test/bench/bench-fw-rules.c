@@ -11,8 +11,8 @@
  *    which passes on the connection table before any rule: most traffic.
  * And the same established packet through a port without the firewall,
  * for what the rest of the port program costs. Each figure is the median
- * of 9 runs. A benchmark: it prints figures and
- * ratios, never fails. Needs root. LXCNET_BENCH_REPEAT (default 200000).
+ * of 9 runs. A benchmark: it prints figures and ratios, never fails.
+ * Needs root. LXCNET_BENCH_REPEAT (default 200000).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
