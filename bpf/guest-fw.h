@@ -521,7 +521,7 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 		return FW_CT_UNTRACKED;
 	*src_a = fw_ct_key(k, slot, gen, pk->family, pk->proto, pk->src, pk->sport, pk->dst, pk->dport);
 	e = bpf_map_lookup_elem(&lxcnet_ct, k);
-	now = fw_now();
+	now = e ? fw_now() : 0;
 	if (e && (now - e->seen_ns > fw_ct_timeout(pk->proto, e->state) ||
 		  (e->state == LXCNET_CT_CLOSE && (pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN))) {
 		/* Over, or a new connection of the same ports after a close: as if there were none. */
@@ -613,7 +613,8 @@ struct fw_scratch {
 	__u16 cand[LXCNET_FW_CANDIDATES];
 	__u16 sport, dport; /* the port fields' values */
 	__u32 len;
-	__u8 fields, exact; /* lxcnet_fw's, of the direction */
+	__u8 fields, exact, whole_only, nothing_else; /* lxcnet_fw's, of the direction */
+	__u8 started; /* bits and summary hold a field's sets */
 	__u64 bits[LXCNET_FW_INLINE_WORDS];
 	__u64 summary[LXCNET_FW_SUMMARY_WORDS];
 	__u64 full[_LXCNET_FW_FIELDS][LXCNET_FW_SUMMARY_WORDS];
@@ -690,12 +691,9 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	if (!sc)
 		return FW_NO_RULE;
 	kp = &sc->k;
-	for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
-		sc->bits[i] = ~0ULL;
-	for (int i = 0; i < LXCNET_FW_SUMMARY_WORDS; i++)
-		sc->summary[i] = ~0ULL;
 	sc->rule = FW_NO_RULE;
 	sc->n_cand = LXCNET_FW_MANY;
+	sc->started = 0;
 	kp->slot = sc->bk.slot = slot;
 	kp->rules_gen = sc->bk.rules_gen = fw->rules_gen;
 	kp->dir = (__u8)dir;
@@ -704,6 +702,8 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	sc->len = len;
 	sc->fields = fw->fields[dir & 1];
 	sc->exact = fw->exact[dir & 1];
+	sc->whole_only = fw->whole_only[dir & 1];
+	sc->nothing_else = fw->nothing_else[dir & 1];
 	sc->sport = sc->dport = 0;
 	if (pk->proto == IPPROTO_ICMP_ || pk->proto == IPPROTO_ICMPV6_)
 		sc->dport = (__u16)(pk->icmp_type << 8 | pk->icmp_code);
@@ -736,14 +736,31 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 		v = 0;
 		if (sc->exact & (1 << f))
 			v = bpf_map_lookup_elem(&lxcnet_fw_exact, kp);
-		if (!v)
-			v = bpf_map_lookup_elem(&lxcnet_fw_match, kp);
+		if (!v) {
+			/* Not a whole value of the field: its prefixes', or the whole range's (in the hash map when it is the only one). */
+			if (sc->nothing_else & (1 << f))
+				return FW_NO_RULE;
+			if (sc->whole_only & (1 << f)) {
+				kp->prefixlen = LXCNET_FW_MATCHKEY_BITS;
+				__builtin_memset(kp->value, 0, sizeof(kp->value));
+				v = bpf_map_lookup_elem(&lxcnet_fw_exact, kp);
+			} else
+				v = bpf_map_lookup_elem(&lxcnet_fw_match, kp);
+		}
 		if (!v)
 			return FW_NO_RULE;
 		if (v->n_cand <= LXCNET_FW_CANDIDATES) {
 			sc->n_cand = v->n_cand;
 			__builtin_memcpy(sc->cand, v->cand, sizeof(sc->cand));
 			break;
+		}
+		/* The first field's sets are taken as they are, the next ones' intersected with them. */
+		if (!sc->started) {
+			sc->started = 1;
+			for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
+				sc->bits[i] = ~0ULL;
+			for (int i = 0; i < LXCNET_FW_SUMMARY_WORDS; i++)
+				sc->summary[i] = ~0ULL;
 		}
 		sc->ids[f] = v->id;
 		for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
@@ -767,6 +784,13 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 				return fw_rule_hit(r, sc->len);
 		}
 		return FW_NO_RULE;
+	}
+	if (!sc->started) {
+		/* No field restricted by any rule: every rule matches. */
+		for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
+			sc->bits[i] = ~0ULL;
+		for (int i = 0; i < LXCNET_FW_SUMMARY_WORDS; i++)
+			sc->summary[i] = ~0ULL;
 	}
 	for (int i = 0; i < LXCNET_FW_INLINE_WORDS; i++)
 		if (sc->bits[i]) {

@@ -99,7 +99,14 @@ struct lxcnet_fw {
 	__u64 rules_hash; /* of the rules as compiled, for comparing them without reading them back */
 	__u8 fields[2];	  /* per direction, likewise: the fields (1 << enum lxcnet_fw_field) some rule restricts */
 	__u8 exact[2];	  /* and those with whole values (in lxcnet_fw_exact) */
-	__u8 pad[4];
+	/*
+	 * Of those, the fields whose other entries are all whole values: a value
+	 * not in lxcnet_fw_exact matches what the whole range does, which is
+	 * there too (prefix length 0), so the trie is not looked up; 0 (as an
+	 * older lxcnet wrote it): look it up.
+	 */
+	__u8 whole_only[2];
+	__u8 nothing_else[2]; /* and of these, those whose whole range matches no rule: a value not there matches none */
 };
 
 /*

@@ -240,6 +240,9 @@ int datapath_fw_rules_write(const DatapathFwMaps *m, uint32_t slot, uint32_t gen
 
 		memcpy(k.value, e->value, sizeof(k.value));
 		r = map_add(fw_value_whole(e->field, e->family, e->len) ? m->exact_fd : m->match_fd, &k, &e->val);
+		/* The whole range of a field without other prefixes: beside the whole values too (the trie keeps it for older programs). */
+		if (r >= 0 && e->len == 0 && ((c->whole_only[e->dir] >> e->field) & 1))
+			r = map_add(m->exact_fd, &k, &e->val);
 		if (r < 0)
 			return r;
 	}

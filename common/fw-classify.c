@@ -73,6 +73,7 @@ typedef struct Builder {
 	uint32_t next_id;
 	size_t n;			   /* rules of the direction being built */
 	const struct lxcnet_fw_test *tests; /* and their tests */
+	uint8_t partial, catching;	   /* the fields with a prefix that is not whole; whose whole range has a rule */
 } Builder;
 
 typedef struct Range {
@@ -340,9 +341,15 @@ static int build_field(Builder *b, const FwRule *const *rules, size_t n, uint8_t
 			return r;
 	}
 	/* Restricted, unless the whole range is the only entry and has every rule. */
-	for (size_t w = 0; w < words; w++)
+	for (size_t w = 0; w < words; w++) {
 		if (n_u > 1 || maps[w] != chunk_rules(n, w))
 			b->c->fields[dir] |= (uint8_t)(1 << field);
+		if (maps[w])
+			b->catching |= (uint8_t)(1 << field); /* u[0], sorted first, is the whole range */
+	}
+	for (size_t i = 1; i < n_u; i++)
+		if (!fw_value_whole((uint8_t)field, (uint16_t)family, u[i].len))
+			b->partial |= (uint8_t)(1 << field);
 	return 0;
 }
 
@@ -387,6 +394,7 @@ int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
 		for (size_t j = 0; j < n; j++)
 			rule_test(rules[j], &c->tests[dir][j]);
 		b.tests = c->tests[dir];
+		b.partial = b.catching = 0;
 		for (size_t j = 0; j < n; j++) {
 			c->origins[dir][j] = strdup(rules[j]->origin ? rules[j]->origin : "");
 			if (!c->origins[dir][j])
@@ -406,9 +414,13 @@ int fw_classify(const FwRuleSet *rs, FwClassifier **ret)
 			if (r < 0)
 				return r;
 		}
+		c->whole_only[dir] = c->fields[dir] & (uint8_t)~b.partial;
+		c->nothing_else[dir] = c->whole_only[dir] & (uint8_t)~b.catching;
 		h = fnv(h, &c->n_rules[dir], sizeof(c->n_rules[dir]));
 		h = fnv(h, &c->fields[dir], sizeof(c->fields[dir]));
 		h = fnv(h, &c->exact[dir], sizeof(c->exact[dir]));
+		h = fnv(h, &c->whole_only[dir], sizeof(c->whole_only[dir]));
+		h = fnv(h, &c->nothing_else[dir], sizeof(c->nothing_else[dir]));
 		h = fnv(h, c->tests[dir], n * sizeof(*c->tests[dir]));
 		h = fnv(h, c->verdicts[dir], n);
 	}
@@ -434,6 +446,8 @@ void fw_classifier_describe(const FwClassifier *c, struct lxcnet_fw *fw)
 	memcpy(fw->n_rules, c->n_rules, sizeof(fw->n_rules));
 	memcpy(fw->fields, c->fields, sizeof(fw->fields));
 	memcpy(fw->exact, c->exact, sizeof(fw->exact));
+	memcpy(fw->whole_only, c->whole_only, sizeof(fw->whole_only));
+	memcpy(fw->nothing_else, c->nothing_else, sizeof(fw->nothing_else));
 	fw->rules_hash = c->n_rules[0] || c->n_rules[1] ? c->hash : 0;
 }
 

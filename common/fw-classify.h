@@ -43,6 +43,8 @@ typedef struct FwClassifier {
 	uint16_t n_rules[_LXCNET_DIR_MAX];
 	uint8_t fields[_LXCNET_DIR_MAX]; /* the fields (1 << enum lxcnet_fw_field) some rule of the direction restricts */
 	uint8_t exact[_LXCNET_DIR_MAX];	 /* and those with entries of whole values */
+	uint8_t whole_only[_LXCNET_DIR_MAX];   /* lxcnet_fw's: of those, the fields without other prefixes than the whole range */
+	uint8_t nothing_else[_LXCNET_DIR_MAX]; /* and of these, those whose whole range matches no rule */
 	uint64_t hash;			 /* of all of it */
 } FwClassifier;
 

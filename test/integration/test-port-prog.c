@@ -517,6 +517,106 @@ static void guest_firewall_cases(void)
 
 /* ---- the guest firewall's rules, through the real program against fw_rule_matches() ---- */
 
+/* Rules c (generation rules_gen) in force on the slot, behind a firewalled port; false when they cannot be written. */
+static bool rules_install(const char *what, const FwClassifier *c, __u32 rules_gen)
+{
+	struct lxcnet_port p = { .flags = LXCNET_PORT_FIREWALL, .mac = { 0xbc, 0x24, 0x11, 0, 0, OWN } };
+	struct lxcnet_fw fw = { .ifindex = ifindex, .gen = 77, .policy_in = LXCNET_FW_DROP, .policy_out = LXCNET_FW_ACCEPT,
+				.rules_gen = rules_gen };
+	int r;
+
+	fw_classifier_describe(c, &fw);
+	r = datapath_fw_rules_write(&DATAPATH_FW_MAPS_OF(skel), slot, rules_gen, c);
+	ok(r >= 0, "%s: written into the maps (%zu entries, %zu chunk words; %u out, %u in) %s", what, c->n_match, c->n_chunks,
+	   c->n_rules[LXCNET_FROM_CT], c->n_rules[LXCNET_TO_CT], r < 0 ? strerror(-r) : "");
+	bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
+	set_policy(p, NULL);
+	return r >= 0;
+}
+
+/*
+ * n random new connections (TCP, UDP, ICMP echo; both ways; addresses from
+ * srcs4 and srcs6) through the program against rules rs in force: its
+ * verdict and drop reason must be the reference's first rule's, or the
+ * policy's (IN DROP, OUT ACCEPT).
+ */
+static void rules_agree(const char *what, const FwRuleSet *rs, const char *const *srcs4, size_t n4, const char *const *srcs6,
+			size_t n6, unsigned n)
+{
+	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
+	unsigned same = 0, rule_drops = 0, accepts = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned char f[160], src[16] = {}, dst[16] = {};
+		int family = tap_random() % 4 ? 4 : 6, dir = (int)(tap_random() % 2), proto, ref = -1, r;
+		unsigned sport = 1024 + tap_random() % 60000, dport, reason;
+		const char *a, *b;
+		size_t len;
+		struct lxcnet_port_stats before = stats(), after;
+		__u32 out_len;
+		unsigned char obuf[256];
+		static const unsigned dports[] = { 22, 80, 53, 123, 1000, 1500, 2000, 2001, 9, 443 };
+
+		if (family == 4) {
+			a = srcs4[tap_random() % n4];
+			b = srcs4[tap_random() % n4];
+		} else {
+			a = srcs6[tap_random() % n6];
+			b = srcs6[tap_random() % n6];
+		}
+		inet_pton(family == 4 ? AF_INET : AF_INET6, a, src);
+		inet_pton(family == 4 ? AF_INET : AF_INET6, b, dst);
+		switch (tap_random() % 3) {
+		case 0:
+			proto = 6;
+			dport = dports[tap_random() % ELEMENTSOF(dports)];
+			len = family == 4 ? pkt4(f, OWN, a, b, 6, 0, tcp(sport, dport, TCP_SYN_), 20) :
+					    pkt6(f, OWN, a, b, 6, tcp(sport, dport, TCP_SYN_), 20);
+			break;
+		case 1:
+			proto = 17;
+			dport = dports[tap_random() % ELEMENTSOF(dports)];
+			len = family == 4 ? pkt4(f, OWN, a, b, 17, 0, udp(sport, dport), 8) :
+					    pkt6(f, OWN, a, b, 17, udp(sport, dport), 8);
+			break;
+		default:
+			proto = family == 4 ? 1 : 58;
+			dport = (family == 4 ? 8u : 128u) << 8; /* echo-request, code 0 */
+			len = family == 4 ? pkt4(f, OWN, a, b, 1, 0, icmp(8, sport), 8) : pkt6(f, OWN, a, b, 58, icmp(128, sport), 8);
+			sport = 0;
+			break;
+		}
+		for (size_t k = 0; k < rs->n_rules; k++)
+			if (rs->rules[k].dir == dir &&
+			    fw_rule_matches(&rs->rules[k], family, src, dst, proto, (uint16_t)sport, (uint16_t)dport)) {
+				ref = (int)k;
+				break;
+			}
+		r = run(dir == LXCNET_FROM_CT ? out : in, f, len, obuf, &out_len);
+		after = stats();
+		if (ref >= 0)
+			reason = rs->rules[ref].verdict == FW_ACCEPT ? ~0u : LXCNET_DROP_FW_RULE;
+		else
+			reason = dir == LXCNET_FROM_CT ? ~0u : LXCNET_DROP_FW_POLICY_IN;
+		if (reason == ~0u ? r == TC_ACT_OK : (r == TC_ACT_SHOT && after.drops[reason] - before.drops[reason] == 1))
+			same++;
+		else if (i + 1 - same <= 5)
+			tap_diag("%s %s -> %s proto %d dport %u: verdict %d, the reference's rule %s", dir ? "in" : "out", a, b, proto,
+				 dport, r, ref >= 0 ? rs->rules[ref].origin : "none");
+		rule_drops += ref >= 0 && reason != ~0u;
+		accepts += reason == ~0u;
+	}
+	ok(same == n, "%s: the program's verdict is the reference's first rule's (or the policy's) for %u of %u new connections "
+		      "(%u dropped by a rule, %u accepted)", what, same, n, rule_drops, accepts);
+}
+
+static void rules_off(void)
+{
+	struct lxcnet_fw none = {};
+
+	bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &none, sizeof(none), BPF_ANY);
+}
+
 static void rules_cases(void)
 {
 	static const char *const rules_text =
@@ -531,14 +631,12 @@ static void rules_cases(void)
 		"IN ACCEPT -source 10.9.0.0/24\n"
 		"OUT DROP -dest 192.168.0.0/16\n"
 		"OUT DROP -p udp -dport 9\n";
-	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
 	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_(fw_config_freep) FwConfig *g = NULL;
 	static const char *const srcs4[] = { "10.1.9.9", "10.1.2.3", "10.9.0.4", "10.9.0.5", "10.9.0.20", "10.9.0.21",
 					     "10.9.0.99", "172.16.0.1", "192.168.3.3" };
 	static const char *const srcs6[] = { "fd00:1::1", "fd00:2::1", "fd00:1::99" };
-	unsigned same = 0, n = 0, rule_drops = 0, accepts = 0;
 	size_t size = 0;
 	FILE *fp = open_memstream(&text, &size);
 	FwRuleSet rs = {};
@@ -567,90 +665,8 @@ static void rules_cases(void)
 	}
 	if (!ok(g && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0, "rules: 610 rules compiled"))
 		return;
-	{
-		struct lxcnet_port p = { .flags = LXCNET_PORT_FIREWALL, .mac = { 0xbc, 0x24, 0x11, 0, 0, OWN } };
-		struct lxcnet_fw fw = { .ifindex = ifindex, .gen = 77, .policy_in = LXCNET_FW_DROP, .policy_out = LXCNET_FW_ACCEPT,
-					.rules_gen = 5 };
-
-		int r;
-
-		fw_classifier_describe(c, &fw);
-		r = datapath_fw_rules_write(&DATAPATH_FW_MAPS_OF(skel), slot, 5, c);
-		ok(r >= 0, "rules: written into the maps (%zu entries, %zu chunk words; %u out, %u in) %s", c->n_match, c->n_chunks,
-		   c->n_rules[LXCNET_FROM_CT], c->n_rules[LXCNET_TO_CT], r < 0 ? strerror(-r) : "");
-		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), BPF_ANY);
-		set_policy(p, NULL);
-	}
-	for (unsigned i = 0; i < 2000; i++) {
-		unsigned char f[160], src[16] = {}, dst[16] = {};
-		int family = tap_random() % 4 ? 4 : 6, dir = (int)(tap_random() % 2), proto, ref = -1, r;
-		unsigned sport = 1024 + tap_random() % 60000, dport, reason;
-		const char *a, *b;
-		size_t len;
-		struct lxcnet_port_stats before = stats(), after;
-		__u32 out_len;
-		unsigned char obuf[256];
-		static const unsigned dports[] = { 22, 80, 53, 123, 1000, 1500, 2000, 2001, 9, 443 };
-
-		if (family == 4) {
-			a = srcs4[tap_random() % ELEMENTSOF(srcs4)];
-			b = srcs4[tap_random() % ELEMENTSOF(srcs4)];
-		} else {
-			a = srcs6[tap_random() % ELEMENTSOF(srcs6)];
-			b = srcs6[tap_random() % ELEMENTSOF(srcs6)];
-		}
-		inet_pton(family == 4 ? AF_INET : AF_INET6, a, src);
-		inet_pton(family == 4 ? AF_INET : AF_INET6, b, dst);
-		switch (tap_random() % 3) {
-		case 0:
-			proto = 6;
-			dport = dports[tap_random() % ELEMENTSOF(dports)];
-			len = family == 4 ? pkt4(f, OWN, a, b, 6, 0, tcp(sport, dport, TCP_SYN_), 20) :
-					    pkt6(f, OWN, a, b, 6, tcp(sport, dport, TCP_SYN_), 20);
-			break;
-		case 1:
-			proto = 17;
-			dport = dports[tap_random() % ELEMENTSOF(dports)];
-			len = family == 4 ? pkt4(f, OWN, a, b, 17, 0, udp(sport, dport), 8) :
-					    pkt6(f, OWN, a, b, 17, udp(sport, dport), 8);
-			break;
-		default:
-			proto = family == 4 ? 1 : 58;
-			dport = (family == 4 ? 8u : 128u) << 8; /* echo-request, code 0 */
-			len = family == 4 ? pkt4(f, OWN, a, b, 1, 0, icmp(8, sport), 8) : pkt6(f, OWN, a, b, 58, icmp(128, sport), 8);
-			sport = 0;
-			break;
-		}
-		{
-			int j = 0;
-
-			for (size_t k = 0; k < rs.n_rules; k++) {
-				if (rs.rules[k].dir != dir)
-					continue;
-				if (fw_rule_matches(&rs.rules[k], family, src, dst, proto, (uint16_t)sport, (uint16_t)dport)) {
-					ref = (int)k;
-					break;
-				}
-				j++;
-			}
-		}
-		r = run(dir == LXCNET_FROM_CT ? out : in, f, len, obuf, &out_len);
-		after = stats();
-		if (ref >= 0)
-			reason = rs.rules[ref].verdict == FW_ACCEPT ? ~0u : LXCNET_DROP_FW_RULE;
-		else
-			reason = dir == LXCNET_FROM_CT ? ~0u : LXCNET_DROP_FW_POLICY_IN;
-		n++;
-		if (reason == ~0u ? r == TC_ACT_OK : (r == TC_ACT_SHOT && after.drops[reason] - before.drops[reason] == 1))
-			same++;
-		else if (n - same <= 5)
-			tap_diag("%s %s -> %s proto %d dport %u: verdict %d, the reference's rule %s", dir ? "in" : "out", a, b, proto,
-				 dport, r, ref >= 0 ? rs.rules[ref].origin : "none");
-		rule_drops += ref >= 0 && reason != ~0u;
-		accepts += reason == ~0u;
-	}
-	ok(same == n, "rules: the program's verdict is the reference's first rule's (or the policy's) for %u of %u new connections "
-		      "(%u dropped by a rule, %u accepted)", same, n, rule_drops, accepts);
+	if (rules_install("rules", c, 5))
+		rules_agree("rules", &rs, srcs4, ELEMENTSOF(srcs4), srcs6, ELEMENTSOF(srcs6), 2000);
 	{
 		/* The counters of a rule: the packets that matched it. */
 		struct lxcnet_fw_rule v = {};
@@ -663,11 +679,54 @@ static void rules_cases(void)
 		ok(pk > 0, "rules: IN rule 301 (tcp 1000:2000, past the inline bits) counted %llu packets", pk);
 	}
 	fw_ruleset_done(&rs);
-	{
-		struct lxcnet_fw none = {};
+	rules_off();
+}
 
-		bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &none, sizeof(none), BPF_ANY);
-	}
+static FwConfig *parse_fw(const char *text)
+{
+	FwConfig *g = NULL;
+	Diag d = {};
+
+	return fw_config_parse("100.fw", FW_GUEST, text, strlen(text), &g, &d) < 0 ? NULL : g;
+}
+
+/*
+ * Fields whose every value is whole (one address, protocol, port): a value
+ * without an entry takes the whole range's from the hash map, not the trie,
+ * or, when no rule leaves the field open, matches no rule at once.
+ */
+static void whole_value_cases(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = parse_fw("[RULES]\n"
+							  "IN ACCEPT -source 10.9.0.5 -p tcp -dport 22\n"
+							  "IN DROP -p tcp -dport 1000\n"
+							  "IN ACCEPT -p udp -dport 53,123\n"
+							  "IN DROP -source 10.9.0.20\n"
+							  "IN ACCEPT -dest fd00:1::1 -p tcp -dport 80\n"
+							  "IN DROP -source fd00:2::1 -p udp\n"
+							  "OUT DROP -dest 192.168.3.3 -p tcp\n"
+							  "OUT DROP -p udp -dport 9\n");
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	static const char *const srcs4[] = { "10.9.0.5", "10.9.0.20", "10.9.0.21", "172.16.0.1", "192.168.3.3" };
+	static const char *const srcs6[] = { "fd00:1::1", "fd00:2::1", "fd00:1::99" };
+	FwRuleSet rs = {};
+	Diag d = {};
+	__u8 all = (1 << LXCNET_FW_SRC) | (1 << LXCNET_FW_DST) | (1 << LXCNET_FW_PROTO) | (1 << LXCNET_FW_DPORT);
+
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0, "whole values: 8 rules compiled"))
+		return;
+	ok(c->fields[LXCNET_TO_CT] == all && c->whole_only[LXCNET_TO_CT] == all && c->nothing_else[LXCNET_TO_CT] == 0,
+	   "whole values: IN looks up four fields, none in the trie, each with rules for the values without an entry "
+	   "(fields %#x, whole %#x, nothing else %#x)", c->fields[LXCNET_TO_CT], c->whole_only[LXCNET_TO_CT],
+	   c->nothing_else[LXCNET_TO_CT]);
+	ok(c->whole_only[LXCNET_FROM_CT] == c->fields[LXCNET_FROM_CT] &&
+		   c->nothing_else[LXCNET_FROM_CT] == (1 << LXCNET_FW_PROTO),
+	   "whole values: OUT, a protocol without an entry matches no rule (fields %#x, whole %#x, nothing else %#x)",
+	   c->fields[LXCNET_FROM_CT], c->whole_only[LXCNET_FROM_CT], c->nothing_else[LXCNET_FROM_CT]);
+	if (rules_install("whole values", c, 6))
+		rules_agree("whole values", &rs, srcs4, ELEMENTSOF(srcs4), srcs6, ELEMENTSOF(srcs6), 1000);
+	fw_ruleset_done(&rs);
+	rules_off();
 }
 
 /* ---- REJECT: the answer built in place of the rejected frame (guest-fw.h fw_reply()) ---- */
@@ -1448,6 +1507,7 @@ int main(void)
 	firewall_cases();
 	guest_firewall_cases();
 	rules_cases();
+	whole_value_cases();
 	reject_cases();
 	simulator_cases();
 	edt_cases();

@@ -478,6 +478,8 @@ static void simple_rules(void)
 		   t[1].dport[1][1] == 2100,
 	   "simple rules: 1000:2000,2001:2100 as one range");
 	ok(!t[2].simple && !t[3].simple && !t[4].simple, "simple rules: three port ranges, a set with '!', two addresses are not");
+	ok(c->whole_only[LXCNET_TO_CT] == (1 << LXCNET_FW_PROTO) && c->nothing_else[LXCNET_TO_CT] == 0,
+	   "simple rules: only the protocol has whole values alone (a prefix, ranges elsewhere), and rules without one");
 	ok(t[5].simple && t[5].family == 6 && t[5].proto == 6 && t[5].dst_len == 64 && t[5].sport[0][0] == 1024 &&
 		   t[5].sport[0][1] == 65535,
 	   "simple rules: an IPv6 destination prefix and a source port range");
@@ -516,6 +518,8 @@ static void unrestricted(void)
 		return;
 	ok(c->fields[LXCNET_TO_CT] == ((1 << LXCNET_FW_PROTO) | (1 << LXCNET_FW_DPORT)),
 	   "unrestricted: only the protocol and the destination port are looked up");
+	ok(c->whole_only[LXCNET_TO_CT] == c->fields[LXCNET_TO_CT] && c->nothing_else[LXCNET_TO_CT] == c->fields[LXCNET_TO_CT],
+	   "unrestricted: both have whole values only, and every rule names one: another value matches none at once");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_PROTO, 0, "6.0.0.0", 8);
 	for (size_t i = 0; e && i < c->n_chunks; i++)
 		words += c->chunks[i].id == e->val.id;
