@@ -3,9 +3,10 @@
 # `bridge` plugin (Debian's containernetworking-plugins), same machine, same
 # run, same bridge, namespace and host-local IPAM; medians (and p90) over N
 # ADD/DEL pairs each (default 50); and host-local on its own and lxcnet-cni
-# without IPAM, for what each part costs; and the OCI hook's createRuntime
-# and poststop (a NIC from an annotation), in the ADD and DEL columns. Each invocation is timed from spawn to
-# exit, as a runtime sees it; 100 ms untimed between pairs, so that the
+# without IPAM, for what each part costs, with /bin/true for what starting
+# a process costs; and the OCI hook's createRuntime and poststop (a NIC from
+# an annotation), in the ADD and DEL columns. Each invocation is timed from
+# spawn to exit, as a runtime sees it; 100 ms untimed between pairs, so that the
 # kernel's work a DEL left running does not land on the next call.
 #   LXCNET_BENCH_RUNS=N
 . "$(dirname "$0")/../integration/lib.sh"
@@ -34,7 +35,9 @@ cases = [
     ("lxcnet-cni, tag=100 rate=10", plugin,
      {"cniVersion": "1.0.0", "name": "t88", "type": "lxcnet-cni", "bridge": br, "tag": 100, "rate": 10,
       "ipam": ipam("lxcnet-tag")}),
-    # What the IPAM and lxcnet-cni cost each: host-local on its own, lxcnet-cni without it.
+    # What the IPAM and lxcnet-cni cost each: host-local on its own, lxcnet-cni without it;
+    # and what starting a process costs the caller (the floor of any plugin).
+    ("spawn alone (/bin/true)", "/bin/true", {}),
     ("host-local alone", os.path.join(cni_dir, "host-local"),
      {"cniVersion": "1.0.0", "name": "h88", "type": "host-local", "ipam": ipam("host-local")}),
     ("lxcnet-cni, untagged, no IPAM", plugin,
