@@ -161,34 +161,101 @@ static int slot_find_free(Datapath *dp, __u32 ifindex, __u32 *ret)
 	return -ENOSPC;
 }
 
+/* Whether the key (slot at slot_off, its generation right after) is slot's and of another generation than keep. */
+static bool gen_stale(const uint8_t *key, size_t slot_off, __u32 slot, __u32 keep)
+{
+	__u32 s, g;
+
+	memcpy(&s, key + slot_off, 4);
+	memcpy(&g, key + slot_off + 4, 4);
+	return s == slot && !(keep && g == keep);
+}
+
+#define PRUNE_BATCH 4096
+
+/*
+ * The keys of gen_stale() entries of hash map fd, read PRUNE_BATCH at a
+ * time: one call where key by key costs one per entry, which the datapath
+ * lock would be held for. -EOPNOTSUPP where the kernel has no batches.
+ */
+static int gen_stale_batch(int fd, size_t key_size, size_t value_size, size_t slot_off, __u32 slot, __u32 keep,
+			   uint8_t **keys, size_t *n)
+{
+	_cleanup_free_ uint8_t *kb = malloc(PRUNE_BATCH * key_size), *vb = malloc(PRUNE_BATCH * value_size);
+	uint64_t in = 0, out = 0; /* the walk's position: a bucket's index for hash maps */
+	bool first = true;
+
+	if (!kb || !vb)
+		return -ENOMEM;
+	for (;;) {
+		__u32 count = PRUNE_BATCH;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, kb, vb, &count, NULL);
+
+		if (r < 0 && errno != ENOENT)
+			return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? -EOPNOTSUPP : negative_errno();
+		for (__u32 i = 0; i < count; i++) {
+			uint8_t *at;
+
+			if (!gen_stale(kb + i * key_size, slot_off, slot, keep))
+				continue;
+			at = array_grow(keys, *n, key_size);
+			if (!at)
+				return -ENOMEM;
+			memcpy(at, kb + i * key_size, key_size);
+			(*n)++;
+		}
+		if (r < 0) /* ENOENT: that was the last */
+			return 0;
+		in = out;
+		first = false;
+	}
+}
+
 /*
  * Delete slot's entries of every generation but keep (all with keep 0,
  * which no generation has) from the map fd, whose keys have the slot at
  * slot_off and the generation right after it: the ipfilter set's and the
  * rules' maps. Collected first: deleting while walking restarts the walk.
+ * Hash maps are read and deleted in batches; the tries key by key.
  */
 static int gen_prune(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32 keep)
 {
 	_cleanup_free_ uint8_t *keys = NULL;
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
 	uint8_t key[64], next[64];
 	size_t n = 0;
 	bool first = true;
+	int r = -EOPNOTSUPP;
 
-	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
-		__u32 s, g;
-		uint8_t *at;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0 && info.type == BPF_MAP_TYPE_HASH && info.key_size == key_size)
+		r = gen_stale_batch(fd, key_size, info.value_size, slot_off, slot, keep, &keys, &n);
+	if (r == -EOPNOTSUPP) {
+		free(keys);
+		keys = NULL;
+		n = 0;
+		while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+			uint8_t *at;
 
-		first = false;
-		memcpy(key, next, key_size);
-		memcpy(&s, key + slot_off, 4);
-		memcpy(&g, key + slot_off + 4, 4);
-		if (s != slot || (keep && g == keep))
-			continue;
-		at = array_grow(&keys, n, key_size);
-		if (!at)
-			return -ENOMEM;
-		memcpy(at, key, key_size);
-		n++;
+			first = false;
+			memcpy(key, next, key_size);
+			if (!gen_stale(key, slot_off, slot, keep))
+				continue;
+			at = array_grow(&keys, n, key_size);
+			if (!at)
+				return -ENOMEM;
+			memcpy(at, key, key_size);
+			n++;
+		}
+		r = 0;
+	}
+	if (r < 0)
+		return r;
+	if (n && info.type == BPF_MAP_TYPE_HASH) {
+		__u32 count = (__u32)n;
+
+		if (bpf_map_delete_batch(fd, keys, &count, NULL) == 0)
+			return 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		(void)bpf_map_delete_elem(fd, keys + i * key_size);

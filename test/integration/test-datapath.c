@@ -18,7 +18,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "datapath.h"
+#include "fw-classify.h"
+#include "fw-rules.h"
 #include "macro.h"
 #include "tap.h"
 
@@ -95,6 +98,120 @@ static void fill_slots(__u32 owner, __u32 base)
 	}
 }
 
+/* Entries of slot in map fd (keys with the slot at slot_off, the rules generation after it); *ret_gen: those of gen. */
+static size_t gen_entries(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32 gen, size_t *ret_gen)
+{
+	uint8_t key[64], next[64];
+	size_t n = 0;
+	bool first = true;
+
+	*ret_gen = 0;
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		__u32 s, g;
+
+		first = false;
+		memcpy(key, next, key_size);
+		memcpy(&s, key + slot_off, 4);
+		memcpy(&g, key + slot_off + 4, 4);
+		n += s == slot;
+		*ret_gen += s == slot && g == gen;
+	}
+	return n;
+}
+
+/* The guest firewall text as a DatapathFw (policy IN DROP, OUT ACCEPT) in *f; false when it does not compile. */
+static bool fw_of(const char *text, DatapathFw *f)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = NULL;
+	FwRuleSet rs = {};
+	Diag d = {};
+	bool r;
+
+	*f = (DatapathFw){ .fw = { .policy_in = LXCNET_FW_DROP, .policy_out = LXCNET_FW_ACCEPT } };
+	r = fw_config_parse("100.fw", FW_GUEST, text, strlen(text), &g, &d) >= 0 && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 &&
+	    fw_classify(&rs, &f->rules) >= 0;
+	if (r)
+		fw_classifier_describe(f->rules, &f->fw);
+	fw_ruleset_done(&rs);
+	return r;
+}
+
+/* slot's entries in the four rules maps: all of them, and those of its generation in force. */
+static void rules_entries(__u32 slot, size_t all[4], size_t cur[4])
+{
+	const DatapathFwMaps *m = &dp->fw_rules;
+	struct lxcnet_fw fw = {};
+
+	(void)bpf_map_lookup_elem(dp->fw_fd, &slot, &fw);
+	all[0] = gen_entries(m->match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot,
+			     fw.rules_gen, &cur[0]);
+	all[1] = gen_entries(m->exact_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot,
+			     fw.rules_gen, &cur[1]);
+	all[2] = gen_entries(m->bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot,
+			     fw.rules_gen, &cur[2]);
+	all[3] = gen_entries(m->rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot), slot,
+			     fw.rules_gen, &cur[3]);
+}
+
+/*
+ * New rules are written beside the ones in force and switched to; the old
+ * generation's entries then go, from every rules map, and only the port's:
+ * another port's 10,000 rules stay as they are. Ports c (10,000 rules) and
+ * b (a few) are firewalled for it, and left without a firewall after.
+ */
+static void fw_generations(int b, int c)
+{
+	struct lxcnet_port policy = { .flags = LXCNET_PORT_FIREWALL };
+	_cleanup_free_ char *big = NULL;
+	size_t size = 0, all[4], cur[4], call[4], ccur[4], call2[4], ccur2[4];
+	FILE *f = open_memstream(&big, &size);
+	DatapathFw fc, fb1, fb2;
+	__u32 slot_b, slot_c;
+	uint64_t t0, t1;
+	Diag d = {};
+
+	if (!f)
+		return;
+	fputs("[RULES]\n", f);
+	for (unsigned i = 0; i < 10000; i++)
+		fprintf(f, "IN DROP -source 100.%u.%u.%u,100.128.0.1 -p tcp -dport %u\n", 64 + i / 65536, (i / 256) % 256, i % 256,
+			1000 + i % 5000);
+	fclose(f);
+	if (!ok(fw_of(big, &fc) && fw_of("[RULES]\nIN ACCEPT -p tcp -dport 22\nIN ACCEPT -source 10.0.0.0/8\n", &fb1) &&
+			fw_of("[RULES]\nIN ACCEPT -p tcp -dport 80\nOUT DROP -dest 192.168.0.0/16 -p udp\n", &fb2),
+		"firewall: three rule sets compiled")) {
+		return;
+	}
+	is_int(datapath_port_set_fw(dp, c, &policy, NULL, &fc, &d), 0, "firewall: dpc with 10,000 rules (%s)", d.msg);
+	is_int(datapath_port_set_fw(dp, b, &policy, NULL, &fb1, &d), 0, "firewall: dpb with 2 rules (%s)", d.msg);
+	slot_b = slot_in_index(b);
+	slot_c = slot_in_index(c);
+	rules_entries(slot_c, call, ccur);
+	ok(call[3] == 10000 && ccur[3] == 10000 && call[1] > 10000, "firewall: dpc's 10,000 rules in force (%zu exact values)",
+	   call[1]);
+	t0 = clock_usec(CLOCK_MONOTONIC);
+	is_int(datapath_port_set_fw(dp, b, &policy, NULL, &fb2, &d), 0, "firewall: dpb's rules replaced (%s)", d.msg);
+	t1 = clock_usec(CLOCK_MONOTONIC);
+	tap_diag("replacing dpb's 2 rules beside dpc's 10,000: %.1f ms", (double)(t1 - t0) / 1000);
+	rules_entries(slot_b, all, cur);
+	ok(all[3] == 2 && cur[3] == 2 && all[0] == cur[0] && all[1] == cur[1] && all[2] == cur[2],
+	   "firewall: dpb keeps only the generation in force in every rules map (%zu, %zu, %zu, %zu entries)", all[0], all[1],
+	   all[2], all[3]);
+	rules_entries(slot_c, call2, ccur2);
+	ok(memcmp(call, call2, sizeof(call)) == 0 && memcmp(ccur, ccur2, sizeof(ccur)) == 0,
+	   "firewall: dpc's entries are untouched (%zu, %zu, %zu, %zu)", call2[0], call2[1], call2[2], call2[3]);
+	policy.flags = 0;
+	is_int(datapath_port_set(dp, b, &policy, NULL, &d), 0, "firewall: dpb without it");
+	is_int(datapath_port_set(dp, c, &policy, NULL, &d), 0, "firewall: dpc without it");
+	rules_entries(slot_b, all, cur);
+	rules_entries(slot_c, call, ccur);
+	ok(all[0] + all[1] + all[2] + all[3] == 0 && call[0] + call[1] + call[2] + call[3] == 0,
+	   "firewall: none of their entries is left");
+	datapath_fw_done(&fc);
+	datapath_fw_done(&fb1);
+	datapath_fw_done(&fb2);
+}
+
 int main(void)
 {
 	struct lxcnet_port policy = { .tag = 100 }, got;
@@ -169,6 +286,8 @@ int main(void)
 	is_int((int)slot_in_index(c), (int)slot_c, "dpc's slot is the one its ifindex points to");
 	r = datapath_port_stats(dp, c, &st);
 	ok(r == 0 && st.packets[LXCNET_FROM_CT] == 0, "leftover counters in a new slot are cleared");
+
+	fw_generations(b, c);
 
 	/* Clear gives the slot back. */
 	is_int(datapath_port_clear(dp, a), 0, "clear dpa");
