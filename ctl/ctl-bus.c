@@ -77,20 +77,31 @@ static json_object *binding_json(const BindingRow *b)
 	return o;
 }
 
-/* One line of the bindings table; firewall and runtime (NULL: no such columns) after LINK. */
+/* One line of the bindings table; firewall (NULL: no such column) and runtime after LINK. */
 static void binding_line(const char *ct, const char *net, const char *ifname, const char *bridge, const char *vnet,
 			 const char *link, const char *firewall, const char *runtime)
 {
+	printf("%-12s %-6s %-15s %-15s %-9s %-5s", ct, net, ifname, bridge, vnet, link);
 	if (firewall)
-		printf("%-12s %-6s %-15s %-15s %-9s %-5s %-16s %s\n", ct, net, ifname, bridge, vnet, link, firewall, runtime);
-	else
-		printf("%-12s %-6s %-15s %-15s %-9s %s\n", ct, net, ifname, bridge, vnet, link);
+		printf(" %-16s", firewall);
+	printf(" %s\n", runtime);
 }
 
 static void binding_row(const BindingRow *b, const char *firewall, const char *runtime)
 {
 	binding_line(b->container, b->net, b->ifname, *b->bridge ? b->bridge : "-", *b->vnet ? b->vnet : "-",
-		     b->up ? "up" : "down", firewall, runtime);
+		     b->up ? "up" : "down", firewall, runtime && *runtime ? runtime : "-");
+}
+
+/* A string property of the Binding object of host interface ifname; on failure error says why. */
+static int binding_property(sd_bus *bus, const char *ifname, const char *name, sd_bus_error *error, char **ret)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, ifname, &path);
+
+	if (r < 0)
+		return r;
+	return sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, name, error, ret);
 }
 
 static void binding_header(bool one)
@@ -129,10 +140,18 @@ int ctl_bindings(const CtlOptions *o)
 	if (!o->json)
 		binding_header(false);
 	while (r >= 0 && (r = read_binding(reply, &b)) > 0) {
-		if (o->json)
-			json_object_array_add(a, binding_json(&b));
-		else
-			binding_row(&b, NULL, NULL);
+		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+		_cleanup_free_ char *runtime = NULL;
+
+		/* Who made its container (lxc, oci, cni): its object's property; "" when it went meanwhile. */
+		(void)binding_property(bus, b.ifname, "Runtime", &error, &runtime);
+		if (o->json) {
+			json_object *j = binding_json(&b);
+
+			json_object_object_add(j, "runtime", json_object_new_string(runtime ? runtime : ""));
+			json_object_array_add(a, j);
+		} else
+			binding_row(&b, NULL, runtime);
 	}
 	return ctl_list_done(o, r, a);
 }
@@ -142,7 +161,7 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *path = NULL, *enforcer = NULL, *runtime = NULL;
+	_cleanup_free_ char *enforcer = NULL, *runtime = NULL;
 	const char *failed = NULL;
 	BindingRow b;
 
@@ -151,12 +170,9 @@ int ctl_binding(const CtlOptions *o, const char *container, const char *net)
 	if (read_binding(reply, &b) <= 0)
 		return CTL_EXIT_FAIL;
 	/* Who enforces the guest firewall on it, and who made its container: properties of its Binding object. */
-	if (sd_bus_path_encode(LXCNET_BUS_BINDING_PATH, b.ifname, &path) < 0)
-		failed = "its object path";
-	else if (sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, "FirewallEnforcer", &error,
-					    &enforcer) < 0)
+	if (binding_property(bus, b.ifname, "FirewallEnforcer", &error, &enforcer) < 0)
 		failed = "FirewallEnforcer";
-	else if (sd_bus_get_property_string(bus, LXCNET_BUS_NAME, path, LXCNET_BUS_BINDING, "Runtime", &error, &runtime) < 0)
+	else if (binding_property(bus, b.ifname, "Runtime", &error, &runtime) < 0)
 		failed = "Runtime";
 	if (failed) {
 		fprintf(stderr, "lxcnetctl: cannot read %s of '%s': %s\n", failed, b.ifname,

@@ -131,8 +131,8 @@ ctl() { DBUS_SYSTEM_BUS_ADDRESS="$BUS" "$BUILD/lxcnetctl" "$@"; }
 out=$(ctl status); echo "$out" | grep -q '^lxcnetd [0-9.]*: running, [0-9]* bound interfaces$' &&
 	echo "$out" | grep -q '^node: lxc (no pve-container here' && echo "$out" | grep -q '^phase: full (default), fallback off, reconcile on$'
 ok $? "lxcnetctl status: the node's wiring, the phase, the agent ($(echo "$out" | tr '\n' '|'))"
-ctl bindings --json | python3 -c 'import json,sys; b={(x["container"],x["net"]):x for x in json.load(sys.stdin)}; assert b[("9702","net0")]["vnet"]=="v97" and b[("9701","net0")]["bridge"]=="lxnt97"'
-ok $? "lxcnetctl bindings --json"
+ctl bindings --json | python3 -c 'import json,sys; b={(x["container"],x["net"]):x for x in json.load(sys.stdin)}; assert b[("9702","net0")]["vnet"]=="v97" and b[("9701","net0")]["bridge"]=="lxnt97" and b[("9701","net0")]["runtime"]=="lxc"'
+ok $? "lxcnetctl bindings --json (runtime lxc)"
 ctl binding 9702 net0 | grep -q '^9702 *net0 *veth9702i0 *lxnt97 *v97 *up *none *lxc$'; ok $? "lxcnetctl binding 9702 net0"
 out=$(ctl binding 4242 net0 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "Container '4242' has no bound interface for net0 (org.lxcnet1.Error.NoSuchBinding)"

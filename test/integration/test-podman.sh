@@ -89,6 +89,12 @@ IDS="$A1ID $A2ID $O1ID $(pm inspect --format '{{.Id}}' b1) $(pm inspect --format
 ours() { n=0; for i in $IDS; do n=$((n + $(bound "$i"))); done; echo $n; }
 [ "$(bound "$A1ID")" = 1 ] && [ "$(bound "$O1ID")" = 1 ] && [ "$(ours)" = 5 ]
 ok $? "lxcnetctl bindings lists the five, one for each ($(ours))"
+ctl bindings --json | python3 -c '
+import json, sys
+r = {(b["container"], b["net"]): b["runtime"] for b in json.load(sys.stdin)}
+assert r[(sys.argv[1], "lan100/eth0")] == "cni" and r[(sys.argv[2], "net0")] == "oci", r' "$A1ID" "$O1ID" &&
+	ctl bindings | awk -v id="$O1ID" '$1 == id && $2 == "net0" { print $NF }' | grep -qx oci
+ok $? "and says which runtime made each: cni for a1, oci for o1 (RUNTIME, runtime in JSON)"
 ctl containers | grep -q "^$A1ID 1$"; ok $? "lxcnetctl containers lists a1's id with one interface"
 ctl metrics --prometheus >"$T/metrics"
 grep -q "^lxcnet_interface_packets_total{vmid=\"$A1ID\",net=\"lan100/eth0\",ifname=\"$HA1\",vnet=\"\",runtime=\"cni\",direction=\"from-container\"} [1-9]" "$T/metrics"
