@@ -17,6 +17,7 @@
  * /usr/share/lxc/config/common.conf.d. The same work: it touches only
  * lxcnet's names and tolerates Proxmox's hooks having deleted them first.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
 #include <lxc/lxccontainer.h>
@@ -69,7 +70,11 @@ static bool pid_alive(pid_t pid)
 	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
-/* Ask LXC (its lxcpath is where LXC_CONFIG_FILE is, <lxcpath>/<name>/config), for at most 2 s. */
+/*
+ * Ask LXC (its lxcpath is where LXC_CONFIG_FILE is, <lxcpath>/<name>/config), for at most 2 s.
+ * liblxc is loaded here only, in the child that asks: as LXC's hook (nearly
+ * always) the hook does not load it and the 6 libraries it needs.
+ */
 static bool lxc_says_stopped(const char *name)
 {
 	const char *config = getenv("LXC_CONFIG_FILE");
@@ -81,11 +86,19 @@ static bool lxc_says_stopped(const char *name)
 		return false;
 	if (pid == 0) {
 		_cleanup_free_ char *copy = config ? strdup(config) : NULL;
+		void *lib = dlopen("liblxc.so.1", RTLD_NOW | RTLD_LOCAL);
+		struct lxc_container *(*container_new)(const char *, const char *) = NULL;
 		struct lxc_container *c;
 
+		if (lib)
+			*(void **)&container_new = dlsym(lib, "lxc_container_new");
+		if (!container_new) {
+			fprintf(stderr, "lxcnet-poststop: cannot ask LXC whether '%s' runs: %s\n", name, dlerror());
+			_exit(1);
+		}
 		/* A monitor busy running hooks does not answer: that is no "stopped". */
 		alarm(2);
-		c = lxc_container_new(name, copy ? dirname(dirname(copy)) : NULL);
+		c = container_new(name, copy ? dirname(dirname(copy)) : NULL);
 		_exit(c && !c->is_running(c) ? 0 : 1);
 	}
 	if (waitpid(pid, &status, 0) < 0)

@@ -36,8 +36,9 @@ echo "$bu" | grep -q 'libbpf (= ' && echo "$bu" | grep -q 'libnl3 (= ' && echo "
 ok $? "Built-Using names the sources the hooks carry statically ($bu)"
 dpkg -i "$deb" >"$T/install.log" 2>&1; ok $? "dpkg -i installs it"
 needed=$(for h in /usr/lib/cni/lxcnet-cni /usr/libexec/lxcnet/lxcnet-oci /usr/libexec/lxcnet/lxcnet-prestart \
-	/usr/libexec/lxcnet/lxcnet-netup; do readelf -d "$h" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; done | sort -u | tr '\n' ' ')
-! echo "$needed" | grep -qE 'libbpf|libnl|libjson-c|libelf'; ok $? "the installed hooks carry libbpf, libnl, json-c and libelf (need: $needed)"
+	/usr/libexec/lxcnet/lxcnet-netup /usr/libexec/lxcnet/lxcnet-poststop; do readelf -d "$h" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; done | sort -u | tr '\n' ' ')
+! echo "$needed" | grep -qE 'libbpf|libnl|libjson-c|libelf|liblxc'
+ok $? "the installed hooks carry libbpf, libnl, json-c and libelf, and do not load liblxc (need: $needed)"
 v=$(/usr/bin/lxcnetctl --version 2>&1 | head -1)
 echo "$v" | grep -q '0\.1\.0'; ok $? "/usr/bin/lxcnetctl --version ($v)"
 systemd-analyze verify --man=yes /lib/systemd/system/lxcnetd.service >"$T/verify.log" 2>&1
