@@ -176,7 +176,7 @@ static bool gen_stale(const uint8_t *key, size_t slot_off, __u32 slot, __u32 kee
 /*
  * The keys of gen_stale() entries of hash map fd, read PRUNE_BATCH at a
  * time: one call where key by key costs one per entry, which the datapath
- * lock would be held for. -EOPNOTSUPP where the kernel has no batches.
+ * lock would be held for.
  */
 static int gen_stale_batch(int fd, size_t key_size, size_t value_size, size_t slot_off, __u32 slot, __u32 keep,
 			   uint8_t **keys, size_t *n)
@@ -192,7 +192,7 @@ static int gen_stale_batch(int fd, size_t key_size, size_t value_size, size_t sl
 		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, kb, vb, &count, NULL);
 
 		if (r < 0 && errno != ENOENT)
-			return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? -EOPNOTSUPP : negative_errno();
+			return negative_errno();
 		for (__u32 i = 0; i < count; i++) {
 			uint8_t *at;
 
@@ -230,7 +230,8 @@ static int gen_prune(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0 && info.type == BPF_MAP_TYPE_HASH && info.key_size == key_size)
 		r = gen_stale_batch(fd, key_size, info.value_size, slot_off, slot, keep, &keys, &n);
-	if (r == -EOPNOTSUPP) {
+	/* No batches here (or they failed): key by key, as before them. */
+	if (r < 0) {
 		free(keys);
 		keys = NULL;
 		n = 0;
@@ -247,10 +248,7 @@ static int gen_prune(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32
 			memcpy(at, key, key_size);
 			n++;
 		}
-		r = 0;
 	}
-	if (r < 0)
-		return r;
 	if (n && info.type == BPF_MAP_TYPE_HASH) {
 		__u32 count = (__u32)n;
 

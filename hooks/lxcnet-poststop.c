@@ -93,7 +93,9 @@ static bool lxc_says_stopped(const char *name)
 		if (lib)
 			*(void **)&container_new = dlsym(lib, "lxc_container_new");
 		if (!container_new) {
-			fprintf(stderr, "lxcnet-poststop: cannot ask LXC whether '%s' runs: %s\n", name, dlerror());
+			const char *why = dlerror();
+
+			fprintf(stderr, "lxcnet-poststop: cannot ask LXC whether '%s' runs: %s\n", name, why ? why : "no liblxc.so.1");
 			_exit(1);
 		}
 		/* A monitor busy running hooks does not answer: that is no "stopped". */
