@@ -840,6 +840,27 @@ static bool next_word(const char **p, char *ret, size_t max)
 	return true;
 }
 
+/* What a CNI attachment's owner must be: a network name, and an interface name without blanks or '/'. */
+static bool owner_cni_valid(const PlugOwner *o)
+{
+	return cni_name_valid(o->network, strlen(o->network)) && o->ifname[0] && !strpbrk(o->ifname, " \t\n/");
+}
+
+int plug_owner_parse_nic(const char *nic, PlugOwner *ret)
+{
+	const char *slash = strchr(nic, '/');
+	PlugOwner o = { .cni = true };
+
+	if (!slash || slash - nic > PLUG_OWNER_NETWORK_MAX || strlen(slash + 1) >= IFNAMSIZ)
+		return -EINVAL;
+	memcpy(o.network, nic, (size_t)(slash - nic));
+	strcpy(o.ifname, slash + 1);
+	if (!owner_cni_valid(&o))
+		return -EINVAL;
+	*ret = o;
+	return 0;
+}
+
 int plug_owner_parse(const char *alias, PlugOwner *ret)
 {
 	PlugOwner o = {};
@@ -862,8 +883,7 @@ int plug_owner_parse(const char *alias, PlugOwner *ret)
 			return -EINVAL;
 	} else
 		return -EINVAL;
-	if (strpbrk(o.container, "\t\n") || (o.cni && !cni_name_valid(o.network, strlen(o.network))) ||
-	    strpbrk(o.ifname, "\t\n/"))
+	if (strpbrk(o.container, "\t\n") || (o.cni && !owner_cni_valid(&o)))
 		return -EINVAL;
 	*ret = o;
 	return 0;

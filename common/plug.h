@@ -203,6 +203,8 @@ typedef struct PlugOwner {
 void plug_owner_alias(const PlugOwner *o, char *ret, size_t size);
 /* An alias as plug_owner_alias() writes it; -EINVAL when it is not one. */
 int plug_owner_parse(const char *alias, PlugOwner *ret);
+/* A CNI attachment's NIC as the API names it, "<network>/<ifname>", into ret's cni, network and ifname; -EINVAL when it is not one. */
+int plug_owner_parse_nic(const char *nic, PlugOwner *ret);
 
 /* Whether bridge names an SDN VNet (false when the SDN configuration cannot be read). */
 bool plug_names_vnet(PlugEnv *e, const char *bridge);

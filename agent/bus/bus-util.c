@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "cni-conf.h"
+#include "plug.h"
 
 /* Mutating calls: root or CAP_NET_ADMIN, checked here as well as in the bus policy. */
 int bus_authorize(sd_bus_message *m, sd_bus_error *error)
@@ -39,13 +39,10 @@ int bus_parse_net(const char *net, unsigned *ret, sd_bus_error *error)
 
 int bus_parse_nic(const char *nic, sd_bus_error *error)
 {
-	const char *slash = strchr(nic, '/');
+	PlugOwner o;
 
-	if (pve_net_index_from_key(nic) >= 0)
-		return 0;
-	/* A CNI attachment: "<network>/<ifname>", as lxcnet-cni's alias has them. */
-	if (slash && cni_name_valid(nic, (size_t)(slash - nic)) && slash[1] && strlen(slash + 1) < IFNAMSIZ &&
-	    !strpbrk(slash + 1, "/ \t\n"))
+	/* LXC's and the OCI hook's netN, or a CNI attachment's "<network>/<ifname>", as lxcnet-cni's alias has them. */
+	if (pve_net_index_from_key(nic) >= 0 || plug_owner_parse_nic(nic, &o) >= 0)
 		return 0;
 	return sd_bus_error_setf(error, LXCNET_ERR_INVALID_ARGUMENT,
 				 "'%s' is not a NIC key (net0..net31, or <network>/<ifname> for a CNI attachment)", nic);
