@@ -161,22 +161,34 @@ static int slot_find_free(Datapath *dp, __u32 ifindex, __u32 *ret)
 	return -ENOSPC;
 }
 
-/* Whether the key (slot at slot_off, its generation right after) is slot's and of another generation than keep. */
-static bool gen_stale(const uint8_t *key, size_t slot_off, __u32 slot, __u32 keep)
+/*
+ * Onto keys (n of them), key when it is slot's (at slot_off, its generation
+ * right after) and of another generation than keep.
+ */
+static int gen_collect(uint8_t **keys, size_t *n, const uint8_t *key, size_t key_size, size_t slot_off, __u32 slot,
+		       __u32 keep)
 {
+	uint8_t *at;
 	__u32 s, g;
 
 	memcpy(&s, key + slot_off, 4);
 	memcpy(&g, key + slot_off + 4, 4);
-	return s == slot && !(keep && g == keep);
+	if (s != slot || (keep && g == keep))
+		return 0;
+	at = array_grow(keys, *n, key_size);
+	if (!at)
+		return -ENOMEM;
+	memcpy(at, key, key_size);
+	(*n)++;
+	return 0;
 }
 
 #define PRUNE_BATCH 4096
 
 /*
- * The keys of gen_stale() entries of hash map fd, read PRUNE_BATCH at a
- * time: one call where key by key costs one per entry, which the datapath
- * lock would be held for.
+ * gen_collect() over hash map fd, read PRUNE_BATCH entries at a time: one
+ * call where key by key costs one per entry, which the datapath lock would
+ * be held for.
  */
 static int gen_stale_batch(int fd, size_t key_size, size_t value_size, size_t slot_off, __u32 slot, __u32 keep,
 			   uint8_t **keys, size_t *n)
@@ -193,17 +205,9 @@ static int gen_stale_batch(int fd, size_t key_size, size_t value_size, size_t sl
 
 		if (r < 0 && errno != ENOENT)
 			return negative_errno();
-		for (__u32 i = 0; i < count; i++) {
-			uint8_t *at;
-
-			if (!gen_stale(kb + i * key_size, slot_off, slot, keep))
-				continue;
-			at = array_grow(keys, *n, key_size);
-			if (!at)
+		for (__u32 i = 0; i < count; i++)
+			if (gen_collect(keys, n, kb + i * key_size, key_size, slot_off, slot, keep) < 0)
 				return -ENOMEM;
-			memcpy(at, kb + i * key_size, key_size);
-			(*n)++;
-		}
 		if (r < 0) /* ENOENT: that was the last */
 			return 0;
 		in = out;
@@ -236,17 +240,10 @@ static int gen_prune(int fd, size_t key_size, size_t slot_off, __u32 slot, __u32
 		keys = NULL;
 		n = 0;
 		while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
-			uint8_t *at;
-
 			first = false;
 			memcpy(key, next, key_size);
-			if (!gen_stale(key, slot_off, slot, keep))
-				continue;
-			at = array_grow(&keys, n, key_size);
-			if (!at)
+			if (gen_collect(&keys, &n, key, key_size, slot_off, slot, keep) < 0)
 				return -ENOMEM;
-			memcpy(at, key, key_size);
-			n++;
 		}
 	}
 	if (n && info.type == BPF_MAP_TYPE_HASH) {
