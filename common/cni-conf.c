@@ -117,7 +117,7 @@ static int conf_unknown_keys(CniConf *c, json_object *root, CniError *err)
 {
 	static const char *const known[] = { "cniVersion", "name",	 "type",	  "bridge", "vnet",	"tag",
 					      "trunks",	    "rate",	 "mtu",		  "firewall", "ipam",	"dns",
-					      "prevResult", "runtimeConfig", "capabilities", "args",	"strict" };
+					      "prevResult", "runtimeConfig", "capabilities", "args",	"strict", "builtinIpam" };
 	json_object *v;
 	bool strict = false;
 
@@ -190,6 +190,12 @@ int cni_conf_parse(const char *text, CniConf *c, CniError *err)
 			if (!c->ipam_type || !*c->ipam_type || strchr(c->ipam_type, '/'))
 				return fail(err, CNI_ERR_INVALID_CONFIG, "ipam: \"type\" missing or not a plugin name");
 		}
+	}
+	c->ipam_builtin = true;
+	if (json_object_object_get_ex(c->root, "builtinIpam", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return fail(err, CNI_ERR_INVALID_CONFIG, "builtinIpam: must be true or false");
+		c->ipam_builtin = json_object_get_boolean(v);
 	}
 	if (json_object_object_get_ex(c->root, "prevResult", &v) && json_object_is_type(v, json_type_object))
 		c->prev = v;

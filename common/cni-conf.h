@@ -5,7 +5,7 @@
  * The network configuration a CNI runtime hands lxcnet-cni on stdin, read
  * and checked: cniVersion, name, bridge or vnet, the netN keys (tag,
  * trunks, rate, mtu, firewall) as a Proxmox netN property string, ipam,
- * dns, prevResult, runtimeConfig.mac, strict. Keys it does not know are
+ * builtinIpam, dns, prevResult, runtimeConfig.mac, strict. Keys it does not know are
  * listed (a misspelt "tga" would put the container on the untagged LAN):
  * the plugin warns, or with "strict": true they are an error.
  */
@@ -31,6 +31,7 @@ enum {
 	CNI_ERR_DECODE = 6,
 	CNI_ERR_INVALID_CONFIG = 7,
 	CNI_ERR_NOT_AVAILABLE = 50,
+	CNI_ERR_INTERNAL = 999, /* what a Go plugin's skel gives any other error, host-local's among them */
 	CNI_ERR_PLUG = 100,  /* the interface could not be created or plugged */
 	CNI_ERR_CHECK = 101, /* CHECK found the attachment not as ADD left it */
 };
@@ -46,6 +47,7 @@ typedef struct CniConf {
 	const char *bridge; /* `bridge` or `vnet` */
 	bool is_vnet;
 	const char *ipam_type; /* NULL: no IPAM */
+	bool ipam_builtin;     /* "builtinIpam": host-local done by lxcnet-cni itself (default), not run */
 	json_object *prev;     /* prevResult, may be NULL */
 	json_object *dns;      /* may be NULL */
 	const char *mac;       /* runtimeConfig.mac, may be NULL */

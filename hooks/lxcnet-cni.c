@@ -4,7 +4,9 @@
  * the lxcnet datapath. The network configuration on stdin names a bridge or
  * an SDN VNet and the NIC's tag, trunks, rate, mtu and firewall, which are
  * turned into a Proxmox netN and plugged by the same code as lxcnet-netup;
- * addresses come from an optional IPAM plugin, run from CNI_PATH.
+ * addresses come from an optional IPAM plugin, run from CNI_PATH, except
+ * host-local, which lxcnet-cni does itself (common/cni-hostlocal.c) unless
+ * its configuration is one host-local reads otherwise.
  *
  * The host end is cni<hash of network, container id and ifname> with the
  * alias "lxcnet-cni <network> <container id> <ifname>": DEL needs neither
@@ -25,6 +27,7 @@
 #include <arpa/inet.h>
 
 #include "cni-conf.h"
+#include "cni-hostlocal.h"
 #include "ct-netif.h"
 #include "log.h"
 #include "lxc-hook.h"
@@ -38,6 +41,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object, json_object_put);
 static LogContext ctx = { .identifier = "lxcnet-cni" };
 static const char *result_version = CNI_LATEST; /* the config's, once known */
 static bool error_printed; /* the runtime reads one error object: later ones go to the journal only */
+static HostLocal host_local; /* the IPAM's configuration when lxcnet-cni does host-local itself */
+static bool host_local_builtin;
 
 static const char *error_msg(unsigned code)
 {
@@ -97,8 +102,11 @@ typedef struct Env {
 	const char *mac; /* from CNI_ARGS MAC= */
 } Env;
 
-/* CNI_ARGS "K=V;K=V": MAC is used, IgnoreUnknown allows others (K8S_POD_NAME, ...). */
-static int parse_args(Env *e)
+/*
+ * CNI_ARGS "K=V;K=V": MAC is used, IP is the IPAM plugin's when there is
+ * one, IgnoreUnknown allows others (K8S_POD_NAME, ...).
+ */
+static int parse_args(Env *e, bool ipam)
 {
 	_cleanup_(strv_freep) char **items = NULL;
 	bool ignore_unknown = false;
@@ -119,7 +127,9 @@ static int parse_args(Env *e)
 		else if (strcmp(*i, "MAC") == 0) {
 			/* Points into our copy: keep it (freed at exit). */
 			e->mac = strdup(eq + 1);
-		} else if (!bad)
+		} else if (strcmp(*i, "IP") == 0 && ipam)
+			continue;
+		else if (!bad)
 			bad = *i;
 	}
 	if (bad && !ignore_unknown)
@@ -289,6 +299,33 @@ static int ipam_exec(const CniConf *c, const Env *e, const char *command, json_o
 	if (ret)
 		*ret = NULL;
 	return ipam_start(c, e, command, &run) < 0 ? -EIO : ipam_finish(c, &run, ret);
+}
+
+/* host-local done here failed: its words, with the code its plugin gives them (999). */
+static int host_local_fail(const char *command, const Diag *d)
+{
+	return cni_fail(CNI_ERR_INTERNAL, d->msg, "ipam 'host-local' (done by lxcnet-cni) %s failed", command);
+}
+
+/*
+ * Whether lxcnet-cni does host-local itself: when the configuration asks
+ * for host-local, does not say "builtinIpam": false, and is one this
+ * reader reads as host-local does. Otherwise the plugin runs (logged).
+ */
+static int host_local_choose(const CniConf *c, const Env *e)
+{
+	Diag why = {};
+	int r;
+
+	if (!c->ipam_type || strcmp(c->ipam_type, "host-local") != 0 || !c->ipam_builtin)
+		return 0;
+	r = host_local_parse(c->root, e->args, &host_local, &why);
+	if (r < 0)
+		return cni_fail(CNI_ERR_IO, NULL, "out of memory"), r;
+	if (r == 0)
+		log_ctx(&ctx, LOG_INFO, "Running the host-local plugin: its configuration is one lxcnet-cni leaves to it (%s)", why.msg);
+	host_local_builtin = r > 0;
+	return 0;
 }
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -471,7 +508,7 @@ static int cmd_add(const Env *e, CniConf *c)
 	_cleanup_(json_object_putp) json_object *ipam = NULL, *result = NULL;
 	char host_ifname[IFNAMSIZ], alias[LINK_ALIAS_MAX], spec[1024], check[1024] = "";
 	IpamRun run = {};
-	bool running = false;
+	bool running = false, in_spec;
 	CtNetns ns = { .nsfd = -1 };
 	PlugEnv env = {};
 	_cleanup_(plug_target_done) PlugTarget t = {};
@@ -514,8 +551,14 @@ static int cmd_add(const Env *e, CniConf *c)
 	/*
 	 * The IPAM plugin runs while the NIC is plugged, unless the firewall
 	 * filters on its addresses: then they must be in the netN first.
+	 * host-local done here takes a tenth of a millisecond: first.
 	 */
-	if (c->ipam_type) {
+	if (host_local_builtin) {
+		if (host_local_add(&host_local, e->container_id, e->ifname, &ipam, &d) < 0) {
+			host_local_fail("ADD", &d);
+			goto out;
+		}
+	} else if (c->ipam_type) {
 		if (ipam_start(c, e, "ADD", &run) < 0)
 			goto out;
 		running = true;
@@ -527,6 +570,7 @@ static int cmd_add(const Env *e, CniConf *c)
 	}
 	snprintf(spec, sizeof(spec), "name=%s,hwaddr=%02X:%02X:%02X:%02X:%02X:%02X,%s", e->ifname, mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5], c->spec);
+	in_spec = ipam != NULL;
 	if (ipam && ips_to_spec(ipam, spec, sizeof(spec), c->firewall) < 0)
 		goto release;
 	if (pve_net_parse(spec, &n, &d) < 0) {
@@ -553,7 +597,8 @@ static int cmd_add(const Env *e, CniConf *c)
 			goto release;
 		}
 	}
-	if ((ipam && apply_ipam(&ns, e->ifname, ipam, !c->firewall, &d) < 0) || link_get(env.nl, host_ifname, &host) < 0 ||
+	/* The addresses the netN had the plug give it already (those of an IPAM done before the plug), else all. */
+	if ((ipam && apply_ipam(&ns, e->ifname, ipam, !in_spec, &d) < 0) || link_get(env.nl, host_ifname, &host) < 0 ||
 	    link_get(ns.nl, e->ifname, &ct) < 0) {
 		cni_fail(CNI_ERR_PLUG, NULL, "%s", d.msg[0] ? d.msg : "the interface vanished");
 		(void)plug_remove(&env, host_ifname, NULL);
@@ -570,7 +615,12 @@ release:
 	/* Give the addresses back (our error is printed already, the IPAM's only logged). */
 	if (running)
 		(void)ipam_finish(c, &run, &ipam);
-	if (ipam)
+	if (ipam && host_local_builtin) {
+		Diag dd = {};
+
+		if (host_local_del(&host_local, e->container_id, e->ifname, &dd) < 0)
+			log_ctx(&ctx, LOG_ERR, "Cannot release the addresses of '%s': host-local: %s", e->ifname, dd.msg);
+	} else if (ipam)
 		(void)ipam_exec(c, e, "DEL", NULL);
 out:
 	ct_netns_close(&ns);
@@ -585,20 +635,29 @@ static int cmd_del(const Env *e, CniConf *c)
 	bool running;
 	PlugEnv env = {};
 	LinkInfo host;
-	int r;
+	Diag d = {};
+	int r, released = 0;
 
 	if (need_env(e, false) < 0)
 		return 1;
 	attachment_names(c, e, host_ifname, alias);
 	ctx.ifname = host_ifname;
-	/* The addresses are given back while the interfaces go. */
-	if (c->ipam_type && ipam_start(c, e, "DEL", &run) < 0)
+	/*
+	 * The addresses are given back while the interfaces go; host-local
+	 * done here first, it is quick. Either way the interfaces go even when
+	 * the addresses could not be given back, and DEL fails after.
+	 */
+	if (host_local_builtin)
+		released = host_local_del(&host_local, e->container_id, e->ifname, &d);
+	if (c->ipam_type && !host_local_builtin && ipam_start(c, e, "DEL", &run) < 0)
 		return 1;
-	running = c->ipam_type != NULL;
+	running = c->ipam_type && !host_local_builtin;
 	r = plug_env_open(&env, lxc_hook_pve_dir());
 	if (r < 0) {
 		plug_env_done(&env);
 		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
+		if (released < 0)
+			(void)host_local_fail("DEL", &d); /* logged: the first error is printed */
 		if (running)
 			(void)ipam_finish(c, &run, NULL);
 		return 1;
@@ -610,6 +669,8 @@ static int cmd_del(const Env *e, CniConf *c)
 		if (r < 0) {
 			plug_env_done(&env);
 			cni_fail(CNI_ERR_IO, NULL, "cannot remove host interface '%s': %s", host_ifname, strerror(-r));
+			if (released < 0)
+				(void)host_local_fail("DEL", &d); /* logged: the first error is printed */
 			if (running)
 				(void)ipam_finish(c, &run, NULL);
 			return 1;
@@ -619,6 +680,8 @@ static int cmd_del(const Env *e, CniConf *c)
 		/* Its pair died with the namespace: what the datapath and the shaper kept for it goes here. */
 		(void)plug_sweep(&env);
 	plug_env_done(&env);
+	if (released < 0)
+		return host_local_fail("DEL", &d);
 	if (running && ipam_finish(c, &run, NULL) < 0)
 		return 1;
 	return 0;
@@ -761,7 +824,15 @@ static int cmd_check(const Env *e, CniConf *c)
 		return 1;
 	if (!c->prev)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "prevResult: missing (CHECK compares against it)");
-	if (c->ipam_type && ipam_exec(c, e, "CHECK", NULL) < 0)
+	if (host_local_builtin) {
+		r = host_local_check(&host_local, e->container_id, e->ifname, &d);
+		if (r <= 0) {
+			if (r == 0)
+				diag_error(&d, -ENOENT, "host-local: Failed to find address added by container %s", e->container_id);
+			return host_local_fail("CHECK", &d);
+		}
+		r = 1;
+	} else if (c->ipam_type && ipam_exec(c, e, "CHECK", NULL) < 0)
 		return 1;
 	attachment_names(c, e, host_ifname, alias);
 	ctx.ifname = host_ifname;
@@ -843,7 +914,15 @@ static int cmd_gc(const Env *e, CniConf *c)
 		return cni_fail(CNI_ERR_IO, NULL, "cannot list interfaces: %s", strerror(-r));
 	if (g.failures)
 		return cni_fail(CNI_ERR_IO, NULL, "%d stale attachments could not be removed", g.failures);
-	if (c->ipam_type && ipam_exec(c, e, "GC", NULL) < 0)
+	if (host_local_builtin) {
+		Diag d = {};
+		unsigned released = 0;
+
+		if (host_local_gc(&host_local, g.valid, &released, &d) < 0)
+			return host_local_fail("GC", &d);
+		if (released)
+			log_ctx(&ctx, LOG_INFO, "Released %u stale address reservations of network '%s'", released, c->name);
+	} else if (c->ipam_type && ipam_exec(c, e, "GC", NULL) < 0)
 		return 1;
 	return 0;
 }
@@ -893,9 +972,12 @@ static void usage(FILE *f)
 	      "\n"
 	      "The CNI plugin of lxcnet (CNI 0.3.0 to 1.1.0), run by a container runtime.\n"
 	      "Environment: CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS\n"
-	      "(IgnoreUnknown, MAC), CNI_PATH (where the IPAM plugin is), LXCNET_PVE_DIR.\n"
+	      "(IgnoreUnknown, MAC, IP for IPAM), CNI_PATH (where the IPAM plugin is),\n"
+	      "LXCNET_PVE_DIR.\n"
 	      "Network configuration keys: bridge or vnet, tag, trunks, rate (MiB/s), mtu,\n"
-	      "firewall, ipam. See lxcnet-hooks(8).\n",
+	      "firewall, ipam, builtinIpam, dns, strict. host-local is done by lxcnet-cni\n"
+	      "itself, with the plugin's files and answers (\"builtinIpam\": false runs it).\n"
+	      "See lxcnet-hooks(8).\n",
 	      f);
 }
 
@@ -941,7 +1023,7 @@ int main(int argc, char **argv)
 	}
 	if (r < 0)
 		r = cni_fail(err.code, NULL, "%s", err.msg);
-	else if (parse_args(&e) < 0)
+	else if (parse_args(&e, c.ipam_type) < 0 || host_local_choose(&c, &e) < 0)
 		r = 1;
 	else if (strcmp(e.command, "ADD") == 0)
 		r = cmd_add(&e, &c);
@@ -955,6 +1037,7 @@ int main(int argc, char **argv)
 		r = cmd_status(&c);
 	else
 		r = cni_fail(CNI_ERR_INVALID_ENV, NULL, "CNI_COMMAND '%s' is not ADD, DEL, CHECK, STATUS, GC or VERSION", e.command);
+	host_local_done(&host_local);
 	cni_conf_done(&c);
 	free((char *)e.mac);
 	return r;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # CNI ADD and DEL latency: lxcnet-cni against the containernetworking-plugins
 # `bridge` plugin (Debian's containernetworking-plugins), same machine, same
-# run, same bridge, namespace and host-local IPAM; medians (and p90) over N
-# ADD/DEL pairs each (default 50); and host-local on its own and lxcnet-cni
+# run, same bridge, namespace and host-local IPAM (done inside lxcnet-cni,
+# and the plugin run as "builtinIpam": false has it); medians (and p90) over
+# N ADD/DEL pairs each (default 50); and host-local on its own and lxcnet-cni
 # without IPAM, for what each part costs, with /bin/true for what starting
 # a process costs; and the OCI hook's createRuntime and poststop (a NIC from
 # an annotation), in the ADD and DEL columns. Each invocation is timed from
@@ -35,6 +36,10 @@ cases = [
     ("lxcnet-cni, tag=100 rate=10", plugin,
      {"cniVersion": "1.0.0", "name": "t88", "type": "lxcnet-cni", "bridge": br, "tag": 100, "rate": 10,
       "ipam": ipam("lxcnet-tag")}),
+    # host-local is done inside lxcnet-cni; "builtinIpam": false runs the plugin instead, as before.
+    ("lxcnet-cni, host-local plugin run", plugin,
+     {"cniVersion": "1.0.0", "name": "x88", "type": "lxcnet-cni", "bridge": br, "builtinIpam": False,
+      "ipam": ipam("lxcnet-exec")}),
     # What the IPAM and lxcnet-cni cost each: host-local on its own, lxcnet-cni without it;
     # and what starting a process costs the caller (the floor of any plugin).
     ("spawn alone (/bin/true)", "/bin/true", {}),

@@ -2,7 +2,8 @@
 # lxcnet-cni driven as a runtime drives it (CNI_* variables, configuration
 # on stdin) against network namespaces: ADD, CHECK, DEL, GC, STATUS and
 # VERSION, results and errors checked against the shapes of the CNI spec,
-# host-local IPAM delegation, VLAN isolation between attachments.
+# host-local IPAM (done by lxcnet-cni, or the plugin run), VLAN isolation
+# between attachments.
 . "$(dirname "$0")/lib.sh"
 it_init 89
 command -v python3 >/dev/null || skip_all "python3 is not installed (contrib/deps.sh)"
@@ -15,7 +16,7 @@ PLUGIN="$BUILD/lxcnet-cni"
 
 # cni COMMAND NETNS CONTAINERID IFNAME < CONFIG: stdout to $T/out, exit status returned
 cni() {
-	env CNI_COMMAND="$1" CNI_NETNS="${2:+/run/netns/$2}" CNI_CONTAINERID="$3" CNI_IFNAME="$4" CNI_PATH="$IPAM_DIR" \
+	env CNI_COMMAND="$1" CNI_NETNS="${2:+/run/netns/$2}" CNI_CONTAINERID="$3" CNI_IFNAME="$4" CNI_PATH="${CNI_PATH_:-$IPAM_DIR}" \
 		CNI_ARGS="${CNI_ARGS_:-}" "$PLUGIN" >"$T/out" 2>"$T/err"
 }
 # conf VERSION KEYS-JSON: a network configuration "net89" with the given extra keys
@@ -174,6 +175,59 @@ $(conf 1.1.0 "\"bridge\":\"nosuch89\"")
 EOF
 [ $? -ne 0 ] && shape error "$T/out" 50 1.1.0 nosuch89; ok $? "STATUS with a missing bridge: error 50"
 
+# host-local done by lxcnet-cni: the plugin (a wrapper that counts its runs) is not run, and
+# the files are host-local's. A /30: 10.89.2.1 is the gateway, 10.89.2.2 the one address.
+mkdir -p "$T/cnibin"
+printf '#!/bin/sh\necho run >>"%s/plugin-runs"\nexec %s/host-local "$@"\n' "$T" "$IPAM_DIR" >"$T/cnibin/host-local"
+chmod +x "$T/cnibin/host-local"
+runs() { if [ -f "$T/plugin-runs" ]; then wc -l <"$T/plugin-runs"; else echo 0; fi; }
+# msg_is TEXT: the error's msg is TEXT
+msg_is() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["msg"]; print("# msg: " + m); sys.exit(m != sys.argv[2])' "$T/out" "$1"; }
+ip4() { python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["ips"][0]; print(i["address"], i.get("gateway"))' "$T/out"; }
+IPAM2='"ipam":{"type":"host-local","dataDir":"'$T'/ipam2","ranges":[[{"subnet":"10.89.2.0/30"}]]}'
+H=$(conf 1.1.0 "\"bridge\":\"$BR\",\"tag\":400,$IPAM2")
+CNI_PATH_="$T/cnibin" cni ADD cni89d ctr-h1 eth1 <<EOF
+$H
+EOF
+r=$?; cp "$T/out" "$T/res-h1"
+[ $r -eq 0 ] && [ "$(ip4)" = "10.89.2.2/30 10.89.2.1" ] && [ "$(runs)" -eq 0 ] && printf 'ctr-h1\r\neth1' | cmp -s - "$T/ipam2/net89/10.89.2.2"
+ok $? "ADD with host-local, cniVersion 1.1.0: 10.89.2.2/30 via 10.89.2.1, the plugin not run, its file holding ctr-h1 CR LF eth1 ($(ip4), $(runs) runs)"
+in_ns cni89d ip -o addr show eth1 | grep -q 'inet 10.89.2.2/30'; ok $? "eth1 in the namespace has it"
+CNI_PATH_="$T/cnibin" cni ADD cni89c ctr-h2 eth1 <<EOF
+$H
+EOF
+r=$?
+[ $r -ne 0 ] && shape error "$T/out" 999 1.1.0 "host-local" &&
+	msg_is "failed to allocate for range 0: no IP addresses available in range set: 10.89.2.1-10.89.2.2" &&
+	! in_ns cni89c ip link show eth1 >/dev/null 2>&1 && [ "$(runs)" -eq 0 ]
+ok $? "a second ADD when the range is used up: error 999 in host-local's words, nothing plugged"
+with_prev "$H" "$T/res-h1" >"$T/check-h1"
+CNI_PATH_="$T/cnibin" cni CHECK cni89d ctr-h1 eth1 <"$T/check-h1"; ok $? "CHECK finds its reservation"
+CNI_PATH_="$T/cnibin" cni DEL cni89d ctr-h1 eth1 <"$T/check-h1"
+[ $? -eq 0 ] && [ ! -e "$T/ipam2/net89/10.89.2.2" ] && [ "$(runs)" -eq 0 ]; ok $? "DEL releases it, the plugin not run"
+CNI_PATH_="$T/cnibin" cni CHECK cni89d ctr-h1 eth1 <"$T/check-h1"; r=$?
+[ $r -ne 0 ] && shape error "$T/out" 999 1.1.0 && msg_is "host-local: Failed to find address added by container ctr-h1"
+ok $? "CHECK after DEL: host-local's error"
+CNI_PATH_="$T/cnibin" CNI_ARGS_="IP=10.89.2.2" cni ADD cni89d ctr-h4 eth1 <<EOF
+$H
+EOF
+[ $? -eq 0 ] && [ "$(ip4)" = "10.89.2.2/30 10.89.2.1" ]; ok $? "CNI_ARGS IP=10.89.2.2: the static address ($(ip4))"
+CNI_PATH_="$T/cnibin" cni DEL cni89d ctr-h4 eth1 <<EOF
+$H
+EOF
+ok $? "and its DEL"
+# What host-local would read otherwise ("Ranges": Go's JSON ignores case) runs the plugin, ADD and DEL.
+H3=$(conf 1.0.0 "\"bridge\":\"$BR\",\"tag\":400,\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"$T/ipam2\",\"Ranges\":[[{\"subnet\":\"10.89.2.0/30\"}]]}")
+CNI_PATH_="$T/cnibin" cni ADD cni89d ctr-h3 eth1 <<EOF
+$H3
+EOF
+[ $? -eq 0 ] && [ "$(ip4)" = "10.89.2.2/30 10.89.2.1" ] && [ "$(runs)" -eq 1 ]
+ok $? "\"Ranges\" instead of \"ranges\": the plugin runs and gives 10.89.2.2 ($(ip4), $(runs) runs)"
+CNI_PATH_="$T/cnibin" cni DEL cni89d ctr-h3 eth1 <<EOF
+$H3
+EOF
+[ $? -eq 0 ] && [ "$(runs)" -eq 2 ] && [ ! -e "$T/ipam2/net89/10.89.2.2" ]; ok $? "and its DEL, by the plugin"
+
 # Errors: the spec's JSON, a non-zero exit, and nothing left behind.
 before=$(ip -o link show | grep -c ' cni[0-9a-f]\{8\}')
 # bad CODE VERSION PATTERN DESCRIPTION CONFIG: ADD fails with the spec's error (not in a pipe: ok counts here)
@@ -192,7 +246,8 @@ bad 7 1.0.0 "mtu" "mtu above the bridge's: error 7" "$(conf 1.0.0 "\"bridge\":\"
 bad 7 1.0.0 "nope" "unknown IPAM plugin: error 7" "$(conf 1.0.0 "\"bridge\":\"$BR\",\"ipam\":{\"type\":\"nope\"}")"
 # The IPAM runs while the NIC is plugged: a plug that fails gives its address back (counted below).
 bad 7 1.0.0 nosuch89 "unknown bridge with IPAM: error 7" "$(conf 1.0.0 "\"bridge\":\"nosuch89\",$IPAM")"
-bad 1 1.1.0 "host-local" "IPAM's own error passed on (host-local knows no 1.1.0)" "$(conf 1.1.0 "\"bridge\":\"$BR\",$IPAM")"
+bad 1 1.1.0 "host-local" "IPAM's own error passed on (builtinIpam false: the plugin, which knows no 1.1.0)" \
+	"$(conf 1.1.0 "\"bridge\":\"$BR\",\"builtinIpam\":false,$IPAM")"
 CNI_ARGS_="FOO=1"
 bad 4 1.0.0 FOO "unknown CNI_ARGS key: error 4" "$(conf 1.0.0 "\"bridge\":\"$BR\"")"
 CNI_ARGS_=""
