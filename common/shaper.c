@@ -254,6 +254,11 @@ static int redirect_set(struct nl_sock *nl, int ifindex, int ifb_ifindex, bool *
 	return 0;
 }
 
+/*
+ * The ifb, up: made up in one request (a link_get() and a link change
+ * fewer than making it, then bringing it up), or one that is there
+ * already (left by a port with the same ifindex) brought up as it is.
+ */
 static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
@@ -262,21 +267,22 @@ static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex)
 
 	if (!link)
 		return -ENOMEM;
-	if (link_get(nl, name, &li) < 0) {
-		rtnl_link_set_name(link, name);
-		r = rtnl_link_set_type(link, "ifb");
-		if (r < 0)
-			return nlerr_to_errno(r);
-		r = rtnl_link_add(nl, link, NLM_F_CREATE);
-		if (r < 0 && nlerr_to_errno(r) != -EEXIST)
-			return nlerr_to_errno(r);
-		r = link_get(nl, name, &li);
+	rtnl_link_set_name(link, name);
+	r = rtnl_link_set_type(link, "ifb");
+	if (r < 0)
+		return nlerr_to_errno(r);
+	rtnl_link_set_flags(link, IFF_UP);
+	r = nlerr_to_errno(rtnl_link_add(nl, link, NLM_F_CREATE | NLM_F_EXCL));
+	if (r < 0 && r != -EEXIST)
+		return r;
+	r = link_get(nl, name, &li);
+	if (r < 0)
+		return r;
+	if (!li.up) {
+		r = link_set(nl, li.ifindex, 0, 0, true);
 		if (r < 0)
 			return r;
 	}
-	r = link_set(nl, li.ifindex, 0, 0, true);
-	if (r < 0)
-		return r;
 	*ret_ifindex = li.ifindex;
 	return 0;
 }
