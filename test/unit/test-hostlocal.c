@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cni-conf.h"
@@ -355,6 +356,55 @@ int main(void)
 		for (size_t i = 0; i < ELEMENTSOF(scenarios); i++)
 			printf("ok %u - %s # SKIP %s is not installed\n", ++tap_count, scenarios[i].name, plugin);
 
+	/*
+	 * Both at once: 24 ADDs in parallel, every other one by the plugin, on
+	 * one network (under the plugin's flock(), each file made O_EXCL):
+	 * each gets an address, and every reservation file is there.
+	 */
+	if (access(plugin, X_OK) == 0) {
+		_cleanup_free_ char *par = expand(NET "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"@DIR@/par\","
+						     "\"ranges\":[[{\"subnet\":\"10.5.0.0/24\"}]]}}",
+						  top),
+				     *dir = NULL, *snap = NULL;
+		unsigned failed = 0, files = 0, distinct = 1;
+		pid_t pids[24];
+
+		for (int i = 0; i < 24; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				char id[16];
+				_cleanup_free_ char *out = NULL;
+
+				snprintf(id, sizeof(id), "par%d", i);
+				out = i % 2 ? run_plugin(par, "ADD", id, "eth0", NULL) : run_ours(par, "ADD", id, "eth0", NULL);
+				_exit(out && strncmp(out, "ips 10.5.0.", 11) == 0 ? 0 : 1);
+			}
+		}
+		for (int i = 0; i < 24; i++) {
+			int st = 0;
+
+			if (pids[i] < 0 || waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				failed++;
+		}
+		if (asprintf(&dir, "%s/par/hl", top) < 0)
+			abort();
+		snap = snapshot(dir);
+		/* "10.5.0.N=parK\r\neth0 ...": one file per container, each address once (names are unique in a directory). */
+		for (int i = 0; i < 24; i++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "=par%d\\r\\neth0 ", i);
+			if (!strstr(snap, want))
+				distinct = 0;
+		}
+		for (const char *p = snap; (p = strstr(p, "10.5.0.")); p++)
+			if (p == snap || p[-1] == ' ')
+				files++;
+		ok(failed == 0 && files == 24 && distinct, "24 ADDs at once, by the plugin and lxcnet in turn: all given an address, 24 files, one per container (%u failed, %u files)",
+		   failed, files);
+	} else
+		printf("ok %u - parallel ADDs # SKIP %s is not installed\n", ++tap_count, plugin);
+
 	/* Static addresses from the configuration: args.cni.ips and runtimeConfig.ips (podman's, for more than one). */
 	conf = expand(NET "\"args\":{\"cni\":{\"ips\":[\"10.7.0.9\"]}},\"runtimeConfig\":{\"ips\":[\"fd00:7::9/64\",\"10.7.0.9\"]},"
 			  "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"@DIR@/s\",\"ranges\":[[{\"subnet\":\"10.7.0.0/24\"}],"
@@ -384,6 +434,7 @@ int main(void)
 		HostLocal h = {};
 		Diag d = {};
 		unsigned released = 0;
+		int r;
 
 		if (asprintf(&dir, "%s/gc/hl", top) < 0 || asprintf(&legacy, "%s/10.8.0.200", dir) < 0)
 			abort();
@@ -400,12 +451,13 @@ int main(void)
 		(void)write_file_sync(legacy, 0644, "legacy-id", 9);
 		valid = json_tokener_parse("[{\"containerID\":\"keep\",\"ifname\":\"eth0\"},{\"containerID\":\"twoif\",\"ifname\":"
 					   "\"eth0\"},{\"containerID\":\"legacy-id\",\"ifname\":\"eth0\"}]");
-		ok(host_local_gc(&h, valid, &released, &d) == 0 && released == 2, "GC released two reservations (%u)", released);
+		r = host_local_gc(&h, valid, &released, &d);
+		ok(r == 0 && released == 2, "GC released two reservations (%u)", released);
 		snap = snapshot(dir);
 		is_str(snap, "10.8.0.2=keep\\r\\neth0 10.8.0.200=legacy-id 10.8.0.4=twoif\\r\\neth0 last_reserved_ip.0=10.8.0.5",
 		       "what is left: keep's, twoif's eth0, the legacy file of a valid id, last_reserved_ip.0");
-		ok(host_local_gc(&h, NULL, &released, &d) == 0 && released == 3, "GC with no valid attachment releases all (%u)",
-		   released);
+		r = host_local_gc(&h, NULL, &released, &d);
+		ok(r == 0 && released == 3, "GC with no valid attachment releases all (%u)", released);
 		free(snap);
 		snap = snapshot(dir);
 		is_str(snap, "last_reserved_ip.0=10.8.0.5", "only last_reserved_ip.0 is left (and the lock)");
