@@ -119,6 +119,13 @@ ok $? "podman restart: a2 reaches a1 again" || sed 's/^/# /' "$T/restart.log"
 [ "$(bound "$A2ID")" = 1 ] && [ "$(binding_field "$A2ID" lan100/eth0 ifname)" = "$(ip -d -o link show | sed -n "s/^[0-9]*: \([^@:]*\).*alias lxcnet-cni lan100 $A2ID eth0.*/\1/p")" ]
 ok $? "lxcnetd followed: a2 has one binding, on its new host end"
 
+# A static address: podman's --ip reaches host-local (done by lxcnet-cni) as CNI_ARGS IP=.
+run s1 --network lan100 --ip 10.66.0.42; ok $? "a container with --ip 10.66.0.42 runs"
+[ "$(addr s1)" = 10.66.0.42 ] && [ -f "$PM/ipam/lan100/10.66.0.42" ]
+ok $? "it has 10.66.0.42, in host-local's reservation file ($(addr s1))"
+ping_from s1 "$A1"; ok $? "and reaches a1"
+pm rm -f -t 0 s1 >"$T/rm-s1.log" 2>&1 && [ ! -e "$PM/ipam/lan100/10.66.0.42" ]; ok $? "podman rm -f s1 releases it"
+
 # Nothing left: host ends, shapers, addresses, datapath slots.
 HOSTS=$(ip -d -o link show | grep -c 'alias lxcnet-\(cni\|oci\) ')
 [ "$HOSTS" -eq 5 ]; ok $? "five host ends while they run ($HOSTS)"
