@@ -458,6 +458,9 @@ int host_local_parse(json_object *conf, const char *cni_args, HostLocal *ret, Di
 {
 	static const char *const known[] = { "type", "routes", "dataDir", "resolvConf", "ranges",
 					      "rangeStart", "rangeEnd", "subnet", "gateway" };
+	/* What host-local reads of the rest of the configuration. */
+	static const char *const net_keys[] = { "name", "cniVersion", "ipam", "runtimeConfig", "args" };
+	static const char *const rc_keys[] = { "ipRanges", "ips" }, *const args_keys[] = { "cni" }, *const cni_keys[] = { "ips" };
 	HostLocal h = {};
 	json_object *ipam, *v, *rc, *args, *cni;
 	const char *name, *dir = NULL, *resolv = NULL;
@@ -468,7 +471,15 @@ int host_local_parse(json_object *conf, const char *cni_args, HostLocal *ret, Di
 		return diag_error(why, -EINVAL, "no ipam object"), 0;
 	if (member_str(conf, "name", &name) <= 0)
 		return diag_error(why, -EINVAL, "no network name"), 0;
-	if (!keys_exact(ipam, known, ELEMENTSOF(known), why))
+	if (!keys_exact(conf, net_keys, ELEMENTSOF(net_keys), why) || !keys_exact(ipam, known, ELEMENTSOF(known), why))
+		goto theirs;
+	if (json_object_object_get_ex(conf, "runtimeConfig", &rc) && json_object_is_type(rc, json_type_object) &&
+	    !keys_exact(rc, rc_keys, ELEMENTSOF(rc_keys), why))
+		goto theirs;
+	if (json_object_object_get_ex(conf, "args", &args) && json_object_is_type(args, json_type_object) &&
+	    (!keys_exact(args, args_keys, ELEMENTSOF(args_keys), why) ||
+	     (json_object_object_get_ex(args, "cni", &cni) && json_object_is_type(cni, json_type_object) &&
+	      !keys_exact(cni, cni_keys, ELEMENTSOF(cni_keys), why))))
 		goto theirs;
 	if (member_str(ipam, "dataDir", &dir) < 0 || member_str(ipam, "resolvConf", &resolv) < 0) {
 		diag_error(why, -EINVAL, "dataDir or resolvConf is not a string");

@@ -1023,7 +1023,7 @@ int main(int argc, char **argv)
 	}
 	if (r < 0)
 		r = cni_fail(err.code, NULL, "%s", err.msg);
-	else if (parse_args(&e, c.ipam_type) < 0 || host_local_choose(&c, &e) < 0)
+	else if (parse_args(&e, c.ipam_type != NULL) < 0 || host_local_choose(&c, &e) < 0)
 		r = 1;
 	else if (strcmp(e.command, "ADD") == 0)
 		r = cmd_add(&e, &c);

@@ -493,6 +493,18 @@ int main(void)
 	not_handled("\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}]]", "IgnoreUnknown=1;;IP=10.0.0.3", "pair", "CNI_ARGS with an empty pair");
 	not_handled("\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}]]", "IgnoreUnknown=maybe", "IgnoreUnknown", "IgnoreUnknown not a boolean");
 	{
+		_cleanup_free_ char *c = expand(NET "\"RuntimeConfig\":{\"ips\":[\"10.1.0.9\"]},"
+						    "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}",
+						top);
+		json_object *root = json_tokener_parse(c);
+		HostLocal h = {};
+		Diag d = {};
+
+		ok(host_local_parse(root, NULL, &h, &d) == 0 && strstr(d.msg, "RuntimeConfig"),
+		   "left to the plugin: \"RuntimeConfig\", which Go reads as runtimeConfig (%s)", d.msg);
+		json_object_put(root);
+	}
+	{
 		_cleanup_free_ char *c = expand(NET "\"runtimeConfig\":{\"ipRanges\":[[{\"subnet\":\"10.0.0.0/24\"}]]},"
 						    "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}",
 						top);
