@@ -610,6 +610,52 @@ typedef struct Key {
 	const char *id, *ifname; /* the id trimmed */
 } Key;
 
+static Key key_of(char *id_copy, const char *ifname)
+{
+	return (Key){ .id = trim(id_copy), .ifname = ifname };
+}
+
+/* A network's directory while an operation holds its lock, and the attachment it is about. */
+typedef struct Store {
+	int lock, dfd;
+	char *id_copy;
+	Key key;
+} Store;
+
+#define STORE_NULL ((Store){ .lock = -1, .dfd = -1 })
+
+static void store_close(Store *s)
+{
+	if (s->dfd >= 0)
+		close(s->dfd);
+	if (s->lock >= 0)
+		close(s->lock); /* the lock goes with it */
+	free(s->id_copy);
+	*s = STORE_NULL;
+}
+
+/* Lock h's directory (made as host-local makes it) for container id's ifname (both NULL: no attachment). */
+static int store_open(const HostLocal *h, const char *id, const char *ifname, Store *ret, Diag *d)
+{
+	_cleanup_(store_close) Store s = STORE_NULL;
+
+	if (id) {
+		s.id_copy = strdup(id);
+		if (!s.id_copy)
+			return -ENOMEM;
+		s.key = key_of(s.id_copy, ifname);
+	}
+	s.lock = store_lock(h, d);
+	if (s.lock < 0)
+		return s.lock;
+	s.dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.dfd < 0)
+		return diag_error(d, -errno, "open %s: %m", h->dir);
+	*ret = s;
+	s = STORE_NULL;
+	return 0;
+}
+
 /* A reservation file's content is k's: "id\r\nifname", or with legacy the id alone. */
 static bool key_matches(const char *content, const Key *k, bool legacy)
 {
@@ -929,38 +975,27 @@ static int resolv_conf_parse(const char *path, json_object **ret, Diag *d)
 	return 0;
 }
 
-static Key key_of(char *id_copy, const char *ifname)
-{
-	return (Key){ .id = trim(id_copy), .ifname = ifname };
-}
-
 int host_local_add(const HostLocal *h, const char *id, const char *ifname, json_object **ret, Diag *d)
 {
 	_cleanup_(json_object_putp) json_object *res = json_object_new_object(), *ips = json_object_new_array(), *dns = NULL;
-	_cleanup_free_ char *id_copy = strdup(id);
 	_cleanup_free_ bool *used = calloc(h->n_requested + 1, sizeof(bool));
-	_cleanup_close_ int lock = -1, dfd = -1;
+	_cleanup_(store_close) Store st = STORE_NULL;
 	char unused[DIAG_MAX] = "";
 	size_t allocated;
-	Key k;
 	int r;
 
-	if (!id_copy || !used)
+	if (!used)
 		return -ENOMEM;
-	k = key_of(id_copy, ifname);
 	if (h->resolv_conf) {
 		r = resolv_conf_parse(h->resolv_conf, &dns, d);
 		if (r < 0)
 			return r;
 	}
-	lock = store_lock(h, d);
-	if (lock < 0)
-		return lock;
-	dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return diag_error(d, -errno, "open %s: %m", h->dir);
+	r = store_open(h, id, ifname, &st, d);
+	if (r < 0)
+		return r;
 	for (allocated = 0; allocated < h->n_sets; allocated++) {
-		r = allocate(h, dfd, &k, allocated, used, ips, d);
+		r = allocate(h, st.dfd, &st.key, allocated, used, ips, d);
 		if (r < 0) {
 			diag_prefix(d, "failed to allocate for range %zu: ", allocated);
 			goto undo;
@@ -988,32 +1023,23 @@ undo:
 	 * and ifname (a second pass finds none and takes the id's legacy files).
 	 */
 	for (size_t i = 0; i < allocated; i++)
-		(void)release_by_id(dfd, &k);
+		(void)release_by_id(st.dfd, &st.key);
 	return r;
 }
 
 int host_local_del(const HostLocal *h, const char *id, const char *ifname, Diag *d)
 {
-	_cleanup_free_ char *id_copy = strdup(id);
-	_cleanup_close_ int lock = -1, dfd = -1;
-	Key k;
-	int r;
+	_cleanup_(store_close) Store st = STORE_NULL;
+	int r = store_open(h, id, ifname, &st, d);
 
-	if (!id_copy)
-		return -ENOMEM;
-	k = key_of(id_copy, ifname);
-	lock = store_lock(h, d);
-	if (lock < 0)
-		return lock;
-	dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return diag_error(d, -errno, "open %s: %m", h->dir);
+	if (r < 0)
+		return r;
 	/*
 	 * Once per range set, as host-local does: the second pass finds no
 	 * "id\r\nifname" left and then releases a legacy file of the id alone.
 	 */
 	for (size_t i = 0; i < h->n_sets; i++) {
-		r = release_by_id(dfd, &k);
+		r = release_by_id(st.dfd, &st.key);
 		if (r < 0)
 			return diag_error(d, r, "cannot read %s: %s", h->dir, strerror(-r));
 	}
@@ -1022,22 +1048,14 @@ int host_local_del(const HostLocal *h, const char *id, const char *ifname, Diag 
 
 int host_local_check(const HostLocal *h, const char *id, const char *ifname, Diag *d)
 {
-	_cleanup_free_ char *id_copy = strdup(id);
-	_cleanup_close_ int lock = -1, dfd = -1;
-	Find f = {};
-	Key k;
+	_cleanup_(store_close) Store st = STORE_NULL;
+	Find f = { .legacy_too = true };
+	int r = store_open(h, id, ifname, &st, d);
 
-	if (!id_copy)
-		return -ENOMEM;
-	k = key_of(id_copy, ifname);
-	lock = store_lock(h, d);
-	if (lock < 0)
-		return lock;
-	dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return diag_error(d, -errno, "open %s: %m", h->dir);
-	f = (Find){ .key = &k, .legacy_too = true };
-	(void)walk(dfd, find_one, &f, 0);
+	if (r < 0)
+		return r;
+	f.key = &st.key;
+	(void)walk(st.dfd, find_one, &f, 0);
 	return f.any;
 }
 
@@ -1076,17 +1094,13 @@ static int gc_one(int dfd, const char *name, char *content, void *userdata)
 
 int host_local_gc(const HostLocal *h, json_object *valid, unsigned *ret_released, Diag *d)
 {
-	_cleanup_close_ int lock = -1, dfd = -1;
+	_cleanup_(store_close) Store st = STORE_NULL;
 	Gc g = { .valid = valid };
-	int r;
+	int r = store_open(h, NULL, NULL, &st, d);
 
-	lock = store_lock(h, d);
-	if (lock < 0)
-		return lock;
-	dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return diag_error(d, -errno, "open %s: %m", h->dir);
-	r = walk(dfd, gc_one, &g, 0);
+	if (r < 0)
+		return r;
+	r = walk(st.dfd, gc_one, &g, 0);
 	if (r < 0)
 		return diag_error(d, r, "cannot read %s: %s", h->dir, strerror(-r));
 	if (ret_released)

@@ -61,28 +61,31 @@ static void append(char **s, const char *a, const char *b)
 	}
 }
 
+/* " <a> via <b>" for each object of the list key of res. */
+static void append_pairs(char **s, json_object *res, const char *key, const char *a, const char *b)
+{
+	json_object *l;
+
+	if (!json_object_object_get_ex(res, key, &l))
+		return;
+	for (size_t i = 0; i < json_object_array_length(l); i++) {
+		json_object *o = json_object_array_get_idx(l, i);
+
+		append(s, " ", cni_json_str(o, a) ?: "-");
+		append(s, " via ", cni_json_str(o, b) ?: "-");
+	}
+}
+
 /* An ADD result the same whoever wrote it: "ips ... | routes ... | dns ...", members in a fixed order. */
 static char *canon(json_object *res)
 {
 	static const char *const dns_keys[] = { "nameservers", "domain", "search", "options" };
 	char *s = strdup("ips");
-	json_object *l, *dns;
+	json_object *dns;
 
-	if (json_object_object_get_ex(res, "ips", &l))
-		for (size_t i = 0; i < json_object_array_length(l); i++) {
-			json_object *ip = json_object_array_get_idx(l, i);
-
-			append(&s, " ", cni_json_str(ip, "address") ?: "-");
-			append(&s, " via ", cni_json_str(ip, "gateway") ?: "-");
-		}
+	append_pairs(&s, res, "ips", "address", "gateway");
 	append(&s, " | routes", "");
-	if (json_object_object_get_ex(res, "routes", &l))
-		for (size_t i = 0; i < json_object_array_length(l); i++) {
-			json_object *rt = json_object_array_get_idx(l, i);
-
-			append(&s, " ", cni_json_str(rt, "dst") ?: "-");
-			append(&s, " via ", cni_json_str(rt, "gw") ?: "-");
-		}
+	append_pairs(&s, res, "routes", "dst", "gw");
 	append(&s, " | dns", "");
 	if (json_object_object_get_ex(res, "dns", &dns))
 		for (size_t k = 0; k < ELEMENTSOF(dns_keys); k++) {
