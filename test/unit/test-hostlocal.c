@@ -318,7 +318,8 @@ static void expect(const char *conf, const char *cmd, const char *id, const char
 	is_str(got, want, "%s", what);
 }
 
-static void not_handled(const char *ipam, const char *args, const char *says, const char *what)
+/* Keys before "ipam", the keys of "ipam" after type and dataDir, CNI_ARGS: host-local's to read, with a reason saying so. */
+static void not_handled_with(const char *before, const char *ipam, const char *args, const char *says, const char *what)
 {
 	_cleanup_free_ char *conf = NULL, *text = NULL;
 	json_object *root;
@@ -326,7 +327,7 @@ static void not_handled(const char *ipam, const char *args, const char *says, co
 	Diag d = {};
 	int r;
 
-	if (asprintf(&text, NET "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"@DIR@\",%s}}", ipam) < 0)
+	if (asprintf(&text, NET "%s\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"@DIR@\",%s}}", before, ipam) < 0)
 		abort();
 	conf = expand(text, top);
 	root = json_tokener_parse(conf);
@@ -334,6 +335,11 @@ static void not_handled(const char *ipam, const char *args, const char *says, co
 	ok(root && r == 0 && strstr(d.msg, says), "left to the plugin: %s ('%s': %s)", what, says, d.msg);
 	host_local_done(&h);
 	json_object_put(root);
+}
+
+static void not_handled(const char *ipam, const char *args, const char *says, const char *what)
+{
+	not_handled_with("", ipam, args, says, what);
 }
 
 int main(void)
@@ -495,30 +501,10 @@ int main(void)
 	not_handled("\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}]]", "IgnoreUnknown=1;IP=10.0.0.300", "IP", "CNI_ARGS IP that is no address");
 	not_handled("\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}]]", "IgnoreUnknown=1;;IP=10.0.0.3", "pair", "CNI_ARGS with an empty pair");
 	not_handled("\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}]]", "IgnoreUnknown=maybe", "IgnoreUnknown", "IgnoreUnknown not a boolean");
-	{
-		_cleanup_free_ char *c = expand(NET "\"RuntimeConfig\":{\"ips\":[\"10.1.0.9\"]},"
-						    "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}",
-						top);
-		json_object *root = json_tokener_parse(c);
-		HostLocal h = {};
-		Diag d = {};
-
-		ok(host_local_parse(root, NULL, &h, &d) == 0 && strstr(d.msg, "RuntimeConfig"),
-		   "left to the plugin: \"RuntimeConfig\", which Go reads as runtimeConfig (%s)", d.msg);
-		json_object_put(root);
-	}
-	{
-		_cleanup_free_ char *c = expand(NET "\"runtimeConfig\":{\"ipRanges\":[[{\"subnet\":\"10.0.0.0/24\"}]]},"
-						    "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}",
-						top);
-		json_object *root = json_tokener_parse(c);
-		HostLocal h = {};
-		Diag d = {};
-
-		ok(host_local_parse(root, NULL, &h, &d) == 0 && strstr(d.msg, "ipRanges"), "left to the plugin: runtimeConfig.ipRanges (%s)",
-		   d.msg);
-		json_object_put(root);
-	}
+	not_handled_with("\"RuntimeConfig\":{\"ips\":[\"10.0.0.9\"]},", "\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}]]", NULL,
+			 "RuntimeConfig", "\"RuntimeConfig\", which Go reads as runtimeConfig");
+	not_handled_with("\"runtimeConfig\":{\"ipRanges\":[[{\"subnet\":\"10.0.0.0/24\"}]]},", "\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]",
+			 NULL, "ipRanges", "runtimeConfig.ipRanges");
 	{
 		_cleanup_free_ char *c = expand(NET "\"ipam\":{\"type\":\"host-local\",\"name\":\"ignored\",\"ranges\":[[{\"subnet\":"
 						    "\"10.1.0.0/24\",\"rangeStart\":\"\",\"gateway\":null}]]}}",
