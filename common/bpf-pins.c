@@ -50,24 +50,6 @@ static int ensure_bpffs(Diag *d)
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST)
-				return negative_errno();
-			*s = '/';
-		}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return negative_errno();
-	return 0;
-}
-
 static int open_pins(const char *pin_dir, const char *const *names, int *const *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -181,6 +181,14 @@ static int member_str(json_object *o, const char *key, const char **ret)
 	return 1;
 }
 
+/* The object member key of o, or NULL (absent, or not an object). */
+static json_object *member_obj(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
 /* A member that is an address: 1, 0 when absent, null or "" (Go's nil), -EINVAL. */
 static int member_addr(json_object *o, const char *key, HostLocalAddr *ret)
 {
@@ -397,7 +405,6 @@ static int parse_cni_args(HostLocal *h, const char *args, Diag *why)
 /* "routes": each {dst, gw}, printed back as host-local prints them. */
 static int routes_parse(HostLocal *h, json_object *ipam, Diag *why)
 {
-	static const char *const known[] = { "dst", "gw" };
 	_cleanup_(json_object_putp) json_object *out = NULL;
 	json_object *l;
 
@@ -414,8 +421,9 @@ static int routes_parse(HostLocal *h, json_object *ipam, Diag *why)
 		unsigned len;
 		int have_gw;
 
-		if (!json_object_is_type(rt, json_type_object) || !keys_exact(rt, known, ELEMENTSOF(known), why))
-			return diag_error(why, -EINVAL, "routes[%zu]: not an object of dst and gw", i);
+		if (!json_object_is_type(rt, json_type_object))
+			return diag_error(why, -EINVAL, "routes[%zu]: not an object", i);
+		/* Any other key, "Dst" included (Go would read it as dst). */
 		json_object_object_foreach(rt, key, val) {
 			(void)val;
 			if (strcmp(key, "dst") != 0 && strcmp(key, "gw") != 0)
@@ -471,30 +479,26 @@ int host_local_parse(json_object *conf, const char *cni_args, HostLocal *ret, Di
 		return diag_error(why, -EINVAL, "no ipam object"), 0;
 	if (member_str(conf, "name", &name) <= 0)
 		return diag_error(why, -EINVAL, "no network name"), 0;
-	if (!keys_exact(conf, net_keys, ELEMENTSOF(net_keys), why) || !keys_exact(ipam, known, ELEMENTSOF(known), why))
-		goto theirs;
-	if (json_object_object_get_ex(conf, "runtimeConfig", &rc) && json_object_is_type(rc, json_type_object) &&
-	    !keys_exact(rc, rc_keys, ELEMENTSOF(rc_keys), why))
-		goto theirs;
-	if (json_object_object_get_ex(conf, "args", &args) && json_object_is_type(args, json_type_object) &&
-	    (!keys_exact(args, args_keys, ELEMENTSOF(args_keys), why) ||
-	     (json_object_object_get_ex(args, "cni", &cni) && json_object_is_type(cni, json_type_object) &&
-	      !keys_exact(cni, cni_keys, ELEMENTSOF(cni_keys), why))))
+	rc = member_obj(conf, "runtimeConfig");
+	args = member_obj(conf, "args");
+	cni = args ? member_obj(args, "cni") : NULL;
+	if (!keys_exact(conf, net_keys, ELEMENTSOF(net_keys), why) || !keys_exact(ipam, known, ELEMENTSOF(known), why) ||
+	    (rc && !keys_exact(rc, rc_keys, ELEMENTSOF(rc_keys), why)) ||
+	    (args && !keys_exact(args, args_keys, ELEMENTSOF(args_keys), why)) ||
+	    (cni && !keys_exact(cni, cni_keys, ELEMENTSOF(cni_keys), why)))
 		goto theirs;
 	if (member_str(ipam, "dataDir", &dir) < 0 || member_str(ipam, "resolvConf", &resolv) < 0) {
 		diag_error(why, -EINVAL, "dataDir or resolvConf is not a string");
 		goto theirs;
 	}
-	if (json_object_object_get_ex(conf, "runtimeConfig", &rc) && json_object_is_type(rc, json_type_object) &&
-	    json_object_object_get_ex(rc, "ipRanges", &v) && !json_object_is_type(v, json_type_null)) {
+	if (rc && json_object_object_get_ex(rc, "ipRanges", &v) && !json_object_is_type(v, json_type_null)) {
 		diag_error(why, -EINVAL, "runtimeConfig.ipRanges");
 		goto theirs;
 	}
 	r = parse_cni_args(&h, cni_args, why);
-	if (r == 0 && json_object_object_get_ex(conf, "args", &args) && json_object_is_type(args, json_type_object) &&
-	    json_object_object_get_ex(args, "cni", &cni) && json_object_is_type(cni, json_type_object))
+	if (r == 0 && cni)
 		r = requested_list(&h, cni, "ips", why);
-	if (r == 0 && json_object_object_get_ex(conf, "runtimeConfig", &rc) && json_object_is_type(rc, json_type_object))
+	if (r == 0 && rc)
 		r = requested_list(&h, rc, "ips", why);
 	if (r == -ENOMEM)
 		goto oom;
@@ -568,21 +572,10 @@ static int store_lock(const HostLocal *h, Diag *d)
 {
 	_cleanup_free_ char *lock = NULL;
 	_cleanup_close_ int fd = -1;
+	int r = mkdir_p(h->dir, 0755);
 
-	for (char *p = strchr(h->dir + 1, '/');; p = strchr(p + 1, '/')) {
-		if (p)
-			*p = '\0';
-		if (mkdir(h->dir, 0755) < 0 && errno != EEXIST) {
-			int e = -errno;
-
-			if (p)
-				*p = '/';
-			return diag_error(d, e, "mkdir %s: %s", h->dir, strerror(-e));
-		}
-		if (!p)
-			break;
-		*p = '/';
-	}
+	if (r < 0)
+		return diag_error(d, r, "mkdir %s: %s", h->dir, strerror(-r));
 	if (asprintf(&lock, "%s/lock", h->dir) < 0)
 		return -ENOMEM;
 	/* As go-filemutex opens it. */
@@ -894,10 +887,10 @@ static int allocate(const HostLocal *h, int dfd, const Key *k, size_t i, bool us
 	int q;
 
 	for (size_t j = 0; j < h->n_requested; j++) {
-		if (used[j] || !set_range_for(s, &h->requested[j]))
+		r = used[j] ? NULL : set_range_for(s, &h->requested[j]);
+		if (!r)
 			continue;
 		used[j] = true;
-		r = set_range_for(s, &h->requested[j]);
 		if (addr_eq(&h->requested[j], &r->gateway))
 			return diag_error(d, -EINVAL, "requested ip %s is subnet's gateway", addr_str(&h->requested[j], a));
 		q = reserve(dfd, k, &h->requested[j], i, d);

@@ -313,6 +313,24 @@ int write_file_sync(const char *path, mode_t mode, const char *data, size_t size
 	return 0;
 }
 
+int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return negative_errno();
+			*s = '/';
+		}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return negative_errno();
+	return 0;
+}
+
 int fsync_parent_dir(const char *path)
 {
 	_cleanup_free_ char *copy = strdup(path);

@@ -85,6 +85,9 @@ int strv_push(char ***l, char *s);
 int write_file_sync(const char *path, mode_t mode, const char *data, size_t size);
 int fsync_parent_dir(const char *path);
 
+/* path and the directories above it, as mkdir -p (those there already are fine). */
+int mkdir_p(const char *path, mode_t mode);
+
 static inline void strv_freep(char ***l)
 {
 	strv_free(*l);
