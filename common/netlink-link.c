@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_bridge.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/errno.h>
@@ -41,6 +44,8 @@ int nlerr_to_errno(int nlerr)
 	return -EIO;
 }
 
+#define NETLINK_MSG_BUF (64 * 1024)
+
 int netlink_open(struct nl_sock **ret)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
@@ -51,67 +56,112 @@ int netlink_open(struct nl_sock **ret)
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0)
 		return nlerr_to_errno(r);
+	/*
+	 * A buffer big enough for any message, rather than libnl's default
+	 * of peeking at each one's size first: one recvmsg() a message, not
+	 * two. The kernel fills dumps up to 32 KiB a read.
+	 */
+	r = nl_socket_set_msg_buf_size(sk, NETLINK_MSG_BUF);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	nl_socket_disable_msg_peek(sk);
 	*ret = TAKE_PTR(sk);
 	return 0;
 }
 
+typedef struct LinkReply {
+	LinkInfo *li;
+	bool seen;
+} LinkReply;
+
+/* IFLA_LINKINFO's kind, and a bridge's VLAN settings from its IFLA_INFO_DATA. */
+static void link_kind(struct nlattr *linkinfo, LinkInfo *li)
+{
+	struct nlattr *info[IFLA_INFO_MAX + 1], *br[IFLA_BR_MAX + 1];
+	const char *kind;
+
+	if (nla_parse_nested(info, IFLA_INFO_MAX, linkinfo, NULL) < 0 || !info[IFLA_INFO_KIND])
+		return;
+	kind = nla_get_string(info[IFLA_INFO_KIND]);
+	li->is_bridge = strcmp(kind, "bridge") == 0;
+	li->is_ovs = strcmp(kind, "openvswitch") == 0;
+	if (!li->is_bridge || !info[IFLA_INFO_DATA] || nla_parse_nested(br, IFLA_BR_MAX, info[IFLA_INFO_DATA], NULL) < 0)
+		return;
+	/* Kernels without bridge VLAN filtering send neither. */
+	if (br[IFLA_BR_VLAN_FILTERING] && nla_len(br[IFLA_BR_VLAN_FILTERING]) >= 1)
+		li->vlan_filtering = nla_get_u8(br[IFLA_BR_VLAN_FILTERING]) != 0;
+	if (br[IFLA_BR_VLAN_PROTOCOL] && nla_len(br[IFLA_BR_VLAN_PROTOCOL]) >= 2)
+		li->vlan_protocol = ntohs(nla_get_u16(br[IFLA_BR_VLAN_PROTOCOL]));
+}
+
+static int on_link_msg(struct nl_msg *msg, void *userdata)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	const struct ifinfomsg *ifi;
+	LinkReply *p = userdata;
+	LinkInfo *li = p->li;
+
+	if (h->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(h, sizeof(*ifi)) ||
+	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_SKIP;
+	ifi = nlmsg_data(h);
+	*li = (LinkInfo){
+		.ifindex = ifi->ifi_index,
+		.up = ifi->ifi_flags & IFF_UP,
+		.vlan_protocol = ETH_P_8021Q,
+	};
+	if (tb[IFLA_MTU] && nla_len(tb[IFLA_MTU]) >= 4)
+		li->mtu = nla_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_MASTER] && nla_len(tb[IFLA_MASTER]) >= 4)
+		li->master = (int)nla_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(li->mac, nla_data(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_IFALIAS])
+		snprintf(li->alias, sizeof(li->alias), "%.*s", nla_len(tb[IFLA_IFALIAS]), (const char *)nla_data(tb[IFLA_IFALIAS]));
+	if (tb[IFLA_LINKINFO])
+		link_kind(tb[IFLA_LINKINFO], li);
+	p->seen = true;
+	return NL_OK;
+}
+
+/*
+ * One RTM_GETLINK by name, without the statistics (RTEXT_FILTER_SKIP_STATS:
+ * the kernel then leaves out the counters and IPv6's per-device tables, most
+ * of a reply), read straight from the attributes: no libnl link object.
+ * Every plug looks links up several times.
+ */
 int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret)
 {
-	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	const char *type;
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	_cleanup_(nlmsg_freep) struct nl_msg *req = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	LinkInfo li;
+	LinkReply p = { .li = &li };
 	int r;
 
-	if (strlen(ifname) >= IFNAMSIZ)
+	if (strlen(ifname) >= IFNAMSIZ) {
+		nl_cb_put(cb);
 		return -ENODEV;
-	r = rtnl_link_get_kernel(sk, 0, ifname, &link); /* new reference */
+	}
+	if (!req || !cb || nlmsg_append(req, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(req, IFLA_IFNAME, ifname) < 0 || nla_put_u32(req, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nl_cb_put(cb);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_link_msg, &p);
+	r = nl_send_auto(sk, req);
+	if (r >= 0)
+		r = nl_recvmsgs(sk, cb);
+	/* The answer, then the acknowledgement libnl asked for (an error is both). */
+	if (r >= 0)
+		r = nl_wait_for_ack(sk);
+	nl_cb_put(cb);
 	if (r < 0)
 		return nlerr_to_errno(r);
-	type = rtnl_link_get_type(link);
-	*ret = (LinkInfo){
-		.ifindex = rtnl_link_get_ifindex(link),
-		.mtu = rtnl_link_get_mtu(link),
-		.master = rtnl_link_get_master(link),
-		.up = rtnl_link_get_flags(link) & IFF_UP,
-		.is_bridge = type && strcmp(type, "bridge") == 0,
-		.is_ovs = type && strcmp(type, "openvswitch") == 0,
-	};
-	if (rtnl_link_get_addr(link) && nl_addr_get_len(rtnl_link_get_addr(link)) == 6)
-		memcpy(ret->mac, nl_addr_get_binary_addr(rtnl_link_get_addr(link)), 6);
-	snprintf(ret->alias, sizeof(ret->alias), "%s", rtnl_link_get_ifalias(link) ?: "");
-	return 0;
-}
-
-static int read_sysfs(const char *ifname, const char *attr, char *buf, size_t bufsz)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge/%s", ifname, attr);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ENODEV : -errno;
-	if (!fgets(buf, (int)bufsz, f)) {
-		fclose(f);
+	if (!p.seen)
 		return -EIO;
-	}
-	fclose(f);
-	return 0;
-}
-
-int bridge_vlan_info(const char *ifname, bool *ret_filtering, uint16_t *ret_proto)
-{
-	char buf[32];
-	int r;
-
-	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
-		return -ENODEV;
-	r = read_sysfs(ifname, "bridge_id", buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	/* Kernels without bridge VLAN filtering have no vlan_filtering. */
-	*ret_filtering = read_sysfs(ifname, "vlan_filtering", buf, sizeof(buf)) >= 0 && strtoul(buf, NULL, 0) != 0;
-	/* Kernels without 802.1ad bridges have no vlan_protocol: 802.1Q. */
-	*ret_proto = read_sysfs(ifname, "vlan_protocol", buf, sizeof(buf)) < 0 ? 0x8100 : (uint16_t)strtoul(buf, NULL, 0);
+	*ret = li;
 	return 0;
 }
 

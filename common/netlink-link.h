@@ -33,6 +33,9 @@ typedef struct LinkInfo {
 	bool up;
 	bool is_bridge;
 	bool is_ovs; /* an Open vSwitch bridge (or its internal port) */
+	/* A bridge's: VLAN filtering on, and its VLANs' protocol (0x8100 or 0x88a8, host order; 0x8100 elsewhere). */
+	bool vlan_filtering;
+	uint16_t vlan_protocol;
 	uint8_t mac[6];		    /* zero when the link has none */
 	char alias[LINK_ALIAS_MAX]; /* IFLA_IFALIAS, "" when none */
 } LinkInfo;
@@ -47,14 +50,6 @@ int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret);
 int link_set(struct nl_sock *sk, int ifindex, int master_ifindex, uint32_t mtu, bool up);
 
 int link_delete(struct nl_sock *sk, const char *ifname);
-
-/*
- * A bridge's VLAN filtering (IFLA_BR_VLAN_FILTERING) and the protocol of
- * its VLANs (0x8100 or 0x88a8, host order), from sysfs: -ENODEV when
- * ifname is no bridge there (sysfs shows the network namespace it was
- * mounted in).
- */
-int bridge_vlan_info(const char *ifname, bool *ret_filtering, uint16_t *ret_proto);
 
 /*
  * A bridge port's VLAN membership, as `bridge vlan add|del dev PORT vid

@@ -527,12 +527,8 @@ static int resolve(PlugEnv *e, const char *ct, const PveNet *n, PlugTarget *ret,
 	} else
 		return diag_error(d, r, "bridge: cannot look up '%s': %s", n->bridge, strerror(-r));
 
-	r = bridge_vlan_info(t.bridge, &t.bridge_vlan_aware, &t.bridge_vlan_proto);
-	if (r == -ENODEV)
-		/* This process's /sys belongs to another network namespace: a plain bridge is all it can assume. */
-		log_ctx(NULL, LOG_WARNING, "Bridge '%s' is not in /sys/class/net here; taken as not VLAN-aware", t.bridge);
-	else if (r < 0)
-		return diag_error(d, r, "bridge: cannot read the VLAN settings of bridge '%s': %s", t.bridge, strerror(-r));
+	t.bridge_vlan_aware = li.vlan_filtering;
+	t.bridge_vlan_proto = li.vlan_protocol;
 	if (!t.bridge_vlan_aware && !*t.vnet && pve_net_has(n, PVE_NET_TAG)) {
 		/*
 		 * Proxmox plugs tag=N on a bridge that is not VLAN-aware into
