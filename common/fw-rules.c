@@ -2,13 +2,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fw-rules.h"
+#include "netdb-files.h"
 #include "../bpf/port-abi.h"
 #include "strutil.h"
 
@@ -472,15 +472,14 @@ static int ports_parse(const char *spec, bool dport, int icmp_family, Prefixes *
 			icmp_name_seen = true;
 			r = icmp_push(ret, n->type, n->code);
 		} else {
-			struct servent se, *res = NULL;
-			char buf[1024];
+			uint16_t port;
 
 			/* pve-firewall also knows ICMP names in -dport of other protocols, but rejects them there later. */
-			if (getservbyname_r(item, NULL, &se, buf, sizeof(buf), &res) != 0 || !res) {
+			if (netdb_service_port(NETDB_SERVICES, item, &port) < 0) {
 				*why = "invalid port";
 				return -EINVAL;
 			}
-			r = port_range_push(ret, ntohs((uint16_t)res->s_port), ntohs((uint16_t)res->s_port));
+			r = port_range_push(ret, port, port);
 		}
 		if (r < 0)
 			return r;
@@ -668,18 +667,25 @@ static bool proto_has_ports(int proto)
 	return proto == 6 || proto == 17 || proto == 33 || proto == 132 || proto == 136;
 }
 
-/* A protocol name or number of /etc/protocols (and "icmpv6"); -1 when it is neither. */
+#define PROTO_BEYOND_IP (-2)
+
+/*
+ * A protocol name or number of /etc/protocols (and "icmpv6"); -1 when it is
+ * neither, PROTO_BEYOND_IP for a name whose number no IP header can carry
+ * (Debian's mptcp, 262).
+ */
 static int proto_parse(const char *s)
 {
-	struct protoent pe, *res = NULL;
-	char buf[1024];
 	uint64_t n;
+	unsigned p;
 
 	if (strcmp(s, "icmpv6") == 0)
 		return FW_PROTO_ICMPV6;
 	if (parse_uint_range(s, 0, 255, &n) >= 0)
-		return getprotobynumber_r((int)n, &pe, buf, sizeof(buf), &res) == 0 && res ? (int)n : -1;
-	return getprotobyname_r(s, &pe, buf, sizeof(buf), &res) == 0 && res ? res->p_proto : -1;
+		return netdb_protocol_known(NETDB_PROTOCOLS, (unsigned)n) ? (int)n : -1;
+	if (netdb_protocol_number(NETDB_PROTOCOLS, s, &p) < 0)
+		return -1;
+	return p <= 255 ? (int)p : PROTO_BEYOND_IP;
 }
 
 typedef struct Expander {
@@ -688,18 +694,14 @@ typedef struct Expander {
 	FwRuleSet *out;
 } Expander;
 
-static int _printf_(3, 4) warn(Expander *x, const char *origin, const char *fmt, ...)
+/* A warning "origin: msg (how)" onto the rule set's. */
+static int warn_as(Expander *x, const char *origin, const char *how, const char *msg)
 {
-	_cleanup_free_ char *msg = NULL, *full = NULL;
-	va_list ap;
+	_cleanup_free_ char *full = NULL;
 	char **at;
 	size_t n = 0;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0 || asprintf(&full, "%s: %s (skipped, as pve-firewall skips it)", origin, msg) < 0)
+	if (asprintf(&full, "%s: %s (%s)", origin, msg, how) < 0)
 		return -ENOMEM;
 	while (x->out->warnings && x->out->warnings[n])
 		n++;
@@ -712,6 +714,18 @@ static int _printf_(3, 4) warn(Expander *x, const char *origin, const char *fmt,
 	return 0;
 }
 
+static int _printf_(3, 4) warn(Expander *x, const char *origin, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	return r < 0 ? -ENOMEM : warn_as(x, origin, "skipped, as pve-firewall skips it", msg);
+}
+
 /* The macro's rule fields over the rule's: a field both set differently is an error. */
 static const char *merge(const char *rule, const char *macro, bool *conflict)
 {
@@ -722,7 +736,8 @@ static const char *merge(const char *rule, const char *macro, bool *conflict)
 
 /*
  * The ports, the ICMP type, the protocol of one rule (after the macro) into r; -EINVAL with *why when
- * pve-firewall refuses it (*why may point into msg, msg_size bytes of the caller's).
+ * pve-firewall refuses it, -EDOM with *why when it takes a rule that never matches (*why may point into
+ * msg, msg_size bytes of the caller's).
  */
 static int rule_l4(FwRule *r, int *family, const char *proto_s, const char *dport_s, const char *sport_s, const char *icmp_s,
 		   Prefixes *sp, Prefixes *dp, const char **why, char *msg, size_t msg_size)
@@ -731,6 +746,16 @@ static int rule_l4(FwRule *r, int *family, const char *proto_s, const char *dpor
 
 	if (proto_s) {
 		proto = proto_parse(proto_s);
+		if (proto == PROTO_BEYOND_IP) {
+			/*
+			 * pve-firewall takes it, and iptables compares it with the
+			 * packet's 8-bit protocol: the rule never matches, which is
+			 * what leaving it out does.
+			 */
+			snprintf(msg, msg_size, "protocol '%.40s' is above 255, which no packet carries", proto_s);
+			*why = msg;
+			return -EDOM;
+		}
 		if (proto < 0) {
 			/* msg is the caller's: rules are expanded in more than one thread of lxcnetd. */
 			snprintf(msg, msg_size, "unknown protocol '%.60s'", proto_s);
@@ -824,6 +849,8 @@ static int add_one(Expander *x, const char *origin, uint8_t dir, FwVerdict verdi
 	r = rule_l4(&rule, &family, proto_s, dport_s, sport_s, icmp_s, &sp, &dp, &why, msg, sizeof(msg));
 	if (r == -EINVAL)
 		r = warn(x, origin, "%s", why);
+	else if (r == -EDOM)
+		r = warn_as(x, origin, "skipped: pve-firewall keeps it, and it never matches", why);
 	else if (r >= 0) {
 		rule.family = (uint8_t)family;
 		rule.origin = strdup(origin);

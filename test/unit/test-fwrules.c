@@ -14,6 +14,7 @@
 
 #include "fw-classify.h"
 #include "fw-rules.h"
+#include "netdb-files.h"
 #include "port-abi.h"
 #include "pve-fwconf.h"
 #include "tap.h"
@@ -302,6 +303,33 @@ static void groups_macros_iface(void)
 	fw_ruleset_done(&s1);
 }
 
+/*
+ * Debian's /etc/protocols has mptcp as 262. pve-firewall takes "-p mptcp",
+ * and the rule never matches (iptables compares the 8-bit protocol); lxcnet
+ * leaves it out, saying so, rather than match protocol 262 & 0xff (TCP).
+ */
+static void beyond_ip(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = NULL;
+	FwRuleSet s = {};
+	unsigned n = 0;
+	Diag d = {};
+
+	if (netdb_protocol_number(NETDB_PROTOCOLS, "mptcp", &n) < 0 || n <= 255) {
+		tap_skip(1, "no protocol above 255 in /etc/protocols here");
+		return;
+	}
+	g = parse(FW_GUEST, "100.fw", "[RULES]\nIN ACCEPT -p tcp -dport 1\nIN DROP -p mptcp\n");
+	if (!g || fw_rules_expand(NULL, g, 0, &s, &d) < 0) {
+		ok(0, "-p mptcp expands: %s", d.msg);
+		return;
+	}
+	ok(s.n_rules == 1 && warned(&s, "100.fw:3: ") && warned(&s, "'mptcp' is above 255") && warned(&s, "never matches") &&
+		   first_match(&s, LXCNET_TO_CT, "10.0.0.1", "10.0.0.2", 6, 1, 80) < 0,
+	   "-p mptcp (262): left out, said so, TCP not dropped (%s)", s.warnings ? s.warnings[0] : "none");
+	fw_ruleset_done(&s);
+}
+
 static void refused(void)
 {
 	static const struct {
@@ -348,6 +376,7 @@ static void refused(void)
 		   "'%s': skipped, warned with file and line (%s)", cases[i].rule, s.warnings ? s.warnings[0] : "none");
 		fw_ruleset_done(&s);
 	}
+	beyond_ip();
 }
 
 /* pve-firewall's and proxmox-firewall's fixture files expand; what is skipped is said. */
