@@ -1,7 +1,8 @@
 #!/bin/sh
 # The Debian package: built with dpkg-buildpackage from this tree's
 # distribution and contrib/debian, lintian reports no error, it installs on
-# this machine (enabled, not started), lxcnetctl --version and
+# this machine (enabled, not started), the runtime hooks are wholly static,
+# lxcnetctl --version and
 # systemd-analyze verify work from the installed files, and a purge
 # removes it. Skipped where lxcnet is already installed as a package.
 . "$(dirname "$0")/lib.sh"
@@ -32,13 +33,18 @@ sed 's/^/# /' "$T/lintian.log"
 [ $rc -eq 0 ] && ! grep -q '^E: ' "$T/lintian.log"; ok $? "lintian reports no error"
 
 bu=$(dpkg-deb -f "$deb" Built-Using 2>/dev/null)
-echo "$bu" | grep -q 'libbpf (= ' && echo "$bu" | grep -q 'libnl3 (= ' && echo "$bu" | grep -q 'json-c (= '
-ok $? "Built-Using names the sources the hooks carry statically ($bu)"
+echo "$bu" | grep -q 'libbpf (= ' && echo "$bu" | grep -q 'libnl3 (= ' && echo "$bu" | grep -q 'json-c (= ' &&
+	echo "$bu" | grep -q 'glibc (= ' && echo "$bu" | grep -q 'zlib (= '
+ok $? "Built-Using names the sources the hooks carry statically, glibc and zlib included ($bu)"
 dpkg -i "$deb" >"$T/install.log" 2>&1; ok $? "dpkg -i installs it"
 needed=$(for h in /usr/lib/cni/lxcnet-cni /usr/libexec/lxcnet/lxcnet-oci /usr/libexec/lxcnet/lxcnet-prestart \
 	/usr/libexec/lxcnet/lxcnet-netup /usr/libexec/lxcnet/lxcnet-poststop; do readelf -d "$h" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; done | sort -u | tr '\n' ' ')
 ! echo "$needed" | grep -qE 'libbpf|libnl|libjson-c|libelf|liblxc'
 ok $? "the installed hooks carry libbpf, libnl, json-c and libelf, and do not load liblxc (need: $needed)"
+runtime=$(readelf -d /usr/lib/cni/lxcnet-cni /usr/libexec/lxcnet/lxcnet-oci 2>/dev/null | grep -c 'Shared library')
+[ "$runtime" -eq 0 ] && file -L /usr/lib/cni/lxcnet-cni | grep -q 'static-pie' && /usr/lib/cni/lxcnet-cni --help >/dev/null &&
+	CNI_COMMAND=VERSION /usr/lib/cni/lxcnet-cni </dev/null | grep -q supportedVersions
+ok $? "lxcnet-cni and lxcnet-oci are wholly static (static-pie) and run ($runtime shared libraries)"
 v=$(/usr/bin/lxcnetctl --version 2>&1 | head -1)
 echo "$v" | grep -q '0\.1\.0'; ok $? "/usr/bin/lxcnetctl --version ($v)"
 systemd-analyze verify --man=yes /lib/systemd/system/lxcnetd.service >"$T/verify.log" 2>&1
