@@ -253,10 +253,34 @@ static int tc_filter_replace(struct nl_sock *nl, int ifindex, bool egress, int p
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
+int tc_clsact_ensure(struct nl_sock *nl, int ifindex, bool *ret_created)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = TC_H_CLSACT,
+		.tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0),
+	};
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, "clsact") < 0)
+		return -ENOMEM;
+	r = nl_send_auto(nl, msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(nl);
+	r = r < 0 ? nlerr_to_errno(r) : 0;
+	if (r < 0 && r != -EEXIST)
+		return r;
+	*ret_created = r >= 0;
+	return 0;
+}
+
 int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, uint32_t classid, bool *ret_created_clsact, Diag *d)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *nl = NULL;
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	int fds[2] = { ingress_fd, egress_fd };
 	bool created;
 	int r;
@@ -264,10 +288,9 @@ int tc_attach_pair(int ifindex, int ingress_fd, int egress_fd, uint32_t classid,
 	r = netlink_open(&nl);
 	if (r < 0)
 		return diag_error(d, r, "cannot open rtnetlink: %s", strerror(-r));
-	r = bpf_tc_hook_create(&hook);
-	if (r < 0 && r != -EEXIST)
+	r = tc_clsact_ensure(nl, ifindex, &created);
+	if (r < 0)
 		return diag_error(d, r, "cannot add the clsact qdisc: %s", strerror(-r));
-	created = r >= 0;
 	for (int i = 0; i < 2; i++) {
 		r = tc_filter_replace(nl, ifindex, i == 1, fds[i], classid);
 		if (r < 0) {

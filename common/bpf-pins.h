@@ -16,6 +16,8 @@
 
 #include "diag.h"
 
+struct nl_sock;
+
 #define BPF_PINS_ROOT_DEFAULT "/sys/fs/bpf/lxcnet"
 #define BPF_PINS_LOCK "/run/lxcnet/datapath.lock"
 
@@ -47,6 +49,13 @@ int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, si
 
 /* Pin every program of obj as <pin_dir>/<program name>. */
 int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d);
+
+/*
+ * The clsact qdisc of ifindex, added over nl unless there is one:
+ * *ret_created says which. What bpf_tc_hook_create() does, without a
+ * netlink socket of its own.
+ */
+int tc_clsact_ensure(struct nl_sock *nl, int ifindex, bool *ret_created);
 
 /*
  * Attach ingress_fd and egress_fd as lxcnet's filter on ifindex's clsact

@@ -205,19 +205,12 @@ static int redirect_get(struct nl_sock *nl, int ifindex)
 static int redirect_set(struct nl_sock *nl, int ifindex, int ifb_ifindex, bool *ret_created_clsact, Diag *d)
 {
 	bool created_here = false;
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	_cleanup_(rtnl_cls_putp) struct rtnl_cls *c = redirect_new(ifindex);
 	_cleanup_(rtnl_act_putp) struct rtnl_act *a = rtnl_act_alloc();
 	int r;
 
 	if (!c || !a)
 		return -ENOMEM;
-	/* One that is right stays; another goes first (the kernel numbers u32's nodes). */
-	r = redirect_get(nl, ifindex);
-	if (r == ifb_ifindex)
-		return 0;
-	if (r)
-		redirect_clear(nl, ifindex);
 	r = rtnl_tc_set_kind(TC_CAST(c), "u32");
 	if (r >= 0)
 		r = rtnl_tc_set_kind(TC_CAST(a), "mirred");
@@ -234,18 +227,26 @@ static int redirect_set(struct nl_sock *nl, int ifindex, int ifb_ifindex, bool *
 		r = rtnl_u32_add_action(c, a);
 	if (r < 0)
 		return diag_error(d, nlerr_to_errno(r), "rate: cannot build the redirect into the ifb");
-	r = bpf_tc_hook_create(&hook);
-	if (r < 0 && r != -EEXIST)
+
+	r = tc_clsact_ensure(nl, ifindex, &created_here);
+	if (r < 0)
 		return diag_error(d, r, "rate: cannot add the clsact qdisc: %s", strerror(-r));
-	created_here = r >= 0;
-	if (ret_created_clsact)
-		*ret_created_clsact = created_here;
+	/* One that is right stays; another goes first (the kernel numbers u32's nodes). A new clsact has none. */
+	r = created_here ? 0 : redirect_get(nl, ifindex);
+	if (r == ifb_ifindex) {
+		if (ret_created_clsact)
+			*ret_created_clsact = false;
+		return 0;
+	}
+	if (r)
+		redirect_clear(nl, ifindex);
 	r = kind_errno(rtnl_cls_add(nl, c, NLM_F_CREATE | NLM_F_EXCL));
 	if (r < 0 && created_here) {
 		(void)tc_remove_clsact_if_empty(ifindex);
-		if (ret_created_clsact)
-			*ret_created_clsact = false;
+		created_here = false;
 	}
+	if (ret_created_clsact)
+		*ret_created_clsact = created_here;
 	if (r == -ENOENT)
 		return diag_error(d, r, "rate: the kernel has no u32 filter (cls_u32) or mirred action (act_mirred), "
 				  "which the way through the ifb needs");
@@ -255,11 +256,12 @@ static int redirect_set(struct nl_sock *nl, int ifindex, int ifb_ifindex, bool *
 }
 
 /*
- * The ifb, up: made up in one request (a link_get() and a link change
- * fewer than making it, then bringing it up), or one that is there
- * already (left by a port with the same ifindex) brought up as it is.
+ * The ifb, made down (or one there already, left by a port with the same
+ * ifindex), *ret_up saying whether it is up. Its tbf goes on before it is
+ * brought up: grafting a root qdisc onto a device that is up waits for an
+ * RCU grace period (dev_deactivate()), about 0.05 ms of every rated plug.
  */
-static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex)
+static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex, bool *ret_up)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
 	LinkInfo li;
@@ -271,19 +273,14 @@ static int ifb_ensure(struct nl_sock *nl, const char *name, int *ret_ifindex)
 	r = rtnl_link_set_type(link, "ifb");
 	if (r < 0)
 		return nlerr_to_errno(r);
-	rtnl_link_set_flags(link, IFF_UP);
 	r = nlerr_to_errno(rtnl_link_add(nl, link, NLM_F_CREATE | NLM_F_EXCL));
 	if (r < 0 && r != -EEXIST)
 		return r;
 	r = link_get(nl, name, &li);
 	if (r < 0)
 		return r;
-	if (!li.up) {
-		r = link_set(nl, li.ifindex, 0, 0, true);
-		if (r < 0)
-			return r;
-	}
 	*ret_ifindex = li.ifindex;
+	*ret_up = li.up;
 	return 0;
 }
 
@@ -357,15 +354,17 @@ static int shape(struct nl_sock *nl, int ifindex, double rate, int (*root)(struc
 	char ifb[IFNAMSIZ];
 	uint32_t bps = shaper_bytes_per_sec(rate);
 	int ifb_ifindex = 0, r;
-	bool edt;
+	bool edt, up;
 
 	shaper_ifb_name(ifindex, ifb);
-	r = ifb_ensure(nl, ifb, &ifb_ifindex);
+	r = ifb_ensure(nl, ifb, &ifb_ifindex, &up);
 	if (r == -EOPNOTSUPP)
 		return diag_error(d, r, "rate: the kernel has no ifb devices (ifb), which the shaper needs");
 	if (r < 0)
 		return diag_error(d, r, "rate: cannot set up ifb '%s': %s", ifb, strerror(-r));
 	r = tbf_set(nl, ifb_ifindex, bps);
+	if (r >= 0 && !up)
+		r = link_set(nl, ifb_ifindex, 0, 0, true);
 	if (r >= 0)
 		r = root(nl, ifindex, bps);
 	if (r < 0) {
