@@ -213,64 +213,72 @@ int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d)
 	return 0;
 }
 
+struct nl_msg *tc_msg_new(int type, int flags, int ifindex, uint32_t parent, uint32_t handle, uint32_t info, const char *kind)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK | flags);
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = parent,
+		.tcm_handle = handle,
+		.tcm_info = info,
+	};
+
+	if (msg && (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, kind) < 0)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int tc_msg_send(struct nl_sock *nl, struct nl_msg *msg)
+{
+	int r = nl_send_auto(nl, msg);
+
+	return r < 0 ? r : nl_wait_for_ack(nl);
+}
+
 /*
  * lxcnet's cls_bpf filter on one clsact hook, replacing an earlier one:
  * what bpf_tc_attach() sends, plus the classid, which libbpf cannot set.
  */
 static int tc_filter_replace(struct nl_sock *nl, int ifindex, bool egress, int prog_fd, uint32_t classid)
 {
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
-	struct tcmsg t = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifindex,
-		.tcm_parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
-		.tcm_handle = LXCNET_TC_HANDLE,
-		.tcm_info = TC_H_MAKE((uint32_t)LXCNET_TC_PRIORITY << 16, htons(ETH_P_ALL)),
-	};
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
 	struct bpf_prog_info info = {};
 	uint32_t info_len = sizeof(info);
 	char name[BPF_OBJ_NAME_LEN + 16];
 	struct nlattr *opts;
 	int r;
 
+	msg = tc_msg_new(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_REPLACE, ifindex,
+			 TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS), LXCNET_TC_HANDLE,
+			 TC_H_MAKE((uint32_t)LXCNET_TC_PRIORITY << 16, htons(ETH_P_ALL)), "bpf");
 	if (!msg)
 		return -ENOMEM;
 	/* The name tc shows, as libbpf makes it. */
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &info_len) < 0)
 		return negative_errno();
 	snprintf(name, sizeof(name), "%s:[%u]", info.name, info.id);
-	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, "bpf") < 0)
-		return -ENOMEM;
 	opts = nla_nest_start(msg, TCA_OPTIONS);
 	if (!opts || nla_put_u32(msg, TCA_BPF_FD, (uint32_t)prog_fd) < 0 || nla_put_string(msg, TCA_BPF_NAME, name) < 0 ||
 	    nla_put_u32(msg, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0 ||
 	    (classid && nla_put_u32(msg, TCA_BPF_CLASSID, classid) < 0))
 		return -ENOMEM;
 	nla_nest_end(msg, opts);
-	r = nl_send_auto(nl, msg);
-	if (r >= 0)
-		r = nl_wait_for_ack(nl);
+	r = tc_msg_send(nl, msg);
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
 int tc_clsact_ensure(struct nl_sock *nl, int ifindex, bool *ret_created)
 {
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
-	struct tcmsg t = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifindex,
-		.tcm_parent = TC_H_CLSACT,
-		.tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0),
-	};
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		tc_msg_new(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0, "clsact");
 	int r;
 
 	if (!msg)
 		return -ENOMEM;
-	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, "clsact") < 0)
-		return -ENOMEM;
-	r = nl_send_auto(nl, msg);
-	if (r >= 0)
-		r = nl_wait_for_ack(nl);
+	r = tc_msg_send(nl, msg);
 	r = r < 0 ? nlerr_to_errno(r) : 0;
 	if (r < 0 && r != -EEXIST)
 		return r;

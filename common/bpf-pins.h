@@ -17,6 +17,7 @@
 #include "diag.h"
 
 struct nl_sock;
+struct nl_msg;
 
 #define BPF_PINS_ROOT_DEFAULT "/sys/fs/bpf/lxcnet"
 #define BPF_PINS_LOCK "/run/lxcnet/datapath.lock"
@@ -49,6 +50,15 @@ int bpf_pins_open(const char *abi, const char *const *names, int *const *fds, si
 
 /* Pin every program of obj as <pin_dir>/<program name>. */
 int bpf_pin_programs(struct bpf_object *obj, const char *pin_dir, Diag *d);
+
+/*
+ * A tc request (RTM_NEWQDISC, RTM_NEWTFILTER, ...) for ifindex with its
+ * tcmsg and TCA_KIND, NLM_F_REQUEST | NLM_F_ACK | flags, for the caller's
+ * TCA_OPTIONS; NULL when out of memory. tc_msg_send() sends it over nl and
+ * waits for the answer: libnl's -NLE_* on failure.
+ */
+struct nl_msg *tc_msg_new(int type, int flags, int ifindex, uint32_t parent, uint32_t handle, uint32_t info, const char *kind);
+int tc_msg_send(struct nl_sock *nl, struct nl_msg *msg);
 
 /*
  * The clsact qdisc of ifindex, added over nl unless there is one:

@@ -51,7 +51,12 @@ static bool number_parse(const char *s, char end, unsigned long max, unsigned lo
 	return errno == 0 && *e == end && *ret <= max;
 }
 
-int netdb_service_port(const char *path, const char *name, uint16_t *ret_port)
+/*
+ * The first line of the file at path for which match(name, value, aliases,
+ * userdata) is true (line_split()'s words): 0, -ENOENT when none, -errno
+ * when it cannot be read.
+ */
+static int scan(const char *path, bool (*match)(char *name, char *value, char *aliases, void *userdata), void *userdata)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	_cleanup_free_ char *line = NULL;
@@ -61,51 +66,61 @@ int netdb_service_port(const char *path, const char *name, uint16_t *ret_port)
 		return -errno;
 	while (getline(&line, &size, f) >= 0) {
 		char *first, *value, *aliases;
-		unsigned long port;
 
-		/* "name port/protocol [aliases]" */
-		if (!line_split(line, &first, &value, &aliases) || !strchr(value, '/') || !number_parse(value, '/', 65535, &port))
-			continue;
-		if (names_match(name, first, aliases)) {
-			*ret_port = (uint16_t)port;
+		if (line_split(line, &first, &value, &aliases) && match(first, value, aliases, userdata))
 			return 0;
-		}
 	}
 	return -ENOENT;
 }
 
-/* The first line of the protocols file naming name (when not NULL) or else numbered number. */
-static int protocol_find(const char *path, const char *name, unsigned number, unsigned *ret)
+typedef struct Lookup {
+	const char *name; /* NULL: by number */
+	unsigned long number;
+} Lookup;
+
+/* "name port/protocol [aliases]" */
+static bool service_match(char *first, char *value, char *aliases, void *userdata)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	size_t size = 0;
+	Lookup *l = userdata;
 
-	if (!f)
-		return -errno;
-	while (getline(&line, &size, f) >= 0) {
-		char *first, *value, *aliases;
-		unsigned long n;
+	return strchr(value, '/') && number_parse(value, '/', 65535, &l->number) && names_match(l->name, first, aliases);
+}
 
-		/* "name number [aliases]" */
-		if (!line_split(line, &first, &value, &aliases) || !number_parse(value, '\0', 65535, &n))
-			continue;
-		if (name ? names_match(name, first, aliases) : n == number) {
-			*ret = (unsigned)n;
-			return 0;
-		}
-	}
-	return -ENOENT;
+int netdb_service_port(const char *path, const char *name, uint16_t *ret_port)
+{
+	Lookup l = { .name = name };
+	int r = scan(path, service_match, &l);
+
+	if (r >= 0)
+		*ret_port = (uint16_t)l.number;
+	return r;
+}
+
+/* "name number [aliases]", by name (or alias) or by number */
+static bool protocol_match(char *first, char *value, char *aliases, void *userdata)
+{
+	Lookup *l = userdata;
+	unsigned long n;
+
+	if (!number_parse(value, '\0', 65535, &n) || (l->name ? !names_match(l->name, first, aliases) : n != l->number))
+		return false;
+	l->number = n;
+	return true;
 }
 
 int netdb_protocol_number(const char *path, const char *name, unsigned *ret_number)
 {
-	return protocol_find(path, name, 0, ret_number);
+	Lookup l = { .name = name };
+	int r = scan(path, protocol_match, &l);
+
+	if (r >= 0)
+		*ret_number = (unsigned)l.number;
+	return r;
 }
 
 bool netdb_protocol_known(const char *path, unsigned number)
 {
-	unsigned n;
+	Lookup l = { .number = number };
 
-	return protocol_find(path, NULL, number, &n) >= 0;
+	return scan(path, protocol_match, &l) >= 0;
 }

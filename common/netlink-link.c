@@ -69,6 +69,28 @@ int netlink_open(struct nl_sock **ret)
 	return 0;
 }
 
+/*
+ * Send req over sk and hand every message of the answer to parse(msg,
+ * userdata); with ack, then the acknowledgement libnl asked for (a single
+ * answer, not a dump: an error is both). -errno.
+ */
+static int request_parse(struct nl_sock *sk, struct nl_msg *req, nl_recvmsg_msg_cb_t parse, void *userdata, bool ack)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int r;
+
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse, userdata);
+	r = nl_send_auto(sk, req);
+	if (r >= 0)
+		r = nl_recvmsgs(sk, cb);
+	if (r >= 0 && ack)
+		r = nl_wait_for_ack(sk);
+	nl_cb_put(cb);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
 typedef struct LinkReply {
 	LinkInfo *li;
 	bool seen;
@@ -134,31 +156,20 @@ static int on_link_msg(struct nl_msg *msg, void *userdata)
 int link_get(struct nl_sock *sk, const char *ifname, LinkInfo *ret)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	_cleanup_(nlmsg_freep) struct nl_msg *req = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	_cleanup_(nlmsg_freep) struct nl_msg *req = NULL;
 	LinkInfo li;
 	LinkReply p = { .li = &li };
 	int r;
 
-	if (strlen(ifname) >= IFNAMSIZ) {
-		nl_cb_put(cb);
+	if (strlen(ifname) >= IFNAMSIZ)
 		return -ENODEV;
-	}
-	if (!req || !cb || nlmsg_append(req, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(req, IFLA_IFNAME, ifname) < 0 || nla_put_u32(req, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
-		nl_cb_put(cb);
+	req = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
+	if (!req || nlmsg_append(req, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(req, IFLA_IFNAME, ifname) < 0 ||
+	    nla_put_u32(req, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
 		return -ENOMEM;
-	}
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_link_msg, &p);
-	r = nl_send_auto(sk, req);
-	if (r >= 0)
-		r = nl_recvmsgs(sk, cb);
-	/* The answer, then the acknowledgement libnl asked for (an error is both). */
-	if (r >= 0)
-		r = nl_wait_for_ack(sk);
-	nl_cb_put(cb);
+	r = request_parse(sk, req, on_link_msg, &p, true);
 	if (r < 0)
-		return nlerr_to_errno(r);
+		return r;
 	if (!p.seen)
 		return -EIO;
 	*ret = li;
@@ -239,21 +250,12 @@ int bridge_port_vlans_get(struct nl_sock *sk, int ifindex, BridgePortVlans *ret)
 {
 	struct br_vlan_msg bvm = { .family = AF_BRIDGE, .ifindex = (__u32)ifindex };
 	_cleanup_(nlmsg_freep) struct nl_msg *req = nlmsg_alloc_simple(RTM_GETVLAN, NLM_F_REQUEST | NLM_F_DUMP);
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	VlanDump p = { .ifindex = ifindex, .v = ret };
-	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!req || !cb || nlmsg_append(req, &bvm, sizeof(bvm), NLMSG_ALIGNTO) < 0) {
-		nl_cb_put(cb);
+	if (!req || nlmsg_append(req, &bvm, sizeof(bvm), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
-	}
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_vlan_msg, &p);
-	r = nl_send_auto(sk, req);
-	if (r >= 0)
-		r = nl_recvmsgs(sk, cb);
-	nl_cb_put(cb);
-	return r < 0 ? nlerr_to_errno(r) : 0;
+	return request_parse(sk, req, on_vlan_msg, &p, false);
 }
 
 int link_set_alias(struct nl_sock *sk, int ifindex, const char *alias)

@@ -110,29 +110,18 @@ static int kind_errno(int r)
  */
 static int fq_set(struct nl_sock *nl, int ifindex)
 {
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWQDISC, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
-	struct tcmsg t = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifindex,
-		.tcm_parent = TC_H_ROOT,
-		.tcm_handle = SHAPER_HANDLE,
-	};
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		tc_msg_new(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex, TC_H_ROOT, SHAPER_HANDLE, 0, "fq");
 	struct nlattr *opts;
-	int r;
 
 	if (!msg)
-		return -ENOMEM;
-	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, TCA_KIND, "fq") < 0)
 		return -ENOMEM;
 	opts = nla_nest_start(msg, TCA_OPTIONS);
 	if (!opts || nla_put_u32(msg, TCA_FQ_PLIMIT, SHAPER_FQ_LIMIT) < 0 ||
 	    nla_put_u32(msg, TCA_FQ_FLOW_PLIMIT, SHAPER_FQ_LIMIT) < 0)
 		return -ENOMEM;
 	nla_nest_end(msg, opts);
-	r = nl_send_auto(nl, msg);
-	if (r >= 0)
-		r = nl_wait_for_ack(nl);
-	return kind_errno(r);
+	return kind_errno(tc_msg_send(nl, msg));
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "netdb-files.h"
 #include "tap.h"
 
@@ -122,9 +123,31 @@ static void system_files(void)
 
 static void crafted(void)
 {
+	static const struct {
+		const char *name, *what;
+		int r;
+		unsigned value;
+	} services[] = {
+		{ "ssh", "a name with tabs and a trailing comment", 0, 22 },
+		{ "web", "a name on two lines: the first wins, whatever its protocol", 0, 8080 },
+		{ "www", "an alias right before '#'", 0, 8080 },
+		{ "echo-alias", "an alias on an indented line", 0, 7 },
+		{ "huge", "a port above 65535 is no port", -ENOENT, 0 },
+		{ "noport", "a line without port/protocol", -ENOENT, 0 },
+		{ "lonely", "a line with a name alone", -ENOENT, 0 },
+		{ "SSH", "names are case-sensitive", -ENOENT, 0 },
+		{ "tcp", "a protocol is no service", -ENOENT, 0 },
+		{ "comment", "nor is a word of a comment", -ENOENT, 0 },
+	}, protocols[] = {
+		{ "tcp", "a protocol name: the first line wins", 0, 6 },
+		{ "IPv6-ICMP", "an alias", 0, 58 },
+		{ "TCP2", "an alias of a later line", 0, 7 },
+		{ "mptcp", "a number above 255 (Debian's mptcp) is read as it is", 0, 262 },
+		{ "huge", "a number above 65535 is none", -ENOENT, 0 },
+		{ "bad", "a line whose number is no number", -ENOENT, 0 },
+		{ "Tcp", "names are case-sensitive", -ENOENT, 0 },
+	};
 	const char *p;
-	uint16_t port = 0;
-	unsigned n = 0;
 
 	p = write_file("services", "# a comment line\n"
 				   "\n"
@@ -135,20 +158,13 @@ static void crafted(void)
 				   "noport tcp\n"
 				   "lonely\n"
 				   "  indented 7/tcp   echo-alias  \n");
-	is_int(netdb_service_port(p, "ssh", &port), 0, "a name with tabs and a trailing comment");
-	is_int(port, 22, "its port");
-	is_int(netdb_service_port(p, "web", &port), 0, "a name on two lines");
-	is_int(port, 8080, "the first line wins, whatever its protocol");
-	is_int(netdb_service_port(p, "www", &port), 0, "an alias right before '#'");
-	is_int(port, 8080, "its port");
-	is_int(netdb_service_port(p, "echo-alias", &port), 0, "an alias on an indented line");
-	is_int(port, 7, "its port");
-	is_int(netdb_service_port(p, "huge", &port), -ENOENT, "a port above 65535 is no port");
-	is_int(netdb_service_port(p, "noport", &port), -ENOENT, "a line without port/protocol");
-	is_int(netdb_service_port(p, "lonely", &port), -ENOENT, "a line with a name alone");
-	is_int(netdb_service_port(p, "SSH", &port), -ENOENT, "names are case-sensitive");
-	is_int(netdb_service_port(p, "tcp", &port), -ENOENT, "a protocol is no service");
-	is_int(netdb_service_port(p, "comment", &port), -ENOENT, "nor is a word of a comment");
+	for (size_t i = 0; i < ELEMENTSOF(services); i++) {
+		uint16_t port = 0;
+		int r = netdb_service_port(p, services[i].name, &port);
+
+		ok(r == services[i].r && (r < 0 || port == services[i].value), "service '%s': %s (%d, port %u)", services[i].name,
+		   services[i].what, r, port);
+	}
 
 	p = write_file("protocols", "ip\t0\tIP\t\t# internet protocol\n"
 				    "tcp 6 TCP\n"
@@ -157,23 +173,21 @@ static void crafted(void)
 				    "mptcp 262 MPTCP\n"
 				    "huge 70000\n"
 				    "ipv6-icmp 58 IPv6-ICMP\n");
-	is_int(netdb_protocol_number(p, "tcp", &n), 0, "a protocol name");
-	is_int(n, 6, "the first line wins");
-	is_int(netdb_protocol_number(p, "IPv6-ICMP", &n), 0, "an alias");
-	is_int(n, 58, "its number");
-	is_int(netdb_protocol_number(p, "TCP2", &n), 0, "an alias of a later line");
-	is_int(n, 7, "its number");
-	is_int(netdb_protocol_number(p, "bad", &n), -ENOENT, "a line whose number is no number");
-	is_int(netdb_protocol_number(p, "mptcp", &n), 0, "a number above 255 (Debian's mptcp)");
-	is_int(n, 262, "is read as it is");
-	is_int(netdb_protocol_number(p, "huge", &n), -ENOENT, "a number above 65535 is none");
-	is_int(netdb_protocol_number(p, "Tcp", &n), -ENOENT, "names are case-sensitive");
-	ok(netdb_protocol_known(p, 0) && netdb_protocol_known(p, 7) && netdb_protocol_known(p, 58), "numbers of lines are known");
-	ok(!netdb_protocol_known(p, 1) && !netdb_protocol_known(p, 256) && netdb_protocol_known(p, 262), "others are not");
+	for (size_t i = 0; i < ELEMENTSOF(protocols); i++) {
+		unsigned n = 0;
+		int r = netdb_protocol_number(p, protocols[i].name, &n);
 
-	is_int(netdb_service_port("/nonexistent/services", "ssh", &port), -ENOENT, "a missing services file: none");
-	is_int(netdb_protocol_number("/nonexistent/protocols", "tcp", &n), -ENOENT, "a missing protocols file: none");
-	ok(!netdb_protocol_known("/nonexistent/protocols", 6), "nor any number");
+		ok(r == protocols[i].r && (r < 0 || n == protocols[i].value), "protocol '%s': %s (%d, %u)", protocols[i].name,
+		   protocols[i].what, r, n);
+	}
+	ok(netdb_protocol_known(p, 0) && netdb_protocol_known(p, 7) && netdb_protocol_known(p, 58) && netdb_protocol_known(p, 262),
+	   "numbers of lines are known");
+	ok(!netdb_protocol_known(p, 1) && !netdb_protocol_known(p, 256) && !netdb_protocol_known(p, 70000), "others are not");
+
+	ok(netdb_service_port("/nonexistent/services", "ssh", &(uint16_t){ 0 }) == -ENOENT &&
+		   netdb_protocol_number("/nonexistent/protocols", "tcp", &(unsigned){ 0 }) == -ENOENT &&
+		   !netdb_protocol_known("/nonexistent/protocols", 6),
+	   "a missing file: nothing found");
 }
 
 int main(void)
