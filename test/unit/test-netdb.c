@@ -121,69 +121,70 @@ static void system_files(void)
 	   numbers, mismatches);
 }
 
+/* Both crafted files; a case is a service when service is true, else a protocol. */
+static const char services_text[] = "# a comment line\n"
+				    "\n"
+				    "ssh\t\t22/tcp\t\t\t# SSH Remote Login Protocol\n"
+				    "web 8080/udp www# a comment right after an alias\n"
+				    "web 80/tcp\n"
+				    "huge 70000/tcp\n"
+				    "noport tcp\n"
+				    "lonely\n"
+				    "  indented 7/tcp   echo-alias  \n";
+static const char protocols_text[] = "ip\t0\tIP\t\t# internet protocol\n"
+				     "tcp 6 TCP\n"
+				     "tcp 7 TCP2\n"
+				     "bad x\n"
+				     "mptcp 262 MPTCP\n"
+				     "huge 70000\n"
+				     "ipv6-icmp 58 IPv6-ICMP\n";
+
 static void crafted(void)
 {
 	static const struct {
+		bool service;
 		const char *name, *what;
 		int r;
 		unsigned value;
-	} services[] = {
-		{ "ssh", "a name with tabs and a trailing comment", 0, 22 },
-		{ "web", "a name on two lines: the first wins, whatever its protocol", 0, 8080 },
-		{ "www", "an alias right before '#'", 0, 8080 },
-		{ "echo-alias", "an alias on an indented line", 0, 7 },
-		{ "huge", "a port above 65535 is no port", -ENOENT, 0 },
-		{ "noport", "a line without port/protocol", -ENOENT, 0 },
-		{ "lonely", "a line with a name alone", -ENOENT, 0 },
-		{ "SSH", "names are case-sensitive", -ENOENT, 0 },
-		{ "tcp", "a protocol is no service", -ENOENT, 0 },
-		{ "comment", "nor is a word of a comment", -ENOENT, 0 },
-	}, protocols[] = {
-		{ "tcp", "a protocol name: the first line wins", 0, 6 },
-		{ "IPv6-ICMP", "an alias", 0, 58 },
-		{ "TCP2", "an alias of a later line", 0, 7 },
-		{ "mptcp", "a number above 255 (Debian's mptcp) is read as it is", 0, 262 },
-		{ "huge", "a number above 65535 is none", -ENOENT, 0 },
-		{ "bad", "a line whose number is no number", -ENOENT, 0 },
-		{ "Tcp", "names are case-sensitive", -ENOENT, 0 },
+	} cases[] = {
+		{ true, "ssh", "a name with tabs and a trailing comment", 0, 22 },
+		{ true, "web", "a name on two lines: the first wins, whatever its protocol", 0, 8080 },
+		{ true, "www", "an alias right before '#'", 0, 8080 },
+		{ true, "echo-alias", "an alias on an indented line", 0, 7 },
+		{ true, "huge", "a port above 65535 is no port", -ENOENT, 0 },
+		{ true, "noport", "a line without port/protocol", -ENOENT, 0 },
+		{ true, "lonely", "a line with a name alone", -ENOENT, 0 },
+		{ true, "SSH", "names are case-sensitive", -ENOENT, 0 },
+		{ true, "tcp", "a protocol is no service", -ENOENT, 0 },
+		{ true, "comment", "nor is a word of a comment", -ENOENT, 0 },
+		{ false, "tcp", "a protocol name: the first line wins", 0, 6 },
+		{ false, "IPv6-ICMP", "an alias", 0, 58 },
+		{ false, "TCP2", "an alias of a later line", 0, 7 },
+		{ false, "mptcp", "a number above 255 (Debian's mptcp) is read as it is", 0, 262 },
+		{ false, "huge", "a number above 65535 is none", -ENOENT, 0 },
+		{ false, "bad", "a line whose number is no number", -ENOENT, 0 },
+		{ false, "Tcp", "names are case-sensitive", -ENOENT, 0 },
 	};
-	const char *p;
+	char services[128], protocols[128];
 
-	p = write_file("services", "# a comment line\n"
-				   "\n"
-				   "ssh\t\t22/tcp\t\t\t# SSH Remote Login Protocol\n"
-				   "web 8080/udp www# a comment right after an alias\n"
-				   "web 80/tcp\n"
-				   "huge 70000/tcp\n"
-				   "noport tcp\n"
-				   "lonely\n"
-				   "  indented 7/tcp   echo-alias  \n");
-	for (size_t i = 0; i < ELEMENTSOF(services); i++) {
+	snprintf(services, sizeof(services), "%s", write_file("services", services_text));
+	snprintf(protocols, sizeof(protocols), "%s", write_file("protocols", protocols_text));
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		uint16_t port = 0;
-		int r = netdb_service_port(p, services[i].name, &port);
-
-		ok(r == services[i].r && (r < 0 || port == services[i].value), "service '%s': %s (%d, port %u)", services[i].name,
-		   services[i].what, r, port);
-	}
-
-	p = write_file("protocols", "ip\t0\tIP\t\t# internet protocol\n"
-				    "tcp 6 TCP\n"
-				    "tcp 7 TCP2\n"
-				    "bad x\n"
-				    "mptcp 262 MPTCP\n"
-				    "huge 70000\n"
-				    "ipv6-icmp 58 IPv6-ICMP\n");
-	for (size_t i = 0; i < ELEMENTSOF(protocols); i++) {
 		unsigned n = 0;
-		int r = netdb_protocol_number(p, protocols[i].name, &n);
+		int r = cases[i].service ? netdb_service_port(services, cases[i].name, &port) :
+					   netdb_protocol_number(protocols, cases[i].name, &n);
 
-		ok(r == protocols[i].r && (r < 0 || n == protocols[i].value), "protocol '%s': %s (%d, %u)", protocols[i].name,
-		   protocols[i].what, r, n);
+		if (cases[i].service)
+			n = port;
+		ok(r == cases[i].r && (r < 0 || n == cases[i].value), "%s '%s': %s (%d, %u)",
+		   cases[i].service ? "service" : "protocol", cases[i].name, cases[i].what, r, n);
 	}
-	ok(netdb_protocol_known(p, 0) && netdb_protocol_known(p, 7) && netdb_protocol_known(p, 58) && netdb_protocol_known(p, 262),
+	ok(netdb_protocol_known(protocols, 0) && netdb_protocol_known(protocols, 7) && netdb_protocol_known(protocols, 58) &&
+		   netdb_protocol_known(protocols, 262),
 	   "numbers of lines are known");
-	ok(!netdb_protocol_known(p, 1) && !netdb_protocol_known(p, 256) && !netdb_protocol_known(p, 70000), "others are not");
-
+	ok(!netdb_protocol_known(protocols, 1) && !netdb_protocol_known(protocols, 256) && !netdb_protocol_known(protocols, 70000),
+	   "others are not");
 	ok(netdb_service_port("/nonexistent/services", "ssh", &(uint16_t){ 0 }) == -ENOENT &&
 		   netdb_protocol_number("/nonexistent/protocols", "tcp", &(unsigned){ 0 }) == -ENOENT &&
 		   !netdb_protocol_known("/nonexistent/protocols", 6),
