@@ -100,13 +100,11 @@ typedef struct LinkReply {
 static void link_kind(struct nlattr *linkinfo, LinkInfo *li)
 {
 	struct nlattr *info[IFLA_INFO_MAX + 1], *br[IFLA_BR_MAX + 1];
-	const char *kind;
 
 	if (nla_parse_nested(info, IFLA_INFO_MAX, linkinfo, NULL) < 0 || !info[IFLA_INFO_KIND])
 		return;
-	kind = nla_get_string(info[IFLA_INFO_KIND]);
-	li->is_bridge = strcmp(kind, "bridge") == 0;
-	li->is_ovs = strcmp(kind, "openvswitch") == 0;
+	li->is_bridge = nla_strcmp(info[IFLA_INFO_KIND], "bridge") == 0;
+	li->is_ovs = nla_strcmp(info[IFLA_INFO_KIND], "openvswitch") == 0;
 	if (!li->is_bridge || !info[IFLA_INFO_DATA] || nla_parse_nested(br, IFLA_BR_MAX, info[IFLA_INFO_DATA], NULL) < 0)
 		return;
 	/* Kernels without bridge VLAN filtering send neither. */
