@@ -4,7 +4,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/route/qdisc.h>
-#include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 #include <linux/tc_act/tc_mirred.h>
 #include <netlink/route/act/mirred.h>
