@@ -654,26 +654,16 @@ static int cmd_del(const Env *e, CniConf *c)
 	running = c->ipam_type && !host_local_builtin;
 	r = plug_env_open(&env, lxc_hook_pve_dir());
 	if (r < 0) {
-		plug_env_done(&env);
 		cni_fail(CNI_ERR_IO, NULL, "cannot open rtnetlink: %s", strerror(-r));
-		if (released < 0)
-			(void)host_local_fail("DEL", &d); /* logged: the first error is printed */
-		if (running)
-			(void)ipam_finish(c, &run, NULL);
-		return 1;
+		goto failed;
 	}
 	/* Gone already (the namespace took the pair, or a second DEL): fine. Another's: not ours to touch. */
 	r = plug_owned(&env, host_ifname, alias, &host);
 	if (r > 0) {
 		r = plug_remove_detached(&env, host_ifname);
 		if (r < 0) {
-			plug_env_done(&env);
 			cni_fail(CNI_ERR_IO, NULL, "cannot remove host interface '%s': %s", host_ifname, strerror(-r));
-			if (released < 0)
-				(void)host_local_fail("DEL", &d); /* logged: the first error is printed */
-			if (running)
-				(void)ipam_finish(c, &run, NULL);
-			return 1;
+			goto failed;
 		}
 		log_ctx(&ctx, LOG_INFO, "Removed '%s' of container '%s' (network '%s')", e->ifname, e->container_id, c->name);
 	} else
@@ -685,6 +675,15 @@ static int cmd_del(const Env *e, CniConf *c)
 	if (running && ipam_finish(c, &run, NULL) < 0)
 		return 1;
 	return 0;
+
+failed:
+	/* Our error is printed; the addresses' is only logged, and the IPAM plugin is waited for. */
+	plug_env_done(&env);
+	if (released < 0)
+		(void)host_local_fail("DEL", &d);
+	if (running)
+		(void)ipam_finish(c, &run, NULL);
+	return 1;
 }
 
 static json_object *prev_container_interface(json_object *prev, const Env *e, int *ret_index)
