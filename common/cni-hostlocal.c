@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -587,25 +586,13 @@ static int store_lock(const HostLocal *h, Diag *d)
 	return TAKE_FD(fd);
 }
 
-/* Go's strings.TrimSpace, in place (ASCII white space). */
-static char *trim(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (isspace((unsigned char)*s))
-		s++;
-	return s;
-}
-
 typedef struct Key {
-	const char *id, *ifname; /* the id trimmed */
+	const char *id, *ifname; /* the id trimmed, as Go's strings.TrimSpace trims it (strstrip()) */
 } Key;
 
 static Key key_of(char *id_copy, const char *ifname)
 {
-	return (Key){ .id = trim(id_copy), .ifname = ifname };
+	return (Key){ .id = strstrip(id_copy), .ifname = ifname };
 }
 
 /* A network's directory while an operation holds its lock, and the attachment it is about. */
@@ -703,7 +690,7 @@ static int walk(int dfd, WalkFn f, void *userdata, unsigned depth)
 		close(fd);
 		if (r < 0)
 			continue;
-		r = f(dirfd(dir), de->d_name, trim(content), userdata);
+		r = f(dirfd(dir), de->d_name, strstrip(content), userdata);
 		if (r < 0)
 			return r;
 	}
@@ -762,10 +749,18 @@ static int find_one(int dfd, const char *name, char *content, void *userdata)
 	return -ECANCELED;
 }
 
+#define LAST_RESERVED_MAX (sizeof(LAST_RESERVED) + 20)
+
+/* "last_reserved_ip.<set>", where host-local keeps the last address it gave out of that range set. */
+static void last_reserved_name(size_t set_index, char ret[LAST_RESERVED_MAX])
+{
+	snprintf(ret, LAST_RESERVED_MAX, LAST_RESERVED "%zu", set_index);
+}
+
 /* Reserve a: 1, 0 when it is taken, or failed. */
 static int reserve(int dfd, const Key *k, const HostLocalAddr *a, size_t set_index, Diag *d)
 {
-	char name[INET6_ADDRSTRLEN], last[48];
+	char name[INET6_ADDRSTRLEN], last[LAST_RESERVED_MAX];
 	_cleanup_free_ char *content = NULL;
 	_cleanup_close_ int fd = -1, lfd = -1;
 	int n;
@@ -789,7 +784,7 @@ static int reserve(int dfd, const Key *k, const HostLocalAddr *a, size_t set_ind
 	 * (auto_da_alloc), 0.3 ms. The content comes out the same, and every
 	 * reader holds the lock.
 	 */
-	snprintf(last, sizeof(last), LAST_RESERVED "%zu", set_index);
+	last_reserved_name(set_index, last);
 	lfd = openat(dfd, last, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0 || pwrite(lfd, name, strlen(name), 0) != (ssize_t)strlen(name) || ftruncate(lfd, (off_t)strlen(name)) < 0)
 		return diag_error(d, -errno, "write %s: %m", last);
@@ -800,9 +795,9 @@ static bool last_reserved(int dfd, size_t set_index, HostLocalAddr *ret)
 {
 	_cleanup_free_ char *content = NULL;
 	_cleanup_close_ int fd = -1;
-	char last[48];
+	char last[LAST_RESERVED_MAX];
 
-	snprintf(last, sizeof(last), LAST_RESERVED "%zu", set_index);
+	last_reserved_name(set_index, last);
 	fd = openat(dfd, last, O_RDONLY | O_CLOEXEC);
 	return fd >= 0 && read_fd_full(fd, 64, &content, NULL) >= 0 && parse_addr(content, ret) == 1;
 }
@@ -939,7 +934,7 @@ static int resolv_conf_parse(const char *path, json_object **ret, Diag *d)
 		_cleanup_(strv_freep) char **f = NULL;
 		json_object **list;
 
-		line = trim(line);
+		line = strstrip(line);
 		if (!*line || *line == '#' || *line == ';')
 			continue;
 		if (strv_split(line, " \t\r\v\f", &f) < 0)
@@ -1053,24 +1048,49 @@ int host_local_check(const HostLocal *h, const char *id, const char *ifname, Dia
 }
 
 typedef struct Gc {
-	json_object *valid;
+	Key *keys; /* the valid attachments', ids trimmed once */
+	char **ids;
+	size_t n;
 	unsigned released;
 } Gc;
 
-static bool gc_valid(json_object *valid, const char *content)
+static void gc_done(Gc *g)
 {
-	for (size_t i = 0; valid && i < json_object_array_length(valid); i++) {
+	for (size_t i = 0; i < g->n; i++)
+		free(g->ids[i]);
+	free(g->ids);
+	free(g->keys);
+}
+
+/* The valid attachments [{containerID, ifname}] as keys; entries without a containerID are none. */
+static int gc_keys(json_object *valid, Gc *g)
+{
+	size_t n = valid ? json_object_array_length(valid) : 0;
+
+	g->keys = calloc(n + 1, sizeof(*g->keys));
+	g->ids = calloc(n + 1, sizeof(*g->ids));
+	if (!g->keys || !g->ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
 		json_object *a = json_object_array_get_idx(valid, i);
 		const char *id = cni_json_str(a, "containerID"), *ifname = cni_json_str(a, "ifname");
-		_cleanup_free_ char *copy = id ? strdup(id) : NULL;
-		Key k;
 
-		if (!copy)
+		if (!id)
 			continue;
-		k = key_of(copy, ifname ?: "");
-		if (key_matches(content, &k, false) || key_matches(content, &k, true))
-			return true;
+		g->ids[g->n] = strdup(id);
+		if (!g->ids[g->n])
+			return -ENOMEM;
+		g->keys[g->n] = key_of(g->ids[g->n], ifname ?: "");
+		g->n++;
 	}
+	return 0;
+}
+
+static bool gc_valid(const Gc *g, const char *content)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (key_matches(content, &g->keys[i], false) || key_matches(content, &g->keys[i], true))
+			return true;
 	return false;
 }
 
@@ -1080,7 +1100,7 @@ static int gc_one(int dfd, const char *name, char *content, void *userdata)
 	HostLocalAddr a;
 
 	/* Reservations only: the lock and last_reserved_ip.N are not named after an address. */
-	if (parse_addr(name, &a) == 1 && !gc_valid(g->valid, content) && unlinkat(dfd, name, 0) == 0)
+	if (parse_addr(name, &a) == 1 && !gc_valid(g, content) && unlinkat(dfd, name, 0) == 0)
 		g->released++;
 	return 0;
 }
@@ -1088,9 +1108,12 @@ static int gc_one(int dfd, const char *name, char *content, void *userdata)
 int host_local_gc(const HostLocal *h, json_object *valid, unsigned *ret_released, Diag *d)
 {
 	_cleanup_(store_close) Store st = STORE_NULL;
-	Gc g = { .valid = valid };
-	int r = store_open(h, NULL, NULL, &st, d);
+	_cleanup_(gc_done) Gc g = {};
+	int r = gc_keys(valid, &g);
 
+	if (r < 0)
+		return r;
+	r = store_open(h, NULL, NULL, &st, d);
 	if (r < 0)
 		return r;
 	r = walk(st.dfd, gc_one, &g, 0);
