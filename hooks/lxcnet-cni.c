@@ -824,13 +824,13 @@ static int cmd_check(const Env *e, CniConf *c)
 	if (!c->prev)
 		return cni_fail(CNI_ERR_INVALID_CONFIG, NULL, "prevResult: missing (CHECK compares against it)");
 	if (host_local_builtin) {
-		r = host_local_check(&host_local, e->container_id, e->ifname, &d);
-		if (r <= 0) {
-			if (r == 0)
+		int found = host_local_check(&host_local, e->container_id, e->ifname, &d);
+
+		if (found <= 0) {
+			if (found == 0)
 				diag_error(&d, -ENOENT, "host-local: Failed to find address added by container %s", e->container_id);
 			return host_local_fail("CHECK", &d);
 		}
-		r = 1;
 	} else if (c->ipam_type && ipam_exec(c, e, "CHECK", NULL) < 0)
 		return 1;
 	attachment_names(c, e, host_ifname, alias);
