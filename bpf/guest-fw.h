@@ -19,7 +19,7 @@
  *    (policy_out). To it: nosmurfs, DHCP server traffic, neighbour
  *    discovery, the policy (policy_in). Accepted, they start a connection.
  *
- * Connection tracking is lxcnet's own (lxcnet_ct), so that it works whether
+ * Connection tracking is lxcnet's own (lxcnet_ct4, lxcnet_ct6), so that it works whether
  * or not bridge netfilter is on. Its states and time-outs follow Linux's
  * conntrack; TCP windows are not tracked.
  */
@@ -45,10 +45,18 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LXCNET_CT_ENTRIES);
-	__type(key, struct lxcnet_ct_key);
+	__type(key, struct lxcnet_ct4_key);
 	__type(value, struct lxcnet_ct);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} lxcnet_ct SEC(".maps");
+} lxcnet_ct4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LXCNET_CT_ENTRIES);
+	__type(key, struct lxcnet_ct6_key);
+	__type(value, struct lxcnet_ct);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_ct6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -77,14 +85,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxcnet_fw_bits SEC(".maps");
 
+/*
+ * A port's rules of one generation: made by user space, as many entries as
+ * rules (BPF_F_INNER_MAP), and without BTF: its sizes, not its types.
+ */
+struct lxcnet_fw_rule_array {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct lxcnet_fw_rule));
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 262144);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct lxcnet_fw_rulekey);
-	__type(value, struct lxcnet_fw_rule);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LXCNET_PORT_SLOTS * 2);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} lxcnet_fw_rule SEC(".maps");
+	__array(values, struct lxcnet_fw_rule_array);
+} lxcnet_fw_rules SEC(".maps");
 
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_TCP_ 6
@@ -373,10 +392,41 @@ static __always_inline int fw_in_set(__u32 slot, __u32 set_gen, __u32 family, co
 	return e && !e->nomatch;
 }
 
+/* A connection's key, in the map of its family. */
+struct fw_ct_key {
+	__u32 family;
+	union {
+		struct lxcnet_ct4_key v4;
+		struct lxcnet_ct6_key v6;
+	};
+};
+
+static __always_inline struct lxcnet_ct *fw_ct_find(const struct fw_ct_key *k)
+{
+	return k->family == 4 ? bpf_map_lookup_elem(&lxcnet_ct4, &k->v4) : bpf_map_lookup_elem(&lxcnet_ct6, &k->v6);
+}
+
+static __always_inline void fw_ct_put(const struct fw_ct_key *k, const struct lxcnet_ct *e)
+{
+	if (k->family == 4)
+		bpf_map_update_elem(&lxcnet_ct4, &k->v4, e, BPF_ANY);
+	else
+		bpf_map_update_elem(&lxcnet_ct6, &k->v6, e, BPF_ANY);
+}
+
+static __always_inline void fw_ct_forget(const struct fw_ct_key *k)
+{
+	if (k->family == 4)
+		bpf_map_delete_elem(&lxcnet_ct4, &k->v4);
+	else
+		bpf_map_delete_elem(&lxcnet_ct6, &k->v6);
+}
+
 /* The canonical key of (src, sport) <-> (dst, dport); 1 when src is endpoint a. */
-static __always_inline int fw_ct_key(struct lxcnet_ct_key *k, __u32 slot, __u32 gen, __u8 family, __u8 proto,
+static __always_inline int fw_ct_key(struct fw_ct_key *k, __u32 slot, __u32 gen, __u8 family, __u8 proto,
 				     const __u32 *src, __be16 sport, const __u32 *dst, __be16 dport)
 {
+	const __u32 *a, *b;
 	int src_a = 1;
 
 	if (src[0] != dst[0])
@@ -389,21 +439,19 @@ static __always_inline int fw_ct_key(struct lxcnet_ct_key *k, __u32 slot, __u32 
 		src_a = src[3] < dst[3];
 	else
 		src_a = sport <= dport;
-	k->slot = slot;
-	k->gen = gen;
+	a = src_a ? src : dst;
+	b = src_a ? dst : src;
 	k->family = family;
-	k->proto = proto;
-	k->pad[0] = k->pad[1] = 0;
-	if (src_a) {
-		__builtin_memcpy(k->addr_a, src, 16);
-		__builtin_memcpy(k->addr_b, dst, 16);
-		k->port_a = sport;
-		k->port_b = dport;
+	if (family == 4) {
+		k->v4 = (struct lxcnet_ct4_key){ .slot = slot, .gen = gen, .addr_a = a[0], .addr_b = b[0], .proto = proto };
+		k->v4.port_a = src_a ? sport : dport;
+		k->v4.port_b = src_a ? dport : sport;
 	} else {
-		__builtin_memcpy(k->addr_a, dst, 16);
-		__builtin_memcpy(k->addr_b, src, 16);
-		k->port_a = dport;
-		k->port_b = sport;
+		k->v6 = (struct lxcnet_ct6_key){ .slot = slot, .gen = gen, .proto = proto };
+		__builtin_memcpy(k->v6.addr_a, a, 16);
+		__builtin_memcpy(k->v6.addr_b, b, 16);
+		k->v6.port_a = src_a ? sport : dport;
+		k->v6.port_b = src_a ? dport : sport;
 	}
 	return src_a;
 }
@@ -431,7 +479,7 @@ static __always_inline __u64 fw_ct_timeout(__u8 proto, __u8 state)
 static __always_inline int fw_ct_related(struct __sk_buff *skb, __u32 slot, __u32 gen, const struct fw_pkt *pk)
 {
 	struct fw_pkt in = {};
-	struct lxcnet_ct_key k;
+	struct fw_ct_key k;
 	__u32 inner = pk->l4 + 8;
 
 	if (pk->family == 4) {
@@ -466,7 +514,7 @@ static __always_inline int fw_ct_related(struct __sk_buff *skb, __u32 slot, __u3
 		icmp_ports(in.proto, h[0], id, &in.sport, &in.dport);
 	}
 	fw_ct_key(&k, slot, gen, in.family, in.proto, in.src, in.sport, in.dst, in.dport);
-	return bpf_map_lookup_elem(&lxcnet_ct, &k) != 0;
+	return fw_ct_find(&k) != 0;
 }
 
 static __always_inline int icmp_is_error(const struct fw_pkt *pk)
@@ -502,7 +550,7 @@ static __always_inline int icmp6_untracked(const struct fw_pkt *pk)
  * related or invalid; a later fragment belongs to its datagram's first.
  */
 static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, const struct fw_pkt *pk,
-				 struct lxcnet_ct_key *k, int *src_a, int *create)
+				 struct fw_ct_key *k, int *src_a, int *create)
 {
 	struct lxcnet_ct *e;
 	__u64 now;
@@ -512,7 +560,7 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 	if (pk->frag == 2) {
 		fw_ct_key(k, slot, gen, pk->family, CT_PROTO_FRAGMENT, pk->src, (__be16)(pk->frag_id >> 16), pk->dst,
 			  (__be16)pk->frag_id);
-		e = bpf_map_lookup_elem(&lxcnet_ct, k);
+		e = fw_ct_find(k);
 		return e && fw_now() - e->seen_ns < 30 * SEC_NS ? FW_CT_ESTABLISHED : FW_CT_INVALID;
 	}
 	if (icmp_is_error(pk))
@@ -520,12 +568,12 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 	if (pk->family == 6 && icmp6_untracked(pk))
 		return FW_CT_UNTRACKED;
 	*src_a = fw_ct_key(k, slot, gen, pk->family, pk->proto, pk->src, pk->sport, pk->dst, pk->dport);
-	e = bpf_map_lookup_elem(&lxcnet_ct, k);
+	e = fw_ct_find(k);
 	now = e ? fw_now() : 0;
 	if (e && (now - e->seen_ns > fw_ct_timeout(pk->proto, e->state) ||
 		  (e->state == LXCNET_CT_CLOSE && (pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN))) {
 		/* Over, or a new connection of the same ports after a close: as if there were none. */
-		bpf_map_delete_elem(&lxcnet_ct, k);
+		fw_ct_forget(k);
 		e = 0;
 	}
 	if (e) {
@@ -560,22 +608,22 @@ static __always_inline int fw_ct(struct __sk_buff *skb, __u32 slot, __u32 gen, c
 	return FW_CT_NEW;
 }
 
-static __always_inline void fw_ct_start(const struct lxcnet_ct_key *k, int src_a)
+static __always_inline void fw_ct_start(const struct fw_ct_key *k, int src_a)
 {
 	struct lxcnet_ct e = { .seen_ns = fw_now(), .state = LXCNET_CT_NEW, .orig_a = src_a };
 
-	bpf_map_update_elem(&lxcnet_ct, k, &e, BPF_ANY);
+	fw_ct_put(k, &e);
 }
 
 /* A first fragment that passed: the later ones carry no ports, they follow it by the datagram's id. */
 static __always_inline void fw_frag_start(__u32 slot, __u32 gen, const struct fw_pkt *pk)
 {
 	struct lxcnet_ct e = { .seen_ns = fw_now(), .state = LXCNET_CT_NEW };
-	struct lxcnet_ct_key fk;
+	struct fw_ct_key fk;
 
 	fw_ct_key(&fk, slot, gen, pk->family, CT_PROTO_FRAGMENT, pk->src, (__be16)(pk->frag_id >> 16), pk->dst,
 		  (__be16)pk->frag_id);
-	bpf_map_update_elem(&lxcnet_ct, &fk, &e, BPF_ANY);
+	fw_ct_put(&fk, &e);
 }
 
 static __always_inline int is_udp_ports(const struct fw_pkt *pk, __u16 sport, __u16 dport)
@@ -605,8 +653,10 @@ static __always_inline __u32 lowest_bit(__u64 w)
  */
 struct fw_scratch {
 	struct lxcnet_fw_matchkey k;
-	struct lxcnet_fw_rulekey rk;
 	struct lxcnet_fw_bitskey bk;
+	__u32 rules_key; /* of the generation's array in lxcnet_fw_rules */
+	__u32 rules_gen;
+	__u32 rule_base; /* where the direction's rules start in it */
 	__u32 ids[_LXCNET_FW_FIELDS]; /* 0: a field no rule restricts, not looked up */
 	__s32 rule;
 	__u16 n_cand; /* of the value that has candidates, LXCNET_FW_MANY when none has */
@@ -649,7 +699,7 @@ static __always_inline int fw_under(const __u8 *p, __u32 len, const __u32 *a)
 	return 1;
 }
 
-/* Whether the packet passes a simple rule's test (sport, dport as the classifier's fields have them). */
+/* Whether the packet passes a rule's test (sport, dport as the classifier's fields have them). */
 static __always_inline int fw_test(const struct lxcnet_fw_test *t, const struct fw_pkt *pk, __u16 sport, __u16 dport)
 {
 	if ((t->family && t->family != pk->family) || (t->proto >= 0 && t->proto != pk->proto))
@@ -659,16 +709,26 @@ static __always_inline int fw_test(const struct lxcnet_fw_test *t, const struct 
 	return fw_under(t->src, t->src_len, pk->src) && fw_under(t->dst, t->dst_len, pk->dst);
 }
 
-/* The rule matched: counted, and its verdict. */
+/* Rule index of the direction fw_rules() judges in (sc), or NULL: not in force any more. */
+static __always_inline struct lxcnet_fw_rule *fw_rule(const struct fw_scratch *sc, __u32 index)
+{
+	struct lxcnet_fw_rule *r;
+	__u32 i = sc->rule_base + index;
+	void *rules;
+
+	rules = bpf_map_lookup_elem(&lxcnet_fw_rules, &sc->rules_key);
+	if (!rules)
+		return 0;
+	r = bpf_map_lookup_elem(rules, &i);
+	/* A generation two ahead may be in its place already. */
+	return r && r->rules_gen == sc->rules_gen ? r : 0;
+}
+
+/* The rule matched: counted (shared by the CPUs; only new connections' first packets come here), and its verdict. */
 static __always_inline int fw_rule_hit(struct lxcnet_fw_rule *r, __u32 len)
 {
-	/*
-	 * Shared by the CPUs, and not atomic: an atomic add cost 1.4 us more
-	 * per judged packet (bench-fw-rules). Two CPUs counting the same rule
-	 * at the same instant may lose one; only first packets come here.
-	 */
-	r->packets++;
-	r->bytes += len;
+	__sync_fetch_and_add(&r->packets, 1);
+	__sync_fetch_and_add(&r->bytes, len);
 	return r->verdict;
 }
 
@@ -698,7 +758,9 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	kp->rules_gen = sc->bk.rules_gen = fw->rules_gen;
 	kp->dir = (__u8)dir;
 	/* Kept here, not in registers: the look-ups below leave few, and interpreted BPF's 512 bytes of stack are near. */
-	sc->rk = (struct lxcnet_fw_rulekey){ .slot = slot, .rules_gen = fw->rules_gen, .dir = (__u16)dir };
+	sc->rules_key = LXCNET_FW_RULES_KEY(slot, fw->rules_gen);
+	sc->rules_gen = fw->rules_gen;
+	sc->rule_base = dir & 1 ? fw->n_rules[LXCNET_FROM_CT] : 0;
 	sc->len = len;
 	sc->fields = fw->fields[dir & 1];
 	sc->exact = fw->exact[dir & 1];
@@ -771,13 +833,12 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 		}
 	}
 	if (sc->n_cand <= LXCNET_FW_CANDIDATES) {
-		/* A value with few rules, all simple: the first whose test passes, no other field needed. */
+		/* A value with few rules, each one test in the other fields: the first whose test passes, no other field needed. */
 #pragma clang loop unroll(full)
 		for (int i = 0; i < LXCNET_FW_CANDIDATES; i++) {
 			if (i >= sc->n_cand)
 				break;
-			sc->rk.index = sc->cand[i];
-			r = bpf_map_lookup_elem(&lxcnet_fw_rule, &sc->rk);
+			r = fw_rule(sc, sc->cand[i]);
 			if (!r)
 				break;
 			if (fw_test(&r->test, pk, sc->sport, sc->dport))
@@ -843,8 +904,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	}
 	if (sc->rule == FW_NO_RULE)
 		return FW_NO_RULE;
-	sc->rk.index = (__u16)sc->rule;
-	r = bpf_map_lookup_elem(&lxcnet_fw_rule, &sc->rk);
+	r = fw_rule(sc, (__u32)sc->rule);
 	return r ? fw_rule_hit(r, sc->len) : FW_NO_RULE;
 }
 
@@ -1250,7 +1310,7 @@ static __attribute__((noinline)) int fw_check(struct __sk_buff *skb, __u32 slot,
 {
 	struct lxcnet_fw *fw = bpf_map_lookup_elem(&lxcnet_fw, &slot);
 	struct fw_pkt pk = {};
-	struct lxcnet_ct_key k;
+	struct fw_ct_key k;
 	int ct, why, src_a = 1, create = 0;
 
 	if (!fw)

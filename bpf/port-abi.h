@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define LXCNET_BPF_ABI "v4"
+#define LXCNET_BPF_ABI "v5"
 #define LXCNET_PORT_SLOTS 16384 /* ports per host; slot 0 is never handed out */
 #define LXCNET_TRUNK_WORDS 64	/* 64 x 64 bits: VLAN ids 0..4095 */
 
@@ -94,7 +94,7 @@ struct lxcnet_fw {
 	__u16 flags;	 /* LXCNET_FW_* */
 	__u8 policy_in;	 /* enum lxcnet_fw_verdict: new connections to the container */
 	__u8 policy_out; /* and from it */
-	__u32 rules_gen; /* its rules' generation (lxcnet_fw_match, _bits, _rule), switched to as set_gen is */
+	__u32 rules_gen; /* its rules' generation (lxcnet_fw_match, _bits, _rules), switched to as set_gen is */
 	__u16 n_rules[2]; /* rules per direction (enum lxcnet_dir: [LXCNET_FROM_CT] OUT, [LXCNET_TO_CT] IN) */
 	__u64 rules_hash; /* of the rules as compiled, for comparing them without reading them back */
 	__u8 fields[2];	  /* per direction, likewise: the fields (1 << enum lxcnet_fw_field) some rule restricts */
@@ -154,12 +154,13 @@ struct lxcnet_fw_matchkey {
 };
 
 /*
- * A value that matches at most LXCNET_FW_CANDIDATES rules, each of them a
- * simple test (lxcnet_fw_test), lists them: the first of them whose test
- * the packet passes is the rule, without looking up the other fields.
+ * A value that matches at most LXCNET_FW_CANDIDATES rules, each of them
+ * one test (lxcnet_fw_test) in the other fields, lists them: the first of
+ * them whose test the packet passes is the rule, without looking up the
+ * other fields.
  */
 #define LXCNET_FW_CANDIDATES 4
-#define LXCNET_FW_MANY 0xffff /* n_cand: more, or not all simple */
+#define LXCNET_FW_MANY 0xffff /* n_cand: more, or one of them is not one test in the other fields */
 
 struct lxcnet_fw_matchval {
 	__u32 id; /* of this value's chunks in lxcnet_fw_bits */
@@ -172,10 +173,10 @@ struct lxcnet_fw_matchval {
 };
 
 /*
- * lxcnet_fw_bits and lxcnet_fw_rule are hash maps without preallocation:
- * their look-ups cost the same at any size. Linux 6.1 takes their elements
- * from a cache refilled asynchronously, which a burst of updates can find
- * empty (ENOMEM): the writer waits for it and tries again.
+ * lxcnet_fw_bits is a hash map without preallocation: its look-ups cost the
+ * same at any size. Linux 6.1 takes its elements from a cache refilled
+ * asynchronously, which a burst of updates can find empty (ENOMEM): the
+ * writer waits for it and tries again.
  */
 
 /* lxcnet_fw_bits: the 64 rules of chunk of a value (its id) that it matches, when any. */
@@ -187,24 +188,26 @@ struct lxcnet_fw_bitskey {
 };
 
 /*
- * lxcnet_fw_rule: a rule's verdict, and what it matched (new connections'
- * first packets; shared by the CPUs and counted without atomics, so two
- * counting at the same instant may lose one).
+ * lxcnet_fw_rules[slot * 2 + (rules_gen & 1)]: the rules of a port's
+ * generation, an array map of their own (made by the writer, one per
+ * generation: a look-up there is an index, not a hash) holding first the
+ * OUT rules (n_rules[LXCNET_FROM_CT]), then the IN ones. Each has its
+ * verdict and what it matched (new connections' first packets, added
+ * atomically).
  */
-struct lxcnet_fw_rulekey {
-	__u32 slot;
-	__u32 rules_gen;
-	__u16 dir;
-	__u16 index;
-};
+#define LXCNET_FW_RULES_KEY(slot, rules_gen) ((slot) * 2 + ((rules_gen) & 1))
 
 /*
- * A rule as one test, when it is that simple: one family, protocol, source
- * and destination prefix, and up to two ranges of ports each. For ICMP the
- * destination port is type << 8 | code, as in the classifier.
+ * A rule as one test in the fields that are that simple: one family,
+ * protocol, source and destination prefix, and up to two ranges of ports
+ * each. The fields that are not (an address list, a set with '!', more
+ * than two port ranges) are left out of it, as "any", and said in
+ * complex: the rule is a candidate only of the values of such a field,
+ * which say it matches there. For ICMP the destination port is
+ * type << 8 | code, as in the classifier.
  */
 struct lxcnet_fw_test {
-	__u8 simple;  /* the rule is this test; 0: only the classifier's bitmaps say what it matches */
+	__u8 complex; /* the fields (1 << enum lxcnet_fw_field) not in the test; 0xff: none can be a candidate */
 	__u8 family;  /* 4 or 6; 0: either */
 	__s16 proto;  /* -1: any */
 	__u8 src_len; /* prefix lengths; 0: any address */
@@ -217,7 +220,8 @@ struct lxcnet_fw_test {
 
 struct lxcnet_fw_rule {
 	__u8 verdict; /* enum lxcnet_fw_verdict */
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 rules_gen; /* the generation it belongs to */
 	__u64 packets;
 	__u64 bytes;
 	struct lxcnet_fw_test test;
@@ -239,21 +243,31 @@ struct lxcnet_fw_ipentry {
 };
 
 /*
- * lxcnet_ct: connection tracking, an LRU hash shared by every port. The
- * key is canonical: endpoint a sorts before endpoint b, so both directions
- * of a connection find one entry. An ICMP query and its answer carry the
- * query's id as the asker's port, 0 as the other; a protocol without
- * ports uses 0.
+ * lxcnet_ct4 and lxcnet_ct6: connection tracking, LRU hashes shared by
+ * every port, one per family (an IPv4 key is half as long, and its look-up
+ * cheaper). The key is canonical: endpoint a sorts before endpoint b, so
+ * both directions of a connection find one entry. An ICMP query and its
+ * answer carry the query's id as the asker's port, 0 as the other; a
+ * protocol without ports uses 0.
  */
-#define LXCNET_CT_ENTRIES 131072
-struct lxcnet_ct_key {
+#define LXCNET_CT_ENTRIES 131072 /* per family */
+struct lxcnet_ct4_key {
 	__u32 slot;
-	__u32 gen;   /* lxcnet_fw[slot].gen */
-	__u8 family; /* 4 or 6 */
-	__u8 proto;  /* IPPROTO_*; 255 (reserved) for the fragments of one datagram, keyed by its IP id */
+	__u32 gen; /* lxcnet_fw[slot].gen */
+	__u32 addr_a, addr_b;
 	__be16 port_a, port_b;
-	__u8 pad[2];
+	__u8 proto; /* IPPROTO_*; 255 (reserved) for the fragments of one datagram, keyed by its IP id */
+	__u8 pad[3];
+};
+
+/* The same for IPv6. */
+struct lxcnet_ct6_key {
+	__u32 slot;
+	__u32 gen;
 	__u32 addr_a[4], addr_b[4];
+	__be16 port_a, port_b;
+	__u8 proto;
+	__u8 pad[3];
 };
 
 enum lxcnet_ct_state {
@@ -306,7 +320,11 @@ struct lxcnet_port_counters {
 	__u64 bytes[_LXCNET_DIR_MAX];
 };
 
-/* lxcnet_drops{slot}, per CPU, made at the port's first drop; key LXCNET_PORT_SLOTS counts frames of no port. */
+/*
+ * lxcnet_drops[slot], shared by the CPUs and added atomically (drops are
+ * the slow path: a per-CPU hash cost 50 ns per drop, this 13);
+ * LXCNET_PORT_SLOTS counts frames of no port. Zeroed as the slot is given.
+ */
 struct lxcnet_port_drops {
 	__u64 drops[_LXCNET_DROP_MAX];
 };

@@ -40,7 +40,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxcnet_counters SEC(".maps");
 
-/* Only ports with trunks, and ports that dropped something, take memory in these. */
+/* Only ports with trunks take memory in this. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LXCNET_PORT_SLOTS);
@@ -51,9 +51,8 @@ struct {
 } lxcnet_trunks SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LXCNET_PORT_SLOTS + 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct lxcnet_port_drops);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -104,19 +103,13 @@ static __always_inline int pass(struct __sk_buff *skb, __u32 slot, enum lxcnet_d
 	return TC_ACT_OK;
 }
 
-/* The slow path: a drop is counted in a hash entry made at the port's first one. */
+/* The slow path: a drop, counted in the port's entry, which the CPUs share. */
 static __attribute__((noinline)) int drop(__u32 slot, enum lxcnet_drop why)
 {
 	struct lxcnet_port_drops *s = bpf_map_lookup_elem(&lxcnet_drops, &slot);
 
-	if (!s) {
-		struct lxcnet_port_drops zero = {};
-
-		bpf_map_update_elem(&lxcnet_drops, &slot, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&lxcnet_drops, &slot);
-	}
 	if (s && why < _LXCNET_DROP_MAX)
-		s->drops[why]++;
+		__sync_fetch_and_add(&s->drops[why], 1);
 	return TC_ACT_SHOT;
 }
 

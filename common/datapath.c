@@ -22,9 +22,9 @@
 #include "strutil.h"
 
 static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
-					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct",
+					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct4", "lxcnet_ct6",
 					 "lxcnet_edt",	 "lxcnet_fw_match", "lxcnet_fw_exact", "lxcnet_fw_bits",
-					 "lxcnet_fw_rule", "tc_ingress",	    "tc_egress" };
+					 "lxcnet_fw_rules", "tc_ingress",	    "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -37,12 +37,13 @@ void datapath_free(Datapath *dp)
 	closep(&dp->slots_fd);
 	closep(&dp->fw_fd);
 	closep(&dp->fw_ipset_fd);
-	closep(&dp->ct_fd);
+	closep(&dp->ct4_fd);
+	closep(&dp->ct6_fd);
 	closep(&dp->edt_fd);
 	closep(&dp->fw_rules.match_fd);
 	closep(&dp->fw_rules.exact_fd);
 	closep(&dp->fw_rules.bits_fd);
-	closep(&dp->fw_rules.rule_fd);
+	closep(&dp->fw_rules.rules_fd);
 	closep(&dp->ingress_fd);
 	closep(&dp->egress_fd);
 	free(dp->pin_dir);
@@ -77,12 +78,12 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	if (!dp)
 		return -ENOMEM;
 	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
-	dp->fw_fd = dp->fw_ipset_fd = dp->ct_fd = dp->edt_fd = -1;
+	dp->fw_fd = dp->fw_ipset_fd = dp->ct4_fd = dp->ct6_fd = dp->edt_fd = -1;
 	dp->fw_rules = (DatapathFwMaps){ -1, -1, -1, -1 };
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
-					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct_fd, &dp->edt_fd, &dp->fw_rules.match_fd,
-					  &dp->fw_rules.exact_fd, &dp->fw_rules.bits_fd, &dp->fw_rules.rule_fd, &dp->ingress_fd,
+					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct4_fd, &dp->ct6_fd, &dp->edt_fd, &dp->fw_rules.match_fd,
+					  &dp->fw_rules.exact_fd, &dp->fw_rules.bits_fd, &dp->fw_rules.rules_fd, &dp->ingress_fd,
 					  &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
@@ -269,7 +270,13 @@ static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
 	(void)gen_prune(m->match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot, keep);
 	(void)gen_prune(m->exact_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot, keep);
 	(void)gen_prune(m->bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot, keep);
-	(void)gen_prune(m->rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot), slot, keep);
+	/* The rules' arrays: the other generation's place (both with keep 0); the kernel frees an array no one holds. */
+	for (__u32 g = 0; g < 2; g++)
+		if (!keep || (g & 1) != (keep & 1)) {
+			__u32 k = LXCNET_FW_RULES_KEY(slot, g);
+
+			(void)bpf_map_delete_elem(m->rules_fd, &k);
+		}
 }
 
 /*
@@ -289,6 +296,42 @@ static int map_add(int fd, const void *key, const void *value)
 			return negative_errno();
 		(void)usleep(1000);
 	}
+}
+
+/*
+ * The rules of generation gen (OUT, then IN) in an array of their own, put
+ * in gen's place in lxcnet_fw_rules (rules_fd); none without rules.
+ */
+static int fw_rules_array_write(int rules_fd, uint32_t slot, uint32_t gen, const FwClassifier *c)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	__u32 n = (__u32)c->n_rules[LXCNET_FROM_CT] + c->n_rules[LXCNET_TO_CT], key = LXCNET_FW_RULES_KEY(slot, gen), o = 0, count;
+	_cleanup_free_ struct lxcnet_fw_rule *v = NULL;
+	_cleanup_free_ __u32 *keys = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (!n)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	keys = calloc(n, sizeof(*keys));
+	if (!v || !keys)
+		return -ENOMEM;
+	for (int dir = 0; dir < _LXCNET_DIR_MAX; dir++)
+		for (uint16_t i = 0; i < c->n_rules[dir]; i++, o++) {
+			v[o] = (struct lxcnet_fw_rule){ .verdict = c->verdicts[dir][i], .rules_gen = gen, .test = c->tests[dir][i] };
+			keys[o] = o;
+		}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lxcnet_fw_rule", sizeof(__u32), sizeof(*v), n, &opts);
+	if (fd < 0)
+		return negative_errno();
+	count = n;
+	if (bpf_map_update_batch(fd, keys, v, &count, NULL) < 0) {
+		/* No batches here: one by one. */
+		for (__u32 i = 0; i < n; i++)
+			if (bpf_map_update_elem(fd, &keys[i], &v[i], BPF_ANY) < 0)
+				return negative_errno();
+	}
+	return bpf_map_update_elem(rules_fd, &key, &fd, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
 int datapath_fw_rules_write(const DatapathFwMaps *m, uint32_t slot, uint32_t gen, const FwClassifier *c)
@@ -316,16 +359,7 @@ int datapath_fw_rules_write(const DatapathFwMaps *m, uint32_t slot, uint32_t gen
 		if (r < 0)
 			return r;
 	}
-	for (int dir = 0; dir < _LXCNET_DIR_MAX; dir++)
-		for (uint16_t i = 0; i < c->n_rules[dir]; i++) {
-			struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = gen, .dir = (__u16)dir, .index = i };
-			struct lxcnet_fw_rule v = { .verdict = c->verdicts[dir][i], .test = c->tests[dir][i] };
-
-			r = map_add(m->rule_fd, &k, &v);
-			if (r < 0)
-				return r;
-		}
-	return 0;
+	return fw_rules_array_write(m->rules_fd, slot, gen, c);
 }
 
 /* The slot's guest firewall goes (its connections are of a generation nobody uses any more). */
@@ -349,7 +383,7 @@ static void slot_free(Datapath *dp, __u32 ifindex, __u32 slot)
 	if (slot) {
 		(void)bpf_map_update_elem(dp->ports_fd, &slot, &none, BPF_ANY);
 		(void)bpf_map_delete_elem(dp->trunks_fd, &slot);
-		(void)bpf_map_delete_elem(dp->drops_fd, &slot);
+		(void)bpf_map_update_elem(dp->drops_fd, &slot, &(struct lxcnet_port_drops){}, BPF_ANY);
 		fw_clear(dp, slot);
 	}
 	(void)bpf_map_delete_elem(dp->slots_fd, &ifindex);
@@ -424,9 +458,9 @@ static int slot_take(Datapath *dp, __u32 ifindex, __u32 *ret)
 		return -ENOMEM;
 	if (bpf_map_update_elem(dp->slots_fd, &ifindex, &slot, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(dp->counters_fd, &slot, zero, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(dp->drops_fd, &slot, &(struct lxcnet_port_drops){}, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(dp->edt_fd, &slot, &(struct lxcnet_edt){}, BPF_ANY) < 0)
 		return negative_errno();
-	(void)bpf_map_delete_elem(dp->drops_fd, &slot);
 	*ret = slot;
 	return 0;
 }
@@ -546,10 +580,27 @@ static int port_fw(Datapath *dp, int ifindex, __u32 *ret_slot, struct lxcnet_fw 
 	return bpf_map_lookup_elem(dp->fw_fd, ret_slot, ret) < 0 ? negative_errno() : 0;
 }
 
+/* The rules of generation gen in force at slot, read into v (n of them); left zero where not there. */
+static void fw_rules_array_read(int rules_fd, __u32 slot, __u32 gen, struct lxcnet_fw_rule *v, __u32 n)
+{
+	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id;
+	_cleanup_close_ int fd = -1;
+
+	/* Written before the switch to its generation: missing only when the port was replugged meanwhile. */
+	if (!n || bpf_map_lookup_elem(rules_fd, &key, &id) < 0)
+		return;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	for (__u32 i = 0; i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, &v[i]) < 0 || v[i].rules_gen != gen)
+			v[i] = (struct lxcnet_fw_rule){};
+}
+
 int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, struct lxcnet_fw_rule **ret)
 {
 	struct lxcnet_fw_rule *v;
-	size_t n, o = 0;
+	size_t n;
 	__u32 slot;
 	int r;
 
@@ -561,13 +612,7 @@ int datapath_port_fw_rules(Datapath *dp, int ifindex, struct lxcnet_fw *ret_fw, 
 	v = calloc(n ?: 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (__u16 dir = 0; dir < _LXCNET_DIR_MAX; dir++)
-		for (__u16 i = 0; i < ret_fw->n_rules[dir]; i++, o++) {
-			struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = ret_fw->rules_gen, .dir = dir, .index = i };
-
-			/* Written before the switch to its generation: missing only when the port was replugged meanwhile. */
-			(void)bpf_map_lookup_elem(dp->fw_rules.rule_fd, &k, &v[o]);
-		}
+	fw_rules_array_read(dp->fw_rules.rules_fd, slot, ret_fw->rules_gen, v, (__u32)n);
 	*ret = v;
 	return 0;
 }
@@ -640,31 +685,25 @@ int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret
 {
 	int ncpus = libbpf_num_possible_cpus();
 	_cleanup_free_ struct lxcnet_port_counters *counters = NULL;
-	_cleanup_free_ struct lxcnet_port_drops *drops = NULL;
+	struct lxcnet_port_drops drops;
 	struct lxcnet_port_stats sum = {};
 	__u32 slot = slot_of(dp, (__u32)ifindex, NULL);
-	bool dropped;
 
 	if (!slot)
 		return -ENOENT;
 	if (ncpus <= 0)
 		return -EINVAL;
 	counters = calloc((size_t)ncpus, sizeof(*counters));
-	drops = calloc((size_t)ncpus, sizeof(*drops));
-	if (!counters || !drops)
+	if (!counters)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(dp->counters_fd, &slot, counters) < 0)
+	if (bpf_map_lookup_elem(dp->counters_fd, &slot, counters) < 0 || bpf_map_lookup_elem(dp->drops_fd, &slot, &drops) < 0)
 		return negative_errno();
-	/* The drops entry is made at the port's first drop. */
-	dropped = bpf_map_lookup_elem(dp->drops_fd, &slot, drops) == 0;
-	for (int c = 0; c < ncpus; c++) {
+	for (int c = 0; c < ncpus; c++)
 		for (int i = 0; i < _LXCNET_DIR_MAX; i++) {
 			sum.packets[i] += counters[c].packets[i];
 			sum.bytes[i] += counters[c].bytes[i];
 		}
-		for (int i = 0; dropped && i < _LXCNET_DROP_MAX; i++)
-			sum.drops[i] += drops[c].drops[i];
-	}
+	memcpy(sum.drops, drops.drops, sizeof(sum.drops));
 	*ret = sum;
 	return 0;
 }

@@ -22,7 +22,7 @@ typedef struct DatapathFwMaps {
 	int match_fd; /* lxcnet_fw_match: the rules by field value, prefixes */
 	int exact_fd; /* lxcnet_fw_exact: and whole values */
 	int bits_fd;  /* lxcnet_fw_bits: their chunks beyond the first 256 rules */
-	int rule_fd;  /* lxcnet_fw_rule: each rule's verdict, test and counters */
+	int rules_fd; /* lxcnet_fw_rules: each port's rules (an array each): verdict, test and counters */
 } DatapathFwMaps;
 
 /* Those of a port program's skeleton (port.skel.h), as the tests load it. */
@@ -30,18 +30,19 @@ typedef struct DatapathFwMaps {
 	((DatapathFwMaps){ .match_fd = bpf_map__fd((skel)->maps.lxcnet_fw_match),                              \
 			   .exact_fd = bpf_map__fd((skel)->maps.lxcnet_fw_exact),                              \
 			   .bits_fd = bpf_map__fd((skel)->maps.lxcnet_fw_bits),                                \
-			   .rule_fd = bpf_map__fd((skel)->maps.lxcnet_fw_rule) })
+			   .rules_fd = bpf_map__fd((skel)->maps.lxcnet_fw_rules) })
 
 typedef struct Datapath {
 	char *pin_dir;
 	int ports_fd;	 /* lxcnet_ports: slot -> policy */
 	int counters_fd; /* lxcnet_counters: slot -> per-CPU packets and bytes */
 	int trunks_fd;	 /* lxcnet_trunks: slot -> VLAN bitmap */
-	int drops_fd;	 /* lxcnet_drops: slot -> per-CPU drops by reason */
+	int drops_fd;	 /* lxcnet_drops: slot -> drops by reason */
 	int slots_fd;	 /* lxcnet_slots: ifindex -> slot */
 	int fw_fd;	 /* lxcnet_fw: slot -> guest firewall */
 	int fw_ipset_fd; /* lxcnet_fw_ipset: (slot, family, address) -> in the ipfilter set or not */
-	int ct_fd;	 /* lxcnet_ct: connections */
+	int ct4_fd;	 /* lxcnet_ct4: IPv4 connections */
+	int ct6_fd;	 /* lxcnet_ct6: IPv6 connections */
 	int edt_fd;	 /* lxcnet_edt: slot -> next departure time to the container */
 	DatapathFwMaps fw_rules; /* the guest firewall's rules */
 	int ingress_fd;

@@ -123,26 +123,42 @@ static bool port_ranges(const FwPrefix *p, size_t n, uint16_t out[2][2])
 	return true;
 }
 
-/* Rule r as one test, or not simple (t->simple 0): address lists, sets with '!', more than two port ranges. */
+/*
+ * Rule r as one test in the fields where it is that simple; the others
+ * (address lists, sets with '!', more than two port ranges) are left out,
+ * as any, and said in t->complex.
+ */
 static void rule_test(const FwRule *r, struct lxcnet_fw_test *t)
 {
+	static const uint16_t any[2][2] = { { 0, UINT16_MAX }, { 0, UINT16_MAX } };
+
 	*t = (struct lxcnet_fw_test){ .family = r->family, .proto = (__s16)r->proto };
-	if (r->n_src > 1 || r->n_dst > 1 || (r->n_src && r->src[0].nomatch) || (r->n_dst && r->dst[0].nomatch))
-		return;
 	for (int i = 0; i < 2; i++) {
 		const FwPrefix *a = i ? r->dst : r->src;
+		size_t n = i ? r->n_dst : r->n_src;
 
-		if (!(i ? r->n_dst : r->n_src))
+		if (!n)
 			continue;
-		if (t->family && t->family != a->family)
-			return; /* matches nothing: left to the bitmaps */
+		if (n > 1 || a->nomatch) {
+			t->complex |= (uint8_t)(1 << (i ? LXCNET_FW_DST : LXCNET_FW_SRC));
+			continue;
+		}
+		if (t->family && t->family != a->family) {
+			t->complex = 0xff; /* matches nothing: left to the bitmaps */
+			return;
+		}
 		t->family = a->family;
 		memcpy(i ? t->dst : t->src, a->addr, 16);
 		*(i ? &t->dst_len : &t->src_len) = a->len;
 	}
-	if (!port_ranges(r->sport, r->n_sport, t->sport) || !port_ranges(r->dport, r->n_dport, t->dport))
-		return;
-	t->simple = 1;
+	if (!port_ranges(r->sport, r->n_sport, t->sport)) {
+		t->complex |= 1 << LXCNET_FW_SPORT;
+		memcpy(t->sport, any, sizeof(any));
+	}
+	if (!port_ranges(r->dport, r->n_dport, t->dport)) {
+		t->complex |= 1 << LXCNET_FW_DPORT;
+		memcpy(t->dport, any, sizeof(any));
+	}
 }
 
 static bool prefix_under(const uint8_t *p, unsigned len, const uint8_t *a)
@@ -187,12 +203,12 @@ static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, c
 	e->val.id = ++b->next_id;
 	if (fw_value_whole(field, family, u->len))
 		b->c->exact[dir] |= (uint8_t)(1 << field);
-	/* The candidates: at most LXCNET_FW_CANDIDATES rules, all simple. */
+	/* The candidates: at most LXCNET_FW_CANDIDATES rules, each one test in the fields other than this one. */
 	for (size_t w = 0; w < words && e->val.n_cand != LXCNET_FW_MANY; w++)
 		for (uint64_t m = bitmap[w]; m; m &= m - 1) {
 			size_t rule = w * 64 + (size_t)__builtin_ctzll(m);
 
-			if (e->val.n_cand == LXCNET_FW_CANDIDATES || !b->tests[rule].simple) {
+			if (e->val.n_cand == LXCNET_FW_CANDIDATES || (b->tests[rule].complex & ~(1 << field))) {
 				e->val.n_cand = LXCNET_FW_MANY;
 				break;
 			}

@@ -119,6 +119,31 @@ static size_t gen_entries(int fd, size_t key_size, size_t slot_off, __u32 slot, 
 	return n;
 }
 
+/* The rules of slot in lxcnet_fw_rules (rules_fd): in both generations' arrays; *ret_gen: in gen's, of gen. */
+static size_t rule_entries(int rules_fd, __u32 slot, __u32 gen, size_t *ret_gen)
+{
+	size_t n = 0;
+
+	*ret_gen = 0;
+	for (__u32 g = 0; g < 2; g++) {
+		__u32 key = LXCNET_FW_RULES_KEY(slot, g), id;
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		struct lxcnet_fw_rule first = {};
+		_cleanup_close_ int fd = -1;
+
+		if (bpf_map_lookup_elem(rules_fd, &key, &id) < 0)
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			continue;
+		n += info.max_entries;
+		if ((g & 1) == (gen & 1) && bpf_map_lookup_elem(fd, &(__u32){ 0 }, &first) == 0 && first.rules_gen == gen)
+			*ret_gen = info.max_entries;
+	}
+	return n;
+}
+
 /* The guest firewall text as a DatapathFw (policy IN DROP, OUT ACCEPT) in *f; false when it does not compile. */
 static bool fw_of(const char *text, DatapathFw *f)
 {
@@ -149,8 +174,7 @@ static void rules_entries(__u32 slot, size_t all[4], size_t cur[4])
 			     fw.rules_gen, &cur[1]);
 	all[2] = gen_entries(m->bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot,
 			     fw.rules_gen, &cur[2]);
-	all[3] = gen_entries(m->rule_fd, sizeof(struct lxcnet_fw_rulekey), offsetof(struct lxcnet_fw_rulekey, slot), slot,
-			     fw.rules_gen, &cur[3]);
+	all[3] = rule_entries(m->rules_fd, slot, fw.rules_gen, &cur[3]);
 }
 
 /*

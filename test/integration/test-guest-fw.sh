@@ -120,21 +120,22 @@ ok $? "the metrics count drops of the guest firewall by reason ($(grep -o 'reaso
 # Rules, in the datapath: first match wins, after the chain's own filters and before the policy (DROP in).
 # rule_hits IFNAME DIR INDEX: packets the rule (index within its direction: 0 OUT, 1 IN) matched
 rule_hits() {
-	bpftool -j map dump pinned "$(dp_pins)/lxcnet_fw_rule" 2>/dev/null | python3 -c '
-import json, sys
-slot = int(sys.argv[1]); d = int(sys.argv[2]); idx = int(sys.argv[3]); n = 0
-def u(b, o, w): return int.from_bytes(bytes(int(x, 16) for x in b[o:o + w]), "little")
-for e in json.load(sys.stdin):
-    k = e["key"]
-    if isinstance(k, dict):
-        ks, kd, ki = k["slot"], k["dir"], k["index"]
-    else:
-        ks, kd, ki = u(k, 0, 4), u(k, 8, 2), u(k, 10, 2)
-    if (ks, kd, ki) != (slot, d, idx):
-        continue
-    v = e["value"]
-    n += v["packets"] if isinstance(v, dict) else u(v, 8, 8)
-print(n)' "$(dp_slot lxcnet_ports "$(ifx "$1")" slot)" "$2" "$3"
+	python3 - "$(dp_pins)" "$(dp_slot lxcnet_ports "$(ifx "$1")" slot)" "$(dp_slot lxcnet_fw "$(ifx "$1")")" "$2" "$3" <<'PY'
+import json, subprocess, sys
+# lxcnet_fw_rules[slot * 2 + (rules_gen & 1)] is the id of the generation's array: OUT rules, then IN.
+pins, slot, fw, d, idx = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def bpftool(*a):
+    return json.loads(subprocess.run(["bpftool", "-j", "map"] + list(a), capture_output=True, text=True, check=True).stdout)
+key = ["0x%02x" % b for b in (slot * 2 + (fw["rules_gen"] & 1)).to_bytes(4, "little")]
+e = bpftool("lookup", "pinned", pins + "/lxcnet_fw_rules", "key", *key)
+inner = e.get("value")
+inner = inner if isinstance(inner, int) else int.from_bytes(bytes(int(x, 16) for x in inner), "little")
+i = idx + (fw["n_rules"][0] if d == 1 else 0)
+v = bpftool("lookup", "id", str(inner), "key", *["0x%02x" % b for b in i.to_bytes(4, "little")])["value"]
+u = lambda o, w: int.from_bytes(bytes(int(x, 16) for x in v[o:o + w]), "little")
+# verdict, pad, rules_gen at 4, packets at 8
+print(u(8, 8) if u(4, 4) == fw["rules_gen"] else 0)
+PY
 }
 cat >"$T/pve/firewall/8601.fw" <<'EOF'
 [OPTIONS]

@@ -71,29 +71,43 @@ static struct lxcnet_port_stats stats_of(__u32 key)
 	int ncpus = libbpf_num_possible_cpus();
 	size_t n = ncpus > 0 ? (size_t)ncpus : 1;
 	_cleanup_free_ struct lxcnet_port_counters *c = calloc(n, sizeof(*c));
-	_cleanup_free_ struct lxcnet_port_drops *dr = calloc(n, sizeof(*dr));
+	struct lxcnet_port_drops dr = {};
 	struct lxcnet_port_stats sum = {};
 
-	if (!c || !dr || ncpus <= 0)
+	if (!c || ncpus <= 0)
 		return sum;
 	if (bpf_map__lookup_elem(skel->maps.lxcnet_counters, &slot, sizeof(slot), c, sizeof(*c) * n, 0) < 0)
 		memset(c, 0, sizeof(*c) * n);
-	if (bpf_map__lookup_elem(skel->maps.lxcnet_drops, &key, sizeof(key), dr, sizeof(*dr) * n, 0) < 0)
-		memset(dr, 0, sizeof(*dr) * n);
-	for (size_t cpu = 0; cpu < n; cpu++) {
+	if (bpf_map__lookup_elem(skel->maps.lxcnet_drops, &key, sizeof(key), &dr, sizeof(dr), 0) < 0)
+		memset(&dr, 0, sizeof(dr));
+	for (size_t cpu = 0; cpu < n; cpu++)
 		for (int i = 0; i < _LXCNET_DIR_MAX; i++) {
 			sum.packets[i] += c[cpu].packets[i];
 			sum.bytes[i] += c[cpu].bytes[i];
 		}
-		for (int i = 0; i < _LXCNET_DROP_MAX; i++)
-			sum.drops[i] += dr[cpu].drops[i];
-	}
+	memcpy(sum.drops, dr.drops, sizeof(sum.drops));
 	return sum;
 }
 
 static struct lxcnet_port_stats stats(void)
 {
 	return stats_of(slot);
+}
+
+/* Rule index of direction dir of the slot's rules generation gen (in force: lxcnet_fw has its numbers). */
+static int rule_read(__u32 gen, int dir, __u32 index, struct lxcnet_fw_rule *ret)
+{
+	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id;
+	struct lxcnet_fw fw = {};
+	_cleanup_close_ int fd = -1;
+
+	if (bpf_map__lookup_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), 0) < 0 || fw.rules_gen != gen ||
+	    bpf_map__lookup_elem(skel->maps.lxcnet_fw_rules, &key, sizeof(key), &id, sizeof(id), 0) < 0)
+		return -1;
+	fd = bpf_map_get_fd_by_id(id);
+	if (dir == LXCNET_TO_CT)
+		index += fw.n_rules[LXCNET_FROM_CT];
+	return fd >= 0 && bpf_map_lookup_elem(fd, &index, ret) == 0 && ret->rules_gen == gen ? 0 : -1;
 }
 
 /* Run prog on the frame; returns the tc verdict, out/out_len get the frame after the program. */
@@ -670,11 +684,9 @@ static void rules_cases(void)
 	{
 		/* The counters of a rule: the packets that matched it. */
 		struct lxcnet_fw_rule v = {};
-		struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = 5,
-					       .dir = LXCNET_TO_CT, .index = 301 };
 		unsigned long long pk = 0;
 
-		if (bpf_map__lookup_elem(skel->maps.lxcnet_fw_rule, &k, sizeof(k), &v, sizeof(v), 0) == 0)
+		if (rule_read(5, LXCNET_TO_CT, 301, &v) == 0)
 			pk = v.packets;
 		ok(pk > 0, "rules: IN rule 301 (tcp 1000:2000, past the inline bits) counted %llu packets", pk);
 	}
@@ -695,6 +707,52 @@ static FwConfig *parse_fw(const char *text)
  * without an entry takes the whole range's from the hash map, not the trie,
  * or, when no rule leaves the field open, matches no rule at once.
  */
+/*
+ * Rules whose address lists, '!' sets or port lists are not one test are
+ * still their values' candidates in that field: the test checks the
+ * others. The first source's entry decides, without the other fields.
+ */
+static void candidate_cases(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = parse_fw("[IPSET ops]\n10.8.0.0/16\n!10.8.1.0/24\n"
+							  "[RULES]\n"
+							  "IN DROP -source 10.7.0.1,10.7.0.2 -p tcp -dport 80\n"
+							  "IN ACCEPT -source 10.7.0.1 -p udp\n"
+							  "IN ACCEPT -source +ops -p tcp -dport 22:23\n"
+							  "IN DROP -source 10.7.0.3 -p tcp -dport 1,3,5,7\n");
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	static const char *const srcs4[] = { "10.7.0.1", "10.7.0.2", "10.7.0.3", "10.8.0.9", "10.8.1.9", "172.16.0.1" };
+	static const char *const srcs6[] = { "fd00:1::1" };
+	struct bpf_program *in = skel->progs.tc_egress;
+	struct lxcnet_fw_rule v = {};
+	unsigned char f[128];
+	FwRuleSet rs = {};
+	Diag d = {};
+	size_t n;
+
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0, "candidates: 4 rules compiled"))
+		return;
+	if (!rules_install("candidates", c, 7))
+		goto done;
+	n = pkt4(f, 9, "10.7.0.2", "10.0.0.2", 6, 0, tcp(40000, 80, TCP_SYN_), 20);
+	fw_expect("candidates: 10.7.0.2 to tcp 80, the list's second address", in, f, n, LXCNET_DROP_FW_RULE);
+	if (rule_read(7, LXCNET_TO_CT, 0, &v) < 0)
+		v.packets = 0;
+	ok(v.packets == 1, "candidates: rule 0 counted it (%llu)", (unsigned long long)v.packets);
+	n = pkt4(f, 9, "10.7.0.2", "10.0.0.2", 6, 0, tcp(40001, 81, TCP_SYN_), 20);
+	fw_expect("candidates: 10.7.0.2 to tcp 81, no rule's test (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.8.0.9", "10.0.0.2", 6, 0, tcp(40002, 23, TCP_SYN_), 20);
+	fw_expect("candidates: the set's 10.8.0.9 to tcp 23", in, f, n, -1);
+	n = pkt4(f, 9, "10.8.1.9", "10.0.0.2", 6, 0, tcp(40003, 23, TCP_SYN_), 20);
+	fw_expect("candidates: the set's '!' 10.8.1.9 to tcp 23 (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.7.0.3", "10.0.0.2", 6, 0, tcp(40004, 5, TCP_SYN_), 20);
+	fw_expect("candidates: 10.7.0.3 to tcp 5, port list (the bitmaps)", in, f, n, LXCNET_DROP_FW_RULE);
+	rules_agree("candidates", &rs, srcs4, ELEMENTSOF(srcs4), srcs6, ELEMENTSOF(srcs6), 1000);
+done:
+	fw_ruleset_done(&rs);
+	rules_off();
+}
+
 static void whole_value_cases(void)
 {
 	_cleanup_(fw_config_freep) FwConfig *g = parse_fw("[RULES]\n"
@@ -958,8 +1016,6 @@ static void reject_cases(void)
 		_cleanup_(fw_config_freep) FwConfig *g = NULL;
 		struct lxcnet_fw fw = { .ifindex = ifindex, .gen = 4, .flags = defaults, .policy_in = LXCNET_FW_ACCEPT,
 					.policy_out = LXCNET_FW_ACCEPT, .rules_gen = 6 };
-		struct lxcnet_fw_rulekey k = { .slot = slot, .rules_gen = 6,
-					       .dir = LXCNET_FROM_CT, .index = 0 };
 		struct lxcnet_fw_rule v = {};
 		FwRuleSet rs = {};
 		Diag d = {};
@@ -977,8 +1033,9 @@ static void reject_cases(void)
 		n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40200, 25, TCP_SYN_), 20);
 		memcpy(f, peer_mac, 6);
 		rejected("OUT REJECT -p tcp -dport 25: the container's SYN to port 25", out, f, n, o, &olen);
-		ok(bpf_map__lookup_elem(skel->maps.lxcnet_fw_rule, &k, sizeof(k), &v, sizeof(v), 0) == 0 && v.packets == 1 &&
-			   v.verdict == LXCNET_FW_REJECT,
+		if (rule_read(6, LXCNET_FROM_CT, 0, &v) < 0)
+			v = (struct lxcnet_fw_rule){};
+		ok(v.packets == 1 && v.verdict == LXCNET_FW_REJECT,
 		   "the rule counted it (%llu packets)", (unsigned long long)v.packets);
 		n = pkt4(f, OWN, "10.0.0.2", "10.0.0.9", 6, 0, tcp(40201, 26, TCP_SYN_), 20);
 		memcpy(f, peer_mac, 6);
@@ -1508,6 +1565,7 @@ int main(void)
 	guest_firewall_cases();
 	rules_cases();
 	whole_value_cases();
+	candidate_cases();
 	reject_cases();
 	simulator_cases();
 	edt_cases();

@@ -477,7 +477,7 @@ static const FwMatchEntry *entry(const FwClassifier *c, uint8_t dir, uint8_t fie
 	return NULL;
 }
 
-/* Simple rules as one test, and values with few of them listing them as candidates. */
+/* Rules as one test in their simple fields, and values with few of them listing them as candidates. */
 static void simple_rules(void)
 {
 	_cleanup_(fw_config_freep) FwConfig *g = parse(FW_GUEST, "100.fw",
@@ -499,23 +499,38 @@ static void simple_rules(void)
 		"simple rules: six rules compiled"))
 		return;
 	t = c->tests[LXCNET_TO_CT];
-	ok(t[0].simple && t[0].family == 4 && t[0].proto == 6 && t[0].src_len == 32 && t[0].src[3] == 1 &&
+	ok(!t[0].complex && t[0].family == 4 && t[0].proto == 6 && t[0].src_len == 32 && t[0].src[3] == 1 &&
 		   t[0].dport[0][0] == 80 && t[0].dport[0][1] == 80 && t[0].dport[1][0] == 443 && t[0].dport[1][1] == 443 &&
 		   t[0].sport[0][0] == 0 && t[0].sport[0][1] == 65535 && t[0].dst_len == 0,
 	   "simple rules: one address, tcp, ports 80 and 443 as two ranges");
-	ok(t[1].simple && t[1].dport[0][0] == 1000 && t[1].dport[0][1] == 2100 && t[1].dport[1][0] == 1000 &&
+	ok(!t[1].complex && t[1].dport[0][0] == 1000 && t[1].dport[0][1] == 2100 && t[1].dport[1][0] == 1000 &&
 		   t[1].dport[1][1] == 2100,
 	   "simple rules: 1000:2000,2001:2100 as one range");
-	ok(!t[2].simple && !t[3].simple && !t[4].simple, "simple rules: three port ranges, a set with '!', two addresses are not");
+	ok(t[2].complex == 1 << LXCNET_FW_DPORT && t[2].dport[0][0] == 0 && t[2].dport[0][1] == 65535 && t[2].src_len == 32 &&
+		   t[2].proto == 6,
+	   "simple rules: three port ranges are not one test: left out of it, the address and protocol in it");
+	ok(t[3].complex == 1 << LXCNET_FW_SRC && t[3].src_len == 0 && t[4].complex == 1 << LXCNET_FW_SRC && t[4].src_len == 0,
+	   "simple rules: a set with '!' and two addresses are not one test either: any source in it");
 	ok(c->whole_only[LXCNET_TO_CT] == (1 << LXCNET_FW_PROTO) && c->nothing_else[LXCNET_TO_CT] == 0,
 	   "simple rules: only the protocol has whole values alone (a prefix, ranges elsewhere), and rules without one");
-	ok(t[5].simple && t[5].family == 6 && t[5].proto == 6 && t[5].dst_len == 64 && t[5].sport[0][0] == 1024 &&
+	ok(!t[5].complex && t[5].family == 6 && t[5].proto == 6 && t[5].dst_len == 64 && t[5].sport[0][0] == 1024 &&
 		   t[5].sport[0][1] == 65535,
 	   "simple rules: an IPv6 destination prefix and a source port range");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.1", 32);
 	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 0, "simple rules: 10.0.0.1's entry lists rule 0 as its candidate");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.3", 32);
-	ok(e && e->val.n_cand == LXCNET_FW_MANY, "simple rules: 10.0.0.3's entry has a rule that is not simple: no candidates");
+	ok(e && e->val.n_cand == LXCNET_FW_MANY,
+	   "simple rules: 10.0.0.3's entry has a rule whose ports are not one test: no candidates");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.4", 32);
+	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 4,
+	   "simple rules: 10.0.0.4's entry lists rule 4, whose address list is the field the entry decides");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.5.0.0", 16);
+	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 3, "simple rules: the set's prefix lists its rule");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.5.1.0", 24);
+	ok(e && e->val.n_cand == 0, "simple rules: the set's '!' prefix lists none");
+	e = entry(c, LXCNET_TO_CT, LXCNET_FW_DPORT, 0, "0.1.0.0", 16); /* port 1, big-endian */
+	ok(e && e->val.n_cand == LXCNET_FW_MANY,
+	   "simple rules: port 1 has rules whose sources are not one test (another field): no candidates");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "0.0.0.0", 0);
 	ok(e && e->val.n_cand == 0, "simple rules: IPv4 sources no rule names have no candidate at all");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 6, "::", 0);
