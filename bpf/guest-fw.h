@@ -19,9 +19,9 @@
  *    (policy_out). To it: nosmurfs, DHCP server traffic, neighbour
  *    discovery, the policy (policy_in). Accepted, they start a connection.
  *
- * Connection tracking is lxcnet's own (lxcnet_ct4, lxcnet_ct6), so that it works whether
- * or not bridge netfilter is on. Its states and time-outs follow Linux's
- * conntrack; TCP windows are not tracked.
+ * Connection tracking is lxcnet's own (lxcnet_ct4, lxcnet_ct6), so that
+ * it works whether or not bridge netfilter is on. Its states and time-outs
+ * follow Linux's conntrack; TCP windows are not tracked.
  */
 #pragma once
 
@@ -659,8 +659,11 @@ struct fw_scratch {
 	__u32 rule_base; /* where the direction's rules start in it */
 	__u32 ids[_LXCNET_FW_FIELDS]; /* 0: a field no rule restricts, not looked up */
 	__s32 rule;
-	__u16 n_cand; /* of the value that has candidates, LXCNET_FW_MANY when none has */
+	__u16 n_cand; /* of the value that lists the fewest rules, LXCNET_FW_MANY when none lists them */
 	__u16 cand[LXCNET_FW_CANDIDATES];
+	__u8 tested;  /* and each of those is one test in the other fields */
+	__u16 n_list[_LXCNET_FW_FIELDS]; /* each looked-up field's value's n_cand */
+	__u16 list[_LXCNET_FW_FIELDS][LXCNET_FW_CANDIDATES]; /* and its list */
 	__u16 sport, dport; /* the port fields' values */
 	__u32 len;
 	__u8 fields, exact, whole_only, nothing_else; /* lxcnet_fw's, of the direction */
@@ -733,6 +736,46 @@ static __always_inline int fw_rule_hit(struct lxcnet_fw_rule *r, __u32 len)
 }
 
 /*
+ * Whether every field looked up (sc) matches rule: the first 256 by the
+ * fields' bits together; beyond, a chunk every field has a rule in, then
+ * for each field not matching all of the chunk's rules, its list, or
+ * where it has none its chunk's word.
+ */
+static __always_inline int fw_all_have(struct fw_scratch *sc, __u32 rule)
+{
+	__u32 chunk = (rule / 64) & (LXCNET_FW_CHUNKS - 1), bit = rule % 64, word = (chunk / 64) & 3, at = chunk % 64;
+
+	if (chunk < LXCNET_FW_INLINE_WORDS)
+		return (sc->bits[chunk & 3] >> bit) & 1;
+	if (!((sc->summary[word] >> at) & 1))
+		return 0;
+#pragma clang loop unroll(full)
+	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+		__u64 *b;
+
+		if (!sc->ids[f] || ((sc->full[f][word] >> at) & 1))
+			continue;
+		if (sc->n_list[f] <= LXCNET_FW_CANDIDATES) {
+			int found = 0;
+
+#pragma clang loop unroll(full)
+			for (int j = 0; j < LXCNET_FW_CANDIDATES; j++)
+				if (j < sc->n_list[f] && sc->list[f][j] == rule)
+					found = 1;
+			if (!found)
+				return 0;
+			continue;
+		}
+		sc->bk.id = sc->ids[f];
+		sc->bk.chunk = chunk;
+		b = bpf_map_lookup_elem(&lxcnet_fw_bits, &sc->bk);
+		if (!b || !((*b >> bit) & 1))
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * The guest's rules for a new connection's packet in direction dir: the
  * verdict of the first rule it matches (counted), FW_NO_RULE when none.
  */
@@ -753,6 +796,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	kp = &sc->k;
 	sc->rule = FW_NO_RULE;
 	sc->n_cand = LXCNET_FW_MANY;
+	sc->tested = 0;
 	sc->started = 0;
 	kp->slot = sc->bk.slot = slot;
 	kp->rules_gen = sc->bk.rules_gen = fw->rules_gen;
@@ -776,6 +820,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 #pragma clang loop unroll(full)
 	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
 		sc->ids[f] = 0;
+		sc->n_list[f] = LXCNET_FW_MANY;
 		if (!(sc->fields & (1 << f)))
 			continue;
 		__builtin_memset(kp->value, 0, sizeof(kp->value));
@@ -811,10 +856,17 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 		}
 		if (!v)
 			return FW_NO_RULE;
+		sc->n_list[f] = v->n_cand;
 		if (v->n_cand <= LXCNET_FW_CANDIDATES) {
-			sc->n_cand = v->n_cand;
-			__builtin_memcpy(sc->cand, v->cand, sizeof(sc->cand));
-			break;
+			__builtin_memcpy(sc->list[f], v->cand, sizeof(sc->list[f]));
+			if (v->tested || v->n_cand < sc->n_cand) {
+				sc->n_cand = v->n_cand;
+				__builtin_memcpy(sc->cand, v->cand, sizeof(sc->cand));
+			}
+			if (v->tested) {
+				sc->tested = 1;
+				break;
+			}
 		}
 		/* The first field's sets are taken as they are, the next ones' intersected with them. */
 		if (!sc->started) {
@@ -832,7 +884,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 			sc->full[f][i] = v->full[i];
 		}
 	}
-	if (sc->n_cand <= LXCNET_FW_CANDIDATES) {
+	if (sc->tested) {
 		/* A value with few rules, each one test in the other fields: the first whose test passes, no other field needed. */
 #pragma clang loop unroll(full)
 		for (int i = 0; i < LXCNET_FW_CANDIDATES; i++) {
@@ -843,6 +895,19 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 				break;
 			if (fw_test(&r->test, pk, sc->sport, sc->dport))
 				return fw_rule_hit(r, sc->len);
+		}
+		return FW_NO_RULE;
+	}
+	if (sc->n_cand <= LXCNET_FW_CANDIDATES) {
+		/* Every field looked up: the first rule of the shortest list all of them have. */
+#pragma clang loop unroll(full)
+		for (int i = 0; i < LXCNET_FW_CANDIDATES; i++) {
+			if (i >= sc->n_cand)
+				break;
+			if (fw_all_have(sc, sc->cand[i])) {
+				r = fw_rule(sc, sc->cand[i]);
+				return r ? fw_rule_hit(r, sc->len) : FW_NO_RULE;
+			}
 		}
 		return FW_NO_RULE;
 	}

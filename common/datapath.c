@@ -422,7 +422,8 @@ static int fw_install(Datapath *dp, __u32 slot, __u32 ifindex, const DatapathFw 
 			r = negative_errno();
 	}
 	/* The rules likewise: beside the ones in force, then switched to with the same write. */
-	fw.rules_gen = old.rules_gen + 1 ? old.rules_gen + 1 : 1;
+	/* Its array takes the other place of the two in lxcnet_fw_rules (odd, even): past 2^32 - 1, 2. */
+	fw.rules_gen = old.rules_gen + 1 ? old.rules_gen + 1 : 2;
 	if (r >= 0 && f->rules)
 		r = datapath_fw_rules_write(&dp->fw_rules, slot, fw.rules_gen, f->rules);
 	if (r >= 0 && bpf_map_update_elem(dp->fw_fd, &slot, &fw, BPF_ANY) < 0)

@@ -203,15 +203,19 @@ static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, c
 	e->val.id = ++b->next_id;
 	if (fw_value_whole(field, family, u->len))
 		b->c->exact[dir] |= (uint8_t)(1 << field);
-	/* The candidates: at most LXCNET_FW_CANDIDATES rules, each one test in the fields other than this one. */
+	/* The candidates: at most LXCNET_FW_CANDIDATES rules; tested when each is one test in the fields other than this one. */
+	e->val.tested = 1;
 	for (size_t w = 0; w < words && e->val.n_cand != LXCNET_FW_MANY; w++)
 		for (uint64_t m = bitmap[w]; m; m &= m - 1) {
 			size_t rule = w * 64 + (size_t)__builtin_ctzll(m);
 
-			if (e->val.n_cand == LXCNET_FW_CANDIDATES || (b->tests[rule].complex & ~(1 << field))) {
+			if (e->val.n_cand == LXCNET_FW_CANDIDATES) {
 				e->val.n_cand = LXCNET_FW_MANY;
+				e->val.tested = 0;
 				break;
 			}
+			if (b->tests[rule].complex & ~(1 << field))
+				e->val.tested = 0;
 			e->val.cand[e->val.n_cand++] = (uint16_t)rule;
 		}
 	for (size_t w = 0; w < words; w++) {
@@ -494,11 +498,30 @@ static uint64_t chunk_word(const FwClassifier *c, uint32_t id, uint32_t chunk)
 	return 0;
 }
 
+/* Whether the rules of m (the entry of a field) include rule, found as the datapath finds it. */
+static bool entry_has(const FwClassifier *c, const struct lxcnet_fw_matchval *m, uint32_t rule)
+{
+	uint32_t w = rule / 64;
+
+	if (m->n_cand <= LXCNET_FW_CANDIDATES) {
+		for (unsigned i = 0; i < m->n_cand; i++)
+			if (m->cand[i] == rule)
+				return true;
+		return false;
+	}
+	if (w < LXCNET_FW_INLINE_WORDS)
+		return (m->bits[w] >> (rule % 64)) & 1;
+	if (!((m->summary[w / 64] >> (w % 64)) & 1))
+		return false;
+	return ((m->full[w / 64] >> (w % 64)) & 1) || ((chunk_word(c, m->id, w) >> (rule % 64)) & 1);
+}
+
 int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const uint8_t src[16], const uint8_t dst[16],
 			 int proto, uint16_t sport, uint16_t dport)
 {
 	const FwMatchEntry *e[_LXCNET_FW_FIELDS];
 	uint8_t v[_LXCNET_FW_FIELDS][16] = {};
+	int listed = -1; /* the field whose value lists the fewest rules */
 
 	if (!c->n_rules[dir])
 		return -1;
@@ -514,12 +537,29 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 		e[f] = longest(c, dir, f, f <= LXCNET_FW_DST ? family : 0, v[f]);
 		if (!e[f])
 			return -1;
-		if (e[f]->val.n_cand <= LXCNET_FW_CANDIDATES) {
+		if (e[f]->val.n_cand > LXCNET_FW_CANDIDATES)
+			continue;
+		if (e[f]->val.tested) {
 			for (unsigned i = 0; i < e[f]->val.n_cand; i++)
 				if (test_passes(&c->tests[dir][e[f]->val.cand[i]], family, src, dst, proto, sport, dport))
 					return e[f]->val.cand[i];
 			return -1;
 		}
+		if (listed < 0 || e[f]->val.n_cand < e[listed]->val.n_cand)
+			listed = f;
+	}
+	if (listed >= 0) {
+		/* Every field looked up: the first listed rule all of them have. */
+		for (unsigned i = 0; i < e[listed]->val.n_cand; i++) {
+			uint32_t rule = e[listed]->val.cand[i];
+			bool all = true;
+
+			for (int f = 0; f < _LXCNET_FW_FIELDS && all; f++)
+				all = !e[f] || entry_has(c, &e[f]->val, rule);
+			if (all)
+				return (int)rule;
+		}
+		return -1;
 	}
 	for (uint32_t w = 0; w < LXCNET_FW_CHUNKS; w++) {
 		uint64_t word = chunk_rules(c->n_rules[dir], w);

@@ -11,10 +11,12 @@
  *    which passes on the connection table before any rule: most traffic.
  * And the same established packet through a port without the firewall,
  * for what the rest of the port program costs. Each figure is the median
- * of 9 rounds; a round times every size in turn, so that what the machine
- * does meanwhile falls on all of them alike. A benchmark: it prints
- * figures and ratios, never fails.
- * Needs root. LXCNET_BENCH_REPEAT (default 200000).
+ * of 25 rounds; a round times every size in turn, so that what the machine
+ * does meanwhile falls on all of them alike (on a shared virtual machine,
+ * a neighbour's burst of some seconds can slow one round by a third: many
+ * short rounds leave it out of the median). A benchmark: it prints figures
+ * and ratios, never fails.
+ * Needs root. LXCNET_BENCH_REPEAT (default 100000).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -72,13 +74,15 @@ static double ns_per_packet(int prog_fd, const unsigned char *f, size_t len, uns
 	return (double)o.duration;
 }
 
-/*
- * n IN rules, each dropping one source address to one port; none matches
- * 172.16.0.1. With lists, each rule names a second address (in
- * 100.128.0.0/10), which makes it too complex for a test in place: the
- * packet's rule is then found through the bitmaps, field by field.
- */
-static int load_rules(struct port_bpf *skel, unsigned n, bool lists, __u32 gen, struct lxcnet_fw *ret)
+/* How the rules of a table name their addresses and ports. */
+enum rules_form {
+	ONE_EACH,  /* one address, one port: each rule one test, a candidate of its address */
+	ADDR_LIST, /* a second address, 100.128.0.1: one test in the other fields, still its address's candidate */
+	TWO_LISTS, /* and two more ports: not one test in two fields: every field looked up, the lists and bitmaps intersected */
+};
+
+/* n IN rules, each dropping one source address to one port, in form; none matches 172.16.0.1. */
+static int load_rules(struct port_bpf *skel, unsigned n, enum rules_form form, __u32 gen, struct lxcnet_fw *ret)
 {
 	_cleanup_free_ char *text = NULL;
 	FwConfig *g = NULL;
@@ -93,8 +97,8 @@ static int load_rules(struct port_bpf *skel, unsigned n, bool lists, __u32 gen, 
 		return -1;
 	fputs("[RULES]\n", f);
 	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "IN DROP -source 100.%u.%u.%u%s -p tcp -dport %u\n", 64 + i / 65536, (i / 256) % 256, i % 256,
-			lists ? ",100.128.0.1" : "", 1000 + i % 5000);
+		fprintf(f, "IN DROP -source 100.%u.%u.%u%s -p tcp -dport %u%s\n", 64 + i / 65536, (i / 256) % 256, i % 256,
+			form != ONE_EACH ? ",100.128.0.1" : "", 1000 + i % 5000, form == TWO_LISTS ? ",40001,40003" : "");
 	fclose(f);
 	if (fw_config_parse("100.fw", FW_GUEST, text, size, &g, &d) >= 0 && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 &&
 	    fw_classify(&rs, &c) >= 0 &&
@@ -114,12 +118,37 @@ static int load_rules(struct port_bpf *skel, unsigned n, bool lists, __u32 gen, 
 	return r;
 }
 
-/* The median of 9 runs of prog on frame f. */
+/*
+ * The array of generation gen's rules (an fd of it, or -1): a slot has two
+ * places in lxcnet_fw_rules, so a round puts each size's back in its place.
+ */
+static int rules_array(struct port_bpf *skel, __u32 gen)
+{
+	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id;
+
+	if (bpf_map__lookup_elem(skel->maps.lxcnet_fw_rules, &key, sizeof(key), &id, sizeof(id), 0) < 0)
+		return -1;
+	return bpf_map_get_fd_by_id(id);
+}
+
+/* Port slot to the rules of size i: their array in its place, then the firewall's entry. */
+static void rules_switch(struct port_bpf *skel, const struct lxcnet_fw *fw, int array_fd)
+{
+	__u32 key = LXCNET_FW_RULES_KEY(slot, fw->rules_gen);
+
+	if (array_fd >= 0)
+		bpf_map__update_elem(skel->maps.lxcnet_fw_rules, &key, sizeof(key), &array_fd, sizeof(array_fd), BPF_ANY);
+	bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), fw, sizeof(*fw), BPF_ANY);
+}
+
+#define ROUNDS 25
+
+/* The median of ROUNDS runs of prog on frame f. */
 static double median_ns(int prog_fd, const unsigned char *f, size_t len, unsigned repeat, int *ret_verdict)
 {
-	double v[9];
+	double v[ROUNDS];
 
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < ROUNDS; i++) {
 		v[i] = ns_per_packet(prog_fd, f, len, repeat, ret_verdict);
 		for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
 			double t = v[j];
@@ -127,7 +156,7 @@ static double median_ns(int prog_fd, const unsigned char *f, size_t len, unsigne
 			v[j] = v[j - 1], v[j - 1] = t;
 		}
 	}
-	return v[4];
+	return v[ROUNDS / 2];
 }
 
 /*
@@ -156,8 +185,6 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define ROUNDS 9
-
 /*
  * One table: the three packets against each number of rules. The rule sets
  * are all written first, each a rules generation of its own; a round then
@@ -165,12 +192,13 @@ static int cmp_double(const void *a, const void *b)
  * no-op program and the three packets once: what the machine does meanwhile
  * falls on every size alike. Each figure is the median of ROUNDS rounds.
  */
-static void table(struct port_bpf *skel, bool lists, int noop_fd, unsigned repeat)
+static void table(struct port_bpf *skel, enum rules_form form, int noop_fd, unsigned repeat)
 {
 	static const unsigned sizes[] = { 0, 1, 100, 1000, 10000 };
 	enum { N_SIZES = ELEMENTSOF(sizes) };
 	int egress = bpf_program__fd(skel->progs.tc_egress);
 	struct lxcnet_fw fw[N_SIZES];
+	int array_fd[N_SIZES];
 	bool loaded[N_SIZES];
 	double t[N_SIZES][3][ROUNDS], base[ROUNDS], first[3] = {}, b;
 	int vh[N_SIZES] = {}, vm[N_SIZES] = {}, ve[N_SIZES] = {}, va = -1, v;
@@ -181,7 +209,8 @@ static void table(struct port_bpf *skel, bool lists, int noop_fd, unsigned repea
 		unsigned n = sizes[i], last = n ? n - 1 : 0;
 		char src[32];
 
-		loaded[i] = load_rules(skel, n, lists, (__u32)(lists * 10 + i + 1), &fw[i]) >= 0;
+		loaded[i] = load_rules(skel, n, form, (__u32)(form * 10 + i + 1), &fw[i]) >= 0;
+		array_fd[i] = loaded[i] ? rules_array(skel, fw[i].rules_gen) : -1;
 		snprintf(src, sizeof(src), "100.%u.%u.%u", 64 + last / 65536, (last / 256) % 256, last % 256);
 		lh[i] = syn(fh[i], src, 1000 + last % 5000);
 	}
@@ -189,7 +218,7 @@ static void table(struct port_bpf *skel, bool lists, int noop_fd, unsigned repea
 	for (size_t i = 0; i < N_SIZES; i++)
 		if (loaded[i]) {
 			/* The connection is the slot's (its gen), whatever the rules: made once, it is there for every size. */
-			bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw[i], sizeof(fw[i]), BPF_ANY);
+			rules_switch(skel, &fw[i], array_fd[i]);
 			va = establish(skel, fe, &le);
 			break;
 		}
@@ -198,7 +227,7 @@ static void table(struct port_bpf *skel, bool lists, int noop_fd, unsigned repea
 		for (size_t i = 0; i < N_SIZES; i++) {
 			if (!loaded[i])
 				continue;
-			bpf_map__update_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw[i], sizeof(fw[i]), BPF_ANY);
+			rules_switch(skel, &fw[i], array_fd[i]);
 			t[i][0][r] = ns_per_packet(egress, fh[i], lh[i], repeat, &vh[i]);
 			t[i][1][r] = ns_per_packet(egress, fm, lm, repeat, &vm[i]);
 			t[i][2][r] = ns_per_packet(egress, fe, le, repeat, &ve[i]);
@@ -234,13 +263,16 @@ static void table(struct port_bpf *skel, bool lists, int noop_fd, unsigned repea
 			printf("#   (verdicts %d, %d, %d: not a drop, a drop, a pass as they should be; the figures are not what they say)\n",
 			       vh[i], vm[i], ve[i]);
 	}
+	for (size_t i = 0; i < N_SIZES; i++)
+		if (array_fd[i] >= 0)
+			close(array_fd[i]);
 }
 
 int main(int argc, char **argv)
 {
 	const char *noop_path = argc > 1 ? argv[1] : "test/bench/noop.bpf.o";
 	const char *rep = getenv("LXCNET_BENCH_REPEAT");
-	unsigned repeat = rep && atoi(rep) > 0 ? (unsigned)atoi(rep) : 200000;
+	unsigned repeat = rep && atoi(rep) > 0 ? (unsigned)atoi(rep) : 100000;
 	struct bpf_object *noop_obj;
 	struct bpf_program *noop;
 	struct port_bpf *skel;
@@ -278,13 +310,15 @@ int main(int argc, char **argv)
 		len = tcp(f, "172.16.0.1", 80, "10.0.0.2", 40000, TCP_ACK_);
 		plain = median_ns(bpf_program__fd(skel->progs.tc_egress), f, len, repeat, &verdict);
 	}
-	printf("# the guest firewall's IN rules (policy DROP), ns per packet through bpf_prog_test_run, medians of 9 x %u;\n",
+	printf("# the guest firewall's IN rules (policy DROP), ns per packet through bpf_prog_test_run, medians of %d x %u;\n", ROUNDS,
 	       repeat);
 	printf("# the no-op program: %.1f ns; the port program without the firewall, a TCP ACK: %.1f ns (%.1f over no-op)\n",
 	       base, plain, plain - base);
-	table(skel, false, bpf_program__fd(noop), repeat);
-	printf("# the same, each rule naming a second source address (no test in place: the bitmaps)\n");
-	table(skel, true, bpf_program__fd(noop), repeat);
+	table(skel, ONE_EACH, bpf_program__fd(noop), repeat);
+	printf("# the same, each rule naming a second source address (one test in the other fields, its first address's candidate)\n");
+	table(skel, ADDR_LIST, bpf_program__fd(noop), repeat);
+	printf("# the same, each rule naming two more ports too (not one test in two fields: every field looked up)\n");
+	table(skel, TWO_LISTS, bpf_program__fd(noop), repeat);
 	printf("# [ ]: no rule, to the 1-rule figure\n");
 	printf("ok 1 - benchmark ran\n1..1\n");
 	port_bpf__destroy(skel);

@@ -569,7 +569,7 @@ static void rules_agree(const char *what, const FwRuleSet *rs, const char *const
 		struct lxcnet_port_stats before = stats(), after;
 		__u32 out_len;
 		unsigned char obuf[256];
-		static const unsigned dports[] = { 22, 80, 53, 123, 1000, 1500, 2000, 2001, 9, 443 };
+		static const unsigned dports[] = { 22, 80, 53, 123, 1000, 1500, 2000, 2001, 9, 443, 5, 23 };
 
 		if (family == 4) {
 			a = srcs4[tap_random() % n4];
@@ -710,35 +710,47 @@ static FwConfig *parse_fw(const char *text)
 /*
  * Rules whose address lists, '!' sets or port lists are not one test are
  * still their values' candidates in that field: the test checks the
- * others. The first source's entry decides, without the other fields.
+ * others. A rule not one test in two fields is listed but not tested:
+ * every field is looked up, and the first listed rule all of them have is
+ * the rule. 300 rules first, so that these are past the inline bits: TCP,
+ * which the 300 and three of these name, then has its chunk's word.
  */
 static void candidate_cases(void)
 {
-	_cleanup_(fw_config_freep) FwConfig *g = parse_fw("[IPSET ops]\n10.8.0.0/16\n!10.8.1.0/24\n"
-							  "[RULES]\n"
-							  "IN DROP -source 10.7.0.1,10.7.0.2 -p tcp -dport 80\n"
-							  "IN ACCEPT -source 10.7.0.1 -p udp\n"
-							  "IN ACCEPT -source +ops -p tcp -dport 22:23\n"
-							  "IN DROP -source 10.7.0.3 -p tcp -dport 1,3,5,7\n");
-	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
-	static const char *const srcs4[] = { "10.7.0.1", "10.7.0.2", "10.7.0.3", "10.8.0.9", "10.8.1.9", "172.16.0.1" };
+	static const char *const srcs4[] = { "10.7.0.1", "10.7.0.2", "10.7.0.3", "10.7.0.4", "10.8.0.9", "10.8.1.9", "172.16.0.1" };
 	static const char *const srcs6[] = { "fd00:1::1" };
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	_cleanup_(fw_config_freep) FwConfig *g = NULL;
 	struct bpf_program *in = skel->progs.tc_egress;
+	_cleanup_free_ char *text = NULL;
 	struct lxcnet_fw_rule v = {};
 	unsigned char f[128];
+	size_t n, size = 0;
+	FILE *fp = open_memstream(&text, &size);
 	FwRuleSet rs = {};
 	Diag d = {};
-	size_t n;
 
-	if (!ok(g && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0, "candidates: 4 rules compiled"))
+	if (!fp)
+		return;
+	fputs("[IPSET ops]\n10.8.0.0/16\n!10.8.1.0/24\n[RULES]\n", fp);
+	for (unsigned i = 0; i < 300; i++)
+		fprintf(fp, "IN DROP -source 100.64.%u.%u -p tcp -dport 9\n", i / 200, i % 200);
+	fputs("IN DROP -source 10.7.0.1,10.7.0.2 -p tcp -dport 80\n" /* 300 */
+	      "IN ACCEPT -source 10.7.0.1 -p udp\n"		       /* 301 */
+	      "IN ACCEPT -source +ops -p tcp -dport 22:23\n"	       /* 302 */
+	      "IN DROP -source 10.7.0.3,10.7.0.4 -p tcp -dport 1,3,5,7\n", /* 303 */
+	      fp);
+	fclose(fp);
+	g = parse_fw(text);
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &rs, &d) >= 0 && fw_classify(&rs, &c) >= 0, "candidates: 304 rules compiled"))
 		return;
 	if (!rules_install("candidates", c, 7))
 		goto done;
 	n = pkt4(f, 9, "10.7.0.2", "10.0.0.2", 6, 0, tcp(40000, 80, TCP_SYN_), 20);
 	fw_expect("candidates: 10.7.0.2 to tcp 80, the list's second address", in, f, n, LXCNET_DROP_FW_RULE);
-	if (rule_read(7, LXCNET_TO_CT, 0, &v) < 0)
+	if (rule_read(7, LXCNET_TO_CT, 300, &v) < 0)
 		v.packets = 0;
-	ok(v.packets == 1, "candidates: rule 0 counted it (%llu)", (unsigned long long)v.packets);
+	ok(v.packets == 1, "candidates: rule 300 counted it (%llu)", (unsigned long long)v.packets);
 	n = pkt4(f, 9, "10.7.0.2", "10.0.0.2", 6, 0, tcp(40001, 81, TCP_SYN_), 20);
 	fw_expect("candidates: 10.7.0.2 to tcp 81, no rule's test (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
 	n = pkt4(f, 9, "10.8.0.9", "10.0.0.2", 6, 0, tcp(40002, 23, TCP_SYN_), 20);
@@ -746,7 +758,14 @@ static void candidate_cases(void)
 	n = pkt4(f, 9, "10.8.1.9", "10.0.0.2", 6, 0, tcp(40003, 23, TCP_SYN_), 20);
 	fw_expect("candidates: the set's '!' 10.8.1.9 to tcp 23 (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
 	n = pkt4(f, 9, "10.7.0.3", "10.0.0.2", 6, 0, tcp(40004, 5, TCP_SYN_), 20);
-	fw_expect("candidates: 10.7.0.3 to tcp 5, port list (the bitmaps)", in, f, n, LXCNET_DROP_FW_RULE);
+	fw_expect("candidates: 10.7.0.3 to tcp 5, two lists (listed, TCP's chunk word)", in, f, n, LXCNET_DROP_FW_RULE);
+	if (rule_read(7, LXCNET_TO_CT, 303, &v) < 0)
+		v.packets = 0;
+	ok(v.packets == 1, "candidates: rule 303 counted it (%llu)", (unsigned long long)v.packets);
+	n = pkt4(f, 9, "10.7.0.3", "10.0.0.2", 6, 0, tcp(40005, 6, TCP_SYN_), 20);
+	fw_expect("candidates: 10.7.0.3 to tcp 6, listed, but not port 6's (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	n = pkt4(f, 9, "10.7.0.4", "10.0.0.2", 17, 0, udp(40006, 5), 8);
+	fw_expect("candidates: 10.7.0.4 to udp 5 (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
 	rules_agree("candidates", &rs, srcs4, ELEMENTSOF(srcs4), srcs6, ELEMENTSOF(srcs6), 1000);
 done:
 	fw_ruleset_done(&rs);
