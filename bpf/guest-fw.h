@@ -682,7 +682,12 @@ struct {
 
 static __always_inline int fw_in_ranges(const __u16 (*r)[2], __u16 v)
 {
-	return (v >= r[0][0] && v <= r[0][1]) || (v >= r[1][0] && v <= r[1][1]);
+	int in = 0;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < LXCNET_FW_TEST_RANGES; i++)
+		in |= v >= r[i][0] && v <= r[i][1];
+	return in;
 }
 
 /* Whether address a (16 bytes, IPv4 in the first 4) is under prefix p of len bits. */

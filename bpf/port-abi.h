@@ -202,13 +202,14 @@ struct lxcnet_fw_bitskey {
 
 /*
  * A rule as one test in the fields that are that simple: one family,
- * protocol, source and destination prefix, and up to two ranges of ports
+ * protocol, source and destination prefix, and up to four ranges of ports
  * each. The fields that are not (an address list, a set with '!', more
- * than two port ranges) are left out of it, as "any", and said in
+ * than four port ranges) are left out of it, as "any", and said in
  * complex: the rule is a candidate only of the values of such a field,
  * which say it matches there. For ICMP the destination port is
  * type << 8 | code, as in the classifier.
  */
+#define LXCNET_FW_TEST_RANGES 4
 struct lxcnet_fw_test {
 	__u8 complex; /* the fields (1 << enum lxcnet_fw_field) not in the test; 0xff: none can be a candidate */
 	__u8 family;  /* 4 or 6; 0: either */
@@ -216,8 +217,8 @@ struct lxcnet_fw_test {
 	__u8 src_len; /* prefix lengths; 0: any address */
 	__u8 dst_len;
 	__u8 pad[2];
-	__u16 sport[2][2]; /* [lo, hi] twice; {0, 65535}: any */
-	__u16 dport[2][2];
+	__u16 sport[LXCNET_FW_TEST_RANGES][2]; /* [lo, hi], the last repeated; {0, 65535}: any */
+	__u16 dport[LXCNET_FW_TEST_RANGES][2];
 	__u8 src[16], dst[16];
 };
 

@@ -87,15 +87,15 @@ static int range_cmp(const void *a, const void *b)
 	return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : 0;
 }
 
-/* A port set as at most two ranges (out, the first twice when one); false when it takes more. */
-static bool port_ranges(const FwPrefix *p, size_t n, uint16_t out[2][2])
+/* A port set as at most LXCNET_FW_TEST_RANGES ranges (out, the last repeated); false when it takes more. */
+static bool port_ranges(const FwPrefix *p, size_t n, uint16_t out[LXCNET_FW_TEST_RANGES][2])
 {
 	_cleanup_free_ Range *r = NULL;
 	size_t m = 0;
 
 	if (!n) {
-		out[0][0] = out[1][0] = 0;
-		out[0][1] = out[1][1] = UINT16_MAX;
+		for (size_t i = 0; i < LXCNET_FW_TEST_RANGES; i++)
+			out[i][0] = 0, out[i][1] = UINT16_MAX;
 		return true;
 	}
 	r = calloc(n, sizeof(*r));
@@ -116,21 +116,23 @@ static bool port_ranges(const FwPrefix *p, size_t n, uint16_t out[2][2])
 				r[m].hi = r[i].hi;
 		} else
 			r[++m] = r[i];
-	if (m > 1)
+	if (m >= LXCNET_FW_TEST_RANGES)
 		return false;
-	out[0][0] = r[0].lo, out[0][1] = r[0].hi;
-	out[1][0] = r[m].lo, out[1][1] = r[m].hi;
+	for (size_t i = 0; i < LXCNET_FW_TEST_RANGES; i++) {
+		const Range *x = &r[i <= m ? i : m];
+
+		out[i][0] = x->lo, out[i][1] = x->hi;
+	}
 	return true;
 }
 
 /*
  * Rule r as one test in the fields where it is that simple; the others
- * (address lists, sets with '!', more than two port ranges) are left out,
+ * (address lists, sets with '!', more than four port ranges) are left out,
  * as any, and said in t->complex.
  */
 static void rule_test(const FwRule *r, struct lxcnet_fw_test *t)
 {
-	static const uint16_t any[2][2] = { { 0, UINT16_MAX }, { 0, UINT16_MAX } };
 
 	*t = (struct lxcnet_fw_test){ .family = r->family, .proto = (__s16)r->proto };
 	for (int i = 0; i < 2; i++) {
@@ -153,11 +155,11 @@ static void rule_test(const FwRule *r, struct lxcnet_fw_test *t)
 	}
 	if (!port_ranges(r->sport, r->n_sport, t->sport)) {
 		t->complex |= 1 << LXCNET_FW_SPORT;
-		memcpy(t->sport, any, sizeof(any));
+		(void)port_ranges(NULL, 0, t->sport); /* any */
 	}
 	if (!port_ranges(r->dport, r->n_dport, t->dport)) {
 		t->complex |= 1 << LXCNET_FW_DPORT;
-		memcpy(t->dport, any, sizeof(any));
+		(void)port_ranges(NULL, 0, t->dport);
 	}
 }
 
@@ -169,9 +171,12 @@ static bool prefix_under(const uint8_t *p, unsigned len, const uint8_t *a)
 	return true;
 }
 
-static bool in_ranges(const uint16_t r[2][2], uint16_t v)
+static bool in_ranges(const uint16_t r[LXCNET_FW_TEST_RANGES][2], uint16_t v)
 {
-	return (v >= r[0][0] && v <= r[0][1]) || (v >= r[1][0] && v <= r[1][1]);
+	for (size_t i = 0; i < LXCNET_FW_TEST_RANGES; i++)
+		if (v >= r[i][0] && v <= r[i][1])
+			return true;
+	return false;
 }
 
 /* fw_test() of bpf/guest-fw.h. */

@@ -738,7 +738,7 @@ static void candidate_cases(void)
 	fputs("IN DROP -source 10.7.0.1,10.7.0.2 -p tcp -dport 80\n" /* 300 */
 	      "IN ACCEPT -source 10.7.0.1 -p udp\n"		       /* 301 */
 	      "IN ACCEPT -source +ops -p tcp -dport 22:23\n"	       /* 302 */
-	      "IN DROP -source 10.7.0.3,10.7.0.4 -p tcp -dport 1,3,5,7\n", /* 303 */
+	      "IN DROP -source 10.7.0.3,10.7.0.4 -p tcp -dport 1,3,5,7,9\n", /* 303 */
 	      fp);
 	fclose(fp);
 	g = parse_fw(text);

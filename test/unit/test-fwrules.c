@@ -485,7 +485,7 @@ static void simple_rules(void)
 						       "[RULES]\n"
 						       "IN ACCEPT -source 10.0.0.1 -p tcp -dport 80,443\n"
 						       "IN DROP -source 10.0.0.2 -p udp -dport 1000:2000,2001:2100\n"
-						       "IN ACCEPT -source 10.0.0.3 -p tcp -dport 1,3,5\n"
+						       "IN ACCEPT -source 10.0.0.3 -p tcp -dport 1,3,5,7,9\n"
 						       "IN ACCEPT -source +set1\n"
 						       "IN DROP -source 10.0.0.4,10.0.0.5\n"
 						       "IN ACCEPT -dest fd00::/64 -p tcp -sport 1024:65535\n");
@@ -503,12 +503,12 @@ static void simple_rules(void)
 		   t[0].dport[0][0] == 80 && t[0].dport[0][1] == 80 && t[0].dport[1][0] == 443 && t[0].dport[1][1] == 443 &&
 		   t[0].sport[0][0] == 0 && t[0].sport[0][1] == 65535 && t[0].dst_len == 0,
 	   "simple rules: one address, tcp, ports 80 and 443 as two ranges");
-	ok(!t[1].complex && t[1].dport[0][0] == 1000 && t[1].dport[0][1] == 2100 && t[1].dport[1][0] == 1000 &&
-		   t[1].dport[1][1] == 2100,
+	ok(!t[1].complex && t[1].dport[0][0] == 1000 && t[1].dport[0][1] == 2100 && t[1].dport[3][0] == 1000 &&
+		   t[1].dport[3][1] == 2100,
 	   "simple rules: 1000:2000,2001:2100 as one range");
 	ok(t[2].complex == 1 << LXCNET_FW_DPORT && t[2].dport[0][0] == 0 && t[2].dport[0][1] == 65535 && t[2].src_len == 32 &&
 		   t[2].proto == 6,
-	   "simple rules: three port ranges are not one test: left out of it, the address and protocol in it");
+	   "simple rules: five port ranges are not one test: left out of it, the address and protocol in it");
 	ok(t[3].complex == 1 << LXCNET_FW_SRC && t[3].src_len == 0 && t[4].complex == 1 << LXCNET_FW_SRC && t[4].src_len == 0,
 	   "simple rules: a set with '!' and two addresses are not one test either: any source in it");
 	ok(c->whole_only[LXCNET_TO_CT] == (1 << LXCNET_FW_PROTO) && c->nothing_else[LXCNET_TO_CT] == 0,
@@ -542,6 +542,25 @@ static void simple_rules(void)
 		   c->fields[LXCNET_FROM_CT] == 0,
 	   "simple rules: IN restricts every field, OUT has no rule");
 	classifier_agrees("simple rules", &s, 5000);
+	fw_ruleset_done(&s);
+}
+
+/* Up to four port ranges are one test, the last repeated. */
+static void port_ranges_test(void)
+{
+	_cleanup_(fw_config_freep) FwConfig *g = parse(FW_GUEST, "100.fw", "[RULES]\nIN ACCEPT -p tcp -dport 8000:8080,443,80,21\n");
+	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
+	const struct lxcnet_fw_test *t;
+	FwRuleSet s = {};
+	Diag d = {};
+
+	if (!ok(g && fw_rules_expand(NULL, g, 0, &s, &d) >= 0 && s.n_rules == 1 && fw_classify(&s, &c) >= 0,
+		"port ranges: compiled"))
+		return;
+	t = c->tests[LXCNET_TO_CT];
+	ok(!t[0].complex && t[0].dport[0][0] == 21 && t[0].dport[0][1] == 21 && t[0].dport[1][0] == 80 &&
+		   t[0].dport[2][0] == 443 && t[0].dport[3][0] == 8000 && t[0].dport[3][1] == 8080,
+	   "port ranges: four ranges are one test, sorted");
 	fw_ruleset_done(&s);
 }
 
@@ -585,6 +604,7 @@ int main(void)
 	fixtures();
 	many_rules();
 	simple_rules();
+	port_ranges_test();
 	unrestricted();
 	return tap_done();
 }
