@@ -717,6 +717,21 @@ static FwConfig *parse_fw(const char *text)
  */
 static void candidate_cases(void)
 {
+	static const struct {
+		const char *src;
+		unsigned proto, dport;
+		int reason; /* -1: passes */
+		int rule;   /* that counts it, or -1 */
+		const char *what;
+	} cases[] = {
+		{ "10.7.0.2", 6, 80, LXCNET_DROP_FW_RULE, 300, "the list's second address" },
+		{ "10.7.0.2", 6, 81, LXCNET_DROP_FW_POLICY_IN, -1, "no rule's test (policy DROP)" },
+		{ "10.8.0.9", 6, 23, -1, -1, "in the set" },
+		{ "10.8.1.9", 6, 23, LXCNET_DROP_FW_POLICY_IN, -1, "the set's '!' (policy DROP)" },
+		{ "10.7.0.3", 6, 5, LXCNET_DROP_FW_RULE, 303, "two lists (listed, TCP's chunk word)" },
+		{ "10.7.0.3", 6, 6, LXCNET_DROP_FW_POLICY_IN, -1, "listed, but not port 6's (policy DROP)" },
+		{ "10.7.0.4", 17, 5, LXCNET_DROP_FW_POLICY_IN, -1, "listed, but not UDP's (policy DROP)" },
+	};
 	static const char *const srcs4[] = { "10.7.0.1", "10.7.0.2", "10.7.0.3", "10.7.0.4", "10.8.0.9", "10.8.1.9", "172.16.0.1" };
 	static const char *const srcs6[] = { "fd00:1::1" };
 	_cleanup_(fw_classifier_freep) FwClassifier *c = NULL;
@@ -746,26 +761,21 @@ static void candidate_cases(void)
 		return;
 	if (!rules_install("candidates", c, 7))
 		goto done;
-	n = pkt4(f, 9, "10.7.0.2", "10.0.0.2", 6, 0, tcp(40000, 80, TCP_SYN_), 20);
-	fw_expect("candidates: 10.7.0.2 to tcp 80, the list's second address", in, f, n, LXCNET_DROP_FW_RULE);
-	if (rule_read(7, LXCNET_TO_CT, 300, &v) < 0)
-		v.packets = 0;
-	ok(v.packets == 1, "candidates: rule 300 counted it (%llu)", (unsigned long long)v.packets);
-	n = pkt4(f, 9, "10.7.0.2", "10.0.0.2", 6, 0, tcp(40001, 81, TCP_SYN_), 20);
-	fw_expect("candidates: 10.7.0.2 to tcp 81, no rule's test (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
-	n = pkt4(f, 9, "10.8.0.9", "10.0.0.2", 6, 0, tcp(40002, 23, TCP_SYN_), 20);
-	fw_expect("candidates: the set's 10.8.0.9 to tcp 23", in, f, n, -1);
-	n = pkt4(f, 9, "10.8.1.9", "10.0.0.2", 6, 0, tcp(40003, 23, TCP_SYN_), 20);
-	fw_expect("candidates: the set's '!' 10.8.1.9 to tcp 23 (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
-	n = pkt4(f, 9, "10.7.0.3", "10.0.0.2", 6, 0, tcp(40004, 5, TCP_SYN_), 20);
-	fw_expect("candidates: 10.7.0.3 to tcp 5, two lists (listed, TCP's chunk word)", in, f, n, LXCNET_DROP_FW_RULE);
-	if (rule_read(7, LXCNET_TO_CT, 303, &v) < 0)
-		v.packets = 0;
-	ok(v.packets == 1, "candidates: rule 303 counted it (%llu)", (unsigned long long)v.packets);
-	n = pkt4(f, 9, "10.7.0.3", "10.0.0.2", 6, 0, tcp(40005, 6, TCP_SYN_), 20);
-	fw_expect("candidates: 10.7.0.3 to tcp 6, listed, but not port 6's (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
-	n = pkt4(f, 9, "10.7.0.4", "10.0.0.2", 17, 0, udp(40006, 5), 8);
-	fw_expect("candidates: 10.7.0.4 to udp 5 (policy DROP)", in, f, n, LXCNET_DROP_FW_POLICY_IN);
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		unsigned sport = 40000 + (unsigned)i;
+		char what[160];
+
+		n = cases[i].proto == 6 ? pkt4(f, 9, cases[i].src, "10.0.0.2", 6, 0, tcp(sport, cases[i].dport, TCP_SYN_), 20) :
+					  pkt4(f, 9, cases[i].src, "10.0.0.2", 17, 0, udp(sport, cases[i].dport), 8);
+		snprintf(what, sizeof(what), "candidates: %s to %s %u, %s", cases[i].src, cases[i].proto == 6 ? "tcp" : "udp",
+			 cases[i].dport, cases[i].what);
+		fw_expect(what, in, f, n, cases[i].reason);
+		if (cases[i].rule < 0)
+			continue;
+		if (rule_read(7, LXCNET_TO_CT, (__u32)cases[i].rule, &v) < 0)
+			v.packets = 0;
+		ok(v.packets == 1, "candidates: rule %d counted it (%llu)", cases[i].rule, (unsigned long long)v.packets);
+	}
 	rules_agree("candidates", &rs, srcs4, ELEMENTSOF(srcs4), srcs6, ELEMENTSOF(srcs6), 1000);
 done:
 	fw_ruleset_done(&rs);
