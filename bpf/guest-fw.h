@@ -443,7 +443,8 @@ static __always_inline int fw_ct_key(struct fw_ct_key *k, __u32 slot, __u32 gen,
 	b = src_a ? dst : src;
 	k->family = family;
 	if (family == 4) {
-		k->v4 = (struct lxcnet_ct4_key){ .slot = slot, .gen = gen, .addr_a = a[0], .addr_b = b[0], .proto = proto };
+		k->v4 = (struct lxcnet_ct4_key){ .slot = slot, .gen = gen, .addr_a = a[0], .addr_b = b[0],
+						 .proto = proto };
 		k->v4.port_a = src_a ? sport : dport;
 		k->v4.port_b = src_a ? dport : sport;
 	} else {
@@ -890,7 +891,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 		}
 	}
 	if (sc->tested) {
-		/* A value with few rules, each one test in the other fields: the first whose test passes, no other field needed. */
+		/* A value with few rules, each one test in the other fields: the first whose test passes decides. */
 #pragma clang loop unroll(full)
 		for (int i = 0; i < LXCNET_FW_CANDIDATES; i++) {
 			if (i >= sc->n_cand)

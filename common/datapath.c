@@ -21,10 +21,10 @@
 #include "port.skel.h"
 #include "strutil.h"
 
-static const char *const pin_names[] = { "lxcnet_ports", "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
-					 "lxcnet_slots", "lxcnet_fw",	    "lxcnet_fw_ipset", "lxcnet_ct4", "lxcnet_ct6",
-					 "lxcnet_edt",	 "lxcnet_fw_match", "lxcnet_fw_exact", "lxcnet_fw_bits",
-					 "lxcnet_fw_rules", "tc_ingress",	    "tc_egress" };
+static const char *const pin_names[] = { "lxcnet_ports",    "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
+					 "lxcnet_slots",    "lxcnet_fw",       "lxcnet_fw_ipset", "lxcnet_ct4",
+					 "lxcnet_ct6",      "lxcnet_edt",      "lxcnet_fw_match", "lxcnet_fw_exact",
+					 "lxcnet_fw_bits",  "lxcnet_fw_rules", "tc_ingress",      "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -82,9 +82,9 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	dp->fw_rules = (DatapathFwMaps){ -1, -1, -1, -1 };
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
-					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct4_fd, &dp->ct6_fd, &dp->edt_fd, &dp->fw_rules.match_fd,
-					  &dp->fw_rules.exact_fd, &dp->fw_rules.bits_fd, &dp->fw_rules.rules_fd, &dp->ingress_fd,
-					  &dp->egress_fd },
+					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct4_fd, &dp->ct6_fd, &dp->edt_fd,
+					  &dp->fw_rules.match_fd, &dp->fw_rules.exact_fd, &dp->fw_rules.bits_fd,
+					  &dp->fw_rules.rules_fd, &dp->ingress_fd, &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -270,7 +270,7 @@ static void fw_rules_prune(Datapath *dp, __u32 slot, __u32 keep)
 	(void)gen_prune(m->match_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot, keep);
 	(void)gen_prune(m->exact_fd, sizeof(struct lxcnet_fw_matchkey), offsetof(struct lxcnet_fw_matchkey, slot), slot, keep);
 	(void)gen_prune(m->bits_fd, sizeof(struct lxcnet_fw_bitskey), offsetof(struct lxcnet_fw_bitskey, slot), slot, keep);
-	/* The rules' arrays: the other generation's place (both with keep 0); the kernel frees an array no one holds. */
+	/* The rules' arrays: the other generation's place (both with keep 0); the kernel frees one no one holds. */
 	for (__u32 g = 0; g < 2; g++)
 		if (!keep || (g & 1) != (keep & 1)) {
 			__u32 k = LXCNET_FW_RULES_KEY(slot, g);
@@ -305,7 +305,8 @@ static int map_add(int fd, const void *key, const void *value)
 static int fw_rules_array_write(int rules_fd, uint32_t slot, uint32_t gen, const FwClassifier *c)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	__u32 n = (__u32)c->n_rules[LXCNET_FROM_CT] + c->n_rules[LXCNET_TO_CT], key = LXCNET_FW_RULES_KEY(slot, gen), o = 0, count;
+	__u32 n = (__u32)c->n_rules[LXCNET_FROM_CT] + c->n_rules[LXCNET_TO_CT], o = 0, count;
+	__u32 key = LXCNET_FW_RULES_KEY(slot, gen);
 	_cleanup_free_ struct lxcnet_fw_rule *v = NULL;
 	_cleanup_free_ __u32 *keys = NULL;
 	_cleanup_close_ int fd = -1;
@@ -318,7 +319,8 @@ static int fw_rules_array_write(int rules_fd, uint32_t slot, uint32_t gen, const
 		return -ENOMEM;
 	for (int dir = 0; dir < _LXCNET_DIR_MAX; dir++)
 		for (uint16_t i = 0; i < c->n_rules[dir]; i++, o++) {
-			v[o] = (struct lxcnet_fw_rule){ .verdict = c->verdicts[dir][i], .rules_gen = gen, .test = c->tests[dir][i] };
+			v[o] = (struct lxcnet_fw_rule){ .verdict = c->verdicts[dir][i], .rules_gen = gen,
+							.test = c->tests[dir][i] };
 			keys[o] = o;
 		}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lxcnet_fw_rule", sizeof(__u32), sizeof(*v), n, &opts);
@@ -697,7 +699,8 @@ int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret
 	counters = calloc((size_t)ncpus, sizeof(*counters));
 	if (!counters)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(dp->counters_fd, &slot, counters) < 0 || bpf_map_lookup_elem(dp->drops_fd, &slot, &drops) < 0)
+	if (bpf_map_lookup_elem(dp->counters_fd, &slot, counters) < 0 ||
+	    bpf_map_lookup_elem(dp->drops_fd, &slot, &drops) < 0)
 		return negative_errno();
 	for (int c = 0; c < ncpus; c++)
 		for (int i = 0; i < _LXCNET_DIR_MAX; i++) {

@@ -208,7 +208,7 @@ static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, c
 	e->val.id = ++b->next_id;
 	if (fw_value_whole(field, family, u->len))
 		b->c->exact[dir] |= (uint8_t)(1 << field);
-	/* The candidates: at most LXCNET_FW_CANDIDATES rules; tested when each is one test in the fields other than this one. */
+	/* The candidates: at most LXCNET_FW_CANDIDATES rules; tested when each is one test in the other fields. */
 	e->val.tested = 1;
 	for (size_t w = 0; w < words && e->val.n_cand != LXCNET_FW_MANY; w++)
 		for (uint64_t m = bitmap[w]; m; m &= m - 1) {
