@@ -213,6 +213,20 @@ static void fw_generations(int b, int c)
 	rules_entries(slot_c, call, ccur);
 	ok(call[3] == 10000 && ccur[3] == 10000 && call[1] > 10000, "firewall: dpc's 10,000 rules in force (%zu exact values)",
 	   call[1]);
+	{
+		_cleanup_free_ struct lxcnet_fw_rule *v = NULL;
+		struct lxcnet_fw fw = {};
+		size_t all_drop = 0;
+
+		t0 = clock_usec(CLOCK_MONOTONIC);
+		if (datapath_port_fw_rules(dp, c, &fw, &v) == 0)
+			for (size_t i = 0; i < fw.n_rules[LXCNET_TO_CT]; i++)
+				all_drop += v[i].verdict == LXCNET_FW_DROP && v[i].rules_gen == fw.rules_gen;
+		t1 = clock_usec(CLOCK_MONOTONIC);
+		ok(v && fw.n_rules[LXCNET_TO_CT] == 10000 && all_drop == 10000,
+		   "firewall: dpc's 10,000 rules read back, each a DROP of the generation in force (%zu; %.1f ms)", all_drop,
+		   (double)(t1 - t0) / 1000);
+	}
 	t0 = clock_usec(CLOCK_MONOTONIC);
 	is_int(datapath_port_set_fw(dp, b, &policy, NULL, &fb2, &d), 0, "firewall: dpb's rules replaced (%s)", d.msg);
 	t1 = clock_usec(CLOCK_MONOTONIC);
