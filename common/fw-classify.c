@@ -133,7 +133,6 @@ static bool port_ranges(const FwPrefix *p, size_t n, uint16_t out[LXCNET_FW_TEST
  */
 static void rule_test(const FwRule *r, struct lxcnet_fw_test *t)
 {
-
 	*t = (struct lxcnet_fw_test){ .family = r->family, .proto = (__s16)r->proto };
 	for (int i = 0; i < 2; i++) {
 		const FwPrefix *a = i ? r->dst : r->src;
