@@ -93,14 +93,14 @@ journal_since "$T/c0" >"$T/j0"
 ok $? "the eBPF datapath is loaded and pinned under /sys/fs/bpf/lxcnet, nothing refused $(grep -i 'cannot\|denied\|not permitted\|read-only' "$T/j0" | head -2 | tr '\n' ' ')"
 
 # ---------------------------------------------------------- containers
-# ct VMID IP [unprivileged]: a busybox container wired with the package's hooks
+# ct VMID IP [unprivileged [NET0-OPTIONS]]: a busybox container wired with the package's hooks
 ct() {
 	lxc-create -t busybox -n "$1" >"$T/create-$1.log" 2>&1 || return 1
 	cfg=/var/lib/lxc/$1/config
 	sed -i '/^lxc\.net\./d; /^lxc\.apparmor\./d' "$cfg"
 	sed -i '/udhcpc/d' /var/lib/lxc/$1/rootfs/etc/init.d/rcS
-	printf 'arch: amd64\nhostname: ct%s\nnet0: name=eth0,bridge=%s,hwaddr=BC:24:11:98:00:%02x,ip=%s/24,type=veth\nostype: unmanaged\n%s' \
-		"$1" $BR $(($1 % 100)) "$2" "${3:+unprivileged: 1
+	printf 'arch: amd64\nhostname: ct%s\nnet0: name=eth0,bridge=%s,hwaddr=BC:24:11:98:00:%02x,ip=%s/24,type=veth%s\nostype: unmanaged\n%s' \
+		"$1" $BR $(($1 % 100)) "$2" "${4:-}" "${3:+unprivileged: 1
 }" >/etc/pve/lxc/$1.conf
 	{
 		echo "lxc.apparmor.profile = unconfined"
@@ -186,6 +186,19 @@ ok $? "systemctl reload: SIGHUP re-read, same process $(journal_since "$T/c1" | 
 systemctl stop $U && [ "$(active)" = inactive ] && systemctl start $U && [ "$(active)" = active ] &&
 	lxcnetctl bindings 2>/dev/null | grep -q veth9802i0
 ok $? "systemctl stop, systemctl start: active again, 9802's binding found again"
+
+# ------------------------------------------------------ guest firewall
+# Proxmox's guest firewall in effect for 9803's net0, enforced by lxcnet's
+# datapath; its rules' counters read by the agent in its sandbox (each
+# port's rules are an array map of their own, opened by id).
+mkdir -p /etc/pve/firewall
+printf '[OPTIONS]\nenable: 1\n' >/etc/pve/firewall/cluster.fw
+printf '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p icmp\n' >/etc/pve/firewall/9803.fw
+ct 9803 10.98.0.13 "" ",firewall=1" && wait_for 5 ping1 10.98.0.13
+ok $? "container 9803 with firewall=1 started, its rule lets the host's ping in"
+lxcnetctl stats 9803 net0 >"$T/stats-9803" 2>&1
+awk '$1 == "in" && $2 == 0 && $3 == "ACCEPT" && $4 ~ /^9803\.fw:/ && $5 >= 1 && $6 == "packets," { f = 1 } END { exit !f }' "$T/stats-9803"
+ok $? "lxcnetctl stats through the agent: the rule counted the ping ($(grep '^  [io]' "$T/stats-9803" | tr -s ' ' | tr '\n' ';'))"
 
 # ------------------------------------------------ storage network, by name
 # A storage server in its own namespace behind VLAN 3000 (a real 8021q
@@ -340,5 +353,6 @@ ok $? "no binding lost across both restarts ($(echo "$after" | grep -c veth) bin
 kill $ECHO $DNS 2>/dev/null
 lxc-stop -n 9801 -k >/dev/null 2>&1
 lxc-stop -n 9802 -k >/dev/null 2>&1
+lxc-stop -n 9803 -k >/dev/null 2>&1
 echo "1..$n"
 exit 0
