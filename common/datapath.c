@@ -583,21 +583,32 @@ static int port_fw(Datapath *dp, int ifindex, __u32 *ret_slot, struct lxcnet_fw 
 	return bpf_map_lookup_elem(dp->fw_fd, ret_slot, ret) < 0 ? negative_errno() : 0;
 }
 
+int datapath_fw_rules_array(int rules_fd, uint32_t slot, uint32_t gen)
+{
+	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id;
+	int fd;
+
+	if (bpf_map_lookup_elem(rules_fd, &key, &id) < 0)
+		return negative_errno();
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? negative_errno() : fd;
+}
+
 /*
  * The rules of generation gen in force at slot, read into v (n of them),
  * in one call where the kernel has batches; left zero where not there.
  */
 static void fw_rules_array_read(int rules_fd, __u32 slot, __u32 gen, struct lxcnet_fw_rule *v, __u32 n)
 {
-	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id, count = n, next;
+	__u32 count = n, next;
 	_cleanup_free_ __u32 *keys = NULL;
 	_cleanup_close_ int fd = -1;
 	bool whole;
 
 	/* Written before the switch to its generation: missing only when the port was replugged meanwhile. */
-	if (!n || bpf_map_lookup_elem(rules_fd, &key, &id) < 0)
+	if (!n)
 		return;
-	fd = bpf_map_get_fd_by_id(id);
+	fd = datapath_fw_rules_array(rules_fd, slot, gen);
 	keys = calloc(n, sizeof(*keys));
 	if (fd < 0 || !keys)
 		return;

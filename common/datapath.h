@@ -117,6 +117,13 @@ typedef struct DatapathFw {
  */
 int datapath_fw_rules_write(const DatapathFwMaps *m, uint32_t slot, uint32_t gen, const struct FwClassifier *c);
 
+/*
+ * An fd of the array of slot's rules of generation gen's place in
+ * lxcnet_fw_rules (rules_fd), whose rules_gen says whose it is; -ENOENT
+ * when the place is empty, another negative errno when it cannot be opened.
+ */
+int datapath_fw_rules_array(int rules_fd, uint32_t slot, uint32_t gen);
+
 /* Free what f owns (its rules and warnings); f is empty of them after, and may be filled again. (fw-classify.c) */
 void datapath_fw_done(DatapathFw *f);
 /* datapath_fw_done(), then free(f). */

@@ -118,19 +118,6 @@ static int load_rules(struct port_bpf *skel, unsigned n, enum rules_form form, _
 	return r;
 }
 
-/*
- * The array of generation gen's rules (an fd of it, or -1): a slot has two
- * places in lxcnet_fw_rules, so a round puts each size's back in its place.
- */
-static int rules_array(struct port_bpf *skel, __u32 gen)
-{
-	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id;
-
-	if (bpf_map__lookup_elem(skel->maps.lxcnet_fw_rules, &key, sizeof(key), &id, sizeof(id), 0) < 0)
-		return -1;
-	return bpf_map_get_fd_by_id(id);
-}
-
 /* Port slot to the rules of size i: their array in its place, then the firewall's entry. */
 static void rules_switch(struct port_bpf *skel, const struct lxcnet_fw *fw, int array_fd)
 {
@@ -210,7 +197,9 @@ static void table(struct port_bpf *skel, enum rules_form form, int noop_fd, unsi
 		char src[32];
 
 		loaded[i] = load_rules(skel, n, form, (__u32)(form * 10 + i + 1), &fw[i]) >= 0;
-		array_fd[i] = loaded[i] ? rules_array(skel, fw[i].rules_gen) : -1;
+		/* A slot has two places in lxcnet_fw_rules: a round puts each size's array back in its place. */
+		array_fd[i] = loaded[i] ? datapath_fw_rules_array(bpf_map__fd(skel->maps.lxcnet_fw_rules), slot, fw[i].rules_gen) :
+					  -1;
 		snprintf(src, sizeof(src), "100.%u.%u.%u", 64 + last / 65536, (last / 256) % 256, last % 256);
 		lh[i] = syn(fh[i], src, 1000 + last % 5000);
 	}

@@ -126,15 +126,11 @@ static size_t rule_entries(int rules_fd, __u32 slot, __u32 gen, size_t *ret_gen)
 
 	*ret_gen = 0;
 	for (__u32 g = 0; g < 2; g++) {
-		__u32 key = LXCNET_FW_RULES_KEY(slot, g), id;
+		_cleanup_close_ int fd = datapath_fw_rules_array(rules_fd, slot, g);
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		struct lxcnet_fw_rule first = {};
-		_cleanup_close_ int fd = -1;
 
-		if (bpf_map_lookup_elem(rules_fd, &key, &id) < 0)
-			continue;
-		fd = bpf_map_get_fd_by_id(id);
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 			continue;
 		n += info.max_entries;

@@ -97,14 +97,12 @@ static struct lxcnet_port_stats stats(void)
 /* Rule index of direction dir of the slot's rules generation gen (in force: lxcnet_fw has its numbers). */
 static int rule_read(__u32 gen, int dir, __u32 index, struct lxcnet_fw_rule *ret)
 {
-	__u32 key = LXCNET_FW_RULES_KEY(slot, gen), id;
 	struct lxcnet_fw fw = {};
 	_cleanup_close_ int fd = -1;
 
-	if (bpf_map__lookup_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), 0) < 0 || fw.rules_gen != gen ||
-	    bpf_map__lookup_elem(skel->maps.lxcnet_fw_rules, &key, sizeof(key), &id, sizeof(id), 0) < 0)
+	if (bpf_map__lookup_elem(skel->maps.lxcnet_fw, &slot, sizeof(slot), &fw, sizeof(fw), 0) < 0 || fw.rules_gen != gen)
 		return -1;
-	fd = bpf_map_get_fd_by_id(id);
+	fd = datapath_fw_rules_array(bpf_map__fd(skel->maps.lxcnet_fw_rules), slot, gen);
 	if (dir == LXCNET_TO_CT)
 		index += fw.n_rules[LXCNET_FROM_CT];
 	return fd >= 0 && bpf_map_lookup_elem(fd, &index, ret) == 0 && ret->rules_gen == gen ? 0 : -1;
