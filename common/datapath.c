@@ -385,7 +385,6 @@ static void slot_free(Datapath *dp, __u32 ifindex, __u32 slot)
 	if (slot) {
 		(void)bpf_map_update_elem(dp->ports_fd, &slot, &none, BPF_ANY);
 		(void)bpf_map_delete_elem(dp->trunks_fd, &slot);
-		(void)bpf_map_update_elem(dp->drops_fd, &slot, &(struct lxcnet_port_drops){}, BPF_ANY);
 		fw_clear(dp, slot);
 	}
 	(void)bpf_map_delete_elem(dp->slots_fd, &ifindex);
