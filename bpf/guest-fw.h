@@ -21,7 +21,8 @@
  *
  * Connection tracking is lxcnet's own (lxcnet_ct4, lxcnet_ct6), so that
  * it works whether or not bridge netfilter is on. Its states and time-outs
- * follow Linux's conntrack; TCP windows are not tracked.
+ * follow Linux's conntrack; TCP windows are not tracked. A filter
+ * (lxcnet_ct_seen) spares a new connection's packets the look-up.
  */
 #pragma once
 
@@ -57,6 +58,15 @@ struct {
 	__type(value, struct lxcnet_ct);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lxcnet_ct6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LXCNET_CT_SEEN_CONTROL + 1);
+	__uint(map_flags, BPF_F_MMAPABLE); /* lxcnetd renews it through a mapping of its own */
+	__type(key, __u32);
+	__type(value, struct lxcnet_ct_seen_line);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lxcnet_ct_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -392,26 +402,58 @@ static __always_inline int fw_in_set(__u32 slot, __u32 set_gen, __u32 family, co
 	return e && !e->nomatch;
 }
 
-/* A connection's key, in the map of its family. */
+/* A connection's key, in the map of its family, and its byte in the filter. */
 struct fw_ct_key {
 	__u32 family;
+	__u32 seen; /* lxcnet_ct4_seen_hash(), lxcnet_ct6_seen_hash() */
 	union {
 		struct lxcnet_ct4_key v4;
 		struct lxcnet_ct6_key v6;
 	};
 };
 
+/* Whether k may be in its map: its byte in the filter in use (lxcnet_ct_seen). */
+static __always_inline int fw_ct_seen(const struct fw_ct_key *k)
+{
+	__u32 h = k->seen, control = LXCNET_CT_SEEN_CONTROL, line = h / LXCNET_CT_SEEN_LINE;
+	struct lxcnet_ct_seen_line *c = bpf_map_lookup_elem(&lxcnet_ct_seen, &control), *l;
+
+	if (!c)
+		return 1;
+	if (c->b[0] & 1)
+		line += LXCNET_CT_SEEN_LINES;
+	l = bpf_map_lookup_elem(&lxcnet_ct_seen, &line);
+	return !l || l->b[h % LXCNET_CT_SEEN_LINE];
+}
+
+/* k was put in its map: its byte set in both filters, the one in use and the one lxcnetd may be renewing. */
+static __always_inline void fw_ct_mark(const struct fw_ct_key *k)
+{
+	__u32 h = k->seen, line = h / LXCNET_CT_SEEN_LINE, other = line + LXCNET_CT_SEEN_LINES;
+	struct lxcnet_ct_seen_line *l = bpf_map_lookup_elem(&lxcnet_ct_seen, &line);
+
+	if (l)
+		l->b[h % LXCNET_CT_SEEN_LINE] = 1;
+	l = bpf_map_lookup_elem(&lxcnet_ct_seen, &other);
+	if (l)
+		l->b[h % LXCNET_CT_SEEN_LINE] = 1;
+}
+
 static __always_inline struct lxcnet_ct *fw_ct_find(const struct fw_ct_key *k)
 {
+	if (!fw_ct_seen(k))
+		return 0;
 	return k->family == 4 ? bpf_map_lookup_elem(&lxcnet_ct4, &k->v4) : bpf_map_lookup_elem(&lxcnet_ct6, &k->v6);
 }
 
+/* Put in the map, then marked: a filter lxcnetd renews holds every key put before it cleared the filter's byte. */
 static __always_inline void fw_ct_put(const struct fw_ct_key *k, const struct lxcnet_ct *e)
 {
 	if (k->family == 4)
 		bpf_map_update_elem(&lxcnet_ct4, &k->v4, e, BPF_ANY);
 	else
 		bpf_map_update_elem(&lxcnet_ct6, &k->v6, e, BPF_ANY);
+	fw_ct_mark(k);
 }
 
 static __always_inline void fw_ct_forget(const struct fw_ct_key *k)
@@ -447,12 +489,14 @@ static __always_inline int fw_ct_key(struct fw_ct_key *k, __u32 slot, __u32 gen,
 						 .proto = proto };
 		k->v4.port_a = src_a ? sport : dport;
 		k->v4.port_b = src_a ? dport : sport;
+		k->seen = lxcnet_ct4_seen_hash(&k->v4);
 	} else {
 		k->v6 = (struct lxcnet_ct6_key){ .slot = slot, .gen = gen, .proto = proto };
 		__builtin_memcpy(k->v6.addr_a, a, 16);
 		__builtin_memcpy(k->v6.addr_b, b, 16);
 		k->v6.port_a = src_a ? sport : dport;
 		k->v6.port_b = src_a ? dport : sport;
+		k->seen = lxcnet_ct6_seen_hash(&k->v6);
 	}
 	return src_a;
 }
@@ -1375,9 +1419,10 @@ static __attribute__((noinline)) int fw_reply(struct __sk_buff *skb, const struc
 /*
  * The guest firewall for one frame in direction dir: -1 passes, else the
  * drop reason, with FW_REPLIED when the frame became the answer to it,
- * to be returned as TC_ACT_REDIRECT.
+ * to be returned as TC_ACT_REDIRECT. Inlined, as drop() is: each program
+ * has one call of it, with dir a constant, so it carries one chain only.
  */
-static __attribute__((noinline)) int fw_check(struct __sk_buff *skb, __u32 slot, const __u8 *mac, __u32 dir)
+static __always_inline int fw_check(struct __sk_buff *skb, __u32 slot, const __u8 *mac, __u32 dir)
 {
 	struct lxcnet_fw *fw = bpf_map_lookup_elem(&lxcnet_fw, &slot);
 	struct fw_pkt pk = {};

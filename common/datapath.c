@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -24,7 +25,8 @@
 static const char *const pin_names[] = { "lxcnet_ports",    "lxcnet_counters", "lxcnet_trunks",   "lxcnet_drops",
 					 "lxcnet_slots",    "lxcnet_fw",       "lxcnet_fw_ipset", "lxcnet_ct4",
 					 "lxcnet_ct6",      "lxcnet_edt",      "lxcnet_fw_match", "lxcnet_fw_exact",
-					 "lxcnet_fw_bits",  "lxcnet_fw_rules", "tc_ingress",      "tc_egress" };
+					 "lxcnet_fw_bits",  "lxcnet_fw_rules", "lxcnet_ct_seen",  "tc_ingress",
+					 "tc_egress" };
 
 void datapath_free(Datapath *dp)
 {
@@ -39,6 +41,7 @@ void datapath_free(Datapath *dp)
 	closep(&dp->fw_ipset_fd);
 	closep(&dp->ct4_fd);
 	closep(&dp->ct6_fd);
+	closep(&dp->ct_seen_fd);
 	closep(&dp->edt_fd);
 	closep(&dp->fw_rules.match_fd);
 	closep(&dp->fw_rules.exact_fd);
@@ -78,13 +81,13 @@ int datapath_open(bool load, Datapath **ret, Diag *d)
 	if (!dp)
 		return -ENOMEM;
 	dp->ports_fd = dp->counters_fd = dp->trunks_fd = dp->drops_fd = dp->slots_fd = dp->ingress_fd = dp->egress_fd = -1;
-	dp->fw_fd = dp->fw_ipset_fd = dp->ct4_fd = dp->ct6_fd = dp->edt_fd = -1;
+	dp->fw_fd = dp->fw_ipset_fd = dp->ct4_fd = dp->ct6_fd = dp->ct_seen_fd = dp->edt_fd = -1;
 	dp->fw_rules = (DatapathFwMaps){ -1, -1, -1, -1 };
 	r = bpf_pins_open(LXCNET_BPF_ABI, pin_names,
 			  (int *const[]){ &dp->ports_fd, &dp->counters_fd, &dp->trunks_fd, &dp->drops_fd, &dp->slots_fd,
 					  &dp->fw_fd, &dp->fw_ipset_fd, &dp->ct4_fd, &dp->ct6_fd, &dp->edt_fd,
 					  &dp->fw_rules.match_fd, &dp->fw_rules.exact_fd, &dp->fw_rules.bits_fd,
-					  &dp->fw_rules.rules_fd, &dp->ingress_fd, &dp->egress_fd },
+					  &dp->fw_rules.rules_fd, &dp->ct_seen_fd, &dp->ingress_fd, &dp->egress_fd },
 			  ELEMENTSOF(pin_names), load, load_and_pin, &dp->pin_dir, d);
 	if (r < 0)
 		return r;
@@ -797,4 +800,100 @@ const char *datapath_fw_verdict_name(unsigned verdict)
 const char *datapath_drop_reason(unsigned reason)
 {
 	return reason < _LXCNET_DROP_MAX ? drop_reasons[reason] : "?";
+}
+
+/* Bytes set in filter f (1 << LXCNET_CT_SEEN_BITS of them). */
+static size_t ct_seen_count(const uint8_t *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < (1U << LXCNET_CT_SEEN_BITS); i++)
+		n += __atomic_load_n(&f[i], __ATOMIC_RELAXED) != 0;
+	return n;
+}
+
+/* The filter byte of a key of map family (4, 6). */
+static __u32 ct_seen_hash(int family, const void *key)
+{
+	if (family == 4) {
+		struct lxcnet_ct4_key k;
+
+		memcpy(&k, key, sizeof(k));
+		return lxcnet_ct4_seen_hash(&k);
+	}
+	struct lxcnet_ct6_key k;
+
+	memcpy(&k, key, sizeof(k));
+	return lxcnet_ct6_seen_hash(&k);
+}
+
+/* Mark every key of the connection map fd of family (4, 6) in filter f; *n counts them. */
+static int ct_seen_mark_map(int fd, int family, uint8_t *f, size_t *n)
+{
+	const size_t key_size = family == 4 ? sizeof(struct lxcnet_ct4_key) : sizeof(struct lxcnet_ct6_key);
+	enum { BATCH = 4096 };
+	_cleanup_free_ uint8_t *keys = malloc(BATCH * key_size);
+	_cleanup_free_ struct lxcnet_ct *values = malloc(BATCH * sizeof(*values));
+	uint8_t token[64]; /* a hash map's position: a bucket's index */
+	bool first = true;
+
+	if (!keys || !values)
+		return -ENOMEM;
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		__u32 count = BATCH;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : token, token, keys, values, &count, &opts);
+
+		if (r < 0 && errno != ENOENT)
+			return negative_errno();
+		for (__u32 i = 0; i < count; i++) {
+			__atomic_store_n(&f[ct_seen_hash(family, keys + i * key_size)], 1, __ATOMIC_RELAXED);
+		}
+		*n += count;
+		if (r < 0) /* ENOENT: that was the last */
+			return 0;
+		first = false;
+	}
+}
+
+int datapath_ct_seen_renew(int seen_fd, int ct4_fd, int ct6_fd, size_t min_fill, DatapathCtSeen *ret)
+{
+	const size_t filter = 1U << LXCNET_CT_SEEN_BITS, size = (LXCNET_CT_SEEN_CONTROL + 1) * LXCNET_CT_SEEN_LINE;
+	DatapathCtSeen st = {};
+	uint8_t *mem, *control, *next;
+	int r;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, seen_fd, 0);
+	if (mem == MAP_FAILED)
+		return negative_errno();
+	control = mem + (size_t)LXCNET_CT_SEEN_CONTROL * LXCNET_CT_SEEN_LINE;
+	st.in_use = __atomic_load_n(control, __ATOMIC_ACQUIRE) & 1;
+	st.set_before = st.set_after = ct_seen_count(mem + st.in_use * filter);
+	if (st.set_before < min_fill) {
+		r = 0;
+		goto out;
+	}
+	/*
+	 * The program marks a connection in both filters after putting it in
+	 * its map. One marked before this clears its byte was put before: the
+	 * walk of the maps, after it, finds it. One marked after keeps its byte.
+	 */
+	next = mem + (1 - st.in_use) * filter;
+	memset(next, 0, filter);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	r = ct_seen_mark_map(ct4_fd, 4, next, &st.connections);
+	if (r >= 0)
+		r = ct_seen_mark_map(ct6_fd, 6, next, &st.connections);
+	if (r < 0)
+		goto out; /* the filter in use stays: it holds every key still */
+	st.in_use = 1 - st.in_use;
+	__atomic_store_n(control, (uint8_t)st.in_use, __ATOMIC_SEQ_CST);
+	st.renewed = true;
+	st.set_after = ct_seen_count(next);
+	r = 0;
+out:
+	munmap(mem, size);
+	if (r >= 0 && ret)
+		*ret = st;
+	return r;
 }

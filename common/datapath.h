@@ -43,6 +43,7 @@ typedef struct Datapath {
 	int fw_ipset_fd; /* lxcnet_fw_ipset: (slot, family, address) -> in the ipfilter set or not */
 	int ct4_fd;	 /* lxcnet_ct4: IPv4 connections */
 	int ct6_fd;	 /* lxcnet_ct6: IPv6 connections */
+	int ct_seen_fd;	 /* lxcnet_ct_seen: the filter of the connections they may hold */
 	int edt_fd;	 /* lxcnet_edt: slot -> next departure time to the container */
 	DatapathFwMaps fw_rules; /* the guest firewall's rules */
 	int ingress_fd;
@@ -163,6 +164,22 @@ int datapath_port_stats(Datapath *dp, int ifindex, struct lxcnet_port_stats *ret
 
 /* Give back the slots of interfaces that no longer exist. */
 int datapath_sweep(Datapath *dp, unsigned *ret_removed);
+
+/*
+ * The connection filter (lxcnet_ct_seen, bpf/port-abi.h): renewed when at
+ * least min_fill bytes of the filter in use are set (0: always). The other
+ * filter is cleared, every key lxcnet_ct4 and lxcnet_ct6 hold is marked in
+ * it, and the program switches to it. One renewer at a time (lxcnetd).
+ */
+#define DATAPATH_CT_SEEN_RENEW_FILL ((1U << LXCNET_CT_SEEN_BITS) / 16)
+typedef struct DatapathCtSeen {
+	bool renewed;
+	unsigned in_use;      /* the filter in use after it (0 or 1) */
+	size_t set_before;    /* bytes set in the filter in use before */
+	size_t set_after;     /* and after (set_before when not renewed) */
+	size_t connections;   /* keys marked (when renewed) */
+} DatapathCtSeen;
+int datapath_ct_seen_renew(int seen_fd, int ct4_fd, int ct6_fd, size_t min_fill, DatapathCtSeen *ret);
 
 /* "vlan-in", "spoofed-mac", ...: a drop reason as the API and metrics name it. */
 const char *datapath_drop_reason(unsigned reason);

@@ -130,6 +130,7 @@ void manager_free(Manager *m)
 	storage_nets_free(m);
 	plugins_free(m);
 	lxcnet_conf_free(m->conf);
+	m->ct_seen_timer = sd_event_source_disable_unref(m->ct_seen_timer);
 	if (m->save_timer) {
 		m->save_timer = sd_event_source_unref(m->save_timer);
 		(void)manager_save(m);

@@ -129,6 +129,7 @@ typedef struct Manager {
 	bool announce;	     /* emit events: not while rebuilding at start (nothing changed then); event.h */
 	bool dirty;	     /* a binding came or went while reading events */
 	sd_event_source *save_timer; /* a save is pending */
+	sd_event_source *ct_seen_timer; /* the datapath's connection filter is looked at (registry.c) */
 	const char *lxc_path;	     /* liblxc's lxcpath for hotplug; NULL = its default */
 	/* Binds and unbinds between their request and their end (vnet.c): their containers. */
 	char (*binds)[64];
@@ -191,9 +192,12 @@ int manager_reload(Manager *m);
 
 /*
  * (registry.c) At start: follow rtnetlink, dump every link, add what the
- * state file knew, load and pin the datapath, sweep what is stale; then
- * listen for the hooks' datagrams (api/notify.h).
+ * state file knew, load and pin the datapath, sweep what is stale, renew
+ * its connection filter (and look at it every MANAGER_CT_SEEN_USEC after,
+ * renewing it once DATAPATH_CT_SEEN_RENEW_FILL of it is set); then listen
+ * for the hooks' datagrams (api/notify.h).
  */
+#define MANAGER_CT_SEEN_USEC (60 * 1000 * 1000)
 int registry_rebuild(Manager *m);
 int registry_listen_notify(Manager *m);
 /* One RTM_NEWLINK or RTM_DELLINK, from a dump or an event (or a test); true when what is saved changed. */

@@ -230,6 +230,33 @@ Datapath *manager_datapath(Manager *m)
 	return m->dp;
 }
 
+/* Renew the datapath's connection filter when min_fill bytes of it are set (0: now). */
+static void ct_seen_renew(Manager *m, size_t min_fill)
+{
+	Datapath *dp = manager_datapath(m);
+	DatapathCtSeen st = {};
+	int r;
+
+	if (!dp)
+		return;
+	r = datapath_ct_seen_renew(dp->ct_seen_fd, dp->ct4_fd, dp->ct6_fd, min_fill, &st);
+	if (r < 0)
+		log_ctx(&lctx, LOG_WARNING,
+			"Cannot renew the datapath's connection filter: %s; new connections' packets look the "
+			"connection maps up more often",
+			strerror(-r));
+	else if (st.renewed)
+		log_ctx(&lctx, LOG_DEBUG, "Renewed the datapath's connection filter: %zu connections, %zu of %u bytes set (%zu before)",
+			st.connections, st.set_after, 1U << LXCNET_CT_SEEN_BITS, st.set_before);
+}
+
+static int on_ct_seen_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)usec;
+	ct_seen_renew(userdata, DATAPATH_CT_SEEN_RENEW_FILL);
+	return sd_event_source_set_time_relative(s, MANAGER_CT_SEEN_USEC);
+}
+
 /* What lxcnetd needs of one RTM_NEWLINK/RTM_DELLINK: not the whole link, so 20,000 links cost nothing. */
 typedef struct LinkMsg {
 	bool deleted;
@@ -1033,6 +1060,15 @@ int registry_rebuild(Manager *m)
 		m->rebuild_dropped += swept;
 	}
 	log_orphaned_ports(m);
+	ct_seen_renew(m, 0);
+	if (!m->ct_seen_timer) {
+		r = sd_event_add_time_relative(m->event, &m->ct_seen_timer, CLOCK_MONOTONIC, MANAGER_CT_SEEN_USEC, 0,
+					       on_ct_seen_timer, m);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(m->ct_seen_timer, SD_EVENT_ON);
+		if (r < 0)
+			return r;
+	}
 	(void)shaper_sweep(m->nl);
 	(void)manager_save(m);
 	/* The state file's JSON was freed: give that memory back. */

@@ -85,9 +85,24 @@ kill $dump 2>/dev/null; wait $dump 2>/dev/null
 [ "$(tcpdump -r "$T/dhcp.pcap" -n 2>/dev/null | grep -c '0.0.0.0.68 > 255.255.255.255.67')" -ge 1 ]
 ok $? "a DHCP discover of 8603 reaches 8602's port"
 
-# lxcnetd follows the .fw files: a change is in force within 1 s, without restarting the container.
+# lxcnetd renews the connection filter at its start (bpf/port-abi.h, lxcnet_ct_seen): a flow that
+# crosses the renewal goes on, each connection being marked in the new filter.
+ct_seen_in_use() {
+	bpftool -j map lookup pinned "$(dp_pins)/lxcnet_ct_seen" key 0x00 0x80 0x00 0x00 2>/dev/null |
+		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["value"][0], 0) & 1)' 2>/dev/null
+}
+in_use=$(ct_seen_in_use)
+ct_exec 8601 ping -c 20 -i 0.2 -W 1 10.86.0.2 >"$T/ping-renew" 2>&1 &
+pinger=$!
+sleep 0.6
 agent_up
+wait $pinger
+# lxcnetd follows the .fw files: a change is in force within 1 s, without restarting the container.
 sleep 2.5 # its first look at every port
+[ -n "$in_use" ] && [ "$(ct_seen_in_use)" = $((1 - in_use)) ]
+ok $? "lxcnetd renewed the connection filter at its start (filter $in_use, then $(ct_seen_in_use))"
+grep -q "^20 packets transmitted, 20 packets received" "$T/ping-renew"
+ok $? "8601 (policy_in DROP) pinging 8602 meanwhile got every answer ($(grep transmitted "$T/ping-renew"))"
 out=$(ctl binding 8601 net0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["firewall_enforcer"])')
 [ "$out" = lxcnet ]; ok $? "lxcnetctl binding 8601: enforced by lxcnet ($out)"
 ctl check >/dev/null; ok $? "lxcnetctl check: every port is as its config and firewall files say"

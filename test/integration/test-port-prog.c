@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,6 +369,116 @@ static void fw_expect(const char *what, struct bpf_program *prog, const unsigned
 	else
 		ok(r == TC_ACT_SHOT && after.drops[drop_reason] - before.drops[drop_reason] == 1,
 		   "%s %s: dropped as %d (verdict %d)", dir == LXCNET_FROM_CT ? "out:" : "in:", what, drop_reason, r);
+}
+
+/*
+ * Whether every key of the connection maps is marked in filter f of the
+ * connection filter mem; *n: how many keys, *distinct: how many bytes they
+ * make (when the filter holds nothing else, the bytes set in it).
+ */
+static bool ct_seen_all_marked(const uint8_t *mem, unsigned f, size_t *n, size_t *distinct)
+{
+	const uint8_t *filter = mem + (size_t)f * (1U << LXCNET_CT_SEEN_BITS);
+	static uint8_t mine[1U << LXCNET_CT_SEEN_BITS];
+	struct {
+		int fd;
+		size_t size;
+	} maps[] = { { bpf_map__fd(skel->maps.lxcnet_ct4), sizeof(struct lxcnet_ct4_key) },
+		     { bpf_map__fd(skel->maps.lxcnet_ct6), sizeof(struct lxcnet_ct6_key) } };
+	bool all = true;
+
+	memset(mine, 0, sizeof(mine));
+	*n = *distinct = 0;
+	for (size_t m = 0; m < ELEMENTSOF(maps); m++) {
+		union {
+			struct lxcnet_ct4_key v4;
+			struct lxcnet_ct6_key v6;
+		} key, next;
+		void *prev = NULL;
+
+		while (bpf_map_get_next_key(maps[m].fd, prev, &next) == 0) {
+			__u32 h = m == 0 ? lxcnet_ct4_seen_hash(&next.v4) : lxcnet_ct6_seen_hash(&next.v6);
+
+			all = all && filter[h];
+			*distinct += !mine[h];
+			mine[h] = 1;
+			(*n)++;
+			key = next;
+			prev = &key;
+		}
+	}
+	return all;
+}
+
+/* The connection filter: what the program marks, what it trusts, and what datapath_ct_seen_renew() rebuilds. */
+static void ct_seen_cases(void)
+{
+	const size_t size = (LXCNET_CT_SEEN_CONTROL + 1) * LXCNET_CT_SEEN_LINE, filter = 1U << LXCNET_CT_SEEN_BITS;
+	int seen = bpf_map__fd(skel->maps.lxcnet_ct_seen), ct4 = bpf_map__fd(skel->maps.lxcnet_ct4),
+	    ct6 = bpf_map__fd(skel->maps.lxcnet_ct6);
+	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
+	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, seen, 0);
+	unsigned char f[160];
+	DatapathCtSeen st;
+	size_t n, distinct, n_before;
+	unsigned use;
+	bool marked;
+	int r;
+
+	if (mem == MAP_FAILED) {
+		ok(false, "connection filter: mapped (%m)");
+		return;
+	}
+	use = mem[LXCNET_CT_SEEN_CONTROL * LXCNET_CT_SEEN_LINE] & 1;
+	fw_set(0, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 60);
+	n = pkt4(f, OWN, "10.0.6.2", "10.0.6.9", 6, 0, tcp(41000, 80, TCP_SYN_), 20);
+	fw_expect("filter: a TCP SYN out", out, f, n, -1);
+	n = pkt6(f, OWN, "fd00:6::2", "fd00:6::9", 17, udp(41001, 53), 8);
+	fw_expect("filter: UDP over IPv6 out", out, f, n, -1);
+	marked = ct_seen_all_marked(mem, use, &n_before, &distinct);
+	ok(marked && n_before >= 2, "filter: each of the %zu connections is marked in the filter in use", n_before);
+	ok(ct_seen_all_marked(mem, 1 - use, &n, &distinct), "filter: and in the other one");
+
+	/* A filter that lost a connection's byte hides it: the program trusts the filter. */
+	memset(mem + use * filter, 0, filter);
+	n = pkt4(f, 9, "10.0.6.9", "10.0.6.2", 6, 0, tcp(80, 41000, TCP_SYN_ | TCP_ACK_), 20);
+	fw_expect("filter cleared: the SYN-ACK finds no connection", in, f, n, LXCNET_DROP_FW_INVALID);
+
+	r = datapath_ct_seen_renew(seen, ct4, ct6, 1U << LXCNET_CT_SEEN_BITS, &st);
+	ok(r == 0 && !st.renewed && st.in_use == use && st.set_before == 0,
+	   "filter: not renewed while less than asked is set (%d, renewed %d, %zu set)", r, st.renewed, st.set_before);
+	r = datapath_ct_seen_renew(seen, ct4, ct6, 0, &st);
+	ct_seen_all_marked(mem, 1 - use, &n, &distinct);
+	ok(r == 0 && st.renewed && st.in_use == 1 - use && mem[LXCNET_CT_SEEN_CONTROL * LXCNET_CT_SEEN_LINE] == 1 - use,
+	   "filter: renewed, the program switched to the other filter (%d)", r);
+	ok(st.connections == n && st.set_after == distinct && n >= n_before,
+	   "filter: renewed with the %zu connections of the maps, %zu bytes (%zu, %zu)", n, distinct, st.connections,
+	   st.set_after);
+	n = pkt4(f, 9, "10.0.6.9", "10.0.6.2", 6, 0, tcp(80, 41000, TCP_SYN_ | TCP_ACK_), 20);
+	fw_expect("filter renewed: the SYN-ACK is established again", in, f, n, -1);
+
+	/* A connection gone from the map leaves the renewed filter. */
+	{
+		struct lxcnet_ct4_key k = { .slot = slot, .gen = 60, .port_a = htons(41000), .port_b = htons(80), .proto = 6 };
+		__u32 h;
+
+		inet_pton(AF_INET, "10.0.6.2", &k.addr_a);
+		inet_pton(AF_INET, "10.0.6.9", &k.addr_b);
+		h = lxcnet_ct4_seen_hash(&k);
+		ok(bpf_map_delete_elem(ct4, &k) == 0 && mem[(1 - use) * filter + h],
+		   "filter: the TCP connection's key, as the program made it, is marked; deleted from the map");
+		r = datapath_ct_seen_renew(seen, ct4, ct6, 0, &st);
+		marked = ct_seen_all_marked(mem, use, &n, &distinct);
+		ok(r == 0 && st.in_use == use && !mem[use * filter + h] && marked && st.set_after == distinct,
+		   "filter: renewed again, its byte is clear, every other connection's set (%zu bytes)", st.set_after);
+	}
+	n = pkt4(f, OWN, "10.0.6.2", "10.0.6.9", 1, 0, icmp(8, 66), 8);
+	fw_expect("filter: an ICMP echo request out after the renewal", out, f, n, -1);
+	ok(ct_seen_all_marked(mem, 0, &n, &distinct) && ct_seen_all_marked(mem, 1, &n, &distinct),
+	   "filter: a connection started after it is marked in both filters");
+	n = pkt4(f, 9, "10.0.6.9", "10.0.6.2", 1, 0, icmp(0, 66), 8);
+	fw_expect("filter: its echo reply (established)", in, f, n, -1);
+	munmap(mem, size);
 }
 
 static void guest_firewall_cases(void)
@@ -1590,6 +1701,7 @@ int main(void)
 
 	firewall_cases();
 	guest_firewall_cases();
+	ct_seen_cases();
 	rules_cases();
 	whole_value_cases();
 	candidate_cases();

@@ -75,7 +75,7 @@ systemctl stop $U; systemctl unmask --runtime lxcnet-bpffs.service >/dev/null 2>
 cursor "$T/c-pkt"
 old_line ProtectKernelTunables=yes
 sleep 0.5
-journal_since "$T/c-pkt" | grep -q "cannot create /sys/fs/bpf/lxcnet/v5: Read-only file system"
+journal_since "$T/c-pkt" | grep -q "cannot create /sys/fs/bpf/lxcnet/v6: Read-only file system"
 ok $? "regression, old ProtectKernelTunables=yes: the datapath cannot be pinned ($(journal_since "$T/c-pkt" | grep -m1 'cannot be loaded'))"
 rm -f $D/old.conf; systemctl daemon-reload; systemctl stop $U
 ip link add $BR type bridge && ip link set $BR up && ip addr add 10.98.0.1/24 dev $BR
@@ -89,7 +89,7 @@ status=$(systemctl show -p StatusText --value $U)
 echo "$status" | grep -q 'bound interfaces' && ! echo "$status" | grep -q 'no eBPF datapath'
 ok $? "Type=notify: active after READY=1, STATUS: $status"
 journal_since "$T/c0" >"$T/j0"
-! grep -qi 'cannot\|denied\|not permitted\|read-only' "$T/j0" && [ -e /sys/fs/bpf/lxcnet/v5 ]
+! grep -qi 'cannot\|denied\|not permitted\|read-only' "$T/j0" && [ -e /sys/fs/bpf/lxcnet/v6 ]
 ok $? "the eBPF datapath is loaded and pinned under /sys/fs/bpf/lxcnet, nothing refused $(grep -i 'cannot\|denied\|not permitted\|read-only' "$T/j0" | head -2 | tr '\n' ' ')"
 
 # ---------------------------------------------------------- containers
