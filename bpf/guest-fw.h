@@ -713,6 +713,8 @@ struct fw_scratch {
 	__u32 len;
 	__u8 fields, exact, whole_only, nothing_else; /* lxcnet_fw's, of the direction */
 	__u8 started; /* bits and summary hold a field's sets */
+	__u8 skip;    /* the fields the first list not tested needs not (its need's others): not looked up */
+	__u8 skipped; /* and one of them was restricted by some rule: each candidate's test judges it */
 	__u64 bits[LXCNET_FW_INLINE_WORDS];
 	__u64 summary[LXCNET_FW_SUMMARY_WORDS];
 	__u64 full[_LXCNET_FW_FIELDS][LXCNET_FW_SUMMARY_WORDS];
@@ -848,6 +850,7 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 	sc->n_cand = LXCNET_FW_MANY;
 	sc->tested = 0;
 	sc->started = 0;
+	sc->skip = sc->skipped = 0;
 	kp->slot = sc->bk.slot = slot;
 	kp->rules_gen = sc->bk.rules_gen = fw->rules_gen;
 	kp->dir = (__u8)dir;
@@ -873,6 +876,10 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 		sc->n_list[f] = LXCNET_FW_MANY;
 		if (!(sc->fields & (1 << f)))
 			continue;
+		if (sc->skip & (1 << f)) {
+			sc->skipped = 1;
+			continue;
+		}
 		__builtin_memset(kp->value, 0, sizeof(kp->value));
 		kp->field = (__u8)f;
 		kp->family = 0;
@@ -917,6 +924,9 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 				sc->tested = 1;
 				break;
 			}
+			/* Every rule the packet can match is on any list: the first one's need does. */
+			if (!sc->skip && v->need)
+				sc->skip = (__u8)~v->need;
 		}
 		/* The first field's sets are taken as they are, the next ones' intersected with them. */
 		if (!sc->started) {
@@ -949,15 +959,18 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 		return FW_NO_RULE;
 	}
 	if (sc->n_cand <= LXCNET_FW_CANDIDATES) {
-		/* Every field looked up: the first rule of the shortest list all of them have. */
+		/* The first rule of the shortest list every field looked up has, and whose test judges the others. */
 #pragma clang loop unroll(full)
 		for (int i = 0; i < LXCNET_FW_CANDIDATES; i++) {
 			if (i >= sc->n_cand)
 				break;
-			if (fw_all_have(sc, sc->cand[i])) {
-				r = fw_rule(sc, sc->cand[i]);
-				return r ? fw_rule_hit(r, sc->len) : FW_NO_RULE;
-			}
+			if (!fw_all_have(sc, sc->cand[i]))
+				continue;
+			r = fw_rule(sc, sc->cand[i]);
+			if (!r)
+				return FW_NO_RULE;
+			if (!sc->skipped || fw_test(&r->test, pk, sc->sport, sc->dport))
+				return fw_rule_hit(r, sc->len);
 		}
 		return FW_NO_RULE;
 	}

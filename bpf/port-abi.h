@@ -157,9 +157,10 @@ struct lxcnet_fw_matchkey {
  * A value that matches at most LXCNET_FW_CANDIDATES rules lists them. When
  * each of them is one test (lxcnet_fw_test) in the other fields (tested),
  * the first whose test the packet passes is the rule, without looking up
- * the other fields. Otherwise the other fields are looked up, and the
- * first listed rule they all match is the rule: beyond the first 256, by
- * their own lists, or where a field has none, its chunk's word.
+ * the other fields. Otherwise the fields some of them is not one test in
+ * (need) are looked up, and the first listed rule they all match and whose
+ * test the packet passes is the rule: beyond the first 256, by their own
+ * lists, or where a field has none, its chunk's word.
  */
 #define LXCNET_FW_CANDIDATES 4
 #define LXCNET_FW_MANY 0xffff /* n_cand: more */
@@ -168,7 +169,12 @@ struct lxcnet_fw_matchval {
 	__u32 id; /* of this value's chunks in lxcnet_fw_bits */
 	__u16 n_cand;
 	__u8 tested; /* each of the n_cand (when not LXCNET_FW_MANY) is one test in the other fields */
-	__u8 pad;
+	/*
+	 * Not tested: the fields (1 << enum lxcnet_fw_field) some of them is
+	 * not one test in. Only those are looked up after this one, each
+	 * candidate's test judging the others.
+	 */
+	__u8 need;
 	__u16 cand[LXCNET_FW_CANDIDATES]; /* rule indices, lowest first */
 	__u64 bits[LXCNET_FW_INLINE_WORDS];	/* the rules 0..255 this value matches */
 	__u64 summary[LXCNET_FW_SUMMARY_WORDS]; /* the chunks beyond those with a rule this value matches */

@@ -220,8 +220,11 @@ static int push_entry(Builder *b, uint8_t dir, uint8_t field, uint16_t family, c
 			}
 			if (b->tests[rule].complex & ~(1 << field))
 				e->val.tested = 0;
+			e->val.need |= b->tests[rule].complex;
 			e->val.cand[e->val.n_cand++] = (uint16_t)rule;
 		}
+	if (e->val.tested || e->val.n_cand == LXCNET_FW_MANY)
+		e->val.need = 0;
 	for (size_t w = 0; w < words; w++) {
 		if (!bitmap[w])
 			continue;
@@ -526,6 +529,8 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 	const FwMatchEntry *e[_LXCNET_FW_FIELDS];
 	uint8_t v[_LXCNET_FW_FIELDS][16] = {};
 	int listed = -1; /* the field whose value lists the fewest rules */
+	uint8_t skip = 0; /* fields the first list not tested needs not: its candidates' tests judge them */
+	bool skipped = false;
 
 	if (!c->n_rules[dir])
 		return -1;
@@ -538,6 +543,10 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 		e[f] = NULL;
 		if (!(c->fields[dir] & (1 << f)))
 			continue; /* every rule */
+		if (skip & (1 << f)) {
+			skipped = true;
+			continue;
+		}
 		e[f] = longest(c, dir, f, f <= LXCNET_FW_DST ? family : 0, v[f]);
 		if (!e[f])
 			return -1;
@@ -549,18 +558,20 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 					return e[f]->val.cand[i];
 			return -1;
 		}
+		if (listed < 0 && e[f]->val.need)
+			skip = (uint8_t)~e[f]->val.need;
 		if (listed < 0 || e[f]->val.n_cand < e[listed]->val.n_cand)
 			listed = f;
 	}
 	if (listed >= 0) {
-		/* Every field looked up: the first listed rule all of them have. */
+		/* The first listed rule every field looked up has, and whose test judges the others. */
 		for (unsigned i = 0; i < e[listed]->val.n_cand; i++) {
 			uint32_t rule = e[listed]->val.cand[i];
 			bool all = true;
 
 			for (int f = 0; f < _LXCNET_FW_FIELDS && all; f++)
 				all = !e[f] || entry_has(c, &e[f]->val, rule);
-			if (all)
+			if (all && (!skipped || test_passes(&c->tests[dir][rule], family, src, dst, proto, sport, dport)))
 				return (int)rule;
 		}
 		return -1;

@@ -517,11 +517,12 @@ static void simple_rules(void)
 		   t[5].sport[0][1] == 65535,
 	   "simple rules: an IPv6 destination prefix and a source port range");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.1", 32);
-	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 0 && e->val.tested,
+	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 0 && e->val.tested && !e->val.need,
 	   "simple rules: 10.0.0.1's entry lists rule 0 as its candidate, one test");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.3", 32);
-	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 2 && !e->val.tested,
-	   "simple rules: 10.0.0.3's entry lists rule 2, whose ports are not one test: the other fields decide");
+	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 2 && !e->val.tested && e->val.need == 1 << LXCNET_FW_DPORT,
+	   "simple rules: 10.0.0.3's entry lists rule 2, whose ports are not one test: the port is looked up, its test "
+	   "judges the rest");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.0.0.4", 32);
 	ok(e && e->val.n_cand == 1 && e->val.cand[0] == 4 && e->val.tested,
 	   "simple rules: 10.0.0.4's entry lists rule 4, whose address list is the field the entry decides: its test");
@@ -530,8 +531,10 @@ static void simple_rules(void)
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "10.5.1.0", 24);
 	ok(e && e->val.n_cand == 0, "simple rules: the set's '!' prefix lists none");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_DPORT, 0, "0.1.0.0", 16); /* port 1, big-endian */
-	ok(e && e->val.n_cand == 4 && e->val.cand[0] == 2 && e->val.cand[3] == 5 && !e->val.tested,
-	   "simple rules: port 1 lists four rules, some of them with sources that are not one test: not tested");
+	ok(e && e->val.n_cand == 4 && e->val.cand[0] == 2 && e->val.cand[3] == 5 && !e->val.tested &&
+		   e->val.need == ((1 << LXCNET_FW_SRC) | (1 << LXCNET_FW_DPORT)),
+	   "simple rules: port 1 lists four rules, some of them with sources that are not one test: not tested, the "
+	   "source needed (and the port itself)");
 	e = entry(c, LXCNET_TO_CT, LXCNET_FW_SRC, 4, "0.0.0.0", 0);
 	ok(e && e->val.n_cand == 0 && e->val.tested,
 	   "simple rules: IPv4 sources no rule names have no candidate at all (and so nothing else to look up)");
