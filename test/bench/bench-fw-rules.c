@@ -78,7 +78,7 @@ static double ns_per_packet(int prog_fd, const unsigned char *f, size_t len, uns
 enum rules_form {
 	ONE_EACH,  /* one address, one port: each rule one test, a candidate of its address */
 	ADDR_LIST, /* a second address, 100.128.0.1: one test in the other fields, still its address's candidate */
-	TWO_LISTS, /* and four more ports: not one test in two fields: every field looked up, the lists and bitmaps intersected */
+	TWO_LISTS, /* and four more ports: not one test in two fields: the source's list needs the port looked up too */
 };
 
 /* n IN rules, each dropping one source address to one port, in form; none matches 172.16.0.1. */
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	table(skel, ONE_EACH, bpf_program__fd(noop), repeat);
 	printf("# the same, each rule naming a second source address (one test in the other fields, its first address's candidate)\n");
 	table(skel, ADDR_LIST, bpf_program__fd(noop), repeat);
-	printf("# the same, each rule naming four more ports too (not one test in two fields: every field looked up)\n");
+	printf("# the same, each rule naming four more ports too (not one test in two fields: the port looked up too)\n");
 	table(skel, TWO_LISTS, bpf_program__fd(noop), repeat);
 	printf("# [ ]: no rule, to the 1-rule figure\n");
 	printf("ok 1 - benchmark ran\n1..1\n");
