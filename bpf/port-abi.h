@@ -284,12 +284,13 @@ struct lxcnet_ct6_key {
  * lxcnet_ct_seen: the connections lxcnet_ct4 and lxcnet_ct6 may hold, so
  * that a packet of none (a new connection's first) looks neither up: a
  * hash look-up costs some 25 ns where kernel returns are mitigated, a
- * filter byte almost nothing. Two filters of 1 << LXCNET_CT_SEEN_BITS bytes,
- * in lines of 64, and a last line whose byte 0 names the one in use (0 or
- * 1). A key's byte is lxcnet_ct_seen_hash() of it; the program sets it in
- * both filters after it put the key in its map, with a plain store, never a
- * read-modify-write, so that CPUs marking neighbouring keys lose nothing.
- * A byte 0 in the filter in use: the key is in neither map.
+ * filter byte almost nothing. Two filters of 1 << LXCNET_CT_SEEN_BITS
+ * bytes, in lines of 64, and a last line whose byte 0 names the one in use
+ * (0 or 1). A key's byte is lxcnet_ct4_seen_hash() (lxcnet_ct6_seen_hash())
+ * of it; the program sets it in both filters after it put the key in its
+ * map, with a plain store, never a read-modify-write, so that CPUs marking
+ * neighbouring keys lose nothing. A byte 0 in the filter in use: the key
+ * is in neither map.
  *
  * Keys leave the maps (expired, evicted) but not the filter, which only
  * fills: lxcnetd renews it (datapath_ct_seen_renew()), clearing the other

@@ -846,9 +846,8 @@ static int ct_seen_mark_map(int fd, int family, uint8_t *f, size_t *n)
 
 		if (r < 0 && errno != ENOENT)
 			return negative_errno();
-		for (__u32 i = 0; i < count; i++) {
+		for (__u32 i = 0; i < count; i++)
 			__atomic_store_n(&f[ct_seen_hash(family, keys + i * key_size)], 1, __ATOMIC_RELAXED);
-		}
 		*n += count;
 		if (r < 0) /* ENOENT: that was the last */
 			return 0;

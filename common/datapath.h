@@ -174,10 +174,10 @@ int datapath_sweep(Datapath *dp, unsigned *ret_removed);
 #define DATAPATH_CT_SEEN_RENEW_FILL ((1U << LXCNET_CT_SEEN_BITS) / 16)
 typedef struct DatapathCtSeen {
 	bool renewed;
-	unsigned in_use;      /* the filter in use after it (0 or 1) */
-	size_t set_before;    /* bytes set in the filter in use before */
-	size_t set_after;     /* and after (set_before when not renewed) */
-	size_t connections;   /* keys marked (when renewed) */
+	unsigned in_use;    /* the filter in use after it (0 or 1) */
+	size_t set_before;  /* bytes set in the filter in use before */
+	size_t set_after;   /* and after (set_before when not renewed) */
+	size_t connections; /* keys marked (when renewed) */
 } DatapathCtSeen;
 int datapath_ct_seen_renew(int seen_fd, int ct4_fd, int ct6_fd, size_t min_fill, DatapathCtSeen *ret);
 

@@ -529,7 +529,7 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 	const FwMatchEntry *e[_LXCNET_FW_FIELDS];
 	uint8_t v[_LXCNET_FW_FIELDS][16] = {};
 	int listed = -1; /* the field whose value lists the fewest rules */
-	uint8_t skip = 0; /* fields the first list not tested needs not: its candidates' tests judge them */
+	uint8_t skip = 0; /* fields a list not tested needs not: its candidates' tests judge them */
 	bool skipped = false;
 
 	if (!c->n_rules[dir])
@@ -558,7 +558,7 @@ int fw_classifier_lookup(const FwClassifier *c, uint8_t dir, int family, const u
 					return e[f]->val.cand[i];
 			return -1;
 		}
-		if (listed < 0 && e[f]->val.need)
+		if (!skip && e[f]->val.need) /* any list holds every rule the packet can match */
 			skip = (uint8_t)~e[f]->val.need;
 		if (listed < 0 || e[f]->val.n_cand < e[listed]->val.n_cand)
 			listed = f;
