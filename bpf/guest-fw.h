@@ -788,15 +788,31 @@ static __always_inline int fw_rule_hit(struct lxcnet_fw_rule *r, __u32 len)
 }
 
 /*
- * Whether every field looked up (sc) matches rule: the first 256 by the
- * fields' bits together; beyond, a chunk every field has a rule in, then
- * for each field not matching all of the chunk's rules, its list, or
- * where it has none its chunk's word.
+ * Whether every field looked up (sc) matches rule: one whose value lists
+ * its rules by its list; the others (their sets, intersected in sc) for
+ * the first 256 by their bits together, beyond by a chunk all of them have
+ * a rule in, then each one's chunk word, unless its value matches every
+ * rule of the chunk.
  */
 static __always_inline int fw_all_have(struct fw_scratch *sc, __u32 rule)
 {
 	__u32 chunk = (rule / 64) & (LXCNET_FW_CHUNKS - 1), bit = rule % 64, word = (chunk / 64) & 3, at = chunk % 64;
 
+#pragma clang loop unroll(full)
+	for (int f = 0; f < _LXCNET_FW_FIELDS; f++) {
+		int found = 0;
+
+		if (sc->n_list[f] > LXCNET_FW_CANDIDATES)
+			continue;
+#pragma clang loop unroll(full)
+		for (int j = 0; j < LXCNET_FW_CANDIDATES; j++)
+			if (j < sc->n_list[f] && sc->list[f][j] == rule)
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	if (!sc->started)
+		return 1;
 	if (chunk < LXCNET_FW_INLINE_WORDS)
 		return (sc->bits[chunk & 3] >> bit) & 1;
 	if (!((sc->summary[word] >> at) & 1))
@@ -807,17 +823,6 @@ static __always_inline int fw_all_have(struct fw_scratch *sc, __u32 rule)
 
 		if (!sc->ids[f] || ((sc->full[f][word] >> at) & 1))
 			continue;
-		if (sc->n_list[f] <= LXCNET_FW_CANDIDATES) {
-			int found = 0;
-
-#pragma clang loop unroll(full)
-			for (int j = 0; j < LXCNET_FW_CANDIDATES; j++)
-				if (j < sc->n_list[f] && sc->list[f][j] == rule)
-					found = 1;
-			if (!found)
-				return 0;
-			continue;
-		}
 		sc->bk.id = sc->ids[f];
 		sc->bk.chunk = chunk;
 		b = bpf_map_lookup_elem(&lxcnet_fw_bits, &sc->bk);
@@ -927,6 +932,8 @@ __attribute__((noinline)) int fw_rules(__u32 slot, const struct lxcnet_fw *fw, _
 			/* Every rule the packet can match is on any list: the first one's need does. */
 			if (!sc->skip && v->need)
 				sc->skip = (__u8)~v->need;
+			/* Its list says which rules it matches: its sets are not needed. */
+			continue;
 		}
 		/* The first field's sets are taken as they are, the next ones' intersected with them. */
 		if (!sc->started) {
