@@ -284,7 +284,7 @@ struct lxcnet_ct6_key {
  * lxcnet_ct_seen: the connections lxcnet_ct4 and lxcnet_ct6 may hold, so
  * that a packet of none (a new connection's first) looks neither up: a
  * hash look-up costs some 25 ns where kernel returns are mitigated, a
- * filter byte almost nothing. Two filters of 1 << LXCNET_CT_SEEN_BITS
+ * filter byte almost nothing. Two filters of LXCNET_CT_SEEN_BYTES
  * bytes, in lines of 64, and a last line whose byte 0 names the one in use
  * (0 or 1). A key's byte is lxcnet_ct4_seen_hash() (lxcnet_ct6_seen_hash())
  * of it; the program sets it in both filters after it put the key in its
@@ -299,9 +299,11 @@ struct lxcnet_ct6_key {
  * lxcnetd the filter fills and lets more look-ups through: never fewer.
  */
 #define LXCNET_CT_SEEN_BITS 20
+#define LXCNET_CT_SEEN_BYTES (1U << LXCNET_CT_SEEN_BITS) /* per filter */
 #define LXCNET_CT_SEEN_LINE 64
-#define LXCNET_CT_SEEN_LINES ((1U << LXCNET_CT_SEEN_BITS) / LXCNET_CT_SEEN_LINE) /* per filter */
-#define LXCNET_CT_SEEN_CONTROL (2 * LXCNET_CT_SEEN_LINES)			     /* the last line */
+#define LXCNET_CT_SEEN_LINES (LXCNET_CT_SEEN_BYTES / LXCNET_CT_SEEN_LINE) /* per filter */
+#define LXCNET_CT_SEEN_CONTROL (2 * LXCNET_CT_SEEN_LINES)		   /* the last line's index */
+#define LXCNET_CT_SEEN_MAPPED ((LXCNET_CT_SEEN_CONTROL + 1) * LXCNET_CT_SEEN_LINE) /* the map's bytes */
 struct lxcnet_ct_seen_line {
 	__u8 b[LXCNET_CT_SEEN_LINE];
 };

@@ -802,12 +802,12 @@ const char *datapath_drop_reason(unsigned reason)
 	return reason < _LXCNET_DROP_MAX ? drop_reasons[reason] : "?";
 }
 
-/* Bytes set in filter f (1 << LXCNET_CT_SEEN_BITS of them). */
+/* Bytes set in filter f (LXCNET_CT_SEEN_BYTES of them). */
 static size_t ct_seen_count(const uint8_t *f)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < (1U << LXCNET_CT_SEEN_BITS); i++)
+	for (size_t i = 0; i < LXCNET_CT_SEEN_BYTES; i++)
 		n += __atomic_load_n(&f[i], __ATOMIC_RELAXED) != 0;
 	return n;
 }
@@ -857,7 +857,7 @@ static int ct_seen_mark_map(int fd, int family, uint8_t *f, size_t *n)
 
 int datapath_ct_seen_renew(int seen_fd, int ct4_fd, int ct6_fd, size_t min_fill, DatapathCtSeen *ret)
 {
-	const size_t filter = 1U << LXCNET_CT_SEEN_BITS, size = (LXCNET_CT_SEEN_CONTROL + 1) * LXCNET_CT_SEEN_LINE;
+	const size_t filter = LXCNET_CT_SEEN_BYTES, size = LXCNET_CT_SEEN_MAPPED;
 	DatapathCtSeen st = {};
 	uint8_t *mem, *control, *next;
 	int r;

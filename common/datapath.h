@@ -171,7 +171,7 @@ int datapath_sweep(Datapath *dp, unsigned *ret_removed);
  * filter is cleared, every key lxcnet_ct4 and lxcnet_ct6 hold is marked in
  * it, and the program switches to it. One renewer at a time (lxcnetd).
  */
-#define DATAPATH_CT_SEEN_RENEW_FILL ((1U << LXCNET_CT_SEEN_BITS) / 16)
+#define DATAPATH_CT_SEEN_RENEW_FILL (LXCNET_CT_SEEN_BYTES / 16)
 typedef struct DatapathCtSeen {
 	bool renewed;
 	unsigned in_use;    /* the filter in use after it (0 or 1) */

@@ -247,7 +247,7 @@ static void ct_seen_renew(Manager *m, size_t min_fill)
 			strerror(-r));
 	else if (st.renewed)
 		log_ctx(&lctx, LOG_DEBUG, "Renewed the datapath's connection filter: %zu connections, %zu of %u bytes set (%zu before)",
-			st.connections, st.set_after, 1U << LXCNET_CT_SEEN_BITS, st.set_before);
+			st.connections, st.set_after, LXCNET_CT_SEEN_BYTES, st.set_before);
 }
 
 static int on_ct_seen_timer(sd_event_source *s, uint64_t usec, void *userdata)

@@ -87,8 +87,12 @@ ok $? "a DHCP discover of 8603 reaches 8602's port"
 
 # lxcnetd renews the connection filter at its start (bpf/port-abi.h, lxcnet_ct_seen): a flow that
 # crosses the renewal goes on, each connection being marked in the new filter.
+# ct_seen_in_use: byte 0 of the filter's last line (LXCNET_CT_SEEN_CONTROL: 2 filters of 2^BITS bytes in lines of 64)
 ct_seen_in_use() {
-	bpftool -j map lookup pinned "$(dp_pins)/lxcnet_ct_seen" key 0x00 0x80 0x00 0x00 2>/dev/null |
+	_bits=$(sed -n 's/^#define LXCNET_CT_SEEN_BITS \([0-9]*\)$/\1/p' "$IT_SRC/bpf/port-abi.h")
+	_key=$(python3 -c "import sys; print(' '.join('0x%02x' % b for b in (2 * (1 << int(sys.argv[1])) // 64).to_bytes(4, 'little')))" "$_bits")
+	# shellcheck disable=SC2086 # the key's bytes, one word each
+	bpftool -j map lookup pinned "$(dp_pins)/lxcnet_ct_seen" key $_key 2>/dev/null |
 		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["value"][0], 0) & 1)' 2>/dev/null
 }
 in_use=$(ct_seen_in_use)

@@ -378,8 +378,8 @@ static void fw_expect(const char *what, struct bpf_program *prog, const unsigned
  */
 static bool ct_seen_all_marked(const uint8_t *mem, unsigned f, size_t *n, size_t *distinct)
 {
-	const uint8_t *filter = mem + (size_t)f * (1U << LXCNET_CT_SEEN_BITS);
-	static uint8_t mine[1U << LXCNET_CT_SEEN_BITS];
+	const uint8_t *filter = mem + (size_t)f * LXCNET_CT_SEEN_BYTES;
+	static uint8_t mine[LXCNET_CT_SEEN_BYTES];
 	struct {
 		int fd;
 		size_t size;
@@ -413,7 +413,8 @@ static bool ct_seen_all_marked(const uint8_t *mem, unsigned f, size_t *n, size_t
 /* The connection filter: what the program marks, what it trusts, and what datapath_ct_seen_renew() rebuilds. */
 static void ct_seen_cases(void)
 {
-	const size_t size = (LXCNET_CT_SEEN_CONTROL + 1) * LXCNET_CT_SEEN_LINE, filter = 1U << LXCNET_CT_SEEN_BITS;
+	const size_t size = LXCNET_CT_SEEN_MAPPED, filter = LXCNET_CT_SEEN_BYTES;
+	const uint8_t *control;
 	int seen = bpf_map__fd(skel->maps.lxcnet_ct_seen), ct4 = bpf_map__fd(skel->maps.lxcnet_ct4),
 	    ct6 = bpf_map__fd(skel->maps.lxcnet_ct6);
 	struct bpf_program *out = skel->progs.tc_ingress, *in = skel->progs.tc_egress;
@@ -429,7 +430,8 @@ static void ct_seen_cases(void)
 		ok(false, "connection filter: mapped (%m)");
 		return;
 	}
-	use = mem[LXCNET_CT_SEEN_CONTROL * LXCNET_CT_SEEN_LINE] & 1;
+	control = mem + (size_t)LXCNET_CT_SEEN_CONTROL * LXCNET_CT_SEEN_LINE;
+	use = *control & 1;
 	fw_set(0, LXCNET_FW_DROP, LXCNET_FW_ACCEPT, 60);
 	n = pkt4(f, OWN, "10.0.6.2", "10.0.6.9", 6, 0, tcp(41000, 80, TCP_SYN_), 20);
 	fw_expect("filter: a TCP SYN out", out, f, n, -1);
@@ -444,12 +446,12 @@ static void ct_seen_cases(void)
 	n = pkt4(f, 9, "10.0.6.9", "10.0.6.2", 6, 0, tcp(80, 41000, TCP_SYN_ | TCP_ACK_), 20);
 	fw_expect("filter cleared: the SYN-ACK finds no connection", in, f, n, LXCNET_DROP_FW_INVALID);
 
-	r = datapath_ct_seen_renew(seen, ct4, ct6, 1U << LXCNET_CT_SEEN_BITS, &st);
+	r = datapath_ct_seen_renew(seen, ct4, ct6, LXCNET_CT_SEEN_BYTES, &st);
 	ok(r == 0 && !st.renewed && st.in_use == use && st.set_before == 0,
 	   "filter: not renewed while less than asked is set (%d, renewed %d, %zu set)", r, st.renewed, st.set_before);
 	r = datapath_ct_seen_renew(seen, ct4, ct6, 0, &st);
 	ct_seen_all_marked(mem, 1 - use, &n, &distinct);
-	ok(r == 0 && st.renewed && st.in_use == 1 - use && mem[LXCNET_CT_SEEN_CONTROL * LXCNET_CT_SEEN_LINE] == 1 - use,
+	ok(r == 0 && st.renewed && st.in_use == 1 - use && *control == 1 - use,
 	   "filter: renewed, the program switched to the other filter (%d)", r);
 	ok(st.connections == n && st.set_after == distinct && n >= n_before,
 	   "filter: renewed with the %zu connections of the maps, %zu bytes (%zu, %zu)", n, distinct, st.connections,
